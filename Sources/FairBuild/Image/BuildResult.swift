@@ -1,0 +1,31 @@
+import FairOCI
+
+/// What a build produced, as printed by `fair build --output-format json`.
+public struct BuildResult: Codable, Sendable {
+    public struct Layer: Codable, Sendable {
+        public var digest: Digest
+        public var diffID: Digest
+        public var size: Int64
+        public var mediaType: String
+        /// `base`, `deps` or `code`.
+        public var source: String
+        /// True when the layer was taken from the cache instead of being built.
+        public var cached: Bool
+    }
+
+    public struct Outputs: Codable, Sendable {
+        public var archive: String?
+        public var layout: String?
+    }
+
+    public var digest: Digest
+    public var tag: String
+    public var mediaType: String
+    public var size: Int64
+    public var config: Digest
+    public var base: String
+    public var platform: String
+    public var layers: [Layer]
+    public var outputs: Outputs
+    public var warnings: [String]
+}

@@ -1,0 +1,255 @@
+import FairArchive
+import FairOCI
+import Foundation
+
+/// `fair build`: base image layers untouched, then a deps layer (when the project has
+/// requirements) and a code layer, a derived config, and a manifest — written to an
+/// oci-archive and/or an OCI layout. Same inputs give the same bytes and the same digest.
+public struct ImageBuilder {
+    public var options: BuildOptions
+    public var home: FairHome
+    public var log: (String) -> Void
+
+    /// Patterns every build starts with; a project's .fairignore can re-include them with `!`.
+    static let defaultIgnores = [".git", "**/__pycache__", "**/*.pyc", "**/.ipynb_checkpoints"]
+
+    public init(options: BuildOptions, home: FairHome = FairHome(), log: @escaping (String) -> Void = { _ in }) {
+        self.options = options
+        self.home = home
+        self.log = log
+    }
+
+    public func build() throws -> BuildResult {
+        let project = try loadProject()
+        let projectDirectory = project.directory
+        let config = project.config
+        let level = try compressionLevel()
+        let writer = LayerWriter(compression: options.compression, level: level, workers: options.workers, mtime: options.epoch)
+
+        // Base image: the flag wins over fair.yaml; flag paths are relative to where fair runs,
+        // fair.yaml paths to the project.
+        let baseText = options.base ?? config.base
+        guard let baseText else {
+            throw BuildError.invalidBase(
+                reference: "(none)",
+                reason: "no base image: set `base:` in fair.yaml or pass --base (make one with `fair base create --output base.tar`, or use --base scratch)")
+        }
+        let baseReference = try ImageReference.parse(baseText, relativeTo: options.base != nil ? options.currentDirectory : projectDirectory)
+        let source = try baseReference.open()
+        let requestedPlatform = try config.platform.map { try Platform(parsing: $0) } ?? .linuxAMD64
+        let base: ResolvedImage?
+        do {
+            base = try source.resolve(platform: requestedPlatform)
+        } catch let error as OCIError {
+            throw BuildError.invalidBase(reference: source.reference, reason: error.description)
+        }
+        let platform = base?.config.platform ?? requestedPlatform
+
+        // Context.
+        let outputs = try resolveOutputs(project: config)
+        let rules = try ignoreRules(projectDirectory)
+        var walker = ContextWalker(root: projectDirectory, rules: rules, excludedAbsolutePaths: Set(outputs.excluded))
+        let context = try walker.walk()
+        var warnings = walker.warnings
+        let (codeEntries, scriptPath) = try codeEntries(context: context, config: config, projectDirectory: projectDirectory)
+
+        let scratch = try home.makeScratchDirectory(prefix: "build")
+        TemporaryFiles.register(scratch)
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            TemporaryFiles.unregister(scratch)
+        }
+
+        var builtLayers: [(layer: BuiltLayer, source: String, cached: Bool, createdBy: String)] = []
+        if let requirements = config.requirements {
+            let requirementsPath = (projectDirectory as NSString).appendingPathComponent(requirements)
+            guard FileManager.default.fileExists(atPath: requirementsPath) else {
+                throw BuildError.config(file: project.file, line: nil, field: "requirements", message: "\(requirements) not found in \(projectDirectory)")
+            }
+            let deps = DependencyLayer(
+                requirementsPath: requirementsPath, projectDirectory: projectDirectory,
+                pythonVersion: try pythonVersion(base: base, config: config, reference: source.reference),
+                platform: platform, glibcVersion: base?.config.config?.Labels?[ImageConfigurator.glibcVersionLabel] ?? "2.28")
+            let (layer, cached) = try deps.build(writer: writer, cache: LayerCache(home: home), scratch: scratch, log: log)
+            builtLayers.append((layer, "deps", cached, "fair build: pip install -r \(requirements) --target \(DependencyLayer.sitePackages)"))
+        }
+        let code = try writer.write(codeEntries, to: "\(scratch)/code.layer")
+        builtLayers.append((code, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))
+
+        // Config and manifest.
+        let configurator = ImageConfigurator(project: config, scriptPath: scriptPath, epoch: options.epoch)
+        let imageConfig = configurator.makeConfig(
+            base: base?.config, platform: platform,
+            layers: builtLayers.map { ($0.layer.diffID, $0.createdBy, $0.source) },
+            hasDeps: builtLayers.contains { $0.source == "deps" })
+        let configBytes = try CanonicalJSON.encode(imageConfig)
+        let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, digest: try digest(of: configBytes), size: Int64(configBytes.count))
+
+        let baseLayers = (base?.manifest.layers ?? []).map { layer -> Descriptor in
+            var layer = layer
+            layer.mediaType = MediaType.ociLayerType(layer.mediaType)
+            return layer
+        }
+        let newLayers = builtLayers.map { Descriptor(mediaType: $0.layer.mediaType, digest: $0.layer.digest, size: $0.layer.size) }
+        var annotations: [String: String] = [AnnotationKey.created: configurator.created]
+        if let base { annotations[AnnotationKey.baseDigest] = base.manifestDigest.description }
+        let manifest = ImageManifest(config: configDescriptor, layers: baseLayers + newLayers, annotations: annotations)
+        let manifestBytes = try CanonicalJSON.encode(manifest)
+        let manifestDigest = try digest(of: manifestBytes)
+
+        let tag = try options.tag.map { try ImageTag(parsing: $0) } ?? ImageTag(parsing: ImageTag.sanitisedName(config.name))
+        var manifestDescriptor = Descriptor(mediaType: MediaType.imageManifest, digest: manifestDigest, size: Int64(manifestBytes.count))
+        manifestDescriptor.annotations = [AnnotationKey.refName: tag.description]
+
+        var blobs = [
+            BlobToWrite(digest: manifestDigest, size: Int64(manifestBytes.count), content: .bytes(manifestBytes), verify: false),
+            BlobToWrite(digest: configDescriptor.digest, size: configDescriptor.size, content: .bytes(configBytes), verify: false),
+        ]
+        for layer in base?.manifest.layers ?? [] {
+            blobs.append(BlobToWrite(digest: layer.digest, size: layer.size, content: source.layerContent(layer), verify: true))
+        }
+        for built in builtLayers {
+            blobs.append(BlobToWrite(digest: built.layer.digest, size: built.layer.size, content: .file(path: built.layer.path), verify: false))
+        }
+        let image = ImageToWrite(manifest: manifestDescriptor, blobs: blobs)
+        if let archive = outputs.archive {
+            try OCIArchiveWriter.write(image, to: archive, mtime: options.epoch)
+        }
+        if let layout = outputs.layout {
+            try OCILayoutWriter.add(image, to: layout)
+        }
+
+        var layers: [BuildResult.Layer] = []
+        for (layer, diffID) in zip(baseLayers, base?.config.rootfs.diff_ids ?? []) {
+            layers.append(.init(digest: layer.digest, diffID: diffID, size: layer.size, mediaType: layer.mediaType, source: "base", cached: true))
+        }
+        for built in builtLayers {
+            layers.append(.init(digest: built.layer.digest, diffID: built.layer.diffID, size: built.layer.size, mediaType: built.layer.mediaType, source: built.source, cached: built.cached))
+        }
+        if case .scratch = baseReference { warnings += [] }
+        return BuildResult(
+            digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
+            config: configDescriptor.digest, base: source.reference, platform: platform.description, layers: layers,
+            outputs: .init(archive: outputs.archive, layout: outputs.layout), warnings: warnings)
+    }
+
+    // MARK: - Steps
+
+    private func loadProject() throws -> (directory: String, file: String, config: ProjectConfig) {
+        let directory = Self.realPath(options.projectDirectory, relativeTo: options.currentDirectory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw BuildError.projectNotFound(options.projectDirectory)
+        }
+        let file = options.configFile.map { Self.realPath($0, relativeTo: options.currentDirectory) } ?? "\(directory)/fair.yaml"
+        return (directory, file, try ProjectConfig.load(file: file, projectDirectory: directory))
+    }
+
+    private func compressionLevel() throws -> Int {
+        let level = options.level ?? options.compression.defaultLevel
+        guard options.compression.levels.contains(level) else {
+            throw BuildError.invalidOption(
+                option: "--level",
+                message: "\(level) is not a \(options.compression.rawValue) level; use \(options.compression.levels.lowerBound)...\(options.compression.levels.upperBound)")
+        }
+        return level
+    }
+
+    private func resolveOutputs(project: ProjectConfig) throws -> (archive: String?, layout: String?, excluded: [String]) {
+        var archive = options.outputArchive.map { Self.realPath($0, relativeTo: options.currentDirectory) }
+        var layout = options.layoutDirectory.map { Self.realPath($0, relativeTo: options.currentDirectory) }
+        if archive == nil && layout == nil {
+            // Like a local image store: built images land in fair's own layout unless told otherwise.
+            layout = home.images
+        }
+        if let path = archive {
+            let directory = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw BuildError.invalidOption(option: "--output", message: "directory \(directory) does not exist")
+            }
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                archive = path + "/\(ImageTag.sanitisedName(project.name)).tar"
+            }
+        }
+        return (archive, layout, [archive, layout].compactMap { $0 })
+    }
+
+    private func ignoreRules(_ projectDirectory: String) throws -> IgnoreRules {
+        let path = "\(projectDirectory)/.fairignore"
+        var userRules = ""
+        if FileManager.default.fileExists(atPath: path) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw BuildError.unreadable(path: path, reason: "not readable UTF-8 text")
+            }
+            do {
+                _ = try IgnoreRules(contents: text)
+            } catch let error as IgnoreRulesError {
+                throw BuildError.config(file: path, line: error.line, field: "", message: "\(error.reason): \(error.pattern)")
+            }
+            userRules = text
+        }
+        return try IgnoreRules(contents: (Self.defaultIgnores + [userRules]).joined(separator: "\n"))
+    }
+
+    private func codeEntries(context: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String) throws -> ([LayerEntry], String) {
+        let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
+        let entrypointPath = "\(projectDirectory)/\(entrypoint)"
+        guard FileManager.default.fileExists(atPath: entrypointPath) else {
+            throw BuildError.entrypointNotFound(entrypoint: config.entrypoint, project: projectDirectory)
+        }
+        guard context.contains(where: { $0.relativePath == entrypoint }) else {
+            throw BuildError.entrypointIgnored(entrypoint: config.entrypoint)
+        }
+        let prefix = String(config.workdir.dropFirst())
+        func imagePath(_ relative: String) -> String { prefix.isEmpty ? relative : "\(prefix)/\(relative)" }
+
+        var entries = context.map { item in
+            LayerEntry(path: imagePath(item.relativePath), content: item.content,
+                       mode: LayerEntry.normalisedMode(for: item.content, sourceMode: item.sourceMode))
+        }
+        if !prefix.isEmpty { entries.append(LayerEntry(path: prefix, content: .directory, mode: 0o755)) }
+
+        var script = entrypoint
+        if entrypoint.hasSuffix(".ipynb") {
+            script = String(entrypoint.dropLast(".ipynb".count)) + ".py"
+            if context.contains(where: { $0.relativePath == script }) {
+                throw BuildError.config(
+                    file: "fair.yaml", line: nil, field: "entrypoint",
+                    message: "\(entrypoint) converts to \(script), which already exists in the project; rename one of them or ignore \(script) in .fairignore")
+            }
+            guard let data = FileManager.default.contents(atPath: entrypointPath) else {
+                throw BuildError.unreadable(path: entrypointPath, reason: "permission denied")
+            }
+            let converted = try NotebookConverter.convert(data, sourceName: entrypoint)
+            entries.append(LayerEntry(path: imagePath(script), content: .bytes(Array(converted.utf8)), mode: 0o644))
+        }
+        return (entries, config.workdir == "/" ? "/\(script)" : "\(config.workdir)/\(script)")
+    }
+
+    private func pythonVersion(base: ResolvedImage?, config: ProjectConfig, reference: String) throws -> String {
+        if let explicit = config.python { return explicit }
+        let execution = base?.config.config
+        if let label = execution?.Labels?[ImageConfigurator.pythonVersionLabel] { return label }
+        if let full = execution?.environmentValue("PYTHON_VERSION") {
+            return full.split(separator: ".").prefix(2).joined(separator: ".")
+        }
+        throw BuildError.pythonVersionUnknown(base: reference)
+    }
+
+    private func digest(of bytes: [UInt8]) throws -> Digest {
+        let sink = DigestingSink()
+        try sink.write(bytes)
+        try sink.finish()
+        return .sha256(hex: sink.hexDigest!)
+    }
+
+    /// An absolute path with symlinks resolved where it exists, so the same file is always
+    /// recognised (e.g. an output archive inside the project being built).
+    static func realPath(_ path: String, relativeTo directory: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : "\(directory)/\(path)"
+        let standardized = URL(fileURLWithPath: absolute).standardizedFileURL
+        let resolvedParent = standardized.deletingLastPathComponent().resolvingSymlinksInPath()
+        return resolvedParent.appendingPathComponent(standardized.lastPathComponent).path
+    }
+}

@@ -1,0 +1,116 @@
+import FairArchive
+import FairOCI
+import Foundation
+
+/// The deps layer: the project's requirements installed by pip for the base image's Python and
+/// platform (not the build machine's), under `/opt/fair/site-packages`, which goes on PYTHONPATH.
+/// It is cached by the hash of its inputs, so an unchanged requirements file is never reinstalled.
+public struct DependencyLayer {
+    public static let sitePackages = "/opt/fair/site-packages"
+
+    public var requirementsPath: String
+    public var projectDirectory: String
+    public var pythonVersion: String
+    public var platform: Platform
+    /// glibc version of the base, bounding which manylinux wheels can run there.
+    public var glibcVersion: String
+
+    public init(requirementsPath: String, projectDirectory: String, pythonVersion: String, platform: Platform, glibcVersion: String) {
+        self.requirementsPath = requirementsPath
+        self.projectDirectory = projectDirectory
+        self.pythonVersion = pythonVersion
+        self.platform = platform
+        self.glibcVersion = glibcVersion
+    }
+
+    var abiTag: String { "cp" + pythonVersion.replacingOccurrences(of: ".", with: "") }
+
+    var machine: String {
+        switch platform.architecture {
+        case "amd64": return "x86_64"
+        case "arm64": return "aarch64"
+        default: return platform.architecture
+        }
+    }
+
+    /// manylinux tags from the base's glibc down to 2.17 (manylinux2014), newest first.
+    var platformTags: [String] {
+        let minor = Int(glibcVersion.split(separator: ".").last ?? "28") ?? 28
+        var tags = stride(from: max(minor, 17), through: 17, by: -1).map { "manylinux_2_\($0)_\(machine)" }
+        tags += ["manylinux2014_\(machine)", "manylinux2010_\(machine)", "manylinux1_\(machine)", "linux_\(machine)"]
+        return tags
+    }
+
+    /// The cache key: requirements bytes, Python version, platform, and how the layer is written.
+    public func cacheKey(writer: LayerWriter) throws -> String {
+        guard let requirements = FileManager.default.contents(atPath: requirementsPath) else {
+            throw BuildError.unreadable(path: requirementsPath, reason: "file missing or not readable")
+        }
+        let hasher = DigestingSink()
+        let parameters = ["fair-deps-v1", pythonVersion, platform.description, glibcVersion, writer.compression.rawValue,
+                          String(writer.level), String(writer.mtime), Self.sitePackages].joined(separator: "\n")
+        try hasher.write(parameters + "\n")
+        try hasher.write(Array(requirements))
+        try hasher.finish()
+        return "deps-" + hasher.hexDigest!
+    }
+
+    /// Returns the cached layer or installs the requirements and builds it.
+    public func build(writer: LayerWriter, cache: LayerCache, scratch: String, log: (String) -> Void) throws -> (BuiltLayer, cached: Bool) {
+        let key = try cacheKey(writer: writer)
+        if let cached = cache.lookup(key) { return (cached, true) }
+
+        let target = "\(scratch)/site-packages"
+        log("installing \((requirementsPath as NSString).lastPathComponent) for Python \(pythonVersion) on \(platform)")
+        try runPip(target: target)
+        var walker = ContextWalker(root: target, rules: .none)
+        let prefix = String(Self.sitePackages.dropFirst())
+        let entries = try walker.walk().map { item in
+            LayerEntry(
+                path: "\(prefix)/\(item.relativePath)", content: item.content,
+                mode: LayerEntry.normalisedMode(for: item.content, sourceMode: item.sourceMode))
+        }
+        let built = try writer.write(entries + [LayerEntry(path: prefix, content: .directory, mode: 0o755)],
+                                     to: "\(scratch)/deps.layer")
+        try? FileManager.default.removeItem(atPath: target)
+        return (try cache.store(built, key: key), false)
+    }
+
+    private func runPip(target: String) throws {
+        let python = ProcessInfo.processInfo.environment["FAIR_PIP_PYTHON"] ?? "python3"
+        var arguments = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-compile",
+                         "--no-warn-script-location", "--target", target,
+                         "--python-version", pythonVersion, "--implementation", "cp",
+                         "--abi", abiTag, "--abi", "abi3", "--abi", "none", "--only-binary=:all:"]
+        for tag in platformTags { arguments += ["--platform", tag] }
+        arguments += ["-r", requirementsPath]
+
+        let logPath = "\(target).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        defer { try? logHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: projectDirectory)
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw BuildError.toolMissing(tool: python, hint: "pip needs a Python 3 on the build machine; install python3-pip")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if output.contains("No module named pip") {
+                throw BuildError.toolMissing(tool: "pip", hint: "install python3-pip on the build machine")
+            }
+            let errors = output.split(separator: "\n").filter { $0.hasPrefix("ERROR:") }
+                .map { $0.dropFirst("ERROR:".count).trimmingCharacters(in: .whitespaces) }
+            let reason = errors.isEmpty ? output.split(separator: "\n").suffix(3).joined(separator: " ") : errors.joined(separator: "; ")
+            throw BuildError.pip(reason: "\(reason) (pip exit \(process.terminationStatus); target Python \(pythonVersion), \(platform), only binary wheels)")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import FairArchive
+import FairOCI
+import Foundation
+
+/// Writes a set of entries as a reproducible layer: entries sorted by path, every parent directory
+/// written explicitly, one fixed mtime, and no atime, ctime, xattrs or user/group names. The tar
+/// stream is hashed (diff_id), compressed on every core, hashed again (digest) and written to disk
+/// in one pass, so a layer of any size is built in bounded memory.
+public struct LayerWriter {
+    public var compression: CompressionAlgorithm
+    public var level: Int
+    public var workers: Int
+    public var mtime: Int64
+
+    public init(compression: CompressionAlgorithm, level: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount, mtime: Int64) {
+        self.compression = compression
+        self.level = level
+        self.workers = max(1, workers)
+        self.mtime = mtime
+    }
+
+    public var mediaType: String {
+        compression == .gzip ? MediaType.layerTarGzip : MediaType.layerTarZstd
+    }
+
+    /// Writes the layer to `path` (which must not be read until this returns).
+    public func write(_ entries: [LayerEntry], to path: String) throws -> BuiltLayer {
+        let file = try FileSink(path: path)
+        let compressed = DigestingSink(downstream: file)
+        let compressor = try compression.makeCompressor(level: level, workers: workers, downstream: compressed)
+        let uncompressed = DigestingSink(downstream: compressor)
+        let tar = try TarWriter(sink: uncompressed)
+        for entry in Self.ordered(entries) {
+            try write(entry, to: tar)
+        }
+        try tar.finish()
+        return BuiltLayer(
+            digest: .sha256(hex: compressed.hexDigest!),
+            diffID: .sha256(hex: uncompressed.hexDigest!),
+            size: compressed.byteCount,
+            mediaType: mediaType,
+            path: path)
+    }
+
+    /// Sorts entries by path bytes and adds any missing parent directories, so the tar never
+    /// depends on walk order and never relies on an extractor to invent directories.
+    static func ordered(_ entries: [LayerEntry]) -> [LayerEntry] {
+        var byPath: [String: LayerEntry] = [:]
+        for entry in entries { byPath[entry.path] = entry }
+        for entry in entries {
+            var parent = (entry.path as NSString).deletingLastPathComponent
+            while !parent.isEmpty && parent != "/" && byPath[parent] == nil {
+                byPath[parent] = LayerEntry(path: parent, content: .directory, mode: 0o755)
+                parent = (parent as NSString).deletingLastPathComponent
+            }
+        }
+        return byPath.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    private func write(_ entry: LayerEntry, to tar: TarWriter) throws {
+        var header = TarEntry(path: entry.path, kind: .directory, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: mtime)
+        switch entry.content {
+        case .directory:
+            header.path += "/"
+            try tar.writeHeader(header)
+        case let .symlink(target):
+            header.kind = .symlink(target: target)
+            try tar.writeHeader(header)
+        case let .hardlink(target):
+            header.kind = .hardlink(target: target)
+            try tar.writeHeader(header)
+        case let .bytes(bytes):
+            header.kind = .file(size: Int64(bytes.count))
+            try tar.writeFile(header, contents: bytes)
+        case let .file(sourcePath, size):
+            header.kind = .file(size: size)
+            try tar.writeFile(header, contentsOf: sourcePath)
+        }
+    }
+}
+
+/// A layer written to disk, with both of its digests.
+public struct BuiltLayer: Sendable, Codable, Equatable {
+    public var digest: Digest
+    public var diffID: Digest
+    public var size: Int64
+    public var mediaType: String
+    public var path: String
+}
