@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Fair: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fair",
+        abstract: "Package Python training code as OCI images, train it and serve the model.",
+        version: FairVersion.current,
+        subcommands: [BuildCommand.self, BaseCommand.self])
+}
+
+enum FairVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import FairArchive
+import FairBuild
+import FairOCI
+
+/// Runs a command body, turning any error into one `error: …` line and a non-zero exit.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CustomStringConvertible {
+        Console.error(error.description)
+        throw ExitCode.failure
+    } catch {
+        Console.error(error.localizedDescription)
+        throw ExitCode.failure
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
