@@ -2,9 +2,10 @@ import Foundation
 
 /// Compresses `DeflateBlock`s on worker threads and gives them back in submission order.
 ///
-/// The blocks form a ring of twice as many blocks as workers, so every worker can have one block
-/// in hand and one waiting while the caller fills the next; when the ring is full the caller has
-/// to take back the oldest block before it can start another, which bounds memory. Only the
+/// The blocks form a ring of twice as many blocks as workers: one the caller is filling, the rest
+/// queued, being compressed, or compressed and waiting to be passed on in order. This keeps every
+/// worker busy while a slow block holds up the ones behind it. When the ring is full the caller
+/// has to take back the oldest block before it can start another, which bounds memory. Only the
 /// caller thread submits, takes back and recycles blocks; workers only compress them.
 ///
 /// Running workers keep the pipeline alive, so its owner must call `shutdown()`.

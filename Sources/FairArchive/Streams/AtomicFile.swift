@@ -37,6 +37,18 @@ public enum AtomicFile {
 public enum TemporaryFiles {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var paths = Set<String>()
+    nonisolated(unsafe) private static var cleanups: [String: () -> Void] = [:]
+
+    /// Registers a custom cleanup (e.g. one that must unmount before deleting).
+    public static func registerCleanup(_ key: String, _ cleanup: @escaping () -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        cleanups[key] = cleanup
+    }
+
+    public static func unregisterCleanup(_ key: String) {
+        lock.lock(); defer { lock.unlock() }
+        cleanups[key] = nil
+    }
 
     public static func register(_ path: String) {
         lock.lock(); defer { lock.unlock() }
@@ -55,5 +67,7 @@ public enum TemporaryFiles {
             try? FileManager.default.removeItem(atPath: path)
         }
         paths.removeAll()
+        for cleanup in cleanups.values { cleanup() }
+        cleanups.removeAll()
     }
 }

@@ -57,17 +57,30 @@ public struct BaseImageCreator {
         }
 
         let scratch = try home.makeScratchDirectory(prefix: "base")
-        TemporaryFiles.register(scratch)
-        defer {
-            try? FileManager.default.removeItem(atPath: scratch)
-            TemporaryFiles.unregister(scratch)
-        }
         let rootfs = "\(scratch)/rootfs"
+        // Never delete through a live mount: unmount first, and keep the directory if that fails.
+        let cleanup = {
+            if Mounts.unmountAll(under: rootfs).isEmpty { try? FileManager.default.removeItem(atPath: scratch) }
+        }
+        TemporaryFiles.registerCleanup(scratch, cleanup)
+        defer {
+            TemporaryFiles.unregisterCleanup(scratch)
+            cleanup()
+        }
         let mirror = options.mirror ?? Self.aptMirror() ?? "http://deb.debian.org/debian"
         let packages = ["python3"] + options.extraPackages
         log("debootstrap --variant=minbase \(options.suite) from \(mirror) with \(packages.joined(separator: ","))")
-        try run(debootstrap, ["--variant=minbase", "--include=\(packages.joined(separator: ","))", options.suite, rootfs, mirror],
-                logPath: "\(scratch)/debootstrap.log", what: "debootstrap")
+        do {
+            try run(debootstrap, ["--variant=minbase", "--include=\(packages.joined(separator: ","))", options.suite, rootfs, mirror],
+                    logPath: "\(scratch)/debootstrap.log", what: "debootstrap")
+        } catch {
+            Mounts.unmountAll(under: rootfs)
+            throw error
+        }
+        let stillMounted = Mounts.unmountAll(under: rootfs)
+        guard stillMounted.isEmpty else {
+            throw BuildError.baseCreation("cannot unmount \(stillMounted.joined(separator: ", ")) left by debootstrap; unmount it and remove \(scratch)")
+        }
         try trim(rootfs)
 
         let pythonVersion = try capture("/usr/sbin/chroot", [rootfs, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
