@@ -159,8 +159,8 @@ final class CompressionTests: XCTestCase {
     }
 
     func testZstdOutputDoesNotDependOnWorkerCount() throws {
-        // 16 MiB is a whole number of libzstd jobs at level 3 (8 MiB each), where the end of the
-        // frame used to depend on whether a worker was free.
+        // 16 MiB is a whole number of libzstd jobs at level 3 (8 MiB each): fed naively, libzstd
+        // ends such a frame one way or another depending on whether a worker happens to be free.
         for count in [16 << 20, 9 << 20 + 4321] {
             let input = TestData.mixed(count: count, seed: 11)
             let reference = try zstd(input, level: 3, workers: 1)

@@ -72,6 +72,8 @@ def project(tmp_path):
 
     def copy(name):
         destination = tmp_path / "projects" / name
+        if destination.exists():
+            return destination
         shutil.copytree(FIXTURES / name, destination, symlinks=True)
         return destination
 

@@ -10,6 +10,7 @@ public final class TarReader {
     public let path: String
 
     public init(path: String) throws {
+        UTF8Locale.ensured
         guard let handle = archive_read_new() else {
             throw ArchiveError.libarchive(operation: "archive_read_new", message: "out of memory")
         }

@@ -12,6 +12,7 @@ public final class TarWriter {
     private var closed = false
 
     public init(sink: ByteSink) throws {
+        UTF8Locale.ensured
         guard let handle = archive_write_new() else {
             throw ArchiveError.libarchive(operation: "archive_write_new", message: "out of memory")
         }

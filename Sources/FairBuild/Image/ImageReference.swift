@@ -26,12 +26,12 @@ public enum ImageReference: Equatable, Sendable {
             reason: "registry base images are not supported yet; use scratch, oci:DIR[:TAG] or oci-archive:PATH[:TAG] (e.g. `skopeo copy docker://\(text) oci-archive:base.tar`, or `fair base create --output base.tar`)")
     }
 
-    /// Splits a trailing `:TAG` off a path; a colon followed by a `/` belongs to the path.
+    /// Splits `PATH:REF` at the first colon, as skopeo's oci and oci-archive transports do, so the
+    /// reference may itself be `name:tag` (paths containing colons are not supported, as there).
     static func splitTag(_ text: String) -> (String, String?) {
-        guard let colon = text.lastIndex(of: ":") else { return (text, nil) }
+        guard let colon = text.firstIndex(of: ":") else { return (text, nil) }
         let tag = String(text[text.index(after: colon)...])
-        if tag.isEmpty || tag.contains("/") { return (text, nil) }
-        return (String(text[..<colon]), tag)
+        return (String(text[..<colon]), tag.isEmpty ? nil : tag)
     }
 
     private static func absolute(_ path: String, _ baseDirectory: String) -> String {
