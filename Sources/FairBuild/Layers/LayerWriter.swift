@@ -48,13 +48,19 @@ public struct LayerWriter {
         var byPath: [String: LayerEntry] = [:]
         for entry in entries { byPath[entry.path] = entry }
         for entry in entries {
-            var parent = (entry.path as NSString).deletingLastPathComponent
-            while !parent.isEmpty && parent != "/" && byPath[parent] == nil {
-                byPath[parent] = LayerEntry(path: parent, content: .directory, mode: 0o755)
-                parent = (parent as NSString).deletingLastPathComponent
+            var parent = parentPath(entry.path)
+            while let directory = parent, byPath[directory] == nil {
+                byPath[directory] = LayerEntry(path: directory, content: .directory, mode: 0o755)
+                parent = parentPath(directory)
             }
         }
         return byPath.values.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    /// "a/b/c" → "a/b"; nil for a top-level path.
+    static func parentPath(_ path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
+        return String(path[..<slash])
     }
 
     private func write(_ entry: LayerEntry, to tar: TarWriter) throws {
