@@ -92,9 +92,11 @@ def main():
             "fair build --base scratch --output out.tar",
             [args.fair, "build", context, "--base", "scratch", "--output", out, "-q"], args.runs, env=env)
         layout = os.path.join(work, "layout")
+        # A fresh layout each run, so the layer is really written and not found already present.
         fair_layout, _ = median_runs(
             "fair build --base scratch --layout DIR",
-            [args.fair, "build", context, "--base", "scratch", "--layout", layout, "-q"], args.runs, env=env)
+            f"rm -rf '{layout}' && '{args.fair}' build '{context}' --base scratch --layout '{layout}' -q",
+            args.runs, env=env, shell=True)
         print(f"  ratio fair/baseline: {fair / baseline:.2f}x (--output), {fair_layout / baseline:.2f}x (--layout); "
               f"fair peak RSS {fair_rss:.0f} MiB")
 

@@ -66,6 +66,8 @@ def test_requirements_go_into_a_cached_deps_layer(fair, base_image, project, tmp
     rootfs = umoci_unpack(tmp_path / "a.tar", "numpy-regression:latest", tmp_path / "unpacked")
     assert (rootfs / "opt/fair/site-packages/numpy/__init__.py").is_file()
     assert not list((rootfs / "opt/fair/site-packages/numpy").glob("__pycache__")), "pip must not leave .pyc files"
+    f2py = (rootfs / "opt/fair/site-packages/bin/f2py").read_text().splitlines()[0]
+    assert f2py == "#!/usr/bin/env python3", "console scripts must use the image's Python, not the build machine's"
 
     result = podman_load_and_run(tmp_path / "a.tar", podman_storage)
     assert "numpy 2.2.6" in result.stdout

@@ -18,6 +18,7 @@ final class RawDeflater {
     }
 
     deinit {
+        // Z_DATA_ERROR here only says a block was dropped half done, as after a failed build.
         deflateEnd(stream)
         stream.deallocate()
     }

@@ -28,11 +28,12 @@ final class WorkerThread {
         self.thread = thread
     }
 
-    /// Waits for the closure to return. Must be called before the thread object goes away.
+    /// Waits for the closure to return (deinit does too, so a thread never outlives its owner).
     func join() {
         guard !joined else { return }
         joined = true
-        pthread_join(thread, nil)
+        let result = pthread_join(thread, nil)
+        precondition(result == 0, "pthread_join failed: \(result)")
     }
 
     deinit { join() }

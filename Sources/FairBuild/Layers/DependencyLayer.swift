@@ -1,6 +1,9 @@
 import FairArchive
 import FairOCI
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The deps layer: the project's requirements installed by pip for the base image's Python and
 /// platform (not the build machine's), under `/opt/fair/site-packages`, which goes on PYTHONPATH.
@@ -63,6 +66,7 @@ public struct DependencyLayer {
         let target = "\(scratch)/site-packages"
         log("installing \((requirementsPath as NSString).lastPathComponent) for Python \(pythonVersion) on \(platform)")
         try runPip(target: target)
+        try fixScriptInterpreters(in: "\(target)/bin")
         var walker = ContextWalker(root: target, rules: .none)
         let prefix = String(Self.sitePackages.dropFirst())
         let entries = try walker.walk().map { item in
@@ -74,6 +78,25 @@ public struct DependencyLayer {
                                      to: "\(scratch)/deps.layer")
         try? FileManager.default.removeItem(atPath: target)
         return (try cache.store(built, key: key), false)
+    }
+
+    /// pip writes console scripts (numpy's `f2py`, …) with the build machine's interpreter in the
+    /// shebang, which does not exist in the image; point them at the image's python3 instead.
+    private func fixScriptInterpreters(in directory: String) throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names {
+            let path = "\(directory)/\(name)"
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size < 1 << 20,
+                  let data = FileManager.default.contents(atPath: path),
+                  data.starts(with: Array("#!".utf8)),
+                  let newline = data.firstIndex(of: UInt8(ascii: "\n")) else { continue }
+            let interpreter = String(decoding: data[..<newline], as: UTF8.self)
+            guard interpreter.contains("python") else { continue }
+            var rewritten = Data("#!/usr/bin/env python3".utf8)
+            rewritten.append(data[newline...])
+            try rewritten.write(to: URL(fileURLWithPath: path))
+        }
     }
 
     private func runPip(target: String) throws {
