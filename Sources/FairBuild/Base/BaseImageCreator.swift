@@ -71,8 +71,12 @@ public struct BaseImageCreator {
         let packages = ["python3"] + options.extraPackages
         log("debootstrap --variant=minbase \(options.suite) from \(mirror) with \(packages.joined(separator: ","))")
         do {
-            try run(debootstrap, ["--variant=minbase", "--include=\(packages.joined(separator: ","))", options.suite, rootfs, mirror],
-                    logPath: "\(scratch)/debootstrap.log", what: "debootstrap")
+            try ToolRun(executable: debootstrap, arguments: ["--variant=minbase", "--include=\(packages.joined(separator: ","))", options.suite, rootfs, mirror])
+                .run(logPath: "\(scratch)/debootstrap.log")
+        } catch let failure as ToolRun.Failure {
+            Mounts.unmountAll(under: rootfs)
+            let tail = failure.log.split(separator: "\n").suffix(4).joined(separator: " | ")
+            throw BuildError.baseCreation("debootstrap failed (exit \(failure.status)): \(tail)")
         } catch {
             Mounts.unmountAll(under: rootfs)
             throw error
@@ -83,8 +87,13 @@ public struct BaseImageCreator {
         }
         try trim(rootfs)
 
-        let pythonVersion = try capture("/usr/sbin/chroot", [rootfs, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-        let glibc = (try? capture("/usr/sbin/chroot", [rootfs, "getconf", "GNU_LIBC_VERSION"]))?
+        let pythonVersion: String
+        do {
+            pythonVersion = try ToolRun(executable: "/usr/sbin/chroot", arguments: [rootfs, "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).output()
+        } catch {
+            throw BuildError.baseCreation("python3 does not run in the new root filesystem (chroot \(rootfs) python3 failed)")
+        }
+        let glibc = (try? ToolRun(executable: "/usr/sbin/chroot", arguments: [rootfs, "getconf", "GNU_LIBC_VERSION"]).output())?
             .split(separator: " ").last.map(String.init) ?? "2.36"
 
         log("packing the root filesystem")
@@ -107,13 +116,13 @@ public struct BaseImageCreator {
             rootfs: .init(diffIDs: [layer.diffID]),
             history: [.init(created: created, createdBy: "fair base create: debootstrap --variant=minbase \(options.suite) +\(packages.joined(separator: ","))")])
         let configBytes = try CanonicalJSON.encode(config)
-        let configDigest = try sha256(configBytes)
+        let configDigest = Digest.sha256(of: configBytes)
         let manifest = ImageManifest(
             config: Descriptor(mediaType: MediaType.imageConfig, digest: configDigest, size: Int64(configBytes.count)),
             layers: [Descriptor(mediaType: layer.mediaType, digest: layer.digest, size: layer.size)],
             annotations: [AnnotationKey.created: created])
         let manifestBytes = try CanonicalJSON.encode(manifest)
-        let manifestDigest = try sha256(manifestBytes)
+        let manifestDigest = Digest.sha256(of: manifestBytes)
         let image = ImageToWrite(
             manifest: Descriptor(mediaType: MediaType.imageManifest, digest: manifestDigest, size: Int64(manifestBytes.count),
                                  annotations: [AnnotationKey.refName: options.tag.description]),
@@ -156,47 +165,5 @@ public struct BaseImageCreator {
             }
         }
         return candidates.first { !$0.contains("security") && ($0.hasPrefix("http://") || $0.hasPrefix("https://")) }
-    }
-
-    private func run(_ tool: String, _ arguments: [String], logPath: String, what: String) throws {
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            let tail = output.split(separator: "\n").suffix(4).joined(separator: " | ")
-            throw BuildError.baseCreation("\(what) failed (exit \(process.terminationStatus)): \(tail)")
-        }
-    }
-
-    private func capture(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        let pipe = Pipe()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw BuildError.baseCreation("\(tool) \(arguments.joined(separator: " ")) failed")
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    private func sha256(_ bytes: [UInt8]) throws -> Digest {
-        let sink = DigestingSink()
-        try sink.write(bytes)
-        try sink.finish()
-        return .sha256(hex: sink.hexDigest!)
     }
 }

@@ -83,7 +83,7 @@ public struct ImageBuilder {
             layers: builtLayers.map { ($0.layer.diffID, $0.createdBy, $0.source) },
             hasDeps: builtLayers.contains { $0.source == "deps" })
         let configBytes = try CanonicalJSON.encode(imageConfig)
-        let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, digest: try digest(of: configBytes), size: Int64(configBytes.count))
+        let configDescriptor = Descriptor(mediaType: MediaType.imageConfig, digest: Digest.sha256(of: configBytes), size: Int64(configBytes.count))
 
         let baseLayers = (base?.manifest.layers ?? []).map { layer -> Descriptor in
             var layer = layer
@@ -95,7 +95,7 @@ public struct ImageBuilder {
         if let base { annotations[AnnotationKey.baseDigest] = base.manifestDigest.description }
         let manifest = ImageManifest(config: configDescriptor, layers: baseLayers + newLayers, annotations: annotations)
         let manifestBytes = try CanonicalJSON.encode(manifest)
-        let manifestDigest = try digest(of: manifestBytes)
+        let manifestDigest = Digest.sha256(of: manifestBytes)
 
         let tag = try options.tag.map { try ImageTag(parsing: $0) } ?? ImageTag(parsing: ImageTag.sanitisedName(config.name))
         var manifestDescriptor = Descriptor(mediaType: MediaType.imageManifest, digest: manifestDigest, size: Int64(manifestBytes.count))
@@ -235,13 +235,6 @@ public struct ImageBuilder {
             return full.split(separator: ".").prefix(2).joined(separator: ".")
         }
         throw BuildError.pythonVersionUnknown(base: reference)
-    }
-
-    private func digest(of bytes: [UInt8]) throws -> Digest {
-        let sink = DigestingSink()
-        try sink.write(bytes)
-        try sink.finish()
-        return .sha256(hex: sink.hexDigest!)
     }
 
     /// An absolute path with symlinks resolved where it exists, so the same file is always

@@ -108,32 +108,17 @@ public struct DependencyLayer {
         for tag in platformTags { arguments += ["--platform", tag] }
         arguments += ["-r", requirementsPath]
 
-        let logPath = "\(target).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? logHandle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: projectDirectory)
-        process.standardOutput = logHandle
-        process.standardError = logHandle
-        process.standardInput = FileHandle.nullDevice
         do {
-            try process.run()
-        } catch {
-            throw BuildError.toolMissing(tool: python, hint: "pip needs a Python 3 on the build machine; install python3-pip")
-        }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if output.contains("No module named pip") {
-                throw BuildError.toolMissing(tool: "pip", hint: "install python3-pip on the build machine")
+            try ToolRun(executable: "/usr/bin/env", arguments: arguments, workingDirectory: projectDirectory)
+                .run(logPath: "\(target).log")
+        } catch let failure as ToolRun.Failure {
+            if failure.log.contains("No module named pip") || failure.status == 127 {
+                throw BuildError.toolMissing(tool: "pip (\(python) -m pip)", hint: "install python3-pip on the build machine")
             }
-            let errors = output.split(separator: "\n").filter { $0.hasPrefix("ERROR:") }
+            let errors = failure.log.split(separator: "\n").filter { $0.hasPrefix("ERROR:") }
                 .map { $0.dropFirst("ERROR:".count).trimmingCharacters(in: .whitespaces) }
-            let reason = errors.isEmpty ? output.split(separator: "\n").suffix(3).joined(separator: " ") : errors.joined(separator: "; ")
-            throw BuildError.pip(reason: "\(reason) (pip exit \(process.terminationStatus); target Python \(pythonVersion), \(platform), only binary wheels)")
+            let reason = errors.isEmpty ? failure.log.split(separator: "\n").suffix(3).joined(separator: " ") : errors.joined(separator: "; ")
+            throw BuildError.pip(reason: "\(reason) (pip exit \(failure.status); target Python \(pythonVersion), \(platform), only binary wheels)")
         }
     }
 }

@@ -15,12 +15,10 @@ public protocol BlobReader: AnyObject {
 
 extension BlobReader {
     func verify(_ bytes: [UInt8], against digest: Digest) throws {
-        let sink = DigestingSink()
-        try sink.write(bytes)
-        try sink.finish()
-        let actual = "sha256:" + sink.hexDigest!
-        if digest.algorithm == "sha256" && actual != digest.description {
-            throw OCIError.digestMismatch(source: sourceName, expected: digest.description, actual: actual)
+        guard digest.algorithm == "sha256" else { return }
+        let actual = Digest.sha256(of: bytes)
+        if actual != digest {
+            throw OCIError.digestMismatch(source: sourceName, expected: digest.description, actual: actual.description)
         }
     }
 }

@@ -1,3 +1,5 @@
+import FairArchive
+
 /// A content digest, `algorithm:hex` (image-spec descriptor "digest"). fair produces sha256 only,
 /// but accepts sha512 when reading so a valid foreign image is not refused.
 public struct Digest: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
@@ -39,4 +41,15 @@ public struct Digest: Hashable, Comparable, Codable, Sendable, CustomStringConve
     }
 
     public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.description < rhs.description }
+}
+
+extension Digest {
+    /// The sha256 digest of bytes in memory (manifests, configs, index files).
+    public static func sha256(of bytes: [UInt8]) -> Digest {
+        let sink = DigestingSink()
+        // Hashing in memory cannot fail: the sink has nothing downstream.
+        try! sink.write(bytes)
+        try! sink.finish()
+        return .sha256(hex: sink.hexDigest!)
+    }
 }
