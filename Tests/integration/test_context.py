@@ -1,8 +1,12 @@
 """Build context edge cases: ignore rules, symlinks, special files, unreadable files, big files."""
 import os
+import shutil
+import tempfile
 import subprocess
 import tarfile
 from pathlib import Path
+
+import pytest
 
 from conftest import run
 
@@ -69,11 +73,17 @@ def test_long_and_non_ascii_names(fair, tmp_path):
     assert "app/données-été-模型.txt" in members
 
 
-def test_unreadable_file_is_an_error(fair, tmp_path_factory):
-    # Outside pytest's private (0700) temp root, so an unprivileged user can reach it.
-    import tempfile
-    tmp_path = Path(tempfile.mkdtemp(prefix="fair-unreadable-", dir="/tmp"))
-    os.chmod(tmp_path, 0o755)
+@pytest.fixture
+def world_readable_tmp():
+    """A directory outside pytest's private (0700) temp root, so an unprivileged user can reach it."""
+    path = Path(tempfile.mkdtemp(prefix="fair-unreadable-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_unreadable_file_is_an_error(fair, world_readable_tmp):
+    tmp_path = world_readable_tmp
     p = tmp_path / "p"
     p.mkdir()
     (p / "fair.yaml").write_text("entrypoint: train.py\n")
