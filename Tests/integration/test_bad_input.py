@@ -174,3 +174,12 @@ def test_interrupted_build_leaves_nothing_behind(fair, tmp_path):
     assert os.listdir(out_dir) == []
     scratch = fair.home / "tmp"
     assert not scratch.exists() or os.listdir(scratch) == []
+
+
+def test_base_create_without_root_says_so(fair, tmp_path):
+    result = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", fair.binary, "base", "create",
+         "--output", "/tmp/never-written-base.tar"],
+        env={**os.environ, "FAIR_HOME": "/tmp/never-used-fair-home"}, capture_output=True, text=True, timeout=60)
+    assert_fails(result, "needs root")
+    assert not os.path.exists("/tmp/never-written-base.tar")
