@@ -18,6 +18,8 @@ public final class ZstdCompressor: ByteSink {
     private var heldBack: UInt8?
     private var finished = false
 
+    static let jobSize = 2 << 20
+
     public init(level: Int, workers: Int, downstream: ByteSink) throws {
         try CompressionAlgorithm.zstd.validate(level: level)
         context = try ZstdContext()
@@ -27,6 +29,11 @@ public final class ZstdCompressor: ByteSink {
         try context.set(ZSTD_c_checksumFlag, 1, name: "checksum flag")
         do {
             try context.set(ZSTD_c_nbWorkers, max(1, workers), name: "worker count")
+            // libzstd's own job size grows with the level's window (8 MiB and up), and every worker
+            // holds a job's input and output plus spare buffers: well over 100 MB at two workers.
+            // A fixed 2 MiB job keeps a build's memory bounded at any level, and being a fixed
+            // parameter it keeps the output independent of the worker count.
+            try context.set(ZSTD_c_jobSize, Self.jobSize, name: "job size")
         } catch {
             // A libzstd built without thread support rejects any worker count; it then always
             // runs single-threaded, which is just as reproducible on that machine.
