@@ -107,7 +107,8 @@ def test_unreadable_file_is_an_error(fair, world_readable_tmp):
     assert os.listdir(out_dir) == []
 
 
-def test_two_gib_file_streams_in_bounded_memory(fair, tmp_path):
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_two_gib_file_streams_in_bounded_memory(fair, tmp_path, compression):
     p = tmp_path / "p"
     p.mkdir()
     (p / "fair.yaml").write_text("entrypoint: train.py\n")
@@ -118,10 +119,17 @@ def test_two_gib_file_streams_in_bounded_memory(fair, tmp_path):
     # Measured in a fresh process whose only child is fair, so nothing else's peak counts.
     probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
-    result = subprocess.run(["python3", "-c", probe, fair.binary, "build", p, "--base", "scratch", "--output", out, "-q"],
+    result = subprocess.run(["python3", "-c", probe, fair.binary, "build", p, "--base", "scratch", "--output", out, "-q",
+                             "--compression", compression],
                             env={**os.environ, "FAIR_HOME": str(fair.home)}, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr
     peak_kib = int(result.stdout.strip().splitlines()[-1])
     assert peak_kib < 150 * 1024, f"peak RSS {peak_kib / 1024:.0f} MiB"
-    members = layer_members(out, tmp_path)
-    assert members["app/weights.bin"].size == 2 << 30
+    if compression == "gzip":
+        members = layer_members(out, tmp_path)
+        assert members["app/weights.bin"].size == 2 << 30
+    else:
+        run("tar", "-xf", out, "-C", tmp_path, "--wildcards", "blobs/*")
+        layer = max((tmp_path / "blobs" / "sha256").iterdir(), key=lambda f: f.stat().st_size)
+        listing = run("sh", "-c", f"zstd -dc '{layer}' | tar -tvf - app/weights.bin").stdout
+        assert str(2 << 30) in listing
