@@ -17,6 +17,7 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Byte streams, hashing, compression and tar (libarchive). Imports nothing of ours.
         .target(
@@ -33,16 +34,28 @@ let package = Package(
             dependencies: ["FairArchive"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // HTTP client over libcurl: connection pool, streaming bodies, redirects.
+        .target(
+            name: "FairHTTP",
+            dependencies: ["CCurl", "FairArchive"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // OCI distribution client: auth (docker config, Basic, Bearer tokens), push, pull, mount, retries.
+        .target(
+            name: "FairRegistry",
+            dependencies: ["FairHTTP", "FairOCI", "FairArchive"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // fair.yaml, build context, preprocessors, layers, image assembly, cache.
         .target(
             name: "FairBuild",
-            dependencies: ["FairOCI", "FairArchive", "Yams"],
+            dependencies: ["FairOCI", "FairArchive", "FairRegistry", "Yams"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "fair",
             dependencies: [
-                "FairBuild", "FairOCI", "FairArchive",
+                "FairBuild", "FairRegistry", "FairOCI", "FairArchive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -50,6 +63,13 @@ let package = Package(
 
         .testTarget(name: "FairArchiveTests", dependencies: ["FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairOCITests", dependencies: ["FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairBuildTests", dependencies: ["FairBuild"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "FairHTTPTests",
+            dependencies: ["FairHTTP"],
+            exclude: ["test_server.py"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
     ]
 )

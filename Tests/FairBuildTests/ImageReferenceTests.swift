@@ -1,3 +1,4 @@
+import FairRegistry
 import XCTest
 @testable import FairBuild
 
@@ -7,7 +8,11 @@ final class ImageReferenceTests: XCTestCase {
         XCTAssertEqual(try ImageReference.parse("oci-archive:base.tar", relativeTo: "/p"), .archive(path: "/p/base.tar", tag: nil))
         XCTAssertEqual(try ImageReference.parse("oci-archive:../b.tar:v1", relativeTo: "/p/q"), .archive(path: "/p/b.tar", tag: "v1"))
         XCTAssertEqual(try ImageReference.parse("oci:/l:name:tag", relativeTo: "/p"), .layout(directory: "/l", tag: "name:tag"))
-        XCTAssertThrowsError(try ImageReference.parse("python:3.11", relativeTo: "/p")) { error in
+        XCTAssertEqual(try ImageReference.parse("python:3.11", relativeTo: "/p"),
+                       .registry(RegistryReference(host: "docker.io", repository: "library/python", tag: "3.11")))
+        XCTAssertEqual(try ImageReference.parse("docker://127.0.0.1:5000/team/base@sha256:" + String(repeating: "a", count: 64), relativeTo: "/p"),
+                       .registry(RegistryReference(host: "127.0.0.1:5000", repository: "team/base", digest: "sha256:" + String(repeating: "a", count: 64))))
+        XCTAssertThrowsError(try ImageReference.parse("Bad Ref!", relativeTo: "/p")) { error in
             XCTAssertTrue("\(error)".contains("oci-archive:PATH"))
         }
     }

@@ -131,3 +131,109 @@ def podman_load_and_run(archive, storage_env, *extra):
             image_id = line.split(":", 1)[1].strip().split(",")[0].strip()
     assert image_id, f"podman load printed no image name:\n{loaded.stdout}\n{loaded.stderr}"
     return run(*PODMAN_RUN, image_id, *extra, env=env, timeout=600)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real registries for push/pull/login/logout (see registry_harness.py). Every server a test starts
+# is stopped at its teardown (a registry by its PID) and its temporary directory removed; when a
+# test fails, the logs of its servers are added to the failure report.
+
+from registry_harness import (  # noqa: E402
+    BlobMirror, DockerConfig, FaultProxy, Registry, TokenServer, make_oci_layout)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.when in ("setup", "call"):
+        for server in getattr(item, "_registry_harness_servers", ()):
+            report.sections.append((f"log of {server.describe()}", server.log_tail()))
+
+
+def _harness_owner(request):
+    """A list of the servers of the running test (for logs on failure) and a closer for them."""
+    servers = request.node.__dict__.setdefault("_registry_harness_servers", [])
+
+    def own(server):
+        servers.append(server)
+        request.addfinalizer(server.close)
+        return server
+
+    return own
+
+
+@pytest.fixture
+def make_registry(request):
+    """make_registry(mode="none", relative_urls=False, **options) -> a started Registry.
+    mode: "none", "htpasswd" or "token" (with its own TokenServer, unless token_server= is given)."""
+    own = _harness_owner(request)
+
+    def make(mode="none", relative_urls=False, **options):
+        registry = own(Registry(mode, relative_urls=relative_urls, **options))
+        if registry.token_server is not None and registry.token_server not in request.node._registry_harness_servers:
+            request.node._registry_harness_servers.append(registry.token_server)
+        return registry.start()
+
+    return make
+
+
+@pytest.fixture
+def registry(request, make_registry):
+    """A started Registry; mode from indirect parametrization (a mode name, or a dict of
+    make_registry arguments), "none" by default:
+    @pytest.mark.parametrize("registry", ["none", "htpasswd", "token"], indirect=True)."""
+    param = getattr(request, "param", "none")
+    if isinstance(param, dict):
+        return make_registry(**param)
+    return make_registry(param)
+
+
+@pytest.fixture
+def token_server(request):
+    """A started TokenServer (user "fair", password "s3cret!"); pass it to
+    make_registry("token", token_server=token_server) to put a registry behind it."""
+    return _harness_owner(request)(TokenServer()).start()
+
+
+@pytest.fixture
+def fault_proxy(request):
+    """fault_proxy(upstream) -> a started FaultProxy in front of a Registry (or "host:port")."""
+    own = _harness_owner(request)
+
+    def make(upstream, **options):
+        return own(FaultProxy(upstream, **options)).start()
+
+    return make
+
+
+@pytest.fixture
+def blob_mirror(request):
+    """blob_mirror(source_registry=None) -> a started BlobMirror on another host:port."""
+    own = _harness_owner(request)
+
+    def make(source=None, **options):
+        return own(BlobMirror(source, **options)).start()
+
+    return make
+
+
+@pytest.fixture
+def docker_config(tmp_path, monkeypatch):
+    """A DockerConfig in a fresh directory, also set as DOCKER_CONFIG for the test (so fair and
+    skopeo never read or write the machine's own ~/.docker/config.json)."""
+    config = DockerConfig(tmp_path / "docker-config")
+    monkeypatch.setenv("DOCKER_CONFIG", str(config.dir))
+    return config
+
+
+@pytest.fixture
+def make_oci_image(tmp_path):
+    """make_oci_image(tag="latest", layers=None, seed=0) -> an OciImage layout to push with skopeo."""
+    counter = iter(range(1_000_000))
+
+    def make(tag="latest", layers=None, seed=0, **options):
+        return make_oci_layout(tmp_path / f"oci-image-{next(counter)}", tag=tag, layers=layers, seed=seed,
+                               **options)
+
+    return make

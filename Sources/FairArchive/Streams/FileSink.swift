@@ -79,6 +79,25 @@ public final class ReadableFile {
         }
     }
 
+    public func seek(to offset: Int64) throws {
+        if lseek(fd, off_t(offset), SEEK_SET) < 0 {
+            throw ArchiveError.io(path: path, operation: "seek in", errno: errno)
+        }
+    }
+
+    /// Copies `length` bytes from the current position into `sink` (without finishing it).
+    public func copy(length: Int64, to sink: ByteSink) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var remaining = length
+        while remaining > 0 {
+            let n = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(Int64(buffer.count), remaining))]))
+            if n == 0 { throw ArchiveError.io(path: path, operation: "read (file shorter than expected)", errno: EIO) }
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            remaining -= Int64(n)
+        }
+    }
+
     /// Copies the rest of the file into `sink` (without finishing it).
     public func copy(to sink: ByteSink) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)

@@ -1,3 +1,4 @@
+import FairRegistry
 import Foundation
 
 /// fair's local state: `$FAIR_HOME`, or `~/.cache/fair`. Holds a content-addressed blob store
@@ -22,6 +23,9 @@ public struct FairHome: Sendable {
     public var temporary: String { "\(root)/tmp" }
 
     public func blobPath(hex: String) -> String { "\(blobs)/\(hex)" }
+
+    /// The content store registry pulls fill and builds read.
+    public var blobStore: BlobStore { BlobStore(directory: blobs) }
 
     /// Creates a fresh private directory for one build's intermediate files.
     public func makeScratchDirectory(prefix: String) throws -> String {

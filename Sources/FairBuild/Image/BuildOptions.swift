@@ -13,6 +13,8 @@ public struct BuildOptions: Sendable {
     public var tag: String?
     public var outputArchive: String?
     public var layoutDirectory: String?
+    /// Registry reference to push the built image to (`--push`).
+    public var push: String?
     public var compression: CompressionAlgorithm = .gzip
     public var level: Int?
     /// Layer mtime and config `created`: SOURCE_DATE_EPOCH, or a fixed default.

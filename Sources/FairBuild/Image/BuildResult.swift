@@ -1,4 +1,5 @@
 import FairOCI
+import FairRegistry
 
 /// What a build produced, as printed by `fair build --output-format json`.
 public struct BuildResult: Codable, Sendable {
@@ -16,6 +17,11 @@ public struct BuildResult: Codable, Sendable {
     public struct Outputs: Codable, Sendable {
         public var archive: String?
         public var layout: String?
+
+        public init(archive: String?, layout: String?) {
+            self.archive = archive
+            self.layout = layout
+        }
     }
 
     public var digest: Digest
@@ -27,5 +33,7 @@ public struct BuildResult: Codable, Sendable {
     public var platform: String
     public var layers: [Layer]
     public var outputs: Outputs
+    /// What `--push` did: the pushed reference with its digest, and each blob's fate.
+    public var push: ImagePusher.Report?
     public var warnings: [String]
 }

@@ -1,5 +1,6 @@
 import FairArchive
 import FairOCI
+import FairRegistry
 import Foundation
 
 /// `fair build`: base image layers untouched, then a deps layer (when the project has
@@ -9,13 +10,18 @@ public struct ImageBuilder {
     public var options: BuildOptions
     public var home: FairHome
     public var log: (String) -> Void
+    /// Registry access for registry bases and `--push`.
+    public var registries: RegistryClients?
+    public var pushEvents: ((TransferEvent) -> Void)?
 
     /// Patterns every build starts with; a project's .fairignore can re-include them with `!`.
     static let defaultIgnores = [".git", "**/__pycache__", "**/*.pyc", "**/.ipynb_checkpoints"]
 
-    public init(options: BuildOptions, home: FairHome = FairHome(), log: @escaping (String) -> Void = { _ in }) {
+    public init(options: BuildOptions, home: FairHome = FairHome(), registries: RegistryClients? = nil,
+                log: @escaping (String) -> Void = { _ in }) {
         self.options = options
         self.home = home
+        self.registries = registries
         self.log = log
     }
 
@@ -35,7 +41,12 @@ public struct ImageBuilder {
                 reason: "no base image: set `base:` in fair.yaml or pass --base (make one with `fair base create --output base.tar`, or use --base scratch)")
         }
         let baseReference = try ImageReference.parse(baseText, relativeTo: options.base != nil ? options.currentDirectory : projectDirectory)
-        let source = try baseReference.open()
+        let pushReference = try options.push.map { text -> RegistryReference in
+            do { return try RegistryReference(parsing: text) } catch let error as RegistryError {
+                throw BuildError.invalidOption(option: "--push", message: error.description)
+            }
+        }
+        let source = try baseReference.open(registries: registries)
         let requestedPlatform = try config.platform.map { try Platform(parsing: $0) } ?? .linuxAMD64
         let base: ResolvedImage?
         do {
@@ -118,6 +129,12 @@ public struct ImageBuilder {
         if let layout = outputs.layout {
             try OCILayoutWriter.add(image, to: layout)
         }
+        var pushReport: ImagePusher.Report?
+        if let pushReference, let registries {
+            var target = pushReference
+            if target.tag == nil && target.digest == nil { target.tag = tag.tag }
+            pushReport = try registries.pusher(for: target.host, events: pushEvents).push(image, to: target)
+        }
 
         var layers: [BuildResult.Layer] = []
         for (layer, diffID) in zip(baseLayers, base?.config.rootfs.diff_ids ?? []) {
@@ -126,11 +143,10 @@ public struct ImageBuilder {
         for built in builtLayers {
             layers.append(.init(digest: built.layer.digest, diffID: built.layer.diffID, size: built.layer.size, mediaType: built.layer.mediaType, source: built.source, cached: built.cached))
         }
-        if case .scratch = baseReference { warnings += [] }
         return BuildResult(
             digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
             config: configDescriptor.digest, base: source.reference, platform: platform.description, layers: layers,
-            outputs: .init(archive: outputs.archive, layout: outputs.layout), warnings: warnings)
+            outputs: .init(archive: outputs.archive, layout: outputs.layout), push: pushReport, warnings: warnings)
     }
 
     // MARK: - Steps
@@ -158,7 +174,7 @@ public struct ImageBuilder {
     private func resolveOutputs(project: ProjectConfig) throws -> (archive: String?, layout: String?, excluded: [String]) {
         var archive = options.outputArchive.map { Self.realPath($0, relativeTo: options.currentDirectory) }
         var layout = options.layoutDirectory.map { Self.realPath($0, relativeTo: options.currentDirectory) }
-        if archive == nil && layout == nil {
+        if archive == nil && layout == nil && options.push == nil {
             // Like a local image store: built images land in fair's own layout unless told otherwise.
             layout = home.images
         }
@@ -239,7 +255,7 @@ public struct ImageBuilder {
 
     /// An absolute path with symlinks resolved where it exists, so the same file is always
     /// recognised (e.g. an output archive inside the project being built).
-    static func realPath(_ path: String, relativeTo directory: String) -> String {
+    public static func realPath(_ path: String, relativeTo directory: String) -> String {
         let absolute = path.hasPrefix("/") ? path : "\(directory)/\(path)"
         let standardized = URL(fileURLWithPath: absolute).standardizedFileURL
         let resolvedParent = standardized.deletingLastPathComponent().resolvingSymlinksInPath()

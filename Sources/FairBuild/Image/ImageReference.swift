@@ -1,12 +1,15 @@
 import FairOCI
+import FairRegistry
 import Foundation
 
 /// A base image reference as written on the command line or in fair.yaml:
-/// `scratch`, `oci:DIR[:TAG]` or `oci-archive:PATH[:TAG]`.
+/// `scratch`, `oci:DIR[:TAG]`, `oci-archive:PATH[:TAG]`, or a registry reference
+/// (`[docker://]HOST/REPO[:TAG][@DIGEST]`).
 public enum ImageReference: Equatable, Sendable {
     case scratch
     case layout(directory: String, tag: String?)
     case archive(path: String, tag: String?)
+    case registry(RegistryReference)
 
     /// Parses `text`, resolving relative paths against `baseDirectory`.
     public static func parse(_ text: String, relativeTo baseDirectory: String) throws -> ImageReference {
@@ -21,9 +24,13 @@ public enum ImageReference: Equatable, Sendable {
             guard !path.isEmpty else { throw BuildError.invalidBase(reference: text, reason: "no directory after oci:") }
             return .layout(directory: absolute(path, baseDirectory), tag: tag)
         }
-        throw BuildError.invalidBase(
-            reference: text,
-            reason: "registry base images are not supported yet; use scratch, oci:DIR[:TAG] or oci-archive:PATH[:TAG] (e.g. `skopeo copy docker://\(text) oci-archive:base.tar`, or `fair base create --output base.tar`)")
+        do {
+            return .registry(try RegistryReference(parsing: text))
+        } catch let error as RegistryError {
+            throw BuildError.invalidBase(
+                reference: text,
+                reason: "\(error.description); a base is scratch, oci:DIR[:TAG], oci-archive:PATH[:TAG] or a registry reference like registry.example/team/python:3.11")
+        }
     }
 
     /// Splits `PATH:REF` at the first colon, as skopeo's oci and oci-archive transports do, so the
@@ -40,7 +47,7 @@ public enum ImageReference: Equatable, Sendable {
     }
 
     /// Opens the source, checking it exists and holds an OCI image.
-    public func open() throws -> ImageSource {
+    public func open(registries: RegistryClients? = nil) throws -> ImageSource {
         do {
             switch self {
             case .scratch:
@@ -54,6 +61,11 @@ public enum ImageReference: Equatable, Sendable {
                 }
                 let reader = try OCIArchiveReader(path: path)
                 return LocalImageSource(reference: description, reader: reader, tag: tag)
+            case let .registry(reference):
+                guard let registries else {
+                    throw BuildError.invalidBase(reference: description, reason: "registry access is not available here")
+                }
+                return RegistrySource(reference: reference, puller: try registries.puller(for: reference.host))
             }
         } catch let error as OCIError {
             throw BuildError.invalidBase(reference: description, reason: error.description)
@@ -65,6 +77,7 @@ public enum ImageReference: Equatable, Sendable {
         case .scratch: return "scratch"
         case let .layout(directory, tag): return "oci:\(directory)" + (tag.map { ":\($0)" } ?? "")
         case let .archive(path, tag): return "oci-archive:\(path)" + (tag.map { ":\($0)" } ?? "")
+        case let .registry(reference): return reference.description
         }
     }
 }

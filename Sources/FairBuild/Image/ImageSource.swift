@@ -37,8 +37,8 @@ public final class LocalImageSource: ImageSource {
     }
 
     public func layerContent(_ layer: Descriptor) -> BlobContent {
-        if let layout = reader as? OCILayoutReader {
-            return .file(path: layout.blobPath(layer.digest))
+        if let ranges = reader as? BlobFileRanges, let range = ranges.fileRange(of: layer.digest) {
+            return .fileRange(range)
         }
         let reader = self.reader
         return .stream { sink in try reader.copyBlob(layer.digest, to: sink) }

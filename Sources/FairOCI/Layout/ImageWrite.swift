@@ -5,8 +5,25 @@ public enum BlobContent {
     case bytes([UInt8])
     /// A file on disk, e.g. a freshly built layer or a cached one.
     case file(path: String)
-    /// Bytes streamed by a closure, e.g. a base layer read straight out of another archive.
+    /// A byte range of a file: a blob file of a layout, or an entry of an uncompressed oci-archive.
+    case fileRange(BlobFileRange)
+    /// Bytes streamed by a closure, e.g. a base layer read straight out of a compressed archive.
     case stream((ByteSink) throws -> Void)
+    /// A blob in a registry repository. A push to the same registry HEADs or mounts it and never
+    /// downloads it; anything else fetches it through `fetch`.
+    case remote(RemoteBlob)
+}
+
+public struct RemoteBlob {
+    public var host: String
+    public var repository: String
+    public var fetch: (ByteSink) throws -> Void
+
+    public init(host: String, repository: String, fetch: @escaping (ByteSink) throws -> Void) {
+        self.host = host
+        self.repository = repository
+        self.fetch = fetch
+    }
 }
 
 public struct BlobToWrite {
@@ -36,7 +53,7 @@ public struct ImageToWrite {
     }
 
     /// Blobs ordered by digest, each once: the order of an archive must not depend on how it was built.
-    var uniqueBlobsByDigest: [BlobToWrite] {
+    public var uniqueBlobsByDigest: [BlobToWrite] {
         var seen = Set<Digest>()
         return blobs.sorted { $0.digest < $1.digest }.filter { seen.insert($0.digest).inserted }
     }
@@ -48,7 +65,12 @@ func copyBlob(_ blob: BlobToWrite, to sink: ByteSink, name: String) throws {
     switch blob.content {
     case let .bytes(bytes): try counter.write(bytes)
     case let .file(path): try ReadableFile(path: path).copy(to: counter)
+    case let .fileRange(range):
+        let file = try ReadableFile(path: range.path)
+        try file.seek(to: range.offset)
+        try file.copy(length: range.length, to: counter)
     case let .stream(produce): try produce(counter)
+    case let .remote(remote): try remote.fetch(counter)
     }
     try counter.finish()
     if counter.byteCount != blob.size {

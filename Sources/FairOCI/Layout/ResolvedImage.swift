@@ -5,12 +5,15 @@ public struct ResolvedImage: Sendable {
     public var config: ImageConfig
     /// What the image was selected by, e.g. `oci-archive:base.tar:latest`, for labels and messages.
     public var reference: String
+    /// The `org.opencontainers.image.ref.name` it carried in the source's index, if any.
+    public var refName: String?
 
-    public init(manifestDigest: Digest, manifest: ImageManifest, config: ImageConfig, reference: String) {
+    public init(manifestDigest: Digest, manifest: ImageManifest, config: ImageConfig, reference: String, refName: String? = nil) {
         self.manifestDigest = manifestDigest
         self.manifest = manifest
         self.config = config
         self.reference = reference
+        self.refName = refName
     }
 }
 
@@ -36,7 +39,9 @@ extension BlobReader {
             descriptor = only
         }
         let reference = tag.map { "\(sourceName):\($0)" } ?? sourceName
-        return try resolve(descriptor, platform: platform, reference: reference, depth: 0)
+        var image = try resolve(descriptor, platform: platform, reference: reference, depth: 0)
+        image.refName = descriptor.annotations?[AnnotationKey.refName]
+        return image
     }
 
     private func matches(_ descriptor: Descriptor, tag: String) -> Bool {

@@ -33,6 +33,11 @@ struct BuildCommand: ParsableCommand {
     @Option(help: "Add the image to this OCI layout directory.")
     var layout: String?
 
+    @Option(help: "Push the built image to this registry reference (HOST/REPO[:TAG]).")
+    var push: String?
+
+    @OptionGroup var registry: RegistryOptions
+
     @Option(help: "Layer compression: gzip or zstd.")
     var compression: String = "gzip"
 
@@ -57,13 +62,22 @@ struct BuildCommand: ParsableCommand {
             options.tag = tag
             options.outputArchive = output
             options.layoutDirectory = layout
+            options.push = push
             options.compression = algorithm
             options.level = level
             options.epoch = try BuildOptions.epoch(from: ProcessInfo.processInfo.environment)
 
             let talk = outputFormat == .text && !quiet
-            let builder = ImageBuilder(options: options, log: { if talk { Console.progress($0) } })
-            let result = try builder.build()
+            let display = TransferDisplay(verb: "pushing", quiet: !talk)
+            var builder = ImageBuilder(options: options, registries: registry.clients(), log: { if talk { Console.progress($0) } })
+            builder.pushEvents = display.handle
+            let result: BuildResult
+            do {
+                result = try builder.build()
+            } catch {
+                display.finish()
+                throw error
+            }
             for warning in result.warnings { Console.warning(warning) }
             switch outputFormat {
             case .json:
@@ -85,5 +99,8 @@ struct BuildCommand: ParsableCommand {
         }
         if let archive = result.outputs.archive { Console.progress("wrote oci-archive:\(archive)") }
         if let layout = result.outputs.layout { Console.progress("added to oci:\(layout):\(result.tag)") }
+        if let push = result.push {
+            Console.progress("pushed \(push.reference) (\(Console.humanSize(push.bytesUploaded)) sent)")
+        }
     }
 }

@@ -1,0 +1,45 @@
+import FairHTTP
+import Foundation
+
+/// One registry client per host, sharing one HTTP client (and so its connections), with
+/// credentials from the docker configuration. What every command that talks to registries uses.
+public final class RegistryClients: @unchecked Sendable {
+    public let http: HTTPClient
+    public let dockerConfig: DockerConfig
+    public let insecureHosts: Set<String>
+    public let store: BlobStore
+    public var jobs: Int
+    private var clients: [String: RegistryClient] = [:]
+    private let lock = NSLock()
+
+    public init(store: BlobStore, dockerConfig: DockerConfig = DockerConfig(), insecureHosts: Set<String> = [],
+                jobs: Int = 4, http: HTTPClient = HTTPClient()) {
+        self.store = store
+        self.dockerConfig = dockerConfig
+        self.insecureHosts = insecureHosts.union(RegistryEndpoint.insecureHostsFromEnvironment())
+        self.jobs = jobs
+        self.http = http
+    }
+
+    public func client(for host: String) throws -> RegistryClient {
+        lock.lock()
+        if let existing = clients[host] {
+            lock.unlock()
+            return existing
+        }
+        lock.unlock()
+        let credentials = try dockerConfig.credentials(for: host)
+        let client = RegistryClient(host: host, credentials: credentials, http: http, insecureHosts: insecureHosts)
+        lock.lock(); defer { lock.unlock() }
+        clients[host] = clients[host] ?? client
+        return clients[host]!
+    }
+
+    public func puller(for host: String, events: ((TransferEvent) -> Void)? = nil) throws -> ImagePuller {
+        ImagePuller(client: try client(for: host), jobs: jobs, store: store, events: events)
+    }
+
+    public func pusher(for host: String, events: ((TransferEvent) -> Void)? = nil) throws -> ImagePusher {
+        ImagePusher(client: try client(for: host), jobs: jobs, store: store, events: events)
+    }
+}
