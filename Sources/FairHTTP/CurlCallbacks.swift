@@ -59,7 +59,8 @@ final class TransferContext {
     /// One header line as libcurl delivers it, CRLF included.
     func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
         var line = String(decoding: bytes, as: UTF8.self)
-        while let last = line.last, last == "\r" || last == "\n" { line.removeLast() }
+        // "\r\n" is a single Character in Swift, so test for any newline rather than "\r" or "\n".
+        while let last = line.last, last.isNewline { line.removeLast() }
         if line.hasPrefix("HTTP/") {
             // A new response (after 100 Continue or within a libcurl-internal retry): start over.
             headers = HTTPHeaders()
