@@ -163,8 +163,11 @@ class _ServerBase:
 
     def _log(self, message):
         stamp = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
-        with self.lock, open(self.log_path, "a") as log:
-            log.write(f"{stamp} {message}\n")
+        try:
+            with self.lock, open(self.log_path, "a") as log:
+                log.write(f"{stamp} {message}\n")
+        except OSError:
+            pass  # the directory is gone: the server is being closed
 
     def log_tail(self, max_chars=20000):
         return _tail(self.log_path, max_chars)
@@ -1144,9 +1147,9 @@ class FaultProxy(_ServerBase):
         return [r for r in self.requests_matching(method="PUT") if "/manifests/" in r.path]
 
     def close(self):
-        super().close()
         if self._owns_mirror and self.mirror is not None:
             self.mirror.close()
+        super().close()
 
     # -- the proxy itself
 
