@@ -47,7 +47,9 @@ public final class HTTPClient: @unchecked Sendable {
     public func send(_ request: HTTPRequest, sink: ByteSink? = nil, maxBodyBytes: Int = 16 << 20,
                      progress: ((Int64, Int64) -> Void)? = nil) throws -> HTTPResponse {
         let origin = try CurlURL.origin(of: request.url)
-        let authorization = request.headers.values("Authorization")
+        let credentials = RedirectPolicy.credentialHeaders.flatMap { name in
+            request.headers.values(name).map { (name, $0) }
+        }
         let easy = try checkOut()
         defer { checkIn(easy) }
 
@@ -60,10 +62,10 @@ public final class HTTPClient: @unchecked Sendable {
             else { return response }
             redirects += 1
             if redirects > configuration.maxRedirects { throw HTTPError.tooManyRedirects(url: request.url) }
-            // Credentials go only to the server they were meant for.
-            next.headers.remove("Authorization")
+            // Credentials go only to the server they were meant for (and come back with it).
+            for name in RedirectPolicy.credentialHeaders { next.headers.remove(name) }
             if try CurlURL.origin(of: next.url) == origin {
-                for value in authorization { next.headers.add("Authorization", value) }
+                for (name, value) in credentials { next.headers.add(name, value) }
             }
             current = next
         }

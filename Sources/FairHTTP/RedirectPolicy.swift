@@ -2,6 +2,9 @@
 enum RedirectPolicy {
     static let statuses: Set<Int> = [301, 302, 303, 307, 308]
 
+    /// Headers that are only sent to the scheme, host and port of the original request.
+    static let credentialHeaders = ["Authorization", "Cookie"]
+
     /// Headers that describe a request body, dropped when a redirect turns the request into a GET.
     static let bodyHeaders = ["Content-Length", "Content-Type", "Content-Encoding", "Content-MD5",
                               "Transfer-Encoding", "Digest"]

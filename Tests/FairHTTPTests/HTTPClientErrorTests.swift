@@ -20,6 +20,21 @@ final class HTTPClientErrorTests: ServerTestCase {
         }
     }
 
+    func testServerHangingUpDuringUploadIsAnOrdinaryError() throws {
+        // Writing to the reset connection must not raise SIGPIPE and end the process.
+        let path = try temporaryFile([UInt8](repeating: 7, count: 16 << 20))
+        for _ in 0..<3 {
+            do {
+                let response = try send("PUT", "/reject", body: .file(path: path))
+                XCTAssertEqual(response.status, 413)
+            } catch let error as HTTPError {
+                guard case .transport = error else { return XCTFail("unexpected error \(error)") }
+                XCTAssertTrue(error.isRetryable, "\(error)")
+            }
+        }
+        XCTAssertEqual(try Echo(send("GET", "/echo")).method, "GET")
+    }
+
     func testTLSFailureIsNotRetryable() throws {
         // TLS against a plain HTTP server: the handshake fails.
         let target = "https://127.0.0.1:\(server.port)/echo"

@@ -33,11 +33,12 @@ final class HTTPClientRedirectTests: ServerTestCase {
     func testAuthorizationDroppedOnCrossHostRedirect() throws {
         let other = try startSecondServer()
         let response = try send("GET", redirect(307, to: other.url("/echo?cross")),
-                                headers: [("Authorization", "Bearer secret"), ("X-Other", "kept")])
+                                headers: [("Authorization", "Bearer secret"), ("Cookie", "session=1"), ("X-Other", "kept")])
         XCTAssertEqual(response.url, other.url("/echo?cross"))
         let echo = try Echo(response)
         XCTAssertEqual(echo.port, other.port)
         XCTAssertEqual(echo.values("Authorization"), [], "credentials never go to another host")
+        XCTAssertEqual(echo.values("Cookie"), [])
         XCTAssertEqual(echo.values("X-Other"), ["kept"])
     }
 

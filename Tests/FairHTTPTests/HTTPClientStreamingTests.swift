@@ -26,6 +26,8 @@ final class HTTPClientStreamingTests: ServerTestCase {
         XCTAssertEqual(lastProgress.received, Int64(size))
         XCTAssertEqual(lastProgress.sent, 0)
         XCTAssertGreaterThan(progressCalls, 1)
+        XCTAssertGreaterThan(before, 0)
+        XCTAssertGreaterThan(sink.peakResident, 0)
         let growth = sink.peakResident - before
         XCTAssertLessThan(growth, 24 << 20, "resident memory grew by \(growth >> 20) MiB for a 64 MiB download")
     }

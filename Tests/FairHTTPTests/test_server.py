@@ -12,7 +12,8 @@ Routes (any method unless noted):
   /loop                      302 to itself
   /status?code=C             status C with a JSON error body (and Retry-After for 429)
   /connections               JSON: number of connections accepted so far
-  /stall                     promises 1000 bytes, sends 10, then waits
+  /reject                    413 and hang up without reading the request body
+  /stall                     promises 1000 bytes, sends 1, then waits
 """
 
 import hashlib
@@ -45,6 +46,9 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle each response would wait for a
+    # delayed ACK (40 ms).
+    disable_nagle_algorithm = True
 
     def setup(self):
         super().setup()
@@ -105,6 +109,12 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/reject":
+            # Refuses an upload without reading it, then hangs up.
+            self.close_connection = True
+            self.send_json(413, {"errors": [{"code": "SIZE_INVALID", "message": "too large"}]},
+                           headers=[("Connection", "close")])
+            return
         length, sha256 = self.read_body()
         path = url.path
 
@@ -148,7 +158,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", "1000")
             self.end_headers()
-            self.wfile.write(b"x" * 10)
+            self.wfile.write(b"x")
             self.wfile.flush()
             time.sleep(30)
         else:

@@ -505,5 +505,6 @@ def test_docker_config_auths_and_credential_helper(docker_config, make_registry,
 
 def test_no_registry_left_running():
     """Every registry process the tests above started is gone (stopped by its PID)."""
-    assert ALL_PIDS
+    if not ALL_PIDS:
+        pytest.skip("no registry was started by the tests selected")
     assert [pid for pid in ALL_PIDS if pid_alive(pid)] == []

@@ -159,6 +159,12 @@ public final class RegistryClient: @unchecked Sendable {
         switch response.status {
         case 401:
             if credentials == nil { return .unauthorized(host: host, detail: decoded.message) }
+            lock.lock()
+            let basic = challenge?.isBasic ?? false
+            lock.unlock()
+            // With Basic auth the credentials themselves were refused; with tokens, a 401 after a
+            // token was issued for them means the token does not grant this action.
+            if basic { return .wrongCredentials(host: host) }
             return .denied(repository: "\(host)/\(repository)", action: action, detail: decoded.message)
         case 403:
             return .denied(repository: "\(host)/\(repository)", action: action, detail: decoded.message)
