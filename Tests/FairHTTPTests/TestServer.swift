@@ -7,15 +7,18 @@ import XCTest
 /// test_server.py, running on 127.0.0.1 on a port of its choosing.
 final class TestServer {
     let port: Int
+    let scheme: String
     private let process = Process()
     private let input = Pipe()
 
-    init() throws {
+    /// `tls`: certificate chain and key files to serve HTTPS with.
+    init(tls: (certificate: String, key: String)? = nil) throws {
+        scheme = tls == nil ? "http" : "https"
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("test_server.py").path
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
+        process.arguments = ["python3", script] + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
         process.standardOutput = output
         // The server exits when this pipe closes, so it cannot outlive the tests.
         process.standardInput = input
@@ -36,7 +39,7 @@ final class TestServer {
         self.port = port
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
 
     func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
