@@ -260,3 +260,34 @@ def test_bad_references_and_sources(fair, tmp_path):
     assert result.returncode != 0 and "invalid repository name" in result.stderr
     result = fair.run("pull", "127.0.0.1:1/nothing:here", check=False)
     assert result.returncode != 0 and "cannot reach registry 127.0.0.1:1" in result.stderr
+
+
+def test_a_rejected_token_is_renewed_mid_push(make_registry, fault_proxy, fair, make_oci_image, docker_config):
+    registry = make_registry("token")
+    proxy = fault_proxy(registry)
+    fair.run("login", proxy.host, "-u", registry.username, "--password-stdin", input=registry.password)
+    challenge = (f'Bearer realm="{registry.token_server.realm}",service="fair-test-registry",'
+                 f'scope="repository:renew/app:pull,push",error="invalid_token"')
+    # The cached token is refused once, as an expired or revoked token would be.
+    proxy.fail_next(1, status=401, match=r"^HEAD .*/blobs/", headers={"WWW-Authenticate": challenge})
+    before = len(registry.token_server.requests)
+    push_json(fair, make_oci_image(layers=[1000, 2000]).ref, proxy.ref("renew/app", "v1"), )
+    push_tokens = [r for r in registry.token_server.requests[before:] if "repository:renew/app:pull,push" in r.scopes]
+    assert len(push_tokens) >= 2, "the refused token must be replaced by a fresh one"
+    assert registry.tags("renew/app") == ["v1"]
+
+
+def test_registry_base_into_an_archive_downloads_and_verifies_its_layers(make_registry, fair, base_image, project,
+                                                                          tmp_path, docker_config, podman_storage):
+    from conftest import podman_load_and_run
+    registry = make_registry("none")
+    fair.run("push", base_image, f"{registry.host}/base/python:bookworm")
+    out = tmp_path / "app.tar"
+    result = fair.build_json(project("plain-python"), "--base", f"{registry.host}/base/python:bookworm", "--output", out)
+    assert result["base"].startswith(f"{registry.host}/base/python:bookworm@sha256:")
+    base_layers = [layer["digest"] for layer in result["layers"] if layer["source"] == "base"]
+    store = fair.home / "blobs" / "sha256"
+    assert all((store / digest.split(":")[1]).exists() for digest in base_layers), "pulled into the shared store"
+    assert skopeo_inspect(f"oci-archive:{out}")["Digest"] == result["digest"]
+    (docker_config.dir / "config.json").write_text("{}")  # podman insists on $DOCKER_CONFIG/config.json
+    assert "w=2.97 b=1.03" in podman_load_and_run(out, podman_storage).stdout

@@ -145,7 +145,7 @@ public struct ImageBuilder {
         }
         return BuildResult(
             digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
-            config: configDescriptor.digest, base: source.reference, platform: platform.description, layers: layers,
+            config: configDescriptor.digest, base: base?.reference ?? source.reference, platform: platform.description, layers: layers,
             outputs: .init(archive: outputs.archive, layout: outputs.layout), push: pushReport, warnings: warnings)
     }
 
