@@ -93,7 +93,9 @@ public final class HTTPClient: @unchecked Sendable {
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         if let caFile { try easy.set(CURLOPT_CAINFO, caFile) }
         try easy.set(CURLOPT_USERAGENT, configuration.userAgent)
-        try easy.set(CURLOPT_BUFFERSIZE, 256 << 10)
+        // A tuning hint only: libcurl refuses to resize the receive buffer of a handle that still
+        // holds one, which is the case after a failed transfer; the handle must stay usable then.
+        try? easy.set(CURLOPT_BUFFERSIZE, 256 << 10)
 
         if let source {
             try easy.set(CURLOPT_UPLOAD, true)

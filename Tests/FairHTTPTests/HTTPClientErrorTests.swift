@@ -4,6 +4,26 @@ import XCTest
 @testable import FairHTTP
 
 final class HTTPClientErrorTests: ServerTestCase {
+    /// A failed transfer must leave its pooled handle usable: retries go through the same pool.
+    func testHandlesStayUsableAfterFailures() throws {
+        let gone = try startSecondServer()
+        let target = gone.url("/echo")
+        gone.stop()
+        for _ in 0..<3 {
+            XCTAssertThrowsError(try client.send(HTTPRequest(method: "GET", url: target))) {
+                guard let error = $0 as? HTTPError, case let .transport(_, code, _) = error else {
+                    return XCTFail("unexpected error \($0)")
+                }
+                XCTAssertEqual(code, 7, "every attempt fails the same way, not with a poisoned handle")
+            }
+        }
+        XCTAssertThrowsError(try client.send(HTTPRequest(method: "GET", url: "http://nonexistent.invalid/"))) {
+            guard let error = $0 as? HTTPError, case let .transport(_, code, _) = error else { return XCTFail("\($0)") }
+            XCTAssertEqual(code, 6)  // CURLE_COULDNT_RESOLVE_HOST
+        }
+        XCTAssertEqual(try client.send(HTTPRequest(method: "GET", url: server.url("/echo"))).status, 200)
+    }
+
     func testConnectionRefusedIsRetryable() throws {
         let gone = try startSecondServer()
         let target = gone.url("/echo")

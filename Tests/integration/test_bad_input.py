@@ -121,10 +121,13 @@ def test_base_tag_that_does_not_exist(fair, base_image, tmp_path):
     assert_fails(result, 'no image tagged "nope"', "fair-base:bookworm")
 
 
-def test_registry_base_is_explained(fair, tmp_path):
+def test_unreachable_registry_base_is_explained(fair, tmp_path):
     p = write_project(tmp_path / "p", "entrypoint: train.py\n")
     result = fair.run("build", p, "--base", "python:3.11", "--output", tmp_path / "out.tar", check=False)
-    assert_fails(result, "python:3.11", "oci-archive:PATH")
+    assert_fails(result, "cannot reach registry docker.io", "resolve")
+    result = fair.run("build", p, "--base", "Not A Reference", "--output", tmp_path / "out.tar", check=False)
+    assert_fails(result, "Not A Reference", "oci-archive:PATH")
+    assert_nothing_written(tmp_path)
 
 
 def test_pip_failure_shows_pips_reason(fair, base_image, tmp_path):
