@@ -291,3 +291,33 @@ def test_registry_base_into_an_archive_downloads_and_verifies_its_layers(make_re
     assert skopeo_inspect(f"oci-archive:{out}")["Digest"] == result["digest"]
     (docker_config.dir / "config.json").write_text("{}")  # podman insists on $DOCKER_CONFIG/config.json
     assert "w=2.97 b=1.03" in podman_load_and_run(out, podman_storage).stdout
+
+
+def test_pull_picks_the_platform_from_an_index(make_registry, fair, tmp_path, docker_config):
+    from registry_harness import make_oci_layout, sha256_digest
+    layout = tmp_path / "multi"
+    amd64 = make_oci_layout(layout, tag="x", seed=1, architecture="amd64")
+    arm64 = make_oci_layout(layout, tag="x", seed=2, architecture="arm64")
+    index = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": image.manifest_digest,
+             "size": len(image.manifest), "platform": {"os": "linux", "architecture": arch}}
+            for image, arch in [(amd64, "amd64"), (arm64, "arm64")]],
+    }).encode()
+    index_digest = sha256_digest(index)
+    (layout / "blobs" / "sha256" / index_digest.split(":")[1]).write_bytes(index)
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": index_digest, "size": len(index),
+         "annotations": {"org.opencontainers.image.ref.name": "multi"}}]}))
+    registry = make_registry("none")
+    run("skopeo", "copy", "-q", "--all", "--dest-tls-verify=false", f"oci:{layout}:multi", f"docker://{registry.host}/multi/app:v1")
+
+    def pull(*extra):
+        return json.loads(fair.run("pull", f"{registry.host}/multi/app:v1", "--output", tmp_path / "p.tar",
+                                   "--output-format", "json", *extra).stdout)
+
+    assert pull()["digest"] == amd64.manifest_digest
+    assert pull("--platform", "linux/arm64")["digest"] == arm64.manifest_digest
+    missing = fair.run("pull", f"{registry.host}/multi/app:v1", "--platform", "linux/s390x", check=False)
+    assert missing.returncode != 0 and "linux/s390x" in missing.stderr and "linux/arm64" in missing.stderr
