@@ -11,6 +11,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -52,10 +57,49 @@ let package = Package(
             dependencies: ["FairOCI", "FairArchive", "FairRegistry", "Yams"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Kubernetes API objects as JSON values, with the conventions every component shares.
+        .target(
+            name: "FairKube",
+            dependencies: [],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.
+        .target(
+            name: "FairAPIServer",
+            dependencies: [
+                "FairKube",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The embedded OCI registry (distribution API) on a content-addressed blob store.
+        .target(
+            name: "FairRegistryServer",
+            dependencies: [
+                "FairOCI", "FairArchive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The bundled control plane assembled in one process.
+        .target(
+            name: "FairServer",
+            dependencies: [
+                "FairAPIServer", "FairRegistryServer", "FairKube",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .executableTarget(
             name: "fair",
             dependencies: [
-                "FairBuild", "FairRegistry", "FairOCI", "FairArchive",
+                "FairBuild", "FairRegistry", "FairOCI", "FairArchive", "FairServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -65,6 +109,13 @@ let package = Package(
         .testTarget(name: "FairOCITests", dependencies: ["FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairKubeTests", dependencies: ["FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "FairRegistryServerTests",
+            dependencies: ["FairRegistryServer", "FairRegistry", "FairOCI", "FairArchive", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(
             name: "FairHTTPTests",
             dependencies: ["FairHTTP"],

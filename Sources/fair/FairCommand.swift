@@ -1,12 +1,12 @@
 import ArgumentParser
 
 @main
-struct Fair: ParsableCommand {
+struct Fair: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fair",
         abstract: "Package Python training code as OCI images, train it and serve the model.",
         version: FairVersion.current,
-        subcommands: [BuildCommand.self, PushCommand.self, PullCommand.self, LoginCommand.self, LogoutCommand.self, BaseCommand.self])
+        subcommands: [BuildCommand.self, PushCommand.self, PullCommand.self, LoginCommand.self, LogoutCommand.self, BaseCommand.self, ServerCommand.self])
 }
 
 enum FairVersion {

@@ -29,5 +29,6 @@ public func sha256Hex(ofFileAt path: String) throws -> (hex: String, size: Int64
     let file = try ReadableFile(path: path)
     let sink = DigestingSink()
     try file.copy(to: sink)
+    try sink.finish()
     return (sink.hexDigest!, sink.byteCount)
 }

@@ -1,0 +1,130 @@
+import FairKube
+import Foundation
+
+/// Defaulting and validation of what is stored, per resource — the part of admission every
+/// object goes through, so controllers can rely on the fields they read being there.
+enum Admission {
+    static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+
+    /// Fields every new object gets: uid, creationTimestamp, generation, apiVersion/kind.
+    static func prepareNew(_ object: inout JSONValue, _ definition: ResourceDefinition, namespace: String) {
+        object["apiVersion"] = .string(definition.apiVersion)
+        object["kind"] = .string(definition.kind)
+        if definition.namespaced { object.set(.string(namespace), at: "metadata.namespace") } else { object.set(nil, at: "metadata.namespace") }
+        object.set(.string(UUID().uuidString.lowercased()), at: "metadata.uid")
+        object.set(.string(now()), at: "metadata.creationTimestamp")
+        object.set(.int(1), at: "metadata.generation")
+        object.set(nil, at: "metadata.deletionTimestamp")
+        applyDefaults(&object, definition)
+    }
+
+    static func applyDefaults(_ object: inout JSONValue, _ definition: ResourceDefinition) {
+        switch definition.kind {
+        case "Pod":
+            defaultPodSpec(&object, at: "spec")
+            if object.value(at: "status.phase") == nil { object.set("Pending", at: "status.phase") }
+        case "Deployment":
+            if object.value(at: "spec.replicas") == nil { object.set(.int(1), at: "spec.replicas") }
+            if object.value(at: "spec.strategy.type") == nil {
+                object.set("RollingUpdate", at: "spec.strategy.type")
+                object.set("25%", at: "spec.strategy.rollingUpdate.maxSurge")
+                object.set("25%", at: "spec.strategy.rollingUpdate.maxUnavailable")
+            }
+            if object.value(at: "spec.revisionHistoryLimit") == nil { object.set(.int(10), at: "spec.revisionHistoryLimit") }
+            defaultPodSpec(&object, at: "spec.template.spec")
+        case "ReplicaSet":
+            if object.value(at: "spec.replicas") == nil { object.set(.int(1), at: "spec.replicas") }
+            defaultPodSpec(&object, at: "spec.template.spec")
+        case "Job":
+            if object.value(at: "spec.parallelism") == nil { object.set(.int(1), at: "spec.parallelism") }
+            if object.value(at: "spec.completions") == nil { object.set(.int(1), at: "spec.completions") }
+            if object.value(at: "spec.backoffLimit") == nil { object.set(.int(6), at: "spec.backoffLimit") }
+            if object.value(at: "spec.template.spec.restartPolicy") == nil { object.set("Never", at: "spec.template.spec.restartPolicy") }
+            defaultPodSpec(&object, at: "spec.template.spec")
+        case "Service":
+            if object.value(at: "spec.type") == nil { object.set("ClusterIP", at: "spec.type") }
+        case "Namespace":
+            if object.value(at: "status.phase") == nil { object.set("Active", at: "status.phase") }
+        default:
+            break
+        }
+    }
+
+    private static func defaultPodSpec(_ object: inout JSONValue, at path: String) {
+        guard object.value(at: path) != nil else { return }
+        if object.value(at: "\(path).restartPolicy") == nil { object.set("Always", at: "\(path).restartPolicy") }
+        if object.value(at: "\(path).terminationGracePeriodSeconds") == nil { object.set(.int(30), at: "\(path).terminationGracePeriodSeconds") }
+        if object.value(at: "\(path).dnsPolicy") == nil { object.set("ClusterFirst", at: "\(path).dnsPolicy") }
+        if object.value(at: "\(path).schedulerName") == nil { object.set("default-scheduler", at: "\(path).schedulerName") }
+        if var containers = object.value(at: "\(path).containers")?.arrayValue {
+            for index in containers.indices where containers[index]["imagePullPolicy"] == nil {
+                let image = containers[index]["image"]?.stringValue ?? ""
+                containers[index]["imagePullPolicy"] = image.hasSuffix(":latest") || !image.contains(":") ? "Always" : "IfNotPresent"
+            }
+            object.set(.array(containers), at: "\(path).containers")
+        }
+    }
+
+    /// Field errors of an object about to be stored; empty when it is valid.
+    static func validate(_ object: JSONValue, _ definition: ResourceDefinition) -> [(field: String, message: String)] {
+        var causes: [(String, String)] = []
+        let name = object.name ?? ""
+        if name.isEmpty {
+            causes.append(("metadata.name", "Required value: name or generateName is required"))
+        } else if !isDNSSubdomain(name) {
+            causes.append(("metadata.name", "Invalid value: \"\(name)\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"))
+        }
+        for (key, _) in object.value(at: "metadata.labels")?.objectValue ?? [:] where key.isEmpty || key.count > 316 {
+            causes.append(("metadata.labels", "Invalid value: \"\(key)\""))
+        }
+        switch definition.kind {
+        case "Pod":
+            causes += validatePodSpec(object.value(at: "spec"), path: "spec")
+        case "Deployment", "ReplicaSet", "Job":
+            causes += validatePodSpec(object.value(at: "spec.template.spec"), path: "spec.template.spec")
+            if let replicas = object.value(at: "spec.replicas")?.intValue, replicas < 0 {
+                causes.append(("spec.replicas", "Invalid value: \(replicas): must be greater than or equal to 0"))
+            }
+            if definition.kind != "Job" {
+                let selector = LabelSelector(object: object.value(at: "spec.selector") ?? [:])
+                let labels = (object.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
+                if selector.isEmpty {
+                    causes.append(("spec.selector", "Required value"))
+                } else if !selector.matches(labels) {
+                    causes.append(("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`"))
+                }
+            }
+        default:
+            break
+        }
+        return causes
+    }
+
+    private static func validatePodSpec(_ spec: JSONValue?, path: String) -> [(field: String, message: String)] {
+        guard let spec else { return [(path, "Required value")] }
+        guard let containers = spec["containers"]?.arrayValue, !containers.isEmpty else {
+            return [("\(path).containers", "Required value")]
+        }
+        var causes: [(String, String)] = []
+        for (index, container) in containers.enumerated() {
+            if (container["name"]?.stringValue ?? "").isEmpty { causes.append(("\(path).containers[\(index)].name", "Required value")) }
+            if (container["image"]?.stringValue ?? "").isEmpty { causes.append(("\(path).containers[\(index)].image", "Required value")) }
+        }
+        if let policy = spec["restartPolicy"]?.stringValue, !["Always", "OnFailure", "Never"].contains(policy) {
+            causes.append(("\(path).restartPolicy", "Unsupported value: \"\(policy)\": supported values: \"Always\", \"OnFailure\", \"Never\""))
+        }
+        return causes
+    }
+
+    static func isDNSSubdomain(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 253 else { return false }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
+        guard name.allSatisfy({ allowed.contains($0) }) else { return false }
+        guard let first = name.first, let last = name.last else { return false }
+        return first.isLetter || first.isNumber ? (last.isLetter || last.isNumber) : false
+    }
+}

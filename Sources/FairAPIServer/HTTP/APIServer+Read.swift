@@ -1,0 +1,130 @@
+import FairKube
+import Foundation
+import Hummingbird
+
+/// GET: one object, a list (selectors, limit + continue), a watch, a scale or a log.
+extension APIServer {
+    func read(_ path: ResourcePath, query: Query) async throws -> Response {
+        let definition = path.definition
+        guard let name = path.name else {
+            if query.flag("watch") { return try watch(path, query: query) }
+            return try list(path, query: query)
+        }
+        guard let stored = store.get(definition.storageKey, namespace: path.namespace ?? "", name: name) else {
+            throw APIError.notFound(definition, name)
+        }
+        switch path.subresource {
+        case "scale":
+            return Self.json(scale(of: stored.object))
+        case "log":
+            return try await log(path, name: name, query: query)
+        default:
+            return Self.json(stored.object)
+        }
+    }
+
+    private func filters(_ query: Query) throws -> (LabelSelector, FieldSelector?) {
+        let labels = try query["labelSelector"].map { try LabelSelector(parsing: $0) } ?? .everything
+        let fields = try query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelector(parsing: $0) }
+        return (labels, fields)
+    }
+
+    private func list(_ path: ResourcePath, query: Query) throws -> Response {
+        let definition = path.definition
+        let (labels, fields) = try filters(query)
+        let (items, revision) = store.list(definition.storageKey, namespace: path.namespace)
+        var selected = items.map(\.object).filter { labels.matches($0.labels) && (fields?.matches($0) ?? true) }
+        var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
+        if let token = query["continue"], !token.isEmpty {
+            guard let data = Data(base64Encoded: token), let after = String(data: data, encoding: .utf8) else {
+                throw APIError.badRequest("invalid continue token")
+            }
+            selected = selected.filter { Self.sortKey($0) > after }
+        }
+        if let limit = query["limit"].flatMap(Int.init), limit > 0, selected.count > limit {
+            let last = Self.sortKey(selected[limit - 1])
+            selected = Array(selected.prefix(limit))
+            metadata["continue"] = .string(Data(last.utf8).base64EncodedString())
+            metadata["remainingItemCount"] = .int(Int64(items.count - limit))
+        }
+        return Self.json(["kind": .string("\(definition.kind)List"), "apiVersion": .string(definition.apiVersion),
+                          "metadata": metadata, "items": .array(selected)])
+    }
+
+    static func sortKey(_ object: JSONValue) -> String { "\(object.namespace ?? "")/\(object.name ?? "")" }
+
+    private func watch(_ path: ResourcePath, query: Query) throws -> Response {
+        let definition = path.definition
+        let (labels, fields) = try filters(query)
+        let since: Int64? = query["resourceVersion"].flatMap { $0.isEmpty || $0 == "0" ? nil : Int64($0) }
+        let events = try store.watch(definition.storageKey, namespace: path.namespace, since: since)
+        let bookmarks = query.flag("allowWatchBookmarks")
+        let timeout = query["timeoutSeconds"].flatMap(Double.init).map { max(1, $0) } ?? 1800
+        let store = self.store
+        let apiVersion = definition.apiVersion, kind = definition.kind
+
+        // Relay the store's events and a timer (bookmarks, timeout) into one ordered stream.
+        let (merged, relay) = AsyncStream<WatchEvent?>.makeStream()
+        let pump = Task {
+            for await event in events { relay.yield(event) }
+            relay.finish()
+        }
+        let clock = Task {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                try await Task.sleep(nanoseconds: UInt64(min(10, deadline.timeIntervalSinceNow) * 1e9))
+                if bookmarks { relay.yield(nil) }
+            }
+            relay.finish()
+        }
+        let body = ResponseBody { writer in
+            defer {
+                pump.cancel()
+                clock.cancel()
+            }
+            for await item in merged {
+                let line: JSONValue
+                if let event = item {
+                    guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true else { continue }
+                    line = ["type": .string(event.kind.rawValue), "object": event.object]
+                } else {
+                    line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
+                                                           "metadata": ["resourceVersion": .string(String(store.currentRevision))]]]
+                }
+                var buffer = ByteBuffer(data: JSONCoding.encode(line))
+                buffer.writeString("\n")
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"], body: body)
+    }
+
+    func scale(of object: JSONValue) -> JSONValue {
+        let selector = LabelSelector(object: object.value(at: "spec.selector") ?? [:])
+        let selectorText = selector.requirements.compactMap { requirement -> String? in
+            if case let .equals(key, value) = requirement { return "\(key)=\(value)" }
+            return nil
+        }.joined(separator: ",")
+        return ["kind": "Scale", "apiVersion": "autoscaling/v1",
+                "metadata": ["name": object["metadata"]?["name"] ?? .null, "namespace": object["metadata"]?["namespace"] ?? .null,
+                             "uid": object["metadata"]?["uid"] ?? .null, "resourceVersion": object["metadata"]?["resourceVersion"] ?? .null,
+                             "creationTimestamp": object["metadata"]?["creationTimestamp"] ?? .null],
+                "spec": ["replicas": object.value(at: "spec.replicas") ?? .int(0)],
+                "status": ["replicas": object.value(at: "status.replicas") ?? .int(0), "selector": .string(selectorText)]]
+    }
+
+    private func log(_ path: ResourcePath, name: String, query: Query) async throws -> Response {
+        guard let logProvider else {
+            throw APIError.badRequest("no node agent serves logs for pod \"\(name)\" yet")
+        }
+        let options = LogOptions(container: query["container"], follow: query.flag("follow"),
+                                 tailLines: query["tailLines"].flatMap(Int.init), timestamps: query.flag("timestamps"))
+        let chunks = try await logProvider(path.namespace ?? "default", name, options)
+        let body = ResponseBody { writer in
+            for await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
+    }
+}

@@ -1,0 +1,226 @@
+import FairKube
+import Foundation
+import Hummingbird
+
+/// POST, PUT, PATCH and DELETE: every change goes through defaulting, validation and the store's
+/// resourceVersion check, so concurrent writers get a 409 instead of silently losing an update.
+extension APIServer {
+    private static let nameSuffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+
+    func create(_ path: ResourcePath, body: JSONValue?, query: Query) async throws -> Response {
+        let definition = path.definition
+        guard var object = body, object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
+        if path.subresource == "binding", let name = path.name {
+            return try bind(path, pod: name, binding: object)
+        }
+        guard path.name == nil else { throw APIError.methodNotAllowed("POST to a named \(definition.plural) is not supported") }
+        let namespace = try namespace(for: path, object: object)
+        if object.name == nil || object.name!.isEmpty, let prefix = object.value(at: "metadata.generateName")?.stringValue, !prefix.isEmpty {
+            let suffix = String((0..<5).map { _ in Self.nameSuffixAlphabet.randomElement()! })
+            object.set(.string(prefix + suffix), at: "metadata.name")
+        }
+        Admission.prepareNew(&object, definition, namespace: namespace)
+        let name = object.name ?? ""
+        let causes = Admission.validate(object, definition)
+        if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
+        if query["dryRun"] == "All" { return Self.json(object, status: 201) }
+        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+            if existing != nil { throw APIError.alreadyExists(definition, name) }
+            return object
+        }
+        return Self.json(stored, status: 201)
+    }
+
+    private func namespace(for path: ResourcePath, object: JSONValue) throws -> String {
+        guard path.definition.namespaced else { return "" }
+        let fromBody = object.namespace.flatMap { $0.isEmpty ? nil : $0 }
+        let namespace = path.namespace ?? fromBody ?? "default"
+        if let fromBody, fromBody != namespace {
+            throw APIError.badRequest("the namespace of the provided object (\(fromBody)) does not match the namespace sent on the request (\(namespace))")
+        }
+        let namespaces = ResourceCatalog.find(group: "", version: "v1", plural: "namespaces")!
+        guard let stored = store.get(namespaces.storageKey, namespace: "", name: namespace) else {
+            throw APIError.notFound(namespaces, namespace)
+        }
+        if stored.object.value(at: "metadata.deletionTimestamp") != nil {
+            throw APIError(code: 403, reason: "Forbidden", message: "namespace \(namespace) is being terminated")
+        }
+        return namespace
+    }
+
+    func update(_ path: ResourcePath, body: JSONValue?, query: Query) throws -> Response {
+        guard let body, body.objectValue != nil, let name = path.name else {
+            throw APIError.badRequest("PUT needs a named object and a JSON body")
+        }
+        if let bodyName = body.name, bodyName != name {
+            throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All") { stored in
+            if let expected = body.resourceVersion, !expected.isEmpty, expected != stored.resourceVersion {
+                throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            return body
+        }
+    }
+
+    func patch(_ path: ResourcePath, body: JSONValue?, contentType: String, query: Query) throws -> Response {
+        guard let body, let name = path.name else { throw APIError.badRequest("PATCH needs a named object and a body") }
+        let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All") { stored in
+            var base = stored
+            if path.subresource == "scale" { base = self.scale(of: stored) }
+            let patched: JSONValue
+            switch type {
+            case "application/merge-patch+json": patched = Patch.merge(base, body)
+            case "application/strategic-merge-patch+json": patched = Patch.strategicMerge(base, body)
+            case "application/json-patch+json": patched = try Patch.json(base, body)
+            default:
+                throw APIError(code: 415, reason: "UnsupportedMediaType",
+                               message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+            }
+            if let expected = body.resourceVersion, !expected.isEmpty, expected != stored.resourceVersion {
+                throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            return patched
+        }
+    }
+
+    /// Shared by PUT and PATCH: `produce` turns the stored object into the requested one; this
+    /// keeps what the caller may not change (identity, and status or spec depending on the
+    /// subresource), bumps the generation when the spec changed, and validates.
+    private func replace(_ path: ResourcePath, name: String, dryRun: Bool, _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
+        let definition = path.definition
+        let namespace = path.namespace ?? ""
+        var result: JSONValue = .null
+        let write: (ObjectStore.Stored?) throws -> JSONValue? = { existing in
+            guard let existing else { throw APIError.notFound(definition, name) }
+            let stored = existing.object
+            let requested = try produce(stored)
+            var object: JSONValue
+            switch path.subresource {
+            case "status":
+                object = stored
+                object["status"] = requested["status"]
+            case "scale":
+                object = stored
+                if let replicas = requested.value(at: "spec.replicas") { object.set(replicas, at: "spec.replicas") }
+            default:
+                object = requested
+                if definition.subresources.contains("status") { object["status"] = stored["status"] }
+            }
+            for field in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "generation"] {
+                object.set(stored.value(at: "metadata.\(field)"), at: "metadata.\(field)")
+            }
+            object["apiVersion"] = .string(definition.apiVersion)
+            object["kind"] = .string(definition.kind)
+            object.set(.string(name), at: "metadata.name")
+            if object["spec"] != stored["spec"] {
+                object.set(.int((stored.value(at: "metadata.generation")?.intValue ?? 1) + 1), at: "metadata.generation")
+            }
+            Admission.applyDefaults(&object, definition)
+            let causes = Admission.validate(object, definition)
+            if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
+            result = object
+            return dryRun ? stored : object
+        }
+        if dryRun {
+            guard let existing = store.get(definition.storageKey, namespace: namespace, name: name) else { throw APIError.notFound(definition, name) }
+            _ = try write(existing)
+            return Self.json(result)
+        }
+        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name, write)
+        return Self.json(path.subresource == "scale" ? scale(of: stored) : stored)
+    }
+
+    /// pods/binding: the scheduler's decision, set once.
+    private func bind(_ path: ResourcePath, pod name: String, binding: JSONValue) throws -> Response {
+        guard let node = binding.value(at: "target.name")?.stringValue, !node.isEmpty else {
+            throw APIError.invalid(path.definition, name, [("target.name", "Required value")])
+        }
+        try store.write(path.definition.storageKey, namespace: path.namespace ?? "", name: name) { existing in
+            guard var pod = existing?.object else { throw APIError.notFound(path.definition, name) }
+            if let current = pod.value(at: "spec.nodeName")?.stringValue, !current.isEmpty {
+                throw APIError.conflict(path.definition, name, "pod \(name) is already assigned to node \"\(current)\"")
+            }
+            pod.set(.string(node), at: "spec.nodeName")
+            var conditions = (pod.value(at: "status.conditions")?.arrayValue ?? []).filter { $0["type"]?.stringValue != "PodScheduled" }
+            conditions.append(["type": "PodScheduled", "status": "True", "lastTransitionTime": .string(Admission.now())])
+            pod.set(.array(conditions), at: "status.conditions")
+            return pod
+        }
+        return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201], status: 201)
+    }
+
+    func delete(_ path: ResourcePath, body: JSONValue?, query: Query) throws -> Response {
+        let definition = path.definition
+        guard let name = path.name else { return try deleteCollection(path, query: query) }
+        let namespace = path.namespace ?? ""
+        let propagation = body?["propagationPolicy"]?.stringValue ?? query["propagationPolicy"] ?? "Background"
+        let preconditions = body?["preconditions"]
+        let (deleted, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+            guard let existing else { throw APIError.notFound(definition, name) }
+            if let uid = preconditions?["uid"]?.stringValue, uid != existing.object.uid {
+                throw APIError.conflict(definition, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(existing.object.uid ?? "")")
+            }
+            if let version = preconditions?["resourceVersion"]?.stringValue, version != existing.object.resourceVersion {
+                throw APIError.conflict(definition, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(existing.object.resourceVersion ?? "")")
+            }
+            return nil
+        }
+        if definition.kind == "Namespace" {
+            try deleteNamespaceContents(name)
+        } else if let uid = deleted.uid {
+            try cascade(from: uid, namespace: namespace, orphan: propagation == "Orphan")
+        }
+        return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success",
+                          "details": ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural),
+                                      "uid": .string(deleted.uid ?? "")]])
+    }
+
+    /// Dependents of a deleted owner (through ownerReferences) are deleted too, or released
+    /// (`Orphan`). Done at once, in the same request, so nothing is left pointing at a ghost.
+    private func cascade(from ownerUID: String, namespace: String, orphan: Bool) throws {
+        for definition in ResourceCatalog.all where definition.namespaced {
+            for stored in store.list(definition.storageKey, namespace: namespace).items {
+                let references = stored.object.ownerReferences
+                guard references.contains(where: { $0["uid"]?.stringValue == ownerUID }), let name = stored.object.name else { continue }
+                if orphan {
+                    try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+                        guard var object = existing?.object else { return nil }
+                        object.set(.array(references.filter { $0["uid"]?.stringValue != ownerUID }), at: "metadata.ownerReferences")
+                        return object
+                    }
+                } else {
+                    let removed = try? store.write(definition.storageKey, namespace: namespace, name: name) { _ in nil }
+                    if let uid = removed?.object.uid { try cascade(from: uid, namespace: namespace, orphan: false) }
+                }
+            }
+        }
+    }
+
+    private func deleteNamespaceContents(_ namespace: String) throws {
+        for definition in ResourceCatalog.all where definition.namespaced {
+            for stored in store.list(definition.storageKey, namespace: namespace).items {
+                guard let name = stored.object.name else { continue }
+                _ = try? store.write(definition.storageKey, namespace: namespace, name: name) { _ in nil }
+            }
+        }
+    }
+
+    private func deleteCollection(_ path: ResourcePath, query: Query) throws -> Response {
+        let definition = path.definition
+        let labels = try query["labelSelector"].map { try LabelSelector(parsing: $0) } ?? .everything
+        let fields = try query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelector(parsing: $0) }
+        var deleted: [JSONValue] = []
+        for stored in store.list(definition.storageKey, namespace: path.namespace).items
+        where labels.matches(stored.object.labels) && (fields?.matches(stored.object) ?? true) {
+            guard let name = stored.object.name else { continue }
+            if let removed = try? store.write(definition.storageKey, namespace: stored.object.namespace ?? "", name: name, { _ in nil }) {
+                deleted.append(removed.object)
+                if let uid = removed.object.uid { try cascade(from: uid, namespace: stored.object.namespace ?? "", orphan: false) }
+            }
+        }
+        return Self.json(["kind": .string("\(definition.kind)List"), "apiVersion": .string(definition.apiVersion),
+                          "metadata": ["resourceVersion": .string(String(store.currentRevision))], "items": .array(deleted)])
+    }
+}

@@ -1,0 +1,176 @@
+import FairKube
+import Foundation
+import Hummingbird
+
+/// The Kubernetes-compatible API server: it authenticates, validates and defaults, writes to the
+/// store and fans out watches. It does nothing else: every other component is a loop that reads
+/// declared state through this API and works to make the world match it.
+public final class APIServer: @unchecked Sendable {
+    public let store: ObjectStore
+    let token: String?
+    /// Serves `pods/log` (the node agent keeps the logs); nil until a node is attached.
+    public var logProvider: (@Sendable (_ namespace: String, _ pod: String, _ options: LogOptions) async throws -> AsyncStream<[UInt8]>)?
+
+    public struct LogOptions: Sendable {
+        public var container: String?
+        public var follow: Bool
+        public var tailLines: Int?
+        public var timestamps: Bool
+    }
+
+    public init(dataDirectory: String, token: String?) throws {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        store = try ObjectStore(path: "\(dataDirectory)/store.db")
+        self.token = token
+        try ensureSystemNamespaces()
+    }
+
+    private func ensureSystemNamespaces() throws {
+        let definition = ResourceCatalog.find(group: "", version: "v1", plural: "namespaces")!
+        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] where store.get(definition.storageKey, namespace: "", name: name) == nil {
+            var object: JSONValue = ["metadata": ["name": .string(name)]]
+            Admission.prepareNew(&object, definition, namespace: "")
+            try store.write(definition.storageKey, namespace: "", name: name) { _ in object }
+        }
+    }
+
+    /// Answers one HTTP request (every path but the registry's `/v2`).
+    public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
+        do {
+            return try await route(request)
+        } catch let error as APIError {
+            return Self.json(error.status, status: error.code)
+        } catch let error as Patch.Failure {
+            return Self.json(APIError(code: 422, reason: "Invalid", message: error.description).status, status: 422)
+        } catch let error as LabelSelector.ParseError {
+            return Self.json(APIError.badRequest(error.description).status, status: 400)
+        } catch let error as StoreError {
+            let apiError: APIError
+            switch error {
+            case .notFound: apiError = APIError(code: 404, reason: "NotFound", message: "not found")
+            case .alreadyExists: apiError = APIError(code: 409, reason: "AlreadyExists", message: "already exists")
+            case let .conflict(why): apiError = APIError(code: 409, reason: "Conflict", message: why)
+            case let .gone(oldest): apiError = .gone("too old resource version (oldest available: \(oldest))")
+            }
+            return Self.json(apiError.status, status: apiError.code)
+        }
+    }
+
+    private func route(_ request: Request) async throws -> Response {
+        let path = request.uri.path
+        switch path {
+        case "/healthz", "/livez", "/readyz":
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        case "/version":
+            return Self.json(Discovery.serverVersion)
+        default:
+            break
+        }
+        try authenticate(request)
+        switch path {
+        case "/api": return Self.json(Discovery.coreVersions)
+        case "/apis": return Self.json(Discovery.groupList)
+        case "/metrics": return metricsResponse()
+        case "/openapi/v3": return Self.json(OpenAPI.discovery())
+        default: break
+        }
+        if path.hasPrefix("/openapi/v3/") {
+            guard let document = OpenAPI.document(String(path.dropFirst("/openapi/v3/".count))) else {
+                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
+            return Self.json(document)
+        }
+        let segments = path.split(separator: "/").map(String.init)
+        if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1]) {
+            return Self.json(list)
+        }
+        if segments.count == 2, segments[0] == "apis", ResourceCatalog.groups.contains(segments[1]) {
+            return Self.json(Discovery.group(segments[1]))
+        }
+        if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
+            return Self.json(list)
+        }
+        guard let resource = try ResourcePath.parse(path) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        let query = Query(request.uri.query)
+        switch request.method {
+        case .get:
+            return try await read(resource, query: query)
+        case .post:
+            return try await create(resource, body: try await body(of: request), query: query)
+        case .put:
+            return try update(resource, body: try await body(of: request), query: query)
+        case .patch:
+            return try patch(resource, body: try await body(of: request), contentType: request.headers[.contentType] ?? "", query: query)
+        case .delete:
+            return try delete(resource, body: try await body(of: request), query: query)
+        default:
+            throw APIError.methodNotAllowed("\(request.method) is not supported on \(path)")
+        }
+    }
+
+    private func authenticate(_ request: Request) throws {
+        guard let token else { return }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), Self.constantTimeEqual(String(header.dropFirst(7)), token) else {
+            throw APIError.unauthorized
+        }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    private func body(of request: Request) async throws -> JSONValue? {
+        let buffer = try await request.body.collect(upTo: 3 << 20)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONCoding.decode(Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the request body is not valid JSON")
+        }
+    }
+
+    static func json(_ value: JSONValue, status: Int = 200) -> Response {
+        var buffer = ByteBuffer(data: JSONCoding.encode(value))
+        buffer.writeString("\n")
+        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: buffer))
+    }
+
+    private func metricsResponse() -> Response {
+        let text = """
+            # TYPE fair_apiserver_watchers gauge
+            fair_apiserver_watchers \(store.watcherCount)
+            # TYPE fair_apiserver_revision gauge
+            fair_apiserver_revision \(store.currentRevision)
+
+            """
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Query parameters of a request.
+struct Query {
+    private var items: [String: String] = [:]
+
+    init(_ query: String?) {
+        guard let query, !query.isEmpty else { return }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = parts[0].removingPercentEncoding ?? parts[0]
+            let value = parts.count > 1 ? (parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? parts[1]) : ""
+            items[key] = value
+        }
+    }
+
+    subscript(key: String) -> String? { items[key] }
+
+    func flag(_ key: String) -> Bool {
+        guard let value = items[key] else { return false }
+        return value == "true" || value == "1" || value.isEmpty
+    }
+}

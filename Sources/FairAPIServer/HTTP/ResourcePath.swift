@@ -1,0 +1,45 @@
+/// A parsed resource URL: `/api/v1/namespaces/NS/pods/NAME/status`,
+/// `/apis/apps/v1/deployments`, `/api/v1/nodes/NAME`, …
+struct ResourcePath: Equatable {
+    var definition: ResourceDefinition
+    var namespace: String?
+    var name: String?
+    var subresource: String?
+
+    /// nil when the path is not a resource path (discovery, health, registry, unknown).
+    static func parse(_ path: String) throws -> ResourcePath? {
+        var segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let group: String
+        let version: String
+        if segments.first == "api", segments.count >= 3 {
+            group = ""
+            version = segments[1]
+            segments.removeFirst(2)
+        } else if segments.first == "apis", segments.count >= 4 {
+            group = segments[1]
+            version = segments[2]
+            segments.removeFirst(3)
+        } else {
+            return nil
+        }
+        var namespace: String?
+        // `namespaces/NS/<resource>…` is a namespaced path, unless it addresses the namespace itself.
+        if segments.count >= 3, segments[0] == "namespaces", ResourceCatalog.find(group: group, version: version, plural: segments[2])?.namespaced == true {
+            namespace = segments[1]
+            segments.removeFirst(2)
+        }
+        guard let plural = segments.first else { return nil }
+        guard let definition = ResourceCatalog.find(group: group, version: version, plural: plural) else {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(group.isEmpty ? "" : group + "/")\(version) \(plural))")
+        }
+        if definition.namespaced == false && namespace != nil {
+            throw APIError(code: 404, reason: "NotFound", message: "\(plural) is not namespaced")
+        }
+        let name = segments.count > 1 ? segments[1] : nil
+        let subresource = segments.count > 2 ? segments[2...].joined(separator: "/") : nil
+        if let subresource, !definition.subresources.contains(subresource) {
+            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(plural)/\(subresource))")
+        }
+        return ResourcePath(definition: definition, namespace: namespace, name: name, subresource: subresource)
+    }
+}

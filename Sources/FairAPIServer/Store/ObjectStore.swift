@@ -1,0 +1,164 @@
+import FairKube
+import Foundation
+import GRDB
+
+/// The API server's store. SQLite (WAL) is the record: a write is committed before it is
+/// acknowledged, so a `kill -9` never loses an object a client was told about. Reads come from an
+/// in-memory copy, and watches from an in-memory window of recent events, so thousands of
+/// watchers cost a fan-out, not a query each.
+public final class ObjectStore: @unchecked Sendable {
+    public struct Stored: Sendable {
+        public var revision: Int64
+        public var object: JSONValue
+    }
+
+    private let database: DatabaseQueue
+    private let lock = NSLock()
+    private var objects: [String: [String: Stored]] = [:]  // resource → "namespace/name" → object
+    private var revision: Int64 = 0
+    private var window: [WatchEvent] = []
+    private let windowCapacity: Int
+    private var watchers: [UUID: Watcher] = [:]
+
+    private struct Watcher {
+        var resource: String
+        var namespace: String?
+        var continuation: AsyncStream<WatchEvent>.Continuation
+    }
+
+    public init(path: String, windowCapacity: Int = 50_000) throws {
+        self.windowCapacity = windowCapacity
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // NORMAL is durable against a killed process (the WAL is in the OS's hands at commit);
+            // only a power loss could cost the last transactions.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS objects (
+                    resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                    revision INTEGER NOT NULL, body BLOB NOT NULL,
+                    PRIMARY KEY (resource, namespace, name));
+                CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                """)
+        }
+        try database.read { db in
+            revision = try Int64.fetchOne(db, sql: "SELECT value FROM state WHERE key = 'revision'") ?? 0
+            for row in try Row.fetchAll(db, sql: "SELECT resource, namespace, name, revision, body FROM objects") {
+                let body: Data = row["body"]
+                let object = try JSONCoding.decode(body)
+                let resource: String = row["resource"], namespace: String = row["namespace"], name: String = row["name"]
+                objects[resource, default: [:]]["\(namespace)/\(name)"] = Stored(revision: row["revision"], object: object)
+            }
+        }
+    }
+
+    public var currentRevision: Int64 {
+        lock.lock(); defer { lock.unlock() }
+        return revision
+    }
+
+    public func get(_ resource: String, namespace: String, name: String) -> Stored? {
+        lock.lock(); defer { lock.unlock() }
+        return objects[resource]?["\(namespace)/\(name)"]
+    }
+
+    /// Objects of a resource (in one namespace, or all), sorted by namespace and name, and the
+    /// revision the list is consistent with.
+    public func list(_ resource: String, namespace: String?) -> (items: [Stored], revision: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        let all = objects[resource] ?? [:]
+        let prefix = namespace.map { "\($0)/" }
+        let items = all.filter { prefix == nil || $0.key.hasPrefix(prefix!) }.sorted { $0.key < $1.key }.map(\.value)
+        return (items, revision)
+    }
+
+    /// Creates, replaces or deletes one object in a transaction; `mutate` sees the stored object
+    /// (or nil) and returns the new one (or nil to delete), or throws to abort. The object's
+    /// resourceVersion is set to the new revision.
+    @discardableResult
+    public func write(_ resource: String, namespace: String, name: String,
+                      _ mutate: (Stored?) throws -> JSONValue?) throws -> (object: JSONValue, kind: WatchEvent.Kind) {
+        lock.lock(); defer { lock.unlock() }
+        let key = "\(namespace)/\(name)"
+        let existing = objects[resource]?[key]
+        guard let new = try mutate(existing) else {
+            guard let existing else { throw StoreError.notFound }
+            let next = revision + 1
+            var deleted = existing.object
+            deleted.set(.string(String(next)), at: "metadata.resourceVersion")
+            try database.write { db in
+                try db.execute(sql: "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+                               arguments: [resource, namespace, name])
+                try db.execute(sql: "INSERT OR REPLACE INTO state (key, value) VALUES ('revision', ?)", arguments: [next])
+            }
+            revision = next
+            objects[resource]?[key] = nil
+            publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted))
+            return (deleted, .deleted)
+        }
+        let next = revision + 1
+        var object = new
+        object.set(.string(String(next)), at: "metadata.resourceVersion")
+        let body = JSONCoding.encode(object)
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO objects (resource, namespace, name, revision, body) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [resource, namespace, name, next, body])
+            try db.execute(sql: "INSERT OR REPLACE INTO state (key, value) VALUES ('revision', ?)", arguments: [next])
+        }
+        revision = next
+        objects[resource, default: [:]][key] = Stored(revision: next, object: object)
+        let kind: WatchEvent.Kind = existing == nil ? .added : .modified
+        publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object))
+        return (object, kind)
+    }
+
+    private func publish(_ event: WatchEvent) {
+        window.append(event)
+        if window.count > windowCapacity { window.removeFirst(window.count - windowCapacity) }
+        for watcher in watchers.values where watcher.resource == event.resource
+            && (watcher.namespace == nil || watcher.namespace == event.namespace) {
+            watcher.continuation.yield(event)
+        }
+    }
+
+    /// Events of a resource after `since` (nil: the current objects as ADDED first, then changes).
+    /// Throws `gone` when `since` is older than the event window.
+    public func watch(_ resource: String, namespace: String?, since: Int64?) throws -> AsyncStream<WatchEvent> {
+        lock.lock(); defer { lock.unlock() }
+        var backlog: [WatchEvent] = []
+        if let since, since < revision {
+            if let oldest = window.first?.revision, since < oldest - 1 {
+                throw StoreError.gone(oldest: oldest)
+            } else if window.isEmpty {
+                throw StoreError.gone(oldest: revision)
+            }
+            backlog = window.filter { $0.revision > since && $0.resource == resource && (namespace == nil || $0.namespace == namespace) }
+        } else if since == nil {
+            let prefix = namespace.map { "\($0)/" }
+            backlog = (objects[resource] ?? [:]).filter { prefix == nil || $0.key.hasPrefix(prefix!) }
+                .sorted { $0.key < $1.key }
+                .map { WatchEvent(kind: .added, revision: $0.value.revision, resource: resource,
+                                  namespace: $0.value.object.namespace ?? "", object: $0.value.object) }
+        }
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
+        for event in backlog { continuation.yield(event) }
+        watchers[id] = Watcher(resource: resource, namespace: namespace, continuation: continuation)
+        continuation.onTermination = { [weak self] _ in
+            guard let self else { return }
+            self.lock.lock()
+            self.watchers[id] = nil
+            self.lock.unlock()
+        }
+        return stream
+    }
+
+    public var watcherCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return watchers.count
+    }
+}

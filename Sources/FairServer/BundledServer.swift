@@ -1,0 +1,120 @@
+import FairAPIServer
+import FairRegistryServer
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+
+/// `fair server`: the API server with its store (HTTPS, bearer token) and the embedded registry
+/// (plain HTTP on its own loopback port, as local registries are reached), in one process.
+/// Controllers, the scheduler and node agents reach the API like any other client.
+public final class BundledServer: @unchecked Sendable {
+    public let options: ServerOptions
+    public let api: APIServer
+    public let registry: RegistryService
+    public let token: String
+    private let certificate: ServerCertificate
+
+    public init(options: ServerOptions) throws {
+        self.options = options
+        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        token = try ServerToken.load(dataDirectory: options.dataDirectory)
+        certificate = try ServerCertificate.loadOrCreate(directory: "\(options.dataDirectory)/tls", host: options.host)
+        api = try APIServer(dataDirectory: options.dataDirectory, token: token)
+        let token = self.token
+        let openOnLoopback = options.isLoopback
+        registry = try RegistryService(root: "\(options.dataDirectory)/registry") { _, _, authorization in
+            if openOnLoopback { return true }
+            return authorization == "Bearer \(token)"
+        }
+    }
+
+    public struct Endpoints: Sendable {
+        public var kubeconfig: String
+        public var apiURL: String
+        public var registry: String
+    }
+
+    /// Serves until SIGINT/SIGTERM. `ready` runs once both ports are bound and the kubeconfig written.
+    public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
+        let api = self.api, registry = self.registry, options = self.options, token = self.token
+        var logger = Logger(label: "fair.server")
+        logger.logLevel = .warning
+        let host = options.host.contains(":") ? "[\(options.host)]" : options.host
+
+        let registryBound = BoundPort()
+        let registryApp = Application(
+            responder: CallbackResponder<BasicRequestContext> { request, context in
+                if let response = try await registry.handle(request, context: context) { return response }
+                return Response(status: .notFound)
+            },
+            configuration: .init(address: .hostname(options.host, port: options.registryPort), serverName: "fair-registry"),
+            onServerRunning: { channel in registryBound.set(channel.localAddress?.port ?? options.registryPort) },
+            logger: logger)
+
+        let tls = try TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)))
+        let caPEM = certificate.certificatePEM
+        let apiApp = Application(
+            responder: CallbackResponder<BasicRequestContext> { request, context in
+                // The registry answers on the API port too (with the token), for clients that
+                // only know the API's address.
+                if let response = try await registry.handle(request, context: context) { return response }
+                return try await api.handle(request, context: context)
+            },
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fair"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? options.port
+                let url = "https://\(host):\(port)"
+                let registryPort = await registryBound.wait()
+                do {
+                    let path = try Kubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
+                                                    certificateAuthorityPEM: caPEM)
+                    let registryAddress = "\(host):\(registryPort)"
+                    try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
+                    ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress))
+                } catch {
+                    logger.error("cannot write the kubeconfig: \(error)")
+                }
+            },
+            logger: logger)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await registryApp.runService() }
+            group.addTask { try await apiApp.runService() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// A port number published by one server's start-up and awaited by another's.
+final class BoundPort: @unchecked Sendable {
+    private var port: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+    private let lock = NSLock()
+
+    func set(_ value: Int) {
+        lock.lock()
+        port = value
+        let pending = waiters
+        waiters = []
+        lock.unlock()
+        for waiter in pending { waiter.resume(returning: value) }
+    }
+
+    func wait() async -> Int {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let port {
+                lock.unlock()
+                continuation.resume(returning: port)
+            } else {
+                waiters.append(continuation)
+                lock.unlock()
+            }
+        }
+    }
+}

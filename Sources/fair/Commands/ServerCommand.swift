@@ -1,0 +1,49 @@
+import ArgumentParser
+import FairServer
+import Foundation
+
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the bundled control plane: a Kubernetes-compatible API server and an OCI registry.",
+        discussion: """
+        State lives in the data directory (SQLite store, registry blobs, token); restarting with the \
+        same directory resumes everything. A kubeconfig for kubectl and fair is written there.
+        """)
+
+    @Option(help: "Where the server keeps its state.")
+    var dataDir: String = FileManager.default.homeDirectoryForCurrentUser.path + "/.local/share/fair/server"
+
+    @Option(help: "Address of the API (HTTPS), HOST:PORT (port 0 picks a free one).")
+    var listen: String = "127.0.0.1:6443"
+
+    @Option(help: "Port of the embedded registry (plain HTTP, same host; 0 picks a free one).")
+    var registryPort: Int = 5000
+
+    func run() async throws {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen must be HOST:PORT, got \(listen)")
+        }
+        var options = ServerOptions(dataDirectory: URL(fileURLWithPath: dataDir).standardizedFileURL.path)
+        options.host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        options.port = port
+        guard (0...65535).contains(registryPort) else { throw ValidationError("--registry-port must be 0...65535") }
+        options.registryPort = registryPort
+        let server: BundledServer
+        do {
+            server = try BundledServer(options: options)
+        } catch {
+            Console.error("cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        do {
+            try await server.run { endpoints in
+                Console.progress("fair server: API at \(endpoints.apiURL), registry at \(endpoints.registry)")
+                Console.progress("export KUBECONFIG=\(endpoints.kubeconfig)")
+            }
+        } catch {
+            Console.error("server stopped: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,94 @@
+"""Runs `fair server` for tests: a private data directory, a free loopback port, the kubeconfig it
+writes, and stop/kill by PID."""
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FairServer:
+    def __init__(self, binary, data_dir, port=None):
+        self.binary = binary
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.process = None
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    @property
+    def kubeconfig(self):
+        return self.data_dir / "kubeconfig"
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self):
+        return self.data_dir / "tls" / "server.crt"
+
+    @property
+    def ssl_context(self):
+        import ssl
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+    @property
+    def registry(self):
+        """host:port of the embedded registry (plain HTTP, loopback)."""
+        return (self.data_dir / "registry-address").read_text().strip()
+
+    @property
+    def token(self):
+        return (self.data_dir / "token").read_text().strip()
+
+    def start(self, timeout=60):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.kubeconfig.exists():
+            self.kubeconfig.unlink()
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen([self.binary, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
+                                         "--registry-port", "0"],
+                                        stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"fair server exited with {self.process.returncode}:\n{self.log_path.read_text()}")
+            if self.kubeconfig.exists():
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                        return self
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError(f"fair server did not start:\n{self.log_path.read_text()}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self):
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def kubectl(self, *args, check=True, input=None, timeout=60):
+        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *map(str, args)],
+                                capture_output=True, text=True, input=input, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
