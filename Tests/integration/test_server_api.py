@@ -280,3 +280,13 @@ def test_embedded_registry_takes_fair_push_and_skopeo(server, tmp_path):
     run("skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{copy}:v1", f"docker://{server.registry}/examples/copied:v1")
     again = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json").stdout)
     assert again["bytesUploaded"] == 0
+
+
+def test_metrics_count_requests_by_verb_and_resource(server):
+    api(server, "GET", "/api/v1/namespaces/default/pods")
+    request = urllib.request.Request(server.url + "/metrics")
+    request.add_header("Authorization", f"Bearer {server.token}")
+    text = urllib.request.urlopen(request, context=server.ssl_context).read().decode()
+    assert 'fair_apiserver_request_total{verb="GET",resource="pods",code="200"}' in text
+    assert 'fair_apiserver_request_duration_seconds_bucket{verb="GET",resource="pods",le="+Inf"}' in text
+    assert "fair_apiserver_watchers" in text

@@ -8,6 +8,7 @@ import Hummingbird
 public final class APIServer: @unchecked Sendable {
     public let store: ObjectStore
     let token: String?
+    let metrics = RequestMetrics()
     /// Serves `pods/log` (the node agent keeps the logs); nil until a node is attached.
     public var logProvider: (@Sendable (_ namespace: String, _ pod: String, _ options: LogOptions) async throws -> AsyncStream<[UInt8]>)?
 
@@ -36,6 +37,15 @@ public final class APIServer: @unchecked Sendable {
 
     /// Answers one HTTP request (every path but the registry's `/v2`).
     public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
+        let started = Date()
+        let response = try await respond(request)
+        let resource = (try? ResourcePath.parse(request.uri.path))??.definition.storageKey ?? "other"
+        let verb = Query(request.uri.query).flag("watch") ? "WATCH" : request.method.rawValue
+        metrics.record(verb: verb, resource: resource, code: response.status.code, seconds: Date().timeIntervalSince(started))
+        return response
+    }
+
+    private func respond(_ request: Request) async throws -> Response {
         do {
             return try await route(request)
         } catch let error as APIError {
@@ -148,7 +158,7 @@ public final class APIServer: @unchecked Sendable {
             # TYPE fair_apiserver_revision gauge
             fair_apiserver_revision \(store.currentRevision)
 
-            """
+            """ + metrics.render()
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
