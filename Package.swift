@@ -60,7 +60,7 @@ let package = Package(
         // Kubernetes API objects as JSON values, with the conventions every component shares.
         .target(
             name: "FairKube",
-            dependencies: [],
+            dependencies: ["FairHTTP", "FairArchive", "Yams"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "FairOCITests", dependencies: ["FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairKubeTests", dependencies: ["FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairRegistryServerTests",
