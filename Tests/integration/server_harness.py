@@ -49,6 +49,14 @@ class FairServer:
         return (self.data_dir / "token").read_text().strip()
 
     def start(self, timeout=60):
+        try:
+            return self._start(timeout)
+        except BaseException:
+            # Never leave a server behind when start-up fails half-way.
+            self.kill()
+            raise
+
+    def _start(self, timeout):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.kubeconfig.exists():
             self.kubeconfig.unlink()
