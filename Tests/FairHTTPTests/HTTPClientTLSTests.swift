@@ -33,6 +33,7 @@ final class HTTPClientTLSTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
+        server?.stop()
         server = nil
         unsetenv("SSL_CERT_FILE")
         try? FileManager.default.removeItem(atPath: directory)
