@@ -38,16 +38,19 @@ public final class APIServer: @unchecked Sendable {
     /// Answers one HTTP request (every path but the registry's `/v2`).
     public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
         let started = Date()
-        let response = try await respond(request)
-        let resource = (try? ResourcePath.parse(request.uri.path))??.definition.storageKey ?? "other"
-        let verb = Query(request.uri.query).flag("watch") ? "WATCH" : request.method.rawValue
-        metrics.record(verb: verb, resource: resource, code: response.status.code, seconds: Date().timeIntervalSince(started))
+        // Parsed once: routing uses them, and so does the metric label.
+        let resource = Result { try ResourcePath.parse(request.uri.path) }
+        let query = Query(request.uri.query)
+        let response = try await respond(request, resource: resource, query: query)
+        let label = (try? resource.get())??.definition.storageKey ?? "other"
+        let verb = query.flag("watch") ? "WATCH" : request.method.rawValue
+        metrics.record(verb: verb, resource: label, code: response.status.code, seconds: Date().timeIntervalSince(started))
         return response
     }
 
-    private func respond(_ request: Request) async throws -> Response {
+    private func respond(_ request: Request, resource: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
         do {
-            return try await route(request)
+            return try await route(request, resource: resource, query: query)
         } catch let error as APIError {
             return Self.json(error.status, status: error.code)
         } catch let error as Patch.Failure {
@@ -66,7 +69,7 @@ public final class APIServer: @unchecked Sendable {
         }
     }
 
-    private func route(_ request: Request) async throws -> Response {
+    private func route(_ request: Request, resource parsed: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
         let path = request.uri.path
         switch path {
         case "/healthz", "/livez", "/readyz":
@@ -100,10 +103,9 @@ public final class APIServer: @unchecked Sendable {
         if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
             return Self.json(list)
         }
-        guard let resource = try ResourcePath.parse(path) else {
+        guard let resource = try parsed.get() else {
             throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
-        let query = Query(request.uri.query)
         switch request.method {
         case .get:
             return try await read(resource, query: query)

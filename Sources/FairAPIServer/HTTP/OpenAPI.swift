@@ -8,7 +8,7 @@ enum OpenAPI {
     static func discovery() -> JSONValue {
         var paths: [String: JSONValue] = [:]
         for definition in ResourceCatalog.all {
-            let key = definition.group.isEmpty ? "api/\(definition.version)" : "apis/\(definition.group)/\(definition.version)"
+            let key = definition.groupVersionPath
             paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)")]
         }
         return ["paths": .object(paths)]
@@ -16,9 +16,7 @@ enum OpenAPI {
 
     /// The document for `api/v1`, `apis/apps/v1`, …; nil for anything else.
     static func document(_ groupVersionPath: String) -> JSONValue? {
-        let definitions = ResourceCatalog.all.filter {
-            ($0.group.isEmpty ? "api/\($0.version)" : "apis/\($0.group)/\($0.version)") == groupVersionPath
-        }
+        let definitions = ResourceCatalog.all.filter { $0.groupVersionPath == groupVersionPath }
         guard !definitions.isEmpty else { return nil }
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = [:]

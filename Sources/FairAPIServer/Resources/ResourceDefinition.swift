@@ -13,6 +13,8 @@ public struct ResourceDefinition: Sendable, Hashable {
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     public var groupVersion: String { apiVersion }
+    /// The URL path of the group-version, without the leading slash: `api/v1`, `apis/apps/v1`.
+    public var groupVersionPath: String { group.isEmpty ? "api/\(version)" : "apis/\(group)/\(version)" }
     /// The key objects are stored under: `pods`, `deployments.apps`, …
     public var storageKey: String { group.isEmpty ? plural : "\(plural).\(group)" }
 

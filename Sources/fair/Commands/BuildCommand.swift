@@ -81,9 +81,7 @@ struct BuildCommand: ParsableCommand {
             for warning in result.warnings { Console.warning(warning) }
             switch outputFormat {
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                Console.result(String(decoding: try encoder.encode(result), as: UTF8.self))
+                Console.result(try prettyJSON(result))
             case .text:
                 if talk { report(result) }
                 Console.result(result.digest.description)

@@ -61,7 +61,7 @@ struct PullCommand: ParsableCommand {
             var named = parsed
             named.digest = nil
             if named.tag == nil { named.tag = parsed.digest == nil ? "latest" : nil }
-            let image = puller.imageToWrite(pulled, layers: layers, tag: named.tag == nil ? named.description : named.description)
+            let image = puller.imageToWrite(pulled, layers: layers, tag: named.description)
             let cwd = FileManager.default.currentDirectoryPath
             let archivePath = output.map { ImageBuilder.realPath($0, relativeTo: cwd) }
             var layoutPath = layout.map { ImageBuilder.realPath($0, relativeTo: cwd) }
