@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "fair", targets: ["fair"]),
+        .executable(name: "fair-bench", targets: ["fair-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -82,11 +83,33 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The scheduler: binds pending pods to nodes that fit them.
+        .target(
+            name: "FairScheduler",
+            dependencies: ["FairKube"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The controllers: Job, ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle.
+        .target(
+            name: "FairControllers",
+            dependencies: ["FairKube"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // The node agent (kubelet): pulls and unpacks images, runs pods with runc, logs, probes.
+        .target(
+            name: "FairNode",
+            dependencies: [
+                "FairKube", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // The bundled control plane assembled in one process.
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -99,9 +122,15 @@ let package = Package(
         .executableTarget(
             name: "fair",
             dependencies: [
-                "FairBuild", "FairRegistry", "FairOCI", "FairArchive", "FairServer",
+                "FairBuild", "FairRegistry", "FairOCI", "FairArchive", "FairServer", "FairNode", "FairKube",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // Load generators for the control-plane benchmarks (scripts/bench_server.py runs them).
+        .executableTarget(
+            name: "fair-bench",
+            dependencies: ["FairKube", "FairServer", "FairScheduler", "FairNode"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
 
@@ -110,6 +139,9 @@ let package = Package(
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairRegistryServerTests",

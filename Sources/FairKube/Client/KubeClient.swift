@@ -67,6 +67,30 @@ public final class KubeClient: @unchecked Sendable {
                  body: patch, contentType: "application/merge-patch+json")
     }
 
+    /// POST to a subresource of one object, e.g. `pods/NAME/binding` or `pods/NAME/eviction`.
+    public func post(_ resource: APIResource, namespace: String? = nil, name: String, subresource: String, _ body: JSONValue) throws -> JSONValue {
+        try call("POST", resource.path(namespace: namespace ?? defaultNamespace(resource), name: name, subresource: subresource), body: body)
+    }
+
+    /// Streams a pod's log into `sink` (`pods/NAME/log`); with `follow`, until the container exits.
+    public func log(namespace: String? = nil, pod: String, container: String? = nil, follow: Bool = false, tailLines: Int? = nil,
+                    timestamps: Bool = false, sink: ByteSink) throws {
+        var query: [(String, String)] = []
+        if let container { query.append(("container", container)) }
+        if follow { query.append(("follow", "true")) }
+        if let tailLines { query.append(("tailLines", String(tailLines))) }
+        if timestamps { query.append(("timestamps", "true")) }
+        let request = try makeRequest("GET", APIResource.pods.path(namespace: namespace ?? config.namespace, name: pod, subresource: "log"),
+                                      query: query, body: nil, contentType: nil)
+        let response: HTTPResponse
+        do {
+            response = try http.send(request, sink: sink)
+        } catch let error as HTTPError {
+            throw KubeError(code: 0, reason: "Unreachable", message: "cannot reach the API server \(config.server): \(error.description)")
+        }
+        guard (200..<300).contains(response.status) else { throw KubeError(response) }
+    }
+
     public func delete(_ resource: APIResource, namespace: String? = nil, name: String, propagation: String? = nil) throws {
         let body: JSONValue? = propagation.map { ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string($0)] }
         _ = try call("DELETE", resource.path(namespace: namespace ?? defaultNamespace(resource), name: name), body: body)
@@ -80,10 +104,11 @@ public final class KubeClient: @unchecked Sendable {
     /// handler returns false. Returns the last resourceVersion seen, to resume from.
     @discardableResult
     public func watch(_ resource: APIResource, namespace: String? = nil, resourceVersion: String? = nil, labelSelector: String? = nil,
-                      timeoutSeconds: Int = 300, handler: @escaping (WatchEventType, JSONValue) -> Bool) throws -> String? {
+                      fieldSelector: String? = nil, timeoutSeconds: Int = 300, handler: @escaping (WatchEventType, JSONValue) -> Bool) throws -> String? {
         var query: [(String, String)] = [("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", String(timeoutSeconds))]
         if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
+        if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
         let sink = WatchLineSink(handler: handler)
         let request = try makeRequest("GET", resource.path(namespace: namespace), query: query, body: nil, contentType: nil)
         do {

@@ -1,0 +1,1 @@
+/// The controllers module; see ControllerManager.swift.

@@ -1,0 +1,1 @@
+/// The node agent module; see NodeAgent.swift.

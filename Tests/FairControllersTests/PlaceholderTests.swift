@@ -1,0 +1,5 @@
+import XCTest
+
+final class FairControllersPlaceholderTests: XCTestCase {
+    func testModuleLoads() {}
+}

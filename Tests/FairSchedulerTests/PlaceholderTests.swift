@@ -1,0 +1,5 @@
+import XCTest
+
+final class FairSchedulerPlaceholderTests: XCTestCase {
+    func testModuleLoads() {}
+}
