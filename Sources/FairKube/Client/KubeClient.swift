@@ -91,8 +91,15 @@ public final class KubeClient: @unchecked Sendable {
         guard (200..<300).contains(response.status) else { throw KubeError(response) }
     }
 
-    public func delete(_ resource: APIResource, namespace: String? = nil, name: String, propagation: String? = nil) throws {
-        let body: JSONValue? = propagation.map { ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": .string($0)] }
+    /// DELETE; `gracePeriodSeconds: 0` removes a pod at once (what a node agent sends once its
+    /// containers are gone), `propagation` is Background, Foreground or Orphan.
+    public func delete(_ resource: APIResource, namespace: String? = nil, name: String, propagation: String? = nil,
+                       gracePeriodSeconds: Int? = nil, preconditionUID: String? = nil) throws {
+        var options: JSONValue = ["kind": "DeleteOptions", "apiVersion": "v1"]
+        if let propagation { options["propagationPolicy"] = .string(propagation) }
+        if let gracePeriodSeconds { options["gracePeriodSeconds"] = .int(Int64(gracePeriodSeconds)) }
+        if let preconditionUID { options["preconditions"] = ["uid": .string(preconditionUID)] }
+        let body: JSONValue? = options.objectValue!.count > 2 ? options : nil
         _ = try call("DELETE", resource.path(namespace: namespace ?? defaultNamespace(resource), name: name), body: body)
     }
 

@@ -1,1 +1,0 @@
-/// The node agent module; see NodeAgent.swift.
