@@ -76,4 +76,35 @@ final class KubeClientTests: XCTestCase {
         }
         XCTAssertEqual(after, ["DELETED w1"])
     }
+
+    func testPodsOnANodeAreDeletedGracefullyAndOthersAtOnce() throws {
+        func pod(_ name: String, node: String?) -> JSONValue {
+            var pod: JSONValue = ["metadata": ["name": .string(name)], "spec": ["containers": [["name": "c", "image": "busybox"]]]]
+            if let node { pod.set(.string(node), at: "spec.nodeName") }
+            return pod
+        }
+        _ = try client.create(.pods, pod("floating", node: nil))
+        try client.delete(.pods, name: "floating")
+        XCTAssertThrowsError(try client.get(.pods, name: "floating"))
+
+        let running = try client.create(.pods, pod("running", node: "n1"))
+        try client.delete(.pods, name: "running")
+        let terminating = try client.get(.pods, name: "running")
+        XCTAssertNotNil(terminating.value(at: "metadata.deletionTimestamp")?.stringValue)
+        XCTAssertEqual(terminating.value(at: "metadata.deletionGracePeriodSeconds")?.intValue, 30)
+        // A second delete may shorten the grace period, never lengthen it.
+        try client.delete(.pods, name: "running", gracePeriodSeconds: 5)
+        XCTAssertEqual(try client.get(.pods, name: "running").value(at: "metadata.deletionGracePeriodSeconds")?.intValue, 5)
+        XCTAssertThrowsError(try client.delete(.pods, name: "running", gracePeriodSeconds: 0, preconditionUID: "other")) { error in
+            XCTAssertTrue((error as? KubeError)?.isConflict ?? false, "\(error)")
+        }
+        // What a node agent sends once the containers are gone.
+        try client.delete(.pods, name: "running", gracePeriodSeconds: 0, preconditionUID: running.uid)
+        XCTAssertThrowsError(try client.get(.pods, name: "running"))
+
+        _ = try client.create(.pods, pod("finished", node: "n1"))
+        _ = try client.mergePatch(.pods, name: "finished", ["status": ["phase": "Succeeded"]], subresource: "status")
+        try client.delete(.pods, name: "finished")
+        XCTAssertThrowsError(try client.get(.pods, name: "finished"))
+    }
 }

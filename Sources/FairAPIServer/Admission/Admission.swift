@@ -4,10 +4,13 @@ import Foundation
 /// Defaulting and validation of what is stored, per resource — the part of admission every
 /// object goes through, so controllers can rely on the fields they read being there.
 enum Admission {
-    static func now() -> String {
+    static func now() -> String { timestamp(Date()) }
+
+    /// RFC 3339 in UTC to the second, as Kubernetes writes metadata times.
+    static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
+        return formatter.string(from: date)
     }
 
     /// Fields every new object gets: uid, creationTimestamp, generation, apiVersion/kind.

@@ -108,7 +108,7 @@ extension APIServer {
                 object = requested
                 if definition.subresources.contains("status") { object["status"] = stored["status"] }
             }
-            for field in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "generation"] {
+            for field in ["uid", "creationTimestamp", "namespace", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"] {
                 object.set(stored.value(at: "metadata.\(field)"), at: "metadata.\(field)")
             }
             object["apiVersion"] = .string(definition.apiVersion)
@@ -157,24 +157,59 @@ extension APIServer {
         let namespace = path.namespace ?? ""
         let propagation = body?["propagationPolicy"]?.stringValue ?? query["propagationPolicy"] ?? "Background"
         let preconditions = body?["preconditions"]
-        let (deleted, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
-            guard let existing else { throw APIError.notFound(definition, name) }
-            if let uid = preconditions?["uid"]?.stringValue, uid != existing.object.uid {
-                throw APIError.conflict(definition, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(existing.object.uid ?? "")")
+        let grace = body?["gracePeriodSeconds"]?.intValue ?? query["gracePeriodSeconds"].flatMap { Int64($0) }
+        let (object, removed) = try remove(definition, namespace: namespace, name: name, gracePeriod: grace) { existing in
+            if let uid = preconditions?["uid"]?.stringValue, uid != existing.uid {
+                throw APIError.conflict(definition, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(existing.uid ?? "")")
             }
-            if let version = preconditions?["resourceVersion"]?.stringValue, version != existing.object.resourceVersion {
-                throw APIError.conflict(definition, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(existing.object.resourceVersion ?? "")")
+            if let version = preconditions?["resourceVersion"]?.stringValue, version != existing.resourceVersion {
+                throw APIError.conflict(definition, name, "Precondition failed: ResourceVersion in precondition: \(version), ResourceVersion in object meta: \(existing.resourceVersion ?? "")")
             }
-            return nil
         }
+        guard removed else { return Self.json(object) }
         if definition.kind == "Namespace" {
             try deleteNamespaceContents(name)
-        } else if let uid = deleted.uid {
+        } else if let uid = object.uid {
             try cascade(from: uid, namespace: namespace, orphan: propagation == "Orphan")
         }
         return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success",
                           "details": ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural),
-                                      "uid": .string(deleted.uid ?? "")]])
+                                      "uid": .string(object.uid ?? "")]])
+    }
+
+    /// Removes one object, except a pod that may still be running on a node: that one is marked
+    /// terminating (deletionTimestamp) and its node agent removes it once its containers stopped,
+    /// as the kubelet does. Returns the object and whether it is gone now.
+    private func remove(_ definition: ResourceDefinition, namespace: String, name: String, gracePeriod requested: Int64?,
+                        check: @escaping (JSONValue) throws -> Void = { _ in }) throws -> (JSONValue, Bool) {
+        var removed = true
+        let (object, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+            guard let existing else { throw APIError.notFound(definition, name) }
+            try check(existing.object)
+            removed = true
+            guard definition.kind == "Pod", let grace = Self.gracePeriod(of: existing.object, requested: requested) else { return nil }
+            var pod = existing.object
+            if let current = pod.value(at: "metadata.deletionGracePeriodSeconds")?.intValue, current <= grace {
+                removed = false
+                return pod  // already terminating, at least as soon
+            }
+            let deadline = Date().addingTimeInterval(TimeInterval(grace))
+            pod.set(.string(Admission.timestamp(deadline)), at: "metadata.deletionTimestamp")
+            pod.set(.int(grace), at: "metadata.deletionGracePeriodSeconds")
+            removed = false
+            return pod
+        }
+        return (object, removed)
+    }
+
+    /// Seconds a pod gets to stop, or nil when it has nothing to stop: not on a node, finished,
+    /// or asked to go at once (grace 0).
+    private static func gracePeriod(of pod: JSONValue, requested: Int64?) -> Int64? {
+        guard let node = pod.value(at: "spec.nodeName")?.stringValue, !node.isEmpty else { return nil }
+        let phase = pod.value(at: "status.phase")?.stringValue
+        if phase == "Succeeded" || phase == "Failed" { return nil }
+        let grace = requested ?? pod.value(at: "spec.terminationGracePeriodSeconds")?.intValue ?? 30
+        return grace > 0 ? grace : nil
     }
 
     /// Dependents of a deleted owner (through ownerReferences) are deleted too, or released
@@ -190,9 +225,9 @@ extension APIServer {
                         object.set(.array(references.filter { $0["uid"]?.stringValue != ownerUID }), at: "metadata.ownerReferences")
                         return object
                     }
-                } else {
-                    let removed = try? store.write(definition.storageKey, namespace: namespace, name: name) { _ in nil }
-                    if let uid = removed?.object.uid { try cascade(from: uid, namespace: namespace, orphan: false) }
+                } else if let (object, gone) = try? remove(definition, namespace: namespace, name: name, gracePeriod: nil),
+                          gone, let uid = object.uid {
+                    try cascade(from: uid, namespace: namespace, orphan: false)
                 }
             }
         }
@@ -202,7 +237,7 @@ extension APIServer {
         for definition in ResourceCatalog.all where definition.namespaced {
             for stored in store.list(definition.storageKey, namespace: namespace).items {
                 guard let name = stored.object.name else { continue }
-                _ = try? store.write(definition.storageKey, namespace: namespace, name: name) { _ in nil }
+                _ = try? remove(definition, namespace: namespace, name: name, gracePeriod: nil)
             }
         }
     }
@@ -215,9 +250,9 @@ extension APIServer {
         for stored in store.list(definition.storageKey, namespace: path.namespace).items
         where labels.matches(stored.object.labels) && (fields?.matches(stored.object) ?? true) {
             guard let name = stored.object.name else { continue }
-            if let removed = try? store.write(definition.storageKey, namespace: stored.object.namespace ?? "", name: name, { _ in nil }) {
-                deleted.append(removed.object)
-                if let uid = removed.object.uid { try cascade(from: uid, namespace: stored.object.namespace ?? "", orphan: false) }
+            if let (object, gone) = try? remove(definition, namespace: stored.object.namespace ?? "", name: name, gracePeriod: nil) {
+                deleted.append(object)
+                if gone, let uid = object.uid { try cascade(from: uid, namespace: stored.object.namespace ?? "", orphan: false) }
             }
         }
         return Self.json(["kind": .string("\(definition.kind)List"), "apiVersion": .string(definition.apiVersion),
