@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "FairAPIServer",
             dependencies: [
-                "FairKube",
+                "FairKube", "FairHTTP", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -115,12 +115,9 @@ extension APIServer {
     }
 
     private func log(_ path: ResourcePath, name: String, query: Query) async throws -> Response {
-        guard let logProvider else {
-            throw APIError.badRequest("no node agent serves logs for pod \"\(name)\" yet")
-        }
         let options = LogOptions(container: query["container"], follow: query.flag("follow"),
                                  tailLines: query["tailLines"].flatMap(Int.init), timestamps: query.flag("timestamps"))
-        let chunks = try await logProvider(path.namespace ?? "default", name, options)
+        let chunks = try logs.open(namespace: path.namespace ?? "default", pod: name, options: options)
         let body = ResponseBody { writer in
             for await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
             try await writer.finish(nil)

@@ -9,8 +9,8 @@ public final class APIServer: @unchecked Sendable {
     public let store: ObjectStore
     let token: String?
     let metrics = RequestMetrics()
-    /// Serves `pods/log` (the node agent keeps the logs); nil until a node is attached.
-    public var logProvider: (@Sendable (_ namespace: String, _ pod: String, _ options: LogOptions) async throws -> AsyncStream<[UInt8]>)?
+    /// Serves `pods/log` from the pod's node agent.
+    let logs: PodLogProxy
 
     public struct LogOptions: Sendable {
         public var container: String?
@@ -23,6 +23,7 @@ public final class APIServer: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         store = try ObjectStore(path: "\(dataDirectory)/store.db")
         self.token = token
+        logs = PodLogProxy(store: store, token: token)
         try ensureSystemNamespaces()
     }
 

@@ -1,0 +1,124 @@
+import FairArchive
+import FairHTTP
+import FairKube
+import Foundation
+
+/// `pods/NAME/log`: the node agent keeps container logs, so the API server asks the pod's node
+/// for them (kubelet's `/containerLogs` endpoint, at the port the node publishes in
+/// `status.daemonEndpoints`), as kube-apiserver does, and relays the bytes as they come.
+final class PodLogProxy: @unchecked Sendable {
+    private let store: ObjectStore
+    private let token: String?
+    private let http: HTTPClient
+
+    init(store: ObjectStore, token: String?) {
+        self.store = store
+        self.token = token
+        var configuration = HTTPClient.Configuration()
+        configuration.connectTimeout = 5
+        // A followed log may be quiet for hours.
+        configuration.stallTimeout = 365 * 24 * 3600
+        http = HTTPClient(configuration: configuration)
+    }
+
+    /// Checks the request against the pod before answering, so a wrong container or a pod that
+    /// is not running yet gets kubectl's 400 instead of an empty stream.
+    func open(namespace: String, pod name: String, options: APIServer.LogOptions) throws -> AsyncStream<[UInt8]> {
+        let pods = ResourceCatalog.find(group: "", version: "v1", plural: "pods")!
+        guard let pod = store.get(pods.storageKey, namespace: namespace, name: name)?.object else { throw APIError.notFound(pods, name) }
+        let containers = (pod.value(at: "spec.containers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        let container: String
+        if let requested = options.container, !requested.isEmpty {
+            guard containers.contains(requested) else {
+                throw APIError.badRequest("container \(requested) is not valid for pod \(name)")
+            }
+            container = requested
+        } else if containers.count == 1 {
+            container = containers[0]
+        } else {
+            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
+        }
+        let status = (pod.value(at: "status.containerStatuses")?.arrayValue ?? []).first { $0["name"]?.stringValue == container }
+        guard let nodeName = pod.value(at: "spec.nodeName")?.stringValue, !nodeName.isEmpty,
+              let status, status["state"]?["waiting"] == nil || (status["restartCount"]?.intValue ?? 0) > 0 else {
+            let reason = status?["state"]?["waiting"]?["reason"]?.stringValue ?? "ContainerCreating"
+            throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: \(reason)")
+        }
+        let nodes = ResourceCatalog.find(group: "", version: "v1", plural: "nodes")!
+        guard let node = store.get(nodes.storageKey, namespace: "", name: nodeName)?.object,
+              let port = node.value(at: "status.daemonEndpoints.kubeletEndpoint.Port")?.intValue, port > 0 else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \"\(nodeName)\" does not serve logs (no kubelet endpoint)")
+        }
+        let address = (node.value(at: "status.addresses")?.arrayValue ?? [])
+            .first { $0["type"]?.stringValue == "InternalIP" }?["address"]?.stringValue ?? "127.0.0.1"
+        let host = address.contains(":") ? "[\(address)]" : address
+
+        var components = URLComponents()
+        components.scheme = "http"
+        components.percentEncodedHost = host
+        components.port = Int(port)
+        components.path = "/containerLogs/\(namespace)/\(name)/\(container)"
+        var query: [URLQueryItem] = []
+        if options.follow { query.append(URLQueryItem(name: "follow", value: "true")) }
+        if let tail = options.tailLines { query.append(URLQueryItem(name: "tailLines", value: String(tail))) }
+        if options.timestamps { query.append(URLQueryItem(name: "timestamps", value: "true")) }
+        if !query.isEmpty { components.queryItems = query }
+        guard let url = components.string else { throw APIError.badRequest("cannot address node \(nodeName)") }
+        return relay(url: url)
+    }
+
+    /// Runs the blocking transfer on its own thread; bytes go out as they arrive, and a reader
+    /// that hangs up ends the transfer.
+    private func relay(url: String) -> AsyncStream<[UInt8]> {
+        let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
+        let sink = RelaySink(continuation)
+        continuation.onTermination = { _ in sink.cancel() }
+        var headers = HTTPHeaders()
+        if let token { headers.set("Authorization", "Bearer \(token)") }
+        let request = HTTPRequest(method: "GET", url: url, headers: headers)
+        let http = self.http
+        let thread = Thread {
+            do {
+                let response = try http.send(request, sink: sink)
+                if !(200..<300).contains(response.status) {
+                    let message = String(decoding: response.body.prefix(2000), as: UTF8.self)
+                    continuation.yield(Array("error from the node (\(response.status)): \(message)\n".utf8))
+                }
+            } catch {
+                if !sink.isCancelled { continuation.yield(Array("error: the node stopped answering: \(error)\n".utf8)) }
+            }
+            continuation.finish()
+        }
+        thread.name = "pod log relay"
+        thread.start()
+        return stream
+    }
+}
+
+/// Forwards each chunk into the response stream; throws once the reader is gone so libcurl stops.
+private final class RelaySink: ByteSink, @unchecked Sendable {
+    private let continuation: AsyncStream<[UInt8]>.Continuation
+    private let lock = NSLock()
+    private var cancelled = false
+
+    init(_ continuation: AsyncStream<[UInt8]>.Continuation) { self.continuation = continuation }
+
+    struct ReaderGone: Error {}
+
+    var isCancelled: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return cancelled
+    }
+
+    func cancel() {
+        lock.lock(); defer { lock.unlock() }
+        cancelled = true
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if isCancelled { throw ReaderGone() }
+        continuation.yield(Array(bytes))
+    }
+
+    func finish() throws {}
+}
