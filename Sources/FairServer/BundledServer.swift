@@ -38,8 +38,11 @@ public final class BundledServer: @unchecked Sendable {
     /// Serves until SIGINT/SIGTERM. `ready` runs once both ports are bound and the kubeconfig written.
     public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
         let api = self.api, registry = self.registry, options = self.options, token = self.token
-        var logger = Logger(label: "fair.server")
-        logger.logLevel = .warning
+        let logger: Logger = {
+            var logger = Logger(label: "fair.server")
+            logger.logLevel = .warning
+            return logger
+        }()
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
         let registryBound = BoundPort()

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `fair server` runs.
 public struct ServerOptions: Sendable {
     public var dataDirectory: String
@@ -6,6 +8,15 @@ public struct ServerOptions: Sendable {
     public var port: Int = 6443
     /// The embedded registry's plain-HTTP port on the same host (0: a free one).
     public var registryPort: Int = 5000
+
+    /// Run a node agent for this machine in the server process (`--no-node` turns it off).
+    public var runsNode = true
+    /// The node's name; like a kubelet, the machine's host name by default.
+    public var nodeName: String = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)?.lowercased() ?? "fair-node"
+    /// Where this machine's node puts pod addresses (inside 127.0.0.0/8).
+    public var podCIDR = "127.20.0.0/16"
+    /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
+    public var nodeMonitorGracePeriod: Double = 40
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

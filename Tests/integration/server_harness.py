@@ -1,5 +1,6 @@
 """Runs `fair server` for tests: a private data directory, a free loopback port, the kubeconfig it
 writes, and stop/kill by PID."""
+import json
 import os
 import signal
 import socket
@@ -15,8 +16,9 @@ def free_port():
 
 
 class FairServer:
-    def __init__(self, binary, data_dir, port=None):
+    def __init__(self, binary, data_dir, port=None, extra=()):
         self.binary = binary
+        self.extra = list(extra)
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.process = None
@@ -62,7 +64,7 @@ class FairServer:
             self.kubeconfig.unlink()
         self.log = open(self.log_path, "a")
         self.process = subprocess.Popen([self.binary, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
-                                         "--registry-port", "0"],
+                                         "--registry-port", "0", *self.extra],
                                         stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -86,6 +88,9 @@ class FairServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        # The node agent leaves containers running across its restarts by design; a test run
+        # must not, so whatever is left under the data directory is removed.
+        remove_containers(self.data_dir)
 
     def kill(self):
         """SIGKILL: no shutdown code runs, as in a crash."""
@@ -100,3 +105,69 @@ class FairServer:
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
+
+
+def runc_roots(data_dir):
+    """runc state directories of node agents under a data directory."""
+    return [path for path in Path(data_dir).rglob("runc") if path.is_dir() and (path.parent / "pods").exists()
+            or path.is_dir() and any(child.joinpath("state.json").exists() for child in path.iterdir() if child.is_dir())]
+
+
+def containers(data_dir):
+    ids = []
+    for root in runc_roots(data_dir):
+        listed = subprocess.run(["runc", "--root", str(root), "list", "--format", "json"], capture_output=True, text=True)
+        if listed.returncode == 0 and listed.stdout.strip() not in ("", "null"):
+            ids += [(root, entry["id"]) for entry in json.loads(listed.stdout)]
+    return ids
+
+
+def remove_containers(data_dir):
+    for root, container in containers(data_dir):
+        subprocess.run(["runc", "--root", str(root), "delete", "--force", container], capture_output=True)
+
+
+class FairNode:
+    """`fair node` as its own process, joining a server through its kubeconfig."""
+
+    def __init__(self, binary, kubeconfig, name, data_dir, pod_cidr, runtime="runc", heartbeat=2):
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+        self.name = name
+        self.data_dir = Path(data_dir)
+        self.pod_cidr = pod_cidr
+        self.runtime = runtime
+        self.heartbeat = heartbeat
+        self.process = None
+        self.log_path = self.data_dir.parent / f"{name}.log"
+
+    def start(self):
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen([self.binary, "node", "--kubeconfig", str(self.kubeconfig), "--name", self.name,
+                                         "--data-dir", str(self.data_dir), "--pod-cidr", self.pod_cidr,
+                                         "--runtime", self.runtime, "--heartbeat-interval", str(self.heartbeat)],
+                                        stdout=self.log, stderr=self.log)
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill(self):
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def containers(self):
+        return [container for _, container in containers(self.data_dir)]
+
+    def remove_containers(self):
+        remove_containers(self.data_dir)

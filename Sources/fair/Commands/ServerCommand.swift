@@ -5,7 +5,7 @@ import Foundation
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "Run the bundled control plane: a Kubernetes-compatible API server and an OCI registry.",
+        abstract: "Run the bundled control plane: API server, scheduler, controllers, a node agent and an OCI registry.",
         discussion: """
         State lives in the data directory (SQLite store, registry blobs, token); restarting with the \
         same directory resumes everything. A kubeconfig for kubectl and fair is written there.
@@ -20,6 +20,18 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Port of the embedded registry (plain HTTP, same host; 0 picks a free one).")
     var registryPort: Int = 5000
 
+    @Flag(help: "Do not run a node agent in the server (nodes join with `fair node`).")
+    var noNode = false
+
+    @Option(help: "Name of this machine's node (default: the host name).")
+    var nodeName: String?
+
+    @Option(help: "Pod addresses of this machine's node, a range inside 127.0.0.0/8.")
+    var podCidr: String = "127.20.0.0/16"
+
+    @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
+    var nodeMonitorGracePeriod: Double = 40
+
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
@@ -29,6 +41,11 @@ struct ServerCommand: AsyncParsableCommand {
         options.port = port
         guard (0...65535).contains(registryPort) else { throw ValidationError("--registry-port must be 0...65535") }
         options.registryPort = registryPort
+        options.runsNode = !noNode
+        if let nodeName { options.nodeName = nodeName }
+        options.podCIDR = podCidr
+        guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
+        options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         let server: BundledServer
         do {
             server = try BundledServer(options: options)

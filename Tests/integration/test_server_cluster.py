@@ -1,0 +1,350 @@
+"""The whole bundled control plane with real containers: fair-built images in the embedded registry,
+the scheduler, the controllers and node agents running them under runc, checked with kubectl."""
+import json
+import os
+import subprocess
+import tarfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import fair_binary, Fair, FIXTURES, run
+from server_harness import FairServer, FairNode
+
+
+def wait_for(predicate, timeout=120, interval=0.25, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp("cluster") / "data",
+                        extra=["--node-monitor-grace-period", "6"]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def trainer_image(cluster, base_image, tmp_path_factory):
+    """The plain-Python fixture built on the debootstrap base and pushed to the embedded registry."""
+    home = tmp_path_factory.mktemp("fair-home")
+    reference = f"{cluster.registry}/examples/linear:v1"
+    built = json.loads(Fair(home).run("build", FIXTURES / "plain-python", "--base", f"oci-archive:{base_image}",
+                                      "--push", reference, "--output-format", "json").stdout)
+    return f"{cluster.registry}/examples/linear@{built['digest']}"
+
+
+def apply(cluster, manifest):
+    cluster.kubectl("apply", "-f", "-", input=manifest)
+
+
+def job_status(cluster, name):
+    return json.loads(cluster.kubectl("get", "job", name, "-o", "json").stdout)["status"]
+
+
+def job_condition(cluster, name):
+    for condition in job_status(cluster, name).get("conditions", []):
+        if condition["status"] == "True" and condition["type"] in ("Complete", "Failed"):
+            return condition
+    return None
+
+
+def pods(cluster, selector, namespace="default"):
+    return json.loads(cluster.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json").stdout)["items"]
+
+
+JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: {name}}}
+spec:
+  backoffLimit: {backoff}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: {image}
+{extra}
+"""
+
+
+def test_node_registers_and_reports_ready(cluster):
+    nodes = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+    assert len(nodes) == 1
+    node = nodes[0]
+    ready = {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"]
+    assert ready == "True"
+    assert int(node["status"]["capacity"]["cpu"]) == os.cpu_count()
+    assert "runc" in node["status"]["nodeInfo"]["containerRuntimeVersion"]
+    assert " Ready " in cluster.kubectl("get", "nodes").stdout
+
+
+def test_job_from_a_fair_image_runs_under_runc_to_complete(cluster, trainer_image):
+    apply(cluster, JOB.format(name="train-linear", backoff=2, image=trainer_image, extra=""))
+    condition = wait_for(lambda: job_condition(cluster, "train-linear"), timeout=180, what="job train-linear to finish")
+    assert condition["type"] == "Complete", condition
+    status = job_status(cluster, "train-linear")
+    assert status["succeeded"] == 1 and status.get("failed", 0) == 0
+    [pod] = pods(cluster, "job-name=train-linear")
+    assert pod["status"]["phase"] == "Succeeded"
+    assert pod["status"]["podIP"].startswith("127.")
+    [container] = pod["status"]["containerStatuses"]
+    assert container["state"]["terminated"]["exitCode"] == 0
+    assert container["containerID"].startswith("runc://")
+    logs = cluster.kubectl("logs", "job/train-linear").stdout
+    assert "trained on" in logs and "for 200 epochs" in logs, logs
+    described = cluster.kubectl("describe", "pod", pod["metadata"]["name"]).stdout
+    assert "Succeeded" in described and trainer_image.split("@")[0] in described
+
+
+def test_failing_job_is_retried_backoff_limit_times_then_failed(cluster, trainer_image):
+    extra = """        command: ["python3", "-c", "import sys; print('the loss went to nan'); sys.exit(3)"]"""
+    apply(cluster, JOB.format(name="train-broken", backoff=2, image=trainer_image, extra=extra))
+    condition = wait_for(lambda: job_condition(cluster, "train-broken"), timeout=240, what="job train-broken to fail")
+    assert condition["type"] == "Failed" and condition["reason"] == "BackoffLimitExceeded", condition
+    attempts = pods(cluster, "job-name=train-broken")
+    assert len(attempts) == 3, [p["metadata"]["name"] for p in attempts]
+    for pod in attempts:
+        assert pod["status"]["phase"] == "Failed"
+        assert pod["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 3
+    assert job_status(cluster, "train-broken")["failed"] == 3
+    assert "the loss went to nan" in cluster.kubectl("logs", attempts[0]["metadata"]["name"]).stdout
+
+
+def test_logs_follow_streams_until_the_container_exits(cluster, trainer_image):
+    script = "import time\\nfor i in range(4):\\n    print(f'epoch {i}', flush=True)\\n    time.sleep(0.7)\\n"
+    extra = f"""        command: ["python3", "-c", "{script}"]"""
+    apply(cluster, JOB.format(name="follow-me", backoff=0, image=trainer_image, extra=extra))
+    pod = wait_for(lambda: [p for p in pods(cluster, "job-name=follow-me")
+                            if p["status"].get("phase") == "Running"], what="pod to run")[0]
+    started = time.monotonic()
+    followed = cluster.kubectl("logs", "-f", pod["metadata"]["name"], timeout=60).stdout
+    assert [line for line in followed.splitlines() if line.startswith("epoch")] == [f"epoch {i}" for i in range(4)]
+    assert time.monotonic() - started < 30
+    tail = cluster.kubectl("logs", pod["metadata"]["name"], "--tail", "1").stdout
+    assert tail.strip() == "epoch 3"
+
+
+def test_deployment_scales_and_deletes_with_its_pods(cluster, trainer_image):
+    manifest = f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: sleeper}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: sleeper}}}}
+  template:
+    metadata: {{labels: {{app: sleeper}}}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: main
+        image: {trainer_image}
+        command: ["sleep", "3600"]
+        resources: {{requests: {{cpu: 100m, memory: 32Mi}}}}
+"""
+    apply(cluster, manifest)
+    running = lambda n: len([p for p in pods(cluster, "app=sleeper") if p["status"].get("phase") == "Running"]) == n
+    wait_for(lambda: running(2), what="2 sleeper pods running")
+    ips = {p["status"]["podIP"] for p in pods(cluster, "app=sleeper")}
+    assert len(ips) == 2
+    cluster.kubectl("scale", "deployment", "sleeper", "--replicas", "3")
+    wait_for(lambda: running(3), what="3 sleeper pods running")
+    cluster.kubectl("rollout", "status", "deployment/sleeper", "--timeout", "60s")
+    cluster.kubectl("delete", "deployment", "sleeper", "--timeout", "60s")
+    wait_for(lambda: pods(cluster, "app=sleeper") == [], what="sleeper pods to be gone")
+    assert cluster.kubectl("get", "replicasets", "-l", "app=sleeper", "-o", "name").stdout.strip() == ""
+
+
+def hostile_layer(path, kind):
+    """A tar layer that tries to write outside the root filesystem."""
+    with tarfile.open(path, "w:gz") as tar:
+        def add(info, data=b""):
+            import io
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data else None)
+        if kind == "dotdot":
+            add(tarfile.TarInfo("../../../../../../tmp/" + kind + "-escaped"), b"owned\n")
+        elif kind == "symlink":
+            link = tarfile.TarInfo("etc-link")
+            link.type = tarfile.SYMTYPE
+            link.linkname = "/tmp"
+            add(link)
+            add(tarfile.TarInfo("etc-link/" + kind + "-escaped"), b"owned\n")
+        elif kind == "device":
+            device = tarfile.TarInfo("dev-sda")
+            device.type = tarfile.BLKTYPE
+            device.devmajor, device.devminor = 8, 0
+            add(device)
+
+
+def oci_image_with_layer(directory, layer):
+    import hashlib
+    import gzip
+    directory.mkdir(parents=True)
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+
+    def put(data):
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return f"sha256:{digest}", len(data)
+
+    layer_bytes = layer.read_bytes()
+    diff_id = "sha256:" + hashlib.sha256(gzip.decompress(layer_bytes)).hexdigest()
+    layer_digest, layer_size = put(layer_bytes)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/true"]},
+                         "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
+    config_digest, config_size = put(config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config_size},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer_digest, "size": layer_size}]}).encode()
+    manifest_digest, manifest_size = put(manifest)
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest_size,
+         "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}))
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "symlink", "device"])
+def test_hostile_layers_are_refused_and_nothing_escapes(cluster, tmp_path, kind):
+    escaped = Path("/tmp") / f"{kind}-escaped"
+    if escaped.exists():
+        escaped.unlink()
+    layer = tmp_path / "layer.tar.gz"
+    hostile_layer(layer, kind)
+    oci_image_with_layer(tmp_path / "image", layer)
+    reference = f"{cluster.registry}/hostile/{kind}:v1"
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{tmp_path / 'image'}:v1", f"docker://{reference}")
+    name = f"hostile-{kind}"
+    cluster.kubectl("run", name, "--image", reference, "--restart", "Never")
+
+    def waiting():
+        pod = json.loads(cluster.kubectl("get", "pod", name, "-o", "json").stdout)
+        for status in pod["status"].get("containerStatuses", []):
+            state = status.get("state", {}).get("waiting", {})
+            if state.get("reason") in ("ErrImagePull", "ImagePullBackOff"):
+                return state
+        return None
+
+    state = wait_for(waiting, timeout=60, what="the image to be refused")
+    assert "refus" in state.get("message", "").lower() or "escape" in state.get("message", "").lower(), state
+    assert not escaped.exists()
+    assert not list(Path("/").glob(f"{kind}-escaped"))
+    cluster.kubectl("delete", "pod", name, "--timeout", "30s")
+
+
+def test_embedded_registry_rejects_a_blob_with_a_wrong_digest(cluster):
+    import hashlib
+    import urllib.request
+    base = f"http://{cluster.registry}/v2/hostile/wrong/blobs/uploads/"
+    start = urllib.request.urlopen(urllib.request.Request(base, method="POST", data=b""))
+    location = start.headers["Location"]
+    if location.startswith("/"):
+        location = f"http://{cluster.registry}{location}"
+    claimed = "sha256:" + hashlib.sha256(b"what was promised").hexdigest()
+    separator = "&" if "?" in location else "?"
+    request = urllib.request.Request(f"{location}{separator}digest={claimed}", method="PUT", data=b"something else")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 400
+    assert b"DIGEST_INVALID" in refused.value.read()
+    head = urllib.request.Request(f"http://{cluster.registry}/v2/hostile/wrong/blobs/{claimed}", method="HEAD")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(head)
+    assert missing.value.code == 404
+
+
+def node_of(pod):
+    return pod["spec"].get("nodeName")
+
+
+def test_extra_nodes_join_spread_pin_and_take_over_from_a_dead_node(cluster, trainer_image, tmp_path):
+    extra = [FairNode(fair_binary(), cluster.kubeconfig, name, tmp_path / name, cidr).start()
+             for name, cidr in (("extra-1", "127.21.0.0/16"), ("extra-2", "127.22.0.0/16"))]
+    try:
+        wait_for(lambda: len(json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]) == 3, what="3 nodes")
+        # Each replica asks for more than half a machine, so no node can hold two of them.
+        cpu = f"{int(os.cpu_count() * 1000 * 0.6)}m"
+        deployment = f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {{name}}}}
+spec:
+  replicas: {{replicas}}
+  selector: {{matchLabels: {{app: {{name}}}}}}
+  template:
+    metadata: {{labels: {{app: {{name}}}}}}
+    spec:
+      terminationGracePeriodSeconds: 2
+{{selector}}
+      containers:
+      - name: main
+        image: {trainer_image}
+        command: ["sleep", "3600"]
+        resources: {{requests: {{cpu: {{cpu}}}}}}
+"""
+        apply(cluster, deployment.format(name="spread", replicas=3, cpu=cpu, selector=""))
+        placed = wait_for(lambda: (lambda ps: ps if len(ps) == 3 and all(p["status"].get("phase") == "Running" for p in ps) else None)(
+            pods(cluster, "app=spread")), what="3 spread pods running")
+        assert len({node_of(p) for p in placed}) == 3, [node_of(p) for p in placed]
+        assert {p["status"]["podIP"].split(".")[1] for p in placed} == {"20", "21", "22"}
+
+        # A fourth would not fit anywhere: the scheduler says why.
+        cluster.kubectl("scale", "deployment", "spread", "--replicas", "4")
+        def unschedulable():
+            for pod in pods(cluster, "app=spread"):
+                for condition in pod["status"].get("conditions", []):
+                    if condition["type"] == "PodScheduled" and condition["status"] == "False":
+                        return condition["message"]
+        message = wait_for(unschedulable, what="an unschedulable pod")
+        assert message.startswith("0/3 nodes are available: 3 Insufficient cpu"), message
+        cluster.kubectl("delete", "deployment", "spread", "--timeout", "60s")
+        wait_for(lambda: pods(cluster, "app=spread") == [], what="spread pods gone")
+
+        pin = "      nodeSelector: {kubernetes.io/hostname: extra-1}"
+        apply(cluster, deployment.format(name="pinned", replicas=1, cpu="100m", selector=pin))
+        [pinned] = wait_for(lambda: [p for p in pods(cluster, "app=pinned") if node_of(p)], what="pinned pod bound")
+        assert node_of(pinned) == "extra-1"
+
+        # Only extra-2 takes new pods while the others are cordoned; then it dies.
+        for node in ("extra-1", cluster_node_name(cluster)):
+            cluster.kubectl("cordon", node)
+        apply(cluster, deployment.format(name="survivor", replicas=2, cpu="100m", selector=""))
+        wait_for(lambda: [node_of(p) for p in pods(cluster, "app=survivor")] == ["extra-2", "extra-2"], what="survivors on extra-2")
+        for node in ("extra-1", cluster_node_name(cluster)):
+            cluster.kubectl("uncordon", node)
+        extra[1].kill()
+        def not_ready():
+            node = json.loads(cluster.kubectl("get", "node", "extra-2", "-o", "json").stdout)
+            return {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"] != "True"
+        wait_for(not_ready, timeout=60, what="extra-2 NotReady")
+        assert "NotReady" in cluster.kubectl("get", "node", "extra-2").stdout
+        def moved():
+            ps = [p for p in pods(cluster, "app=survivor") if p["status"].get("phase") == "Running"]
+            return len(ps) == 2 and all(node_of(p) != "extra-2" for p in ps)
+        wait_for(moved, timeout=90, what="survivors to come back elsewhere")
+        cluster.kubectl("delete", "deployment", "pinned", "survivor", "--timeout", "60s")
+        # The dead agent comes back: it removes the containers of pods no longer bound to it.
+        extra[1].start()
+        wait_for(lambda: extra[1].containers() == [], timeout=60, what="extra-2 to clean up its orphans")
+    finally:
+        for node in extra:
+            node.stop()
+            node.remove_containers()
+
+
+def cluster_node_name(cluster):
+    """The server's own node (named after the machine, as a kubelet names its node)."""
+    names = [n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]]
+    return next(name for name in names if not name.startswith("extra-"))
