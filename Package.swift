@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -1,3 +1,4 @@
+import FairArchive
 import Foundation
 
 /// The bearer token that guards the API (and the registry, when not on loopback). Made once per
@@ -10,7 +11,7 @@ enum ServerToken {
         }
         var generator = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        try AtomicFile.write(to: path, bytes: Array((token + "\n").utf8), permissions: 0o600)
         return token
     }
 }
@@ -40,11 +41,7 @@ enum Kubeconfig {
                 token: \(token)
 
             """
-        let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        guard rename(temporary, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try AtomicFile.write(to: path, bytes: Array(text.utf8), permissions: 0o600)
         return path
     }
 }

@@ -1,3 +1,4 @@
+import FairArchive
 import Crypto
 import Foundation
 import SwiftASN1
@@ -48,8 +49,8 @@ struct ServerCertificate {
             issuerPrivateKey: .init(key))
         let result = ServerCertificate(certificatePEM: try certificate.serializeAsPEM().pemString,
                                        privateKeyPEM: key.pemRepresentation)
-        FileManager.default.createFile(atPath: keyPath, contents: Data(result.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600])
-        FileManager.default.createFile(atPath: certificatePath, contents: Data(result.certificatePEM.utf8), attributes: [.posixPermissions: 0o644])
+        try AtomicFile.write(to: keyPath, bytes: Array(result.privateKeyPEM.utf8), permissions: 0o600)
+        try AtomicFile.write(to: certificatePath, bytes: Array(result.certificatePEM.utf8), permissions: 0o644)
         return result
     }
 

@@ -23,9 +23,13 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(to path: String, bytes: [UInt8]) throws {
+    /// `permissions` are set before the file appears, so a secret is never readable by others.
+    public static func write(to path: String, bytes: [UInt8], permissions: mode_t? = nil) throws {
         try write(to: path) { temporaryPath in
             let sink = try FileSink(path: temporaryPath)
+            if let permissions, chmod(temporaryPath, permissions) != 0 {
+                throw ArchiveError.io(path: temporaryPath, operation: "chmod", errno: errno)
+            }
             try sink.write(bytes)
             try sink.finish()
         }
