@@ -1,0 +1,101 @@
+import FairKube
+import Foundation
+
+/// Tuning of the controllers; the defaults are kube-controller-manager's.
+public struct ControllerOptions: Sendable {
+    /// A Node is marked NotReady (Ready=Unknown) after this long without a heartbeat.
+    public var nodeMonitorGracePeriod: TimeInterval = 40
+    /// How often every Node's heartbeat is checked.
+    public var nodeMonitorPeriod: TimeInterval = 5
+    /// The delay before a Job replaces a failed pod: doubled for each failure since the last
+    /// success, up to `jobBackoffMax`.
+    public var jobBackoffBase: TimeInterval = 10
+    public var jobBackoffMax: TimeInterval = 360
+    /// Where controllers report errors they retry.
+    public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    public init() {}
+}
+
+/// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
+/// Deployment, Endpoints, garbage collection and node lifecycle. Each talks to the API server
+/// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
+public final class ControllerManager: @unchecked Sendable {
+    private let informers: SharedInformers
+    private let loops: [ReconcileLoop]
+    private let lock = NSLock()
+    private var started = false
+    private var stopped = false
+
+    public init(client: KubeClient, options: ControllerOptions = .init()) {
+        informers = SharedInformers(client: client)
+        let context = ControllerContext(client: client, informers: informers, options: options, log: options.log)
+        // Handlers are added here, before any informer starts, so no event is missed.
+        let jobs = JobController(context)
+        let replicaSets = ReplicaSetController(context)
+        let deployments = DeploymentController(context)
+        let endpoints = EndpointsController(context)
+        let garbage = GarbageCollector(context)
+        let nodes = NodeLifecycleController(context)
+        let controllers: [(QueuedController, Int)] = [
+            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1),
+        ]
+        loops = controllers.map { controller, workers in
+            let loop = ReconcileLoop(controller, workers: workers, log: options.log)
+            controller.queue = loop.queue
+            return loop
+        }
+    }
+
+    /// Starts the informers and, once each has its first list, the controllers' workers.
+    /// Returns at once.
+    public func start() {
+        lock.lock()
+        guard !started, !stopped else { lock.unlock(); return }
+        started = true
+        lock.unlock()
+        for informer in informers.all { informer.start() }
+        let thread = Thread { [self] in
+            // A controller acting on a half-filled cache would see missing objects as gone.
+            for informer in informers.all {
+                while !informer.waitUntilSynced(timeout: 1) {
+                    if isStopped { return }
+                }
+            }
+            lock.lock(); defer { lock.unlock() }
+            guard !stopped else { return }
+            for loop in loops { loop.start() }
+        }
+        thread.name = "controller-manager start"
+        thread.start()
+    }
+
+    /// Stops the workers (at once, after the reconcile each is running) and the informers (at
+    /// their watch's next event or bookmark).
+    public func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        for loop in loops { loop.stop() }
+        for informer in informers.all { informer.stop() }
+    }
+
+    private var isStopped: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopped
+    }
+}
+
+/// A reconciler with the queue its loop feeds it from, so informer handlers can add keys.
+class QueuedController: Reconciler {
+    var name: String { "controller" }
+    /// Set once by the manager before any informer starts.
+    var queue: WorkQueue?
+
+    func reconcile(_ key: String) throws -> ReconcileResult { .done }
+
+    func enqueue(_ key: String?) {
+        guard let key, !key.isEmpty else { return }
+        queue?.add(key)
+    }
+}

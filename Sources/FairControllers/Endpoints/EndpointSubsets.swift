@@ -1,0 +1,77 @@
+import FairKube
+
+/// The `subsets` of a Service's Endpoints: its pods' addresses, ready ones in `addresses` and
+/// the rest in `notReadyAddresses`, grouped by the ports they serve. A named `targetPort` is
+/// looked up in each pod's containers, so pods may serve one name on different numbers.
+enum EndpointSubsets {
+    static func build(service: JSONValue, pods: [JSONValue]) -> [JSONValue] {
+        let servicePorts = service.value(at: "spec.ports")?.arrayValue ?? []
+        let publishNotReady = service.value(at: "spec.publishNotReadyAddresses")?.boolValue ?? false
+        // Keyed by the ports (as JSON) so pods that resolve them alike share a subset.
+        var groups: [JSONValue: (ready: [JSONValue], notReady: [JSONValue])] = [:]
+        for pod in pods where isServing(pod) {
+            let ports = JSONValue.array(servicePorts.compactMap { resolve($0, in: pod) })
+            if !servicePorts.isEmpty && ports.arrayValue?.isEmpty == true { continue }
+            var entry = groups[ports] ?? ([], [])
+            if publishNotReady || pod.isReadyPod {
+                entry.ready.append(address(of: pod))
+            } else {
+                entry.notReady.append(address(of: pod))
+            }
+            groups[ports] = entry
+        }
+        let subsets = groups.map { ports, addresses -> JSONValue in
+            var subset: JSONValue = [:]
+            if !addresses.ready.isEmpty { subset["addresses"] = .array(sortByIP(addresses.ready)) }
+            if !addresses.notReady.isEmpty { subset["notReadyAddresses"] = .array(sortByIP(addresses.notReady)) }
+            if ports.arrayValue?.isEmpty == false { subset["ports"] = ports }
+            return subset
+        }
+        // A stable order, so an unchanged set of pods yields an identical object.
+        return subsets.sorted { String(decoding: JSONCoding.encode($0), as: UTF8.self) < String(decoding: JSONCoding.encode($1), as: UTF8.self) }
+    }
+
+    /// A pod belongs in Endpoints once it has an IP, until it finishes or starts terminating.
+    static func isServing(_ pod: JSONValue) -> Bool {
+        guard let ip = pod.value(at: "status.podIP")?.stringValue, !ip.isEmpty else { return false }
+        return pod.isActivePod
+    }
+
+    private static func address(of pod: JSONValue) -> JSONValue {
+        var address: JSONValue = ["ip": pod.value(at: "status.podIP") ?? "",
+                                  "targetRef": ["kind": "Pod", "namespace": .string(pod.namespace ?? ""),
+                                                "name": .string(pod.name ?? ""), "uid": .string(pod.uid ?? "")]]
+        if let node = pod.value(at: "spec.nodeName")?.stringValue, !node.isEmpty { address["nodeName"] = .string(node) }
+        return address
+    }
+
+    /// An endpoint port for one service port on one pod; nil when a named target port is not
+    /// among the pod's container ports.
+    private static func resolve(_ servicePort: JSONValue, in pod: JSONValue) -> JSONValue? {
+        let target = servicePort["targetPort"] ?? servicePort["port"] ?? .null
+        let number: Int64
+        if let value = target.intValue {
+            number = value
+        } else if let name = target.stringValue {
+            if let value = Int64(name) {
+                number = value
+            } else {
+                let ports = (pod.value(at: "spec.containers")?.arrayValue ?? []).flatMap { $0["ports"]?.arrayValue ?? [] }
+                guard let match = ports.first(where: { $0["name"]?.stringValue == name }),
+                      let value = match["containerPort"]?.intValue else { return nil }
+                number = value
+            }
+        } else {
+            return nil
+        }
+        var port: JSONValue = ["port": .int(number), "protocol": servicePort["protocol"] ?? "TCP"]
+        if let name = servicePort["name"]?.stringValue, !name.isEmpty { port["name"] = .string(name) }
+        if let appProtocol = servicePort["appProtocol"] { port["appProtocol"] = appProtocol }
+        return port
+    }
+
+    private static func sortByIP(_ addresses: [JSONValue]) -> [JSONValue] {
+        addresses.sorted { ($0["ip"]?.stringValue ?? "", $0.value(at: "targetRef.name")?.stringValue ?? "")
+            < ($1["ip"]?.stringValue ?? "", $1.value(at: "targetRef.name")?.stringValue ?? "") }
+    }
+}

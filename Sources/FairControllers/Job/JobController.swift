@@ -1,0 +1,289 @@
+import FairKube
+import Foundation
+
+/// batch/v1 Jobs (NonIndexed): runs pods from the template until `completions` succeed, replaces
+/// failed ones until `backoffLimit` is passed, stops at `activeDeadlineSeconds`, and pauses
+/// while `suspend` is set. Counts come from the pods (see `JobPodCounting`).
+final class JobController: QueuedController {
+    override var name: String { "job-controller" }
+
+    private let client: KubeClient
+    private let informers: SharedInformers
+    private let options: ControllerOptions
+    private let events: EventRecorder
+    let expectations = Expectations()
+    private let memory = JobMemory()
+
+    init(_ context: ControllerContext) {
+        client = context.client
+        informers = context.informers
+        options = context.options
+        events = EventRecorder(client: context.client, component: "job-controller", log: context.log)
+        super.init()
+        informers.jobs.addHandler { [weak self] event in self?.jobChanged(event) }
+        informers.pods.addHandler { [weak self] event in self?.podChanged(event) }
+    }
+
+    // MARK: - Events
+
+    private func jobChanged(_ event: InformerEvent) {
+        let key = Informer.key(event.object)
+        if case let .deleted(job) = event {
+            expectations.forget(key)
+            memory.forget(jobKey: key, uid: job.uid)
+        }
+        enqueue(key)
+    }
+
+    private func podChanged(_ event: InformerEvent) {
+        switch event {
+        case let .added(pod):
+            guard let key = pod.controllerKey(ofKind: .job) else { return }
+            expectations.creationObserved(key)
+            if pod.isTerminating, let uid = pod.uid { expectations.deletionObserved(key, uid: uid) }
+            enqueue(key)
+        case let .updated(old, new):
+            let oldKey = old.controllerKey(ofKind: .job), newKey = new.controllerKey(ofKind: .job)
+            if let newKey, new.isTerminating, let uid = new.uid { expectations.deletionObserved(newKey, uid: uid) }
+            enqueue(newKey)
+            if oldKey != newKey { enqueue(oldKey) }
+        case let .deleted(pod):
+            guard let key = pod.controllerKey(ofKind: .job), let uid = pod.uid else { return }
+            expectations.deletionObserved(key, uid: uid)
+            if let jobUID = pod.controllerReference?["uid"]?.stringValue {
+                memory.podGone(job: jobUID, pod: uid, outcome: pod.podPhase == "Succeeded" ? .succeeded : .failed)
+            }
+            enqueue(key)
+        }
+    }
+
+    // MARK: - Reconcile
+
+    override func reconcile(_ key: String) throws -> ReconcileResult {
+        guard let cached = informers.jobs.get(key) else {
+            expectations.forget(key)
+            return .done
+        }
+        // Until the informer has seen our own creates and deletes, the pod list is behind.
+        guard expectations.isSatisfied(key) else { return .requeue(after: expectations.timeout) }
+        let job = memory.newest(cached)
+        guard !job.isTerminating, let jobUID = job.uid else { return .done }
+        let pods = informers.pods.list(namespace: job.namespace) { $0.isControlled(by: job) }
+        let now = Date()
+        let status = job["status"] ?? .object([:])
+        var conditions = Conditions(status)
+
+        if conditions.isTrue("Complete") || conditions.isTrue("Failed") {
+            // Finished: nothing runs any more, and the counts are final.
+            try deleteActive(pods.filter(\.isActivePod), of: job, key: key)
+            var final = status
+            final["active"] = 0
+            final["ready"] = 0
+            try writeStatus(job, final)
+            return .done
+        }
+
+        let gone = memory.gonePods(job: jobUID)
+        let counts = JobPodCounting(status: status, pods: pods, gone: gone, excused: memory.excusedPods(job: jobUID))
+        var active = pods.filter(\.isActivePod)
+        var newStatus = status
+        newStatus["succeeded"] = .int(counts.succeeded)
+        newStatus["failed"] = .int(counts.failed)
+        newStatus[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
+
+        let spec = JobSpec(job)
+        var requeue: TimeInterval?
+        if let finish = finishReason(spec, counts: counts, pods: pods, active: active, status: status, now: now) {
+            conditions.set(finish.type, status: "True", reason: finish.reason, message: finish.message,
+                           now: KubeTime.format(now), probeField: "lastProbeTime")
+            newStatus["conditions"] = conditions.json
+            if finish.type == "Complete" { newStatus["completionTime"] = .string(KubeTime.format(now)) }
+            newStatus["active"] = 0
+            newStatus["ready"] = 0
+            try writeStatus(job, newStatus, countedGone: gone, counts: counts, now: now)
+            try deleteActive(active, of: job, key: key)
+            events.record(job, finish.type == "Complete" ? .normal : .warning, reason: finish.event, message: finish.message)
+            return .done
+        }
+
+        if spec.suspend {
+            try deleteActive(active, of: job, key: key)
+            active = []
+            if !conditions.isTrue("Suspended") {
+                conditions.set("Suspended", status: "True", reason: "JobSuspended", message: "Job suspended",
+                               now: KubeTime.format(now), probeField: "lastProbeTime")
+                events.record(job, .normal, reason: "Suspended", message: "Job suspended")
+            }
+        } else {
+            if conditions.isTrue("Suspended") {
+                conditions.set("Suspended", status: "False", reason: "JobResumed", message: "Job resumed",
+                               now: KubeTime.format(now), probeField: "lastProbeTime")
+                // The deadline counts from the resume, as it does from the first start.
+                newStatus["startTime"] = .string(KubeTime.format(now))
+                events.record(job, .normal, reason: "Resumed", message: "Job resumed")
+            } else if newStatus["startTime"] == nil {
+                newStatus["startTime"] = .string(KubeTime.format(now))
+            }
+            let managed = try manageActive(job, spec: spec, counts: counts, active: active, key: key, now: now)
+            active = managed.active
+            requeue = managed.retryAfter
+            if let deadline = spec.activeDeadlineSeconds, let start = KubeTime.parse(newStatus["startTime"]) {
+                let remaining = start.addingTimeInterval(Double(deadline)).timeIntervalSince(now)
+                requeue = min(requeue ?? .infinity, max(0.05, remaining))
+            }
+        }
+        newStatus["conditions"] = conditions.json
+        newStatus["active"] = .int(Int64(active.count))
+        newStatus["ready"] = .int(Int64(active.filter(\.isReadyPod).count))
+        try writeStatus(job, newStatus, countedGone: gone, counts: counts, now: now)
+        return requeue.map { .requeue(after: $0) } ?? .done
+    }
+
+    private struct Finish {
+        let type: String, reason: String, message: String, event: String
+    }
+
+    /// Whether the Job just finished, and how. Failure is checked first, as Kubernetes does.
+    private func finishReason(_ spec: JobSpec, counts: JobPodCounting, pods: [JSONValue], active: [JSONValue],
+                              status: JSONValue, now: Date) -> Finish? {
+        if counts.failed > spec.backoffLimit || restartsExceedBackoffLimit(spec, pods: pods) {
+            return Finish(type: "Failed", reason: "BackoffLimitExceeded",
+                          message: "Job has reached the specified backoff limit", event: "BackoffLimitExceeded")
+        }
+        if !spec.suspend, let deadline = spec.activeDeadlineSeconds, let start = KubeTime.parse(status["startTime"]),
+           now.timeIntervalSince(start) >= Double(deadline) {
+            return Finish(type: "Failed", reason: "DeadlineExceeded",
+                          message: "Job was active longer than specified deadline", event: "DeadlineExceeded")
+        }
+        let complete: Bool
+        if let completions = spec.completions {
+            complete = counts.succeeded >= completions
+        } else {
+            // A work queue: done once a pod succeeded and the rest have stopped.
+            complete = counts.succeeded > 0 && active.isEmpty
+        }
+        if complete {
+            return Finish(type: "Complete", reason: "CompletionsReached",
+                          message: "Reached expected number of succeeded pods", event: "Completed")
+        }
+        return nil
+    }
+
+    /// With restartPolicy OnFailure a failing container restarts in place instead of failing its
+    /// pod; Kubernetes counts those restarts toward the limit.
+    private func restartsExceedBackoffLimit(_ spec: JobSpec, pods: [JSONValue]) -> Bool {
+        guard spec.restartPolicy == "OnFailure" else { return false }
+        let restarts = pods.filter { ["Pending", "Running"].contains($0.podPhase) }.reduce(0) { $0 + $1.containerRestarts }
+        return spec.backoffLimit == 0 ? restarts > 0 : restarts >= spec.backoffLimit
+    }
+
+    // MARK: - Pods
+
+    /// Creates or deletes pods so `parallelism` (or fewer, near the end) run. Returns the active
+    /// pods afterwards and when to look again if a failure back-off holds creations back.
+    private func manageActive(_ job: JSONValue, spec: JobSpec, counts: JobPodCounting, active: [JSONValue],
+                              key: String, now: Date) throws -> (active: [JSONValue], retryAfter: TimeInterval?) {
+        var wanted = spec.parallelism
+        if let completions = spec.completions {
+            wanted = min(wanted, max(0, completions - counts.succeeded))
+        } else if counts.succeeded > 0 {
+            wanted = min(wanted, Int64(active.count))  // a work queue that has started finishing
+        }
+        if active.count > wanted {
+            let excess = Array(PodDeletionOrder.sorted(active, now: now).prefix(active.count - Int(wanted)))
+            try deleteActive(excess, of: job, key: key)
+            let removed = Set(excess.compactMap(\.uid))
+            return (active.filter { !removed.contains($0.uid ?? "") }, nil)
+        }
+        let missing = Int(wanted) - active.count
+        guard missing > 0, let jobUID = job.uid else { return (active, nil) }
+
+        // Failed pods are replaced after a back-off, so a crashing Job does not spin.
+        var backoff = memory.backoff(job: jobUID)
+        if counts.newlyFailed > 0 || counts.newlySucceeded > 0 {
+            if counts.newlySucceeded > 0 { backoff.failuresSinceSuccess = 0 }
+            backoff.failuresSinceSuccess += counts.newlyFailed
+            if counts.newlyFailed > 0 { backoff.lastFailure = now }
+        }
+        if backoff.failuresSinceSuccess > 0 {
+            let delay = min(options.jobBackoffMax, options.jobBackoffBase * pow(2, Double(backoff.failuresSinceSuccess - 1)))
+            let remaining = backoff.lastFailure.addingTimeInterval(delay).timeIntervalSince(now)
+            if remaining > 0 { return (active, remaining) }
+        }
+
+        var created: [JSONValue] = []
+        expectations.expectCreations(key, count: missing)
+        let labels = ["job-name": job.name ?? "", "batch.kubernetes.io/job-name": job.name ?? "",
+                      "controller-uid": jobUID, "batch.kubernetes.io/controller-uid": jobUID]
+        let template = PodTemplate.pod(from: job.value(at: "spec.template"), owner: job, kind: .job, extraLabels: labels)
+        for index in 0..<missing {
+            do {
+                let pod = try client.create(.pods, namespace: job.namespace, template)
+                created.append(pod)
+                events.record(job, .normal, reason: "SuccessfulCreate", message: "Created pod: \(pod.name ?? "")")
+            } catch {
+                // The rest will not be created now, so their creations will never be observed.
+                for _ in index..<missing { expectations.creationObserved(key) }
+                events.record(job, .warning, reason: "FailedCreate", message: "Error creating: \(error)")
+                throw error
+            }
+        }
+        return (active + created, nil)
+    }
+
+    private func deleteActive(_ pods: [JSONValue], of job: JSONValue, key: String) throws {
+        guard !pods.isEmpty, let jobUID = job.uid else { return }
+        expectations.expectDeletions(key, uids: pods.compactMap(\.uid))
+        var firstError: Error?
+        for pod in pods {
+            guard let uid = pod.uid, let name = pod.name else { continue }
+            memory.excuse(job: jobUID, pod: uid)
+            do {
+                try client.delete(.pods, namespace: pod.namespace, name: name, preconditionUID: uid)
+                events.record(job, .normal, reason: "SuccessfulDelete", message: "Deleted pod: \(name)")
+            } catch {
+                expectations.deletionObserved(key, uid: uid)
+                if let error = error as? KubeError, error.isNotFound { continue }
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+
+    // MARK: - Status
+
+    /// Writes the status when it changed, against the resourceVersion it was computed from: a
+    /// conflict means someone else counted meanwhile, and the reconcile starts over.
+    private func writeStatus(_ job: JSONValue, _ status: JSONValue, countedGone: [String: PodOutcome] = [:],
+                             counts: JobPodCounting? = nil, now: Date = Date()) throws {
+        guard status != (job["status"] ?? .object([:])) else { return }
+        var updated = job
+        updated["status"] = status
+        let written = try client.update(.jobs, updated, subresource: "status")
+        memory.wrote(written)
+        guard let uid = job.uid else { return }
+        memory.forgetGone(job: uid, pods: countedGone.keys)
+        if let counts { memory.recordOutcomes(job: uid, failed: counts.newlyFailed, succeeded: counts.newlySucceeded, at: now) }
+    }
+}
+
+/// The fields of a Job spec the controller acts on, with Kubernetes' defaults.
+struct JobSpec {
+    let parallelism: Int64
+    /// Nil for a work queue (any success ends the Job once the others stop).
+    let completions: Int64?
+    let backoffLimit: Int64
+    let activeDeadlineSeconds: Int64?
+    let suspend: Bool
+    let restartPolicy: String
+
+    init(_ job: JSONValue) {
+        parallelism = max(0, job.value(at: "spec.parallelism")?.intValue ?? 1)
+        let completions = job.value(at: "spec.completions")
+        self.completions = completions == nil ? 1 : completions?.intValue
+        backoffLimit = max(0, job.value(at: "spec.backoffLimit")?.intValue ?? 6)
+        activeDeadlineSeconds = job.value(at: "spec.activeDeadlineSeconds")?.intValue
+        suspend = job.value(at: "spec.suspend")?.boolValue ?? false
+        restartPolicy = job.value(at: "spec.template.spec.restartPolicy")?.stringValue ?? "Never"
+    }
+}

@@ -1,1 +1,0 @@
-/// The controllers module; see ControllerManager.swift.

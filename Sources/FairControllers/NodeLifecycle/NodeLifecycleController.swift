@@ -1,0 +1,147 @@
+import FairKube
+import Foundation
+
+/// Watches node heartbeats. A Node whose agent has not renewed its Ready condition's
+/// `lastHeartbeatTime` for `nodeMonitorGracePeriod` gets Ready=Unknown (`NodeStatusUnknown`)
+/// and the `node.kubernetes.io/unreachable:NoSchedule` taint, and its unfinished pods are
+/// marked Failed (`NodeLost`) so their controllers replace them, then deleted at once (no agent
+/// is there to finish a graceful deletion). A NotReady node (Ready=False, reported by its
+/// agent) gets `node.kubernetes.io/not-ready:NoSchedule`. The taints go once it is Ready again.
+final class NodeLifecycleController: QueuedController {
+    override var name: String { "node-lifecycle-controller" }
+
+    static let unreachableTaint = "node.kubernetes.io/unreachable"
+    static let notReadyTaint = "node.kubernetes.io/not-ready"
+
+    private let client: KubeClient
+    private let informers: SharedInformers
+    private let options: ControllerOptions
+    private let events: EventRecorder
+    private let heartbeats = HeartbeatClock()
+
+    init(_ context: ControllerContext) {
+        client = context.client
+        informers = context.informers
+        options = context.options
+        events = EventRecorder(client: context.client, component: "node-controller", log: context.log)
+        super.init()
+        informers.nodes.addHandler { [weak self] event in
+            if case let .deleted(node) = event { self?.heartbeats.forget(node.name ?? "") }
+            self?.enqueue(Informer.key(event.object))
+        }
+    }
+
+    override func reconcile(_ key: String) throws -> ReconcileResult {
+        guard var node = informers.nodes.get(key), let name = node.name else {
+            heartbeats.forget(key)
+            return .done
+        }
+        let now = Date()
+        let ready = node.condition("Ready")
+        let silentFor = heartbeats.silence(of: node, now: now)
+        let lost = silentFor >= options.nodeMonitorGracePeriod
+        if lost, ready == nil || ready?["status"]?.stringValue != "Unknown" {
+            node = try markUnknown(node, neverPosted: ready == nil, now: now)
+            events.record(node, .normal, reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady")
+        }
+        let readyStatus = node.condition("Ready")?["status"]?.stringValue ?? "Unknown"
+        try reconcileTaints(node, readyStatus: readyStatus)
+        if lost, readyStatus == "Unknown" {
+            try evictPods(from: name)
+        }
+        let untilSilent = options.nodeMonitorGracePeriod - silentFor
+        return .requeue(after: untilSilent > 0 ? min(options.nodeMonitorPeriod, untilSilent + 0.01) : options.nodeMonitorPeriod)
+    }
+
+    /// Every condition the agent reported becomes Unknown: nobody knows any more.
+    private func markUnknown(_ node: JSONValue, neverPosted: Bool, now: Date) throws -> JSONValue {
+        let stamp = KubeTime.format(now)
+        let message = neverPosted ? "Kubelet never posted node status." : "Kubelet stopped posting node status."
+        var conditions = node.value(at: "status.conditions")?.arrayValue ?? []
+        if !conditions.contains(where: { $0["type"]?.stringValue == "Ready" }) {
+            conditions.append(["type": "Ready", "lastHeartbeatTime": node.value(at: "metadata.creationTimestamp") ?? .string(stamp)])
+        }
+        for index in conditions.indices {
+            if conditions[index]["status"]?.stringValue != "Unknown" { conditions[index]["lastTransitionTime"] = .string(stamp) }
+            conditions[index]["status"] = "Unknown"
+            conditions[index]["reason"] = neverPosted ? "NodeStatusNeverUpdated" : "NodeStatusUnknown"
+            conditions[index]["message"] = .string(message)
+        }
+        var updated = node
+        updated.set(.array(conditions), at: "status.conditions")
+        // Against the version read: a heartbeat that lands meanwhile wins, and we look again.
+        return try client.update(.nodes, updated, subresource: "status")
+    }
+
+    private func reconcileTaints(_ node: JSONValue, readyStatus: String) throws {
+        let wanted: String? = readyStatus == "Unknown" ? Self.unreachableTaint : readyStatus == "False" ? Self.notReadyTaint : nil
+        let taints = node.value(at: "spec.taints")?.arrayValue ?? []
+        var kept = taints.filter { taint in
+            let key = taint["key"]?.stringValue
+            guard key == Self.unreachableTaint || key == Self.notReadyTaint else { return true }
+            return key == wanted && taint["effect"]?.stringValue == "NoSchedule"
+        }
+        if let wanted, !kept.contains(where: { $0["key"]?.stringValue == wanted }) {
+            kept.append(["key": .string(wanted), "effect": "NoSchedule", "timeAdded": .string(KubeTime.now())])
+        }
+        guard kept != taints else { return }
+        var updated = node
+        updated.set(kept.isEmpty ? nil : .array(kept), at: "spec.taints")
+        _ = try client.update(.nodes, updated)
+    }
+
+    /// The pods of a lost node: their processes are out of reach, so they are failed (their
+    /// controllers count and replace them) and removed without waiting for an agent.
+    private func evictPods(from node: String) throws {
+        let pods = informers.pods.list { $0.value(at: "spec.nodeName")?.stringValue == node && !$0.isFinishedPod }
+        var firstError: Error?
+        for pod in pods {
+            guard let name = pod.name else { continue }
+            do {
+                var conditions = pod.value(at: "status.conditions")?.arrayValue ?? []
+                let stamp = KubeTime.now()
+                let ready: JSONValue = ["type": "Ready", "status": "False", "reason": "NodeLost", "lastTransitionTime": .string(stamp)]
+                if let index = conditions.firstIndex(where: { $0["type"]?.stringValue == "Ready" }) {
+                    conditions[index] = ready
+                } else {
+                    conditions.append(ready)
+                }
+                _ = try client.mergePatch(.pods, namespace: pod.namespace, name: name, [
+                    "status": ["phase": "Failed", "reason": "NodeLost",
+                               "message": .string("Node \(node) which was running pod \(name) is unresponsive"),
+                               "conditions": .array(conditions)],
+                ], subresource: "status")
+                try client.delete(.pods, namespace: pod.namespace, name: name, gracePeriodSeconds: 0, preconditionUID: pod.uid)
+            } catch let error as KubeError where error.isNotFound {
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
+    }
+}
+
+/// How long each node has been silent, by this controller's clock: the later of the node's own
+/// `lastHeartbeatTime` and the moment this controller first saw that heartbeat. So a restart of
+/// the control plane gives every node a full grace period before it is declared lost.
+final class HeartbeatClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: (heartbeat: String, at: Date)] = [:]
+
+    func silence(of node: JSONValue, now: Date) -> TimeInterval {
+        let ready = node.condition("Ready")
+        let heartbeat = ready?["lastHeartbeatTime"]?.stringValue ?? node.value(at: "metadata.creationTimestamp")?.stringValue ?? ""
+        let name = node.name ?? ""
+        lock.lock()
+        if seen[name]?.heartbeat != heartbeat { seen[name] = (heartbeat, now) }
+        let observedAt = seen[name]?.at ?? now
+        lock.unlock()
+        let reported = KubeTime.parse(heartbeat) ?? observedAt
+        return now.timeIntervalSince(max(reported, observedAt))
+    }
+
+    func forget(_ name: String) {
+        lock.lock(); defer { lock.unlock() }
+        seen[name] = nil
+    }
+}

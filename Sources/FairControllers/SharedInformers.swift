@@ -1,0 +1,42 @@
+import FairKube
+
+/// One informer per resource, shared by every controller that reads it: one list and one watch
+/// per kind, however many controllers look.
+final class SharedInformers: @unchecked Sendable {
+    let pods: Informer
+    let jobs: Informer
+    let replicaSets: Informer
+    let deployments: Informer
+    let services: Informer
+    let endpoints: Informer
+    let nodes: Informer
+
+    init(client: KubeClient) {
+        pods = Informer(client: client, resource: .pods)
+        jobs = Informer(client: client, resource: .jobs)
+        replicaSets = Informer(client: client, resource: .replicaSets)
+        deployments = Informer(client: client, resource: .deployments)
+        services = Informer(client: client, resource: .services)
+        endpoints = Informer(client: client, resource: .endpoints)
+        nodes = Informer(client: client, resource: .nodes)
+    }
+
+    var all: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes] }
+
+    /// The informer that caches objects of `kind`, for owner lookups.
+    func informer(for kind: OwnerKind) -> Informer {
+        switch kind.kind {
+        case "Job": return jobs
+        case "ReplicaSet": return replicaSets
+        default: return deployments
+        }
+    }
+}
+
+/// What every controller is built from.
+struct ControllerContext {
+    let client: KubeClient
+    let informers: SharedInformers
+    let options: ControllerOptions
+    let log: @Sendable (String) -> Void
+}

@@ -1,0 +1,52 @@
+import FairKube
+
+/// The owner a controller acts for, as an ownerReference names it.
+struct OwnerKind: Sendable, Equatable {
+    let apiVersion: String
+    let kind: String
+    let resource: APIResource
+
+    static let job = OwnerKind(apiVersion: "batch/v1", kind: "Job", resource: .jobs)
+    static let replicaSet = OwnerKind(apiVersion: "apps/v1", kind: "ReplicaSet", resource: .replicaSets)
+    static let deployment = OwnerKind(apiVersion: "apps/v1", kind: "Deployment", resource: .deployments)
+
+    /// Every kind the garbage collector can check for existence.
+    static let watched: [OwnerKind] = [.job, .replicaSet, .deployment]
+
+    /// Matches by kind and API group (any version: the group owns the name).
+    static func find(apiVersion: String?, kind: String?) -> OwnerKind? {
+        let group = apiVersion.map(groupOf) ?? ""
+        return watched.first { $0.kind == kind && groupOf($0.apiVersion) == group }
+    }
+
+    private static func groupOf(_ apiVersion: String) -> String {
+        apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+    }
+
+    /// The ownerReference that makes `owner` the controller of a dependent.
+    func controllerReference(to owner: JSONValue) -> JSONValue {
+        ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(owner.name ?? ""),
+         "uid": .string(owner.uid ?? ""), "controller": true, "blockOwnerDeletion": true]
+    }
+}
+
+extension JSONValue {
+    /// The one ownerReference with `controller: true`, if any.
+    var controllerReference: JSONValue? {
+        ownerReferences.first { $0["controller"]?.boolValue == true }
+    }
+
+    /// Whether `owner` (of `kind`) is this object's controller.
+    func isControlled(by owner: JSONValue) -> Bool {
+        guard let uid = owner.uid, let reference = controllerReference else { return false }
+        return reference["uid"]?.stringValue == uid
+    }
+
+    /// The informer key ("namespace/name") of this object's controller when it is of `kind`.
+    func controllerKey(ofKind kind: OwnerKind) -> String? {
+        guard let reference = controllerReference, reference["kind"]?.stringValue == kind.kind,
+              OwnerKind.find(apiVersion: reference["apiVersion"]?.stringValue, kind: kind.kind) == kind,
+              let name = reference["name"]?.stringValue else { return nil }
+        return Informer.key(namespace: namespace, name: name)
+    }
+}

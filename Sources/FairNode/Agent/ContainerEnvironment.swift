@@ -1,0 +1,162 @@
+import FairKube
+import Foundation
+
+/// A pod that cannot be turned into a container as written (a bad env reference, an unknown
+/// volume type). Reported as the container's waiting reason `CreateContainerConfigError`.
+struct ContainerConfigError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// The environment of one container, in Kubernetes' order: the image's Env, then POD_NAME,
+/// POD_NAMESPACE and POD_IP (so a pod can still set its own), then `envFrom`, then `env` with
+/// values, `fieldRef`s, `resourceFieldRef`s and `configMapKeyRef`s. Later names replace earlier
+/// ones in place.
+struct ContainerEnvironment {
+    var pod: JSONValue
+    var container: JSONValue
+    var imageEnv: [String]
+    var podIP: String
+    var nodeName: String
+    /// Node allocatable, which a `resourceFieldRef` to an unset limit reports (as Kubernetes does).
+    var allocatable: [String: Quantity]
+    /// A ConfigMap's `data`, or nil when it does not exist.
+    var configMap: (_ namespace: String, _ name: String) throws -> [String: String]?
+
+    private(set) var names: [String] = []
+    private(set) var values: [String: String] = [:]
+
+    init(pod: JSONValue, container: JSONValue, imageEnv: [String], podIP: String, nodeName: String,
+         allocatable: [String: Quantity], configMap: @escaping (String, String) throws -> [String: String]?) {
+        self.pod = pod
+        self.container = container
+        self.imageEnv = imageEnv
+        self.podIP = podIP
+        self.nodeName = nodeName
+        self.allocatable = allocatable
+        self.configMap = configMap
+    }
+
+    var containerName: String { container["name"]?.stringValue ?? "" }
+
+    /// "NAME=value" entries for the runtime.
+    mutating func resolve() throws -> [String] {
+        for entry in imageEnv {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            set(String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        set("POD_NAME", pod.name ?? "")
+        set("POD_NAMESPACE", pod.namespace ?? "")
+        set("POD_IP", podIP)
+        // `$(VAR)` in env values sees only what the pod itself defined before, not the image's Env.
+        var defined: [String: String] = [:]
+        for source in container["envFrom"]?.arrayValue ?? [] {
+            for (name, value) in try envFrom(source) {
+                set(name, value)
+                defined[name] = value
+            }
+        }
+        for variable in container["env"]?.arrayValue ?? [] {
+            guard let name = variable["name"]?.stringValue, !name.isEmpty else {
+                throw ContainerConfigError(message: "container \(containerName): an env entry has no name")
+            }
+            let value: String
+            if let from = variable["valueFrom"], from.objectValue != nil {
+                guard let resolved = try valueFrom(from, name: name) else { continue }
+                value = resolved
+            } else {
+                value = KubernetesCommandLine.expand(variable["value"]?.stringValue ?? "") { defined[$0] }
+            }
+            set(name, value)
+            defined[name] = value
+        }
+        return names.map { "\($0)=\(values[$0] ?? "")" }
+    }
+
+    private mutating func set(_ name: String, _ value: String) {
+        if values.updateValue(value, forKey: name) == nil { names.append(name) }
+    }
+
+    private func envFrom(_ source: JSONValue) throws -> [(String, String)] {
+        let prefix = source["prefix"]?.stringValue ?? ""
+        if let reference = source["configMapRef"], let name = reference["name"]?.stringValue {
+            let optional = reference["optional"]?.boolValue ?? false
+            guard let data = try configMap(pod.namespace ?? "default", name) else {
+                if optional { return [] }
+                throw ContainerConfigError(message: "configmap \"\(name)\" not found (container \(containerName), envFrom)")
+            }
+            return data.sorted { $0.key < $1.key }.map { (prefix + $0.key, $0.value) }
+        }
+        if source["secretRef"] != nil {
+            throw ContainerConfigError(message: "container \(containerName): envFrom secretRef is not supported: this cluster has no Secrets; use a ConfigMap")
+        }
+        throw ContainerConfigError(message: "container \(containerName): an envFrom entry names neither configMapRef nor secretRef")
+    }
+
+    /// nil when an optional reference is missing (the variable is then left out).
+    private func valueFrom(_ from: JSONValue, name: String) throws -> String? {
+        if let field = from["fieldRef"]?["fieldPath"]?.stringValue {
+            return try fieldValue(field, variable: name)
+        }
+        if let reference = from["resourceFieldRef"] {
+            return try resourceValue(reference, variable: name)
+        }
+        if let reference = from["configMapKeyRef"], let mapName = reference["name"]?.stringValue, let key = reference["key"]?.stringValue {
+            let optional = reference["optional"]?.boolValue ?? false
+            guard let data = try configMap(pod.namespace ?? "default", mapName) else {
+                if optional { return nil }
+                throw ContainerConfigError(message: "configmap \"\(mapName)\" not found (container \(containerName), env \(name))")
+            }
+            guard let value = data[key] else {
+                if optional { return nil }
+                throw ContainerConfigError(message: "couldn't find key \(key) in ConfigMap \(pod.namespace ?? "default")/\(mapName) (container \(containerName), env \(name))")
+            }
+            return value
+        }
+        if from["secretKeyRef"] != nil {
+            throw ContainerConfigError(message: "container \(containerName), env \(name): secretKeyRef is not supported: this cluster has no Secrets; use a ConfigMap")
+        }
+        throw ContainerConfigError(message: "container \(containerName), env \(name): valueFrom names no supported source (fieldRef, resourceFieldRef, configMapKeyRef)")
+    }
+
+    private func fieldValue(_ path: String, variable: String) throws -> String {
+        switch path {
+        case "metadata.name": return pod.name ?? ""
+        case "metadata.namespace": return pod.namespace ?? ""
+        case "metadata.uid": return pod.uid ?? ""
+        case "spec.nodeName": return nodeName
+        case "spec.serviceAccountName": return pod.value(at: "spec.serviceAccountName")?.stringValue ?? "default"
+        case "status.podIP", "status.podIPs": return podIP
+        case "status.hostIP", "status.hostIPs": return "127.0.0.1"
+        default: break
+        }
+        for (prefix, map) in [("metadata.labels", "labels"), ("metadata.annotations", "annotations")] where path.hasPrefix(prefix + "[") {
+            // metadata.labels['app'] (quotes optional, as kubectl writes them).
+            let key = path.dropFirst(prefix.count + 1).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+            return pod.value(at: "metadata")?[map]?[key]?.stringValue ?? ""
+        }
+        throw ContainerConfigError(message: "container \(containerName), env \(variable): fieldRef \"\(path)\" is not supported (use metadata.name, metadata.namespace, metadata.uid, metadata.labels['…'], metadata.annotations['…'], spec.nodeName, spec.serviceAccountName, status.podIP, status.hostIP)")
+    }
+
+    /// limits.cpu / requests.cpu in cores (rounded up by the divisor), limits.memory /
+    /// requests.memory in bytes; an unset limit reports the node's allocatable.
+    private func resourceValue(_ reference: JSONValue, variable: String) throws -> String {
+        let resource = reference["resource"]?.stringValue ?? ""
+        let target = reference["containerName"]?.stringValue.flatMap { name in
+            (pod.value(at: "spec.containers")?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
+        } ?? container
+        let divisorText = reference["divisor"]
+        let parts = resource.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["limits", "requests"].contains(parts[0]), ["cpu", "memory", "ephemeral-storage"].contains(parts[1]) else {
+            throw ContainerConfigError(message: "container \(containerName), env \(variable): resourceFieldRef \"\(resource)\" is not supported (use limits.cpu, limits.memory, requests.cpu, requests.memory)")
+        }
+        var divisor = Quantity(divisorText) ?? Quantity(units: 1)
+        if divisor.milli == 0 { divisor = Quantity(units: 1) }
+        var amount = Quantity(target.value(at: "resources.\(parts[0])")?[parts[1]])
+        if amount == nil, parts[0] == "requests" { amount = Quantity(target.value(at: "resources.limits")?[parts[1]]) }
+        let value = amount ?? (parts[0] == "limits" ? allocatable[parts[1]] : nil) ?? .zero
+        // Whole multiples of the divisor, rounded up, as the downward API reports them.
+        let count = (value.milli + divisor.milli - 1) / divisor.milli
+        return String(count)
+    }
+}

@@ -1,0 +1,52 @@
+import FairKube
+import Foundation
+
+/// Turns a pod's container into the `ContainerSpec` a runtime starts: argv and env merged with
+/// the image's config the Kubernetes way, working directory, mounts, limits and file locations.
+struct ContainerSpecFactory {
+    let syncer: PodSyncer
+    let record: PodRecord
+    let pod: JSONValue
+    let container: JSONValue
+
+    func make(id: String, restartCount: Int, image: PreparedImage, volumePaths: [String: String]) throws -> ContainerSpec {
+        let name = container["name"]?.stringValue ?? ""
+        let config = image.config
+        let podIP = record.persisted.podIP ?? ""
+        let client = syncer.client
+        var environment = ContainerEnvironment(
+            pod: pod, container: container, imageEnv: KubernetesCommandLine.strings(config["Env"]), podIP: podIP,
+            nodeName: syncer.nodeName, allocatable: syncer.allocatable,
+            configMap: { namespace, mapName in
+                do {
+                    let map = try client.get(.configMaps, namespace: namespace, name: mapName)
+                    return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+                } catch let error as KubeError where error.isNotFound {
+                    return nil
+                }
+            })
+        let env = try environment.resolve()
+        let values = environment.values
+        let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }
+        let args = KubernetesCommandLine.argv(
+            command: KubernetesCommandLine.strings(container["command"]).map(expand),
+            args: KubernetesCommandLine.strings(container["args"]).map(expand),
+            entrypoint: KubernetesCommandLine.strings(config["Entrypoint"]),
+            cmd: KubernetesCommandLine.strings(config["Cmd"]))
+        guard !args.isEmpty else {
+            throw ContainerConfigError(message: "container \(name): no command given and image \(image.reference) has no Entrypoint or Cmd")
+        }
+        let workingDirectory = [container["workingDir"]?.stringValue, config["WorkingDir"]?.stringValue]
+            .compactMap { $0 }.first { !$0.isEmpty } ?? "/"
+        let mounts = try PodVolumes(pod: pod, volumesDirectory: syncer.store.volumesDirectory(record.uid))
+            .mounts(for: container, volumePaths: volumePaths)
+        let limits = container.value(at: "resources.limits")
+        return ContainerSpec(
+            id: id, podUID: record.uid, podNamespace: record.namespace, podName: record.name, containerName: name, image: image,
+            args: args, env: env, workingDirectory: workingDirectory, mounts: mounts,
+            cpuMilli: Quantity(limits?["cpu"])?.milli, memoryBytes: Quantity(limits?["memory"])?.units,
+            podIP: podIP, hostname: pod.value(at: "spec.hostname")?.stringValue ?? record.name,
+            logPath: syncer.store.logPath(record.uid, container: name, restartCount: restartCount),
+            bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id))
+    }
+}

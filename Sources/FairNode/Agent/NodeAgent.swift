@@ -1,0 +1,228 @@
+import FairKube
+import Foundation
+
+/// The node agent (kubelet): registers a Node, keeps its heartbeat, runs the pods bound to it
+/// with a `ContainerRuntime`, reports their status, and serves their logs.
+///
+/// It is cheap to run many in one process (the scheduling benchmark runs a hundred with
+/// `FakeRuntime`): one pod informer per agent, filtered to its node; all other work is keys on a
+/// queue served by a process-wide elastic thread pool and one shared timer queue, so an idle
+/// agent holds no thread but its informer's.
+public final class NodeAgent: @unchecked Sendable {
+    public let options: NodeOptions
+    private let client: KubeClient
+    private let runtime: ContainerRuntime
+    private let runtimeDescription: RuntimeDescription
+    private let network: PodNetwork
+    private let store: PodStateStore
+    private let addresses: PodIPAllocator
+    private let records = PodRecords()
+    private let queue = AgentWorkQueue()
+    private let log: @Sendable (String) -> Void
+
+    private let lock = NSLock()
+    private var informer: Informer?
+    private var syncer: PodSyncer?
+    private var registration: NodeRegistration?
+    private var logServer: LogServer?
+    private var started = false
+
+    public init(client: KubeClient, options: NodeOptions, runtime: ContainerRuntime) throws {
+        network = try options.validated()
+        self.options = options
+        self.client = client
+        self.runtime = runtime
+        runtimeDescription = RuntimeDescription(runtime)
+        store = PodStateStore(dataDirectory: options.dataDirectory)
+        addresses = PodIPAllocator(network: network)
+        let name = options.name
+        log = { message in FileHandle.standardError.write(Data("node \(name): \(message)\n".utf8)) }
+        do {
+            try FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true)
+        } catch {
+            throw NodeOptionsError(description: "cannot create the node's data directory \(options.dataDirectory): \(error.localizedDescription)")
+        }
+    }
+
+    /// The log server's port (valid after `start`).
+    public var kubeletPort: Int {
+        lock.lock(); defer { lock.unlock() }
+        return logServer?.port ?? 0
+    }
+
+    /// Adopts what a previous run left, serves logs, registers the Node and starts the loops.
+    /// Throws when the Node cannot be registered (the API server is unreachable or refuses).
+    public func start() throws {
+        lock.lock()
+        guard !started else { lock.unlock(); return }
+        started = true
+        lock.unlock()
+
+        let logServer = LogServer(port: options.kubeletPort, token: client.config.token) { [weak self] namespace, pod, container, previous in
+            guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
+            return try self.logSource(namespace: namespace, pod: pod, container: container, previous: previous)
+        }
+        let registration: NodeRegistration
+        do {
+            try logServer.start()
+            registration = NodeRegistration(client: client, options: options, runtime: runtimeDescription, logPort: logServer.port)
+            try registration.register()
+        } catch {
+            logServer.stop()
+            lock.lock()
+            started = false
+            lock.unlock()
+            if error is LogServer.StartError { throw error }
+            throw NodeRegistrationError(description: "cannot register node \(options.name) with the API server \(client.config.server): \(error)")
+        }
+        adoptPreviousRun()
+
+        let informer = Informer(client: client, resource: .pods, fieldSelector: "spec.nodeName=\(options.name)")
+        let allocatable = MachineInfo.current.capacity(overrides: options.capacity).compactMapValues { Quantity($0) }
+        let pulls = ImagePulls(runtime: runtime, pool: .shared) { [weak queue] uid in queue?.add("pod:" + uid) }
+        let syncer = PodSyncer(nodeName: options.name, client: client, runtime: runtime, runtimeName: runtimeDescription.name,
+                               options: options, store: store, addresses: addresses, records: records, pulls: pulls,
+                               allocatable: allocatable, informer: informer)
+        lock.lock()
+        self.informer = informer
+        self.syncer = syncer
+        self.registration = registration
+        self.logServer = logServer
+        lock.unlock()
+
+        informer.addHandler { [weak self] event in self?.podChanged(event) }
+        queue.setHandler({ [weak self] key in try self?.handle(key) ?? .done }, onError: { [weak self] key, error in
+            self?.report(key, error)
+        })
+        informer.start()
+        for record in records.all { queue.add("pod:" + record.uid) }
+        queue.add("node", after: options.heartbeatInterval)
+        queue.add("relist", after: options.relistInterval)
+    }
+
+    /// Stops the loops and the log server. Containers keep running: the next `start` with the
+    /// same data directory adopts them.
+    public func stop() {
+        lock.lock()
+        let informer = self.informer, logServer = self.logServer
+        lock.unlock()
+        informer?.stop()
+        queue.shutDownAndWait()
+        logServer?.stop()
+    }
+
+    // MARK: - Work
+
+    private func handle(_ key: String) throws -> AgentWorkQueue.Outcome {
+        lock.lock()
+        let syncer = self.syncer, registration = self.registration
+        lock.unlock()
+        switch key {
+        case "node":
+            try registration?.heartbeat()
+            return .again(after: options.heartbeatInterval)
+        case "relist":
+            relist()
+            return .again(after: options.relistInterval)
+        default:
+            guard key.hasPrefix("pod:"), let syncer else { return .done }
+            return try syncer.sync(uid: String(key.dropFirst(4)))
+        }
+    }
+
+    private func podChanged(_ event: InformerEvent) {
+        var objects = [event.object]
+        if case let .updated(old, new) = event, old.uid != new.uid { objects.append(old) }
+        for object in objects {
+            guard let uid = object.uid else { continue }
+            if case .deleted = event {} else { records.remember(uid: uid, key: Informer.key(object)) }
+            queue.add("pod:" + uid)
+        }
+    }
+
+    /// Kubelet's PLEG: asks the runtime about every container last seen running and syncs the
+    /// pods where one stopped. For the fake runtime this is a dictionary look-up per container.
+    private func relist() {
+        for snapshot in records.allSnapshots {
+            for container in snapshot.containers.values where container.running {
+                guard let id = container.containerID else { continue }
+                if case .running = runtime.state(id: id) { continue }
+                queue.add("pod:" + snapshot.uid)
+                break
+            }
+        }
+    }
+
+    private func report(_ key: String, _ error: Error) {
+        if let error = error as? KubeError, error.isConflict || error.isNotFound { return }
+        log("\(key): \(error)")
+    }
+
+    // MARK: - Restart adoption
+
+    /// Loads the pods a previous run recorded, re-claims their addresses, and kills and removes
+    /// every container the runtime has that none of them owns: nothing is left orphaned. Pods
+    /// that are no longer bound here are cleaned up by their first sync.
+    private func adoptPreviousRun() {
+        let persisted = store.loadAll()
+        var owned: Set<String> = []
+        for var pod in persisted {
+            if let address = pod.podIP, !addresses.restore(address, for: pod.uid) {
+                log("pod \(pod.namespace)/\(pod.name): address \(address) is outside \(network.cidr) or taken; it gets a new one")
+                pod.podIP = nil
+            }
+            for container in pod.containers.values {
+                if let id = container.containerID { owned.insert(id) }
+            }
+            records.insert(PodRecord(persisted: pod))
+        }
+        for uid in store.strayDirectories(known: Set(persisted.map(\.uid))) { try? store.remove(uid) }
+        let ids: [String]
+        do {
+            ids = try runtime.containerIDs()
+        } catch {
+            log("cannot list the runtime's containers to adopt them: \(error)")
+            return
+        }
+        for id in ids where !owned.contains(id) {
+            try? runtime.signal(id: id, SIGKILL)
+            try? runtime.remove(id: id)
+        }
+    }
+
+    // MARK: - Logs
+
+    private func logSource(namespace: String, pod: String, container: String, previous: Bool) throws -> ContainerLogSource {
+        guard let snapshot = records.snapshot(namespace: namespace, name: pod) else {
+            throw ContainerLogError.notFound("pod \(namespace)/\(pod) is not on node \(options.name)")
+        }
+        guard let instance = snapshot.containers[container] else {
+            let names = snapshot.containers.keys.sorted().joined(separator: ", ")
+            throw ContainerLogError.notFound("container \"\(container)\" is not in pod \(namespace)/\(pod) (its containers: \(names))")
+        }
+        let restartCount = previous ? instance.restartCount - 1 : instance.restartCount
+        guard restartCount >= 0 else {
+            throw ContainerLogError.badRequest("previous terminated container \"\(container)\" in pod \"\(pod)\" not found")
+        }
+        guard instance.containerID != nil else {
+            throw ContainerLogError.badRequest("container \"\(container)\" in pod \"\(pod)\" is waiting to start")
+        }
+        let path = store.logPath(snapshot.uid, container: container, restartCount: restartCount)
+        let exists = FileManager.default.fileExists(atPath: path)
+        if previous && !exists {
+            throw ContainerLogError.badRequest("previous terminated container \"\(container)\" in pod \"\(pod)\" not found")
+        }
+        let runtime = self.runtime, records = self.records, uid = snapshot.uid
+        return ContainerLogSource(path: exists || instance.running ? path : nil, isRunning: {
+            guard !previous, let current = records.snapshot(uid: uid)?.containers[container],
+                  current.restartCount == restartCount, let id = current.containerID else { return false }
+            if case .running = runtime.state(id: id) { return true }
+            return false
+        })
+    }
+}
+
+/// The Node could not be registered; `fair node` prints it and exits.
+public struct NodeRegistrationError: Error, CustomStringConvertible {
+    public let description: String
+}

@@ -1,0 +1,116 @@
+import FairKube
+import Foundation
+
+/// The agent's Node object: registered at start (created, or brought up to date when a previous
+/// run left it), then kept alive by a heartbeat on its Ready condition, as kubelet does.
+final class NodeRegistration: @unchecked Sendable {
+    private let client: KubeClient
+    private let options: NodeOptions
+    private let runtime: RuntimeDescription
+    private let machine: MachineInfo
+    private let logPort: Int
+
+    init(client: KubeClient, options: NodeOptions, runtime: RuntimeDescription, logPort: Int, machine: MachineInfo = .current) {
+        self.client = client
+        self.options = options
+        self.runtime = runtime
+        self.logPort = logPort
+        self.machine = machine
+    }
+
+    var labels: [String: JSONValue] {
+        var labels: [String: JSONValue] = [
+            "kubernetes.io/hostname": .string(options.name),
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": .string(machine.architecture),
+        ]
+        for (key, value) in options.labels { labels[key] = .string(value) }
+        return labels
+    }
+
+    /// Creates the Node, or updates the one a previous run (or someone else) registered.
+    func register() throws {
+        let now = Date()
+        let fresh: JSONValue = [
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": ["name": .string(options.name), "labels": .object(labels)],
+            "spec": ["podCIDR": .string(options.podCIDR), "podCIDRs": [.string(options.podCIDR)]],
+            "status": status(previous: nil, now: now),
+        ]
+        do {
+            _ = try client.create(.nodes, fresh)
+            return
+        } catch let error as KubeError where error.isConflict {
+            // Registered before: fall through and update it.
+        }
+        try retryingConflicts {
+            var node = try client.get(.nodes, name: options.name)
+            var merged = node.value(at: "metadata.labels")?.objectValue ?? [:]
+            for (key, value) in labels { merged[key] = value }
+            node.set(.object(merged), at: "metadata.labels")
+            node.set(.string(options.podCIDR), at: "spec.podCIDR")
+            node.set([.string(options.podCIDR)], at: "spec.podCIDRs")
+            node = try client.update(.nodes, node)
+            node["status"] = status(previous: node["status"], now: now)
+            _ = try client.update(.nodes, node, subresource: "status")
+        }
+    }
+
+    /// Renews the Ready condition's heartbeat (and everything else the status says). Re-creates the
+    /// Node if someone deleted it, so a running agent never disappears from the cluster.
+    func heartbeat() throws {
+        try retryingConflicts {
+            var node: JSONValue
+            do {
+                node = try client.get(.nodes, name: options.name)
+            } catch let error as KubeError where error.isNotFound {
+                return try register()
+            }
+            node["status"] = status(previous: node["status"], now: Date())
+            _ = try client.update(.nodes, node, subresource: "status")
+        }
+    }
+
+    private func retryingConflicts(_ body: () throws -> Void) throws {
+        for attempt in 1... {
+            do {
+                return try body()
+            } catch let error as KubeError where error.isConflict && attempt < 5 {
+                continue
+            }
+        }
+    }
+
+    /// The whole status; conditions keep their lastTransitionTime while their status holds.
+    func status(previous: JSONValue?, now: Date) -> JSONValue {
+        let capacity = machine.capacity(overrides: options.capacity)
+        let stamp = JSONValue.string(Timestamps.rfc3339(now))
+        let previousConditions = previous?["conditions"]?.arrayValue ?? []
+        func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
+            let old = previousConditions.first { $0["type"]?.stringValue == type }
+            let transition = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? stamp) : stamp
+            return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
+                    "lastHeartbeatTime": stamp, "lastTransitionTime": transition]
+        }
+        var status = previous?.objectValue ?? [:]
+        status["capacity"] = .object(capacity)
+        status["allocatable"] = .object(capacity)
+        status["conditions"] = [
+            condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        ]
+        status["addresses"] = [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(options.name)]]
+        status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": .int(Int64(logPort))]]
+        status["nodeInfo"] = [
+            "machineID": .string(machine.machineID), "systemUUID": .string(machine.machineID), "bootID": .string(machine.bootID),
+            "kernelVersion": .string(machine.kernelVersion), "osImage": .string(machine.osImage),
+            "containerRuntimeVersion": .string("\(runtime.name)://\(runtime.version)"),
+            "kubeletVersion": .string("v1.30.0-fair"), "kubeProxyVersion": "", "operatingSystem": "linux",
+            "architecture": .string(machine.architecture),
+        ]
+        status["phase"] = nil
+        return .object(status)
+    }
+}

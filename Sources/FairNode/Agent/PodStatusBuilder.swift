@@ -1,0 +1,78 @@
+import FairKube
+import Foundation
+
+/// The status fields the node owns (phase, addresses, conditions, container statuses), built
+/// the same way every time from the same facts, so "changed" is a plain comparison.
+struct PodStatusBuilder {
+    var pod: JSONValue
+    var reports: [ContainerReport]
+    var phase: String
+    var podIP: String?
+    var startTime: String
+    /// The conditions written before, whose lastTransitionTime holds while their status does.
+    var previousConditions: [JSONValue]
+    var now: Date
+
+    func build() -> JSONValue {
+        var status: [String: JSONValue] = [
+            "phase": .string(phase),
+            "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]],
+            "startTime": .string(startTime),
+            "conditions": .array(conditions()),
+            "containerStatuses": .array(reports.sorted { $0.name < $1.name }.map(\.json)),
+            "qosClass": .string(qosClass()),
+        ]
+        if let podIP {
+            status["podIP"] = .string(podIP)
+            status["podIPs"] = [["ip": .string(podIP)]]
+        }
+        return .object(status)
+    }
+
+    private func conditions() -> [JSONValue] {
+        let stamp = Timestamps.rfc3339(now)
+        func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
+            let status = value ? "True" : "False"
+            let old = previousConditions.first { $0["type"]?.stringValue == type }
+            let transition = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? .string(stamp)) : .string(stamp)
+            var fields: [String: JSONValue] = ["type": .string(type), "status": .string(status), "lastTransitionTime": transition]
+            if let reason { fields["reason"] = .string(reason) }
+            if let message { fields["message"] = .string(message) }
+            return .object(fields)
+        }
+        let scheduled = previousConditions.first { $0["type"]?.stringValue == "PodScheduled" } ?? condition("PodScheduled", true)
+        let unready = reports.filter { !$0.ready }.map(\.name).sorted()
+        let ready = unready.isEmpty && !reports.isEmpty
+        var reason: String?, message: String?
+        if PodPhase.isTerminal(phase) {
+            reason = "PodCompleted"
+        } else if !ready {
+            reason = "ContainersNotReady"
+            message = "containers with unready status: [\(unready.joined(separator: " "))]"
+        }
+        return [
+            condition("Initialized", true),
+            condition("Ready", ready, reason: reason, message: message),
+            condition("ContainersReady", ready, reason: reason, message: message),
+            scheduled,
+        ]
+    }
+
+    /// Guaranteed when every container limits cpu and memory with requests equal to limits;
+    /// BestEffort when none asks for anything; Burstable otherwise.
+    private func qosClass() -> String {
+        let containers = pod.value(at: "spec.containers")?.arrayValue ?? []
+        var anything = false, guaranteed = !containers.isEmpty
+        for container in containers {
+            let limits = container.value(at: "resources.limits")?.objectValue ?? [:]
+            let requests = container.value(at: "resources.requests")?.objectValue ?? [:]
+            if !limits.isEmpty || !requests.isEmpty { anything = true }
+            for resource in ["cpu", "memory"] {
+                guard let limit = Quantity(limits[resource]) else { guaranteed = false; continue }
+                if let request = Quantity(requests[resource]), request != limit { guaranteed = false }
+            }
+        }
+        if !anything { return "BestEffort" }
+        return guaranteed ? "Guaranteed" : "Burstable"
+    }
+}

@@ -1,0 +1,145 @@
+import FairKube
+import Foundation
+
+/// Brings one pod on this node to what its spec declares, level-triggered: every sync reads the
+/// pod from the informer and its containers from the runtime, acts (start, restart, probe, stop),
+/// reports the status if it changed, and says when to look again. A restart of the agent, or a
+/// missed event, changes nothing: the next sync sees the same world and does the same thing.
+final class PodSyncer: @unchecked Sendable {
+    let nodeName: String
+    let client: KubeClient
+    let runtime: ContainerRuntime
+    let runtimeName: String
+    let options: NodeOptions
+    let store: PodStateStore
+    let addresses: PodIPAllocator
+    let records: PodRecords
+    let pulls: ImagePulls
+    let allocatable: [String: Quantity]
+    private let informer: Informer
+
+    init(nodeName: String, client: KubeClient, runtime: ContainerRuntime, runtimeName: String, options: NodeOptions,
+         store: PodStateStore, addresses: PodIPAllocator, records: PodRecords, pulls: ImagePulls,
+         allocatable: [String: Quantity], informer: Informer) {
+        self.nodeName = nodeName
+        self.client = client
+        self.runtime = runtime
+        self.runtimeName = runtimeName
+        self.options = options
+        self.store = store
+        self.addresses = addresses
+        self.records = records
+        self.pulls = pulls
+        self.allocatable = allocatable
+        self.informer = informer
+    }
+
+    /// The pod's current object, or nil when it is gone from the API (or the name now holds another pod).
+    private func currentPod(_ uid: String) -> JSONValue? {
+        guard let key = records.key(of: uid), let pod = informer.get(key), pod.uid == uid else { return nil }
+        return pod
+    }
+
+    func sync(uid: String) throws -> AgentWorkQueue.Outcome {
+        // Until the first list arrives, "not in the informer" does not mean deleted.
+        guard informer.hasSynced else { return .again(after: 0.2) }
+        let current = currentPod(uid)
+        let record: PodRecord
+        if let existing = records.record(uid) {
+            record = existing
+        } else {
+            guard let current, let namespace = current.namespace, let name = current.name else { return .done }
+            record = PodRecord(persisted: PersistedPod(uid: uid, namespace: namespace, name: name))
+            records.insert(record)
+        }
+        if let current {
+            record.pod = current
+            record.persisted.terminationGracePeriodSeconds = current.value(at: "spec.terminationGracePeriodSeconds")?.intValue
+        }
+        guard let current, current.value(at: "metadata.deletionTimestamp") == nil else {
+            return try terminate(record, stillInAPI: current)
+        }
+        return try run(record, pod: current)
+    }
+
+    // MARK: - A live pod
+
+    private func run(_ record: PodRecord, pod: JSONValue) throws -> AgentWorkQueue.Outcome {
+        let now = Date()
+        let before = record.persisted
+        if record.persisted.podIP == nil {
+            record.persisted.podIP = try addresses.allocate(for: record.uid)
+            try store.save(record.persisted)
+        }
+        let finished = PodPhase.isTerminal(pod.value(at: "status.phase")?.stringValue)
+        let restartPolicy = pod.value(at: "spec.restartPolicy")?.stringValue ?? "Always"
+        var volumes: Result<[String: String], Error>
+        do {
+            volumes = .success(try PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid)).prepare())
+        } catch {
+            volumes = .failure(error)
+        }
+
+        var wake = Wake()
+        var reports: [ContainerReport] = []
+        for container in pod.value(at: "spec.containers")?.arrayValue ?? [] {
+            var context = ContainerSync(syncer: self, record: record, pod: pod, container: container, restartPolicy: restartPolicy,
+                                        podFinished: finished, volumes: volumes, now: now)
+            reports.append(try context.run(&wake))
+        }
+        if record.persisted != before { try store.save(record.persisted) }
+        publish(record, reports)
+
+        // A phase someone else made terminal (or we did earlier) stays: Kubernetes never moves back.
+        if !finished {
+            let phase = PodPhase.compute(reports, restartPolicy: restartPolicy)
+            try writeStatus(record, pod: pod, reports: reports, phase: phase, now: now)
+        }
+        return wake.outcome(now: now)
+    }
+
+    func publish(_ record: PodRecord, _ reports: [ContainerReport]) {
+        var containers: [String: PodSnapshot.Container] = [:]
+        for report in reports {
+            let persisted = record.persisted.containers[report.name]
+            containers[report.name] = .init(restartCount: report.restartCount, containerID: persisted?.containerID, running: report.isRunning)
+        }
+        records.publish(PodSnapshot(uid: record.uid, namespace: record.namespace, name: record.name, containers: containers))
+    }
+
+    private func writeStatus(_ record: PodRecord, pod: JSONValue, reports: [ContainerReport], phase: String, now: Date) throws {
+        let current = pod["status"] ?? [:]
+        let startTime = record.startTime ?? current["startTime"]?.stringValue ?? Timestamps.rfc3339(now)
+        record.startTime = startTime
+        let previous = record.lastWrittenStatus ?? current
+        let desired = PodStatusBuilder(pod: pod, reports: reports, phase: phase, podIP: record.persisted.podIP, startTime: startTime,
+                                       previousConditions: previous["conditions"]?.arrayValue ?? [], now: now).build()
+        // Compare only the fields this node owns; others (nominatedNodeName, …) are not ours.
+        var baseline: [String: JSONValue] = [:]
+        for (key, _) in desired.objectValue ?? [:] { baseline[key] = previous[key] }
+        guard desired != .object(baseline) else { return }
+        do {
+            _ = try client.mergePatch(.pods, namespace: record.namespace, name: record.name, ["status": desired], subresource: "status")
+            record.lastWrittenStatus = desired
+        } catch let error as KubeError where error.isNotFound {
+            // Deleted meanwhile: the informer will say so, and the next sync cleans up.
+        }
+    }
+
+    func containerID(_ id: String) -> String { "\(runtimeName)://\(id)" }
+}
+
+/// The earliest time a sync wants to look again.
+struct Wake {
+    private(set) var at: Date?
+
+    mutating func at(_ date: Date) {
+        if let current = at, current <= date { return }
+        at = date
+    }
+
+    func outcome(now: Date) -> AgentWorkQueue.Outcome {
+        guard let at else { return .done }
+        return .again(after: max(0.01, at.timeIntervalSince(now)))
+    }
+}

@@ -1,0 +1,157 @@
+import FairArchive
+import FairKube
+import FairOCI
+import FairRegistry
+import Foundation
+
+/// The node's images: pulled through `FairRegistry` into a content-addressed blob cache, then
+/// unpacked once per manifest digest into a root filesystem that every container of the image
+/// shares read-only.
+///
+/// On disk, under the node's data directory:
+/// - `blobs/<hex>`: layers as the registry sent them, verified against their digests;
+/// - `images/<manifest digest>/rootfs`: the unpacked image, with `config.json` (the image
+///   config) and `manifest.json` beside it. The directory appears by one rename when it is
+///   complete, so a crash never leaves a half-unpacked image that looks ready;
+/// - `images/references/`: which digest each reference last resolved to (for IfNotPresent).
+///
+/// One ImageStore per data directory: at start it removes unpacks a crash left behind.
+public final class ImageStore: @unchecked Sendable {
+    public let dataDirectory: String
+    public let platform: Platform
+    let imagesDirectory: String
+    let registries: RegistryClients
+    let records: ImageReferenceRecords
+    /// One resolution per reference, one unpack per digest, at a time.
+    private let referenceLocks = KeyedMutex()
+    private let digestLocks = KeyedMutex()
+
+    static let stagingPrefix = ".unpack-"
+
+    /// `registries` defaults to clients with the docker configuration's credentials and the blob
+    /// cache under `dataDirectory/blobs`; loopback registries are reached over plain HTTP.
+    public init(dataDirectory: String, registries: RegistryClients? = nil, platform: Platform = .linuxAMD64) throws {
+        self.dataDirectory = dataDirectory
+        self.platform = platform
+        imagesDirectory = "\(dataDirectory)/images"
+        self.registries = registries ?? RegistryClients(store: BlobStore(directory: "\(dataDirectory)/blobs"))
+        records = ImageReferenceRecords(directory: "\(imagesDirectory)/references")
+        try FileManager.default.createDirectory(atPath: imagesDirectory, withIntermediateDirectories: true)
+        removeAbandonedUnpacks()
+    }
+
+    /// Makes `reference` ready to run according to `pullPolicy` (Always, IfNotPresent, Never).
+    /// Concurrent calls for the same reference wait for the first and then find its result.
+    /// Throws `ImageError`, whose reason and message become the container's waiting state.
+    public func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
+        let parsed: RegistryReference
+        do {
+            parsed = try RegistryReference(parsing: reference)
+        } catch {
+            throw ImageError(.invalidName, reference: reference, detail: "\(error)")
+        }
+        let policy = try PullPolicy(parsing: pullPolicy, for: parsed, written: reference)
+        let key = parsed.description
+        return try referenceLocks.withLock(key) {
+            // A digest names the same image forever: if it is here, even Always has nothing to do.
+            if policy != .always || parsed.digest != nil,
+               let digest = records.digest(for: key), let image = unpacked(digest, reference: reference) {
+                return image
+            }
+            if policy == .never {
+                throw ImageError(.neverPull, reference: reference,
+                                 detail: "the image is not present on this node and imagePullPolicy is Never")
+            }
+            return try pull(parsed, key: key, written: reference)
+        }
+    }
+
+    /// The unpacked image for a manifest digest, if this node has it.
+    public func unpacked(_ digest: Digest, reference: String) -> PreparedImage? {
+        let directory = imageDirectory(digest)
+        guard FileManager.default.fileExists(atPath: "\(directory)/rootfs"),
+              let configBytes = FileManager.default.contents(atPath: "\(directory)/config.json"),
+              let config = try? JSONCoding.decode(configBytes)
+        else { return nil }
+        return PreparedImage(reference: reference, digest: digest.description, rootfs: "\(directory)/rootfs",
+                             config: Self.executionConfig(of: config))
+    }
+
+    func imageDirectory(_ digest: Digest) -> String {
+        "\(imagesDirectory)/\(digest.description)"
+    }
+
+    /// The `config` object of an image config (Entrypoint, Cmd, Env, WorkingDir, User); `{}`
+    /// for images that have none.
+    static func executionConfig(of imageConfig: JSONValue) -> JSONValue {
+        if let config = imageConfig["config"], config.objectValue != nil { return config }
+        return .object([:])
+    }
+
+    // MARK: - Pulling
+
+    private func pull(_ reference: RegistryReference, key: String, written: String) throws -> PreparedImage {
+        let failed = { (detail: String) in ImageError(.pull, reference: written, detail: detail) }
+        let puller: ImagePuller
+        let pulled: ImagePuller.Pulled
+        do {
+            puller = try registries.puller(for: reference.host)
+            pulled = try puller.resolve(reference, platform: platform)
+        } catch let error as RegistryError {
+            throw failed(Self.describeResolution(error, of: reference))
+        } catch {
+            throw failed("\(error)")
+        }
+        let digest = pulled.manifestDigest
+        if let image = unpacked(digest, reference: written) {
+            try remember(key, digest, written)
+            return image
+        }
+        for layer in pulled.manifest.layers where !MediaType.layerTypes.contains(layer.mediaType) {
+            throw failed("layer \(layer.digest) has media type \(layer.mediaType), which is not an image layer")
+        }
+        let layers: [Digest: String]
+        do {
+            layers = try puller.fetchLayers(pulled)
+        } catch {
+            throw failed("\(error)")
+        }
+        let image = try digestLocks.withLock(digest.description) { () throws -> PreparedImage in
+            if let image = unpacked(digest, reference: written) { return image }
+            do {
+                return try unpack(pulled, layers: layers, reference: written)
+            } catch let error as ImageError {
+                throw error
+            } catch {
+                throw failed("\(error)")
+            }
+        }
+        try remember(key, digest, written)
+        return image
+    }
+
+    private func remember(_ key: String, _ digest: Digest, _ written: String) throws {
+        do {
+            try records.record(key, digest: digest)
+        } catch {
+            throw ImageError(.pull, reference: written, detail: "cannot record the image's digest: \(error)")
+        }
+    }
+
+    /// Registry failures while resolving the reference, in the registry's own words where it
+    /// has them: a missing tag is "manifest unknown", as docker and containerd say.
+    static func describeResolution(_ error: RegistryError, of reference: RegistryReference) -> String {
+        if case let .notFound(what) = error, what == "\(reference.host)/\(reference.repository):\(reference.manifestReference)" {
+            return "manifest unknown"
+        }
+        return error.description
+    }
+
+    /// Removes staging directories of unpacks that never finished (the process died mid-way).
+    private func removeAbandonedUnpacks() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: imagesDirectory)) ?? []
+        for name in names where name.hasPrefix(Self.stagingPrefix) {
+            try? FileManager.default.removeItem(atPath: "\(imagesDirectory)/\(name)")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import FairKube
+import Foundation
+import Hummingbird
+import Logging
+
+/// The node's log endpoint, kubelet's `GET /containerLogs/{namespace}/{pod}/{container}` with
+/// `follow`, `tailLines`, `timestamps` and `previous`. Bound to 127.0.0.1 only, and every request
+/// must carry the cluster's bearer token: logs can hold secrets.
+public final class LogServer: @unchecked Sendable {
+    private let requestedPort: Int
+    private let token: String?
+    private let locate: ContainerLogLocator
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    private var stopped = false
+    public private(set) var port = 0
+
+    public init(port: Int, token: String?, locate: @escaping ContainerLogLocator) {
+        requestedPort = port
+        self.token = token
+        self.locate = locate
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Binds and serves in the background; returns the port once it accepts connections.
+    @discardableResult
+    public func start(timeout: TimeInterval = 15) throws -> Int {
+        let outcome = StartOutcome()
+        var logger = Logger(label: "fair.node.logs")
+        logger.logLevel = .warning
+        let app = Application(
+            responder: CallbackResponder<BasicRequestContext> { [self] request, _ in
+                await respond(to: request)
+            },
+            configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: "fair-node"),
+            onServerRunning: { channel in outcome.finish(.success(channel.localAddress?.port ?? 0)) },
+            logger: logger)
+        let requested = requestedPort
+        let task = Task {
+            do {
+                try await app.run()
+                outcome.finish(.failure(StartError(description: "the log server on 127.0.0.1:\(requested) stopped at once")))
+            } catch {
+                outcome.finish(.failure(StartError(description: "cannot serve logs on 127.0.0.1:\(requested): \(error)")))
+            }
+        }
+        lock.lock()
+        self.task = task
+        lock.unlock()
+        guard let result = outcome.wait(timeout: timeout) else {
+            task.cancel()
+            throw StartError(description: "the log server on 127.0.0.1:\(requested) did not start within \(Int(timeout)) s")
+        }
+        switch result {
+        case let .success(bound):
+            port = bound
+            return bound
+        case let .failure(error):
+            task.cancel()
+            throw error
+        }
+    }
+
+    /// Stops accepting, and ends follows in progress at their next poll.
+    public func stop() {
+        lock.lock()
+        stopped = true
+        let task = self.task
+        self.task = nil
+        lock.unlock()
+        task?.cancel()
+    }
+
+    private var isStopped: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopped
+    }
+
+    // MARK: - Requests
+
+    private func respond(to request: Request) async -> Response {
+        guard authorized(request.headers[.authorization]) else {
+            return Self.text("Unauthorized: this endpoint needs \"Authorization: Bearer <token>\" with the cluster's token\n", status: .unauthorized)
+        }
+        guard request.method == .get else {
+            return Self.text("only GET is served here\n", status: .methodNotAllowed)
+        }
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
+        guard segments.count == 4, segments[0] == "containerLogs" else {
+            return Self.text("not found: logs are at /containerLogs/{namespace}/{pod}/{container}\n", status: .notFound)
+        }
+        let query = request.uri.queryParameters
+        func flag(_ name: String) -> Bool {
+            guard let value = query[name[...]] else { return false }
+            return value == "true" || value == "1" || value.isEmpty
+        }
+        var options = ContainerLogOptions(follow: flag("follow"), timestamps: flag("timestamps"), previous: flag("previous"))
+        if let text = query["tailLines"] {
+            guard let lines = Int(text), lines >= 0 else {
+                return Self.text("tailLines must be a non-negative integer, got \"\(text)\"\n", status: .badRequest)
+            }
+            options.tailLines = lines
+        }
+        let source: ContainerLogSource
+        do {
+            source = try locate(segments[1], segments[2], segments[3], options.previous)
+        } catch let error as ContainerLogError {
+            return Self.text(error.message + "\n", status: HTTPResponse.Status(code: error.status))
+        } catch {
+            return Self.text("\(error)\n", status: .internalServerError)
+        }
+        let streamer = LogStreamer(source: source, options: options, isStopped: { [weak self] in self?.isStopped ?? true })
+        let body = ResponseBody { writer in
+            try await streamer.stream { bytes in try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
+    }
+
+    private func authorized(_ header: String?) -> Bool {
+        guard let token, let header, header.hasPrefix("Bearer ") else { return false }
+        let given = Array(header.dropFirst(7).utf8), expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    private static func text(_ message: String, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: message)))
+    }
+}
+
+/// The first of "bound on port N" or "failed", handed from the server task to `start`.
+private final class StartOutcome: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<Int, Error>?
+
+    func finish(_ value: Result<Int, Error>) {
+        condition.lock(); defer { condition.unlock() }
+        if result == nil { result = value }
+        condition.broadcast()
+    }
+
+    func wait(timeout: TimeInterval) -> Result<Int, Error>? {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock(); defer { condition.unlock() }
+        while result == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return result
+    }
+}

@@ -1,0 +1,34 @@
+import FairArchive
+import Foundation
+
+/// The per-container /etc/hosts, /etc/resolv.conf and /etc/hostname, written into the bundle
+/// and bind-mounted over the image's (which is read-only and shared by every container).
+/// Pods share the host's network namespace, so the host's resolver configuration works as is.
+struct ContainerEtcFiles {
+    let directory: String
+
+    var hosts: String { "\(directory)/hosts" }
+    var resolvConf: String { "\(directory)/resolv.conf" }
+    var hostname: String { "\(directory)/hostname" }
+
+    static let hostResolvConf = "/etc/resolv.conf"
+
+    func write(hostname name: String, podIP: String, hostResolvConf: String = Self.hostResolvConf) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var hostsText = """
+            127.0.0.1\tlocalhost
+            ::1\tlocalhost ip6-localhost ip6-loopback
+            fe00::0\tip6-localnet
+            ff00::0\tip6-mcastprefix
+            ff02::1\tip6-allnodes
+            ff02::2\tip6-allrouters
+
+            """
+        if !podIP.isEmpty && !name.isEmpty { hostsText += "\(podIP)\t\(name)\n" }
+        try AtomicFile.write(to: hosts, bytes: Array(hostsText.utf8))
+        try AtomicFile.write(to: hostname, bytes: Array("\(name)\n".utf8))
+        // A host without a resolver configuration still gets a (empty) file to mount.
+        let resolver = FileManager.default.contents(atPath: hostResolvConf) ?? Data()
+        try AtomicFile.write(to: resolvConf, bytes: Array(resolver))
+    }
+}

@@ -1,0 +1,85 @@
+/// The parts of the OCI runtime-spec `config.json` (runtime-spec 1.0.2, linux) fair writes.
+/// Optional fields left nil are omitted from the JSON.
+struct OCIRuntimeConfig: Encodable, Equatable {
+    var ociVersion = "1.0.2"
+    var process: Process
+    var root: Root
+    var hostname: String
+    var mounts: [Mount]
+    var linux: Linux
+
+    struct Process: Encodable, Equatable {
+        var terminal = false
+        var user: User
+        var args: [String]
+        var env: [String]
+        var cwd: String
+        var capabilities: Capabilities
+        var rlimits: [Rlimit]
+        var noNewPrivileges = true
+    }
+
+    struct User: Encodable, Equatable {
+        var uid: UInt32
+        var gid: UInt32
+        var additionalGids: [UInt32]?
+    }
+
+    struct Capabilities: Encodable, Equatable {
+        var bounding: [String]
+        var effective: [String]
+        var permitted: [String]
+    }
+
+    struct Rlimit: Encodable, Equatable {
+        var type: String
+        var hard: UInt64
+        var soft: UInt64
+    }
+
+    struct Root: Encodable, Equatable {
+        var path: String
+        var readonly: Bool
+    }
+
+    struct Mount: Encodable, Equatable {
+        var destination: String
+        var type: String
+        var source: String
+        var options: [String]
+    }
+
+    struct Linux: Encodable, Equatable {
+        var resources: Resources
+        var cgroupsPath: String
+        var namespaces: [Namespace]
+        var maskedPaths: [String]
+        var readonlyPaths: [String]
+    }
+
+    struct Resources: Encodable, Equatable {
+        var devices: [DeviceRule]
+        var memory: Memory?
+        var cpu: CPU?
+    }
+
+    struct DeviceRule: Encodable, Equatable {
+        var allow: Bool
+        var access: String
+    }
+
+    struct Memory: Encodable, Equatable {
+        var limit: Int64
+        /// Memory plus swap; equal to `limit` means no swap, so the limit is really hit.
+        var swap: Int64?
+    }
+
+    struct CPU: Encodable, Equatable {
+        var quota: Int64
+        var period: UInt64
+    }
+
+    struct Namespace: Encodable, Equatable {
+        var type: String
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Turns a `ContainerSpec` into the runc `config.json`: the image's shared root filesystem
+/// read-only, the host's network namespace (each pod listens on its own 127.x address), private
+/// pid, ipc, uts and mount namespaces, docker's default capabilities, no new privileges, and the
+/// pod's limits as cgroup resources.
+struct RuntimeConfigBuilder {
+    /// The cgroup every container of this node goes under, e.g. `/fair/node-1`.
+    var cgroupParent: String
+    /// The size of the writable tmpfs on /tmp (when the pod mounts nothing there).
+    var tmpSizeBytes: Int64
+    /// Whether the kernel accounts swap per cgroup, so a memory limit can also forbid swapping.
+    var swapAccounting: Bool
+    /// The file-descriptor limit (soft and hard).
+    var openFilesLimit: UInt64
+
+    /// What docker grants by default (moby's oci/caps/defaults.go).
+    static let defaultCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+        "CAP_AUDIT_WRITE",
+    ]
+    /// Kernel interfaces hidden or frozen in every container, as docker does.
+    static let maskedPaths = [
+        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ]
+    static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    static let cpuPeriod: UInt64 = 100_000
+
+    func cgroupsPath(for id: String) -> String {
+        let parent = cgroupParent.hasSuffix("/") ? String(cgroupParent.dropLast()) : cgroupParent
+        return "\(parent.hasPrefix("/") ? "" : "/")\(parent)/\(id)"
+    }
+
+    func config(for spec: ContainerSpec, user: ImageUser, etc: ContainerEtcFiles) -> OCIRuntimeConfig {
+        let process = OCIRuntimeConfig.Process(
+            user: .init(uid: user.uid, gid: user.gid, additionalGids: nil),
+            args: spec.args,
+            env: environment(spec, user: user),
+            cwd: spec.workingDirectory.isEmpty ? "/" : (spec.workingDirectory.hasPrefix("/") ? spec.workingDirectory : "/" + spec.workingDirectory),
+            capabilities: .init(bounding: Self.defaultCapabilities, effective: Self.defaultCapabilities,
+                                permitted: Self.defaultCapabilities),
+            rlimits: [.init(type: "RLIMIT_NOFILE", hard: openFilesLimit, soft: openFilesLimit)])
+        let linux = OCIRuntimeConfig.Linux(
+            resources: resources(spec),
+            cgroupsPath: cgroupsPath(for: spec.id),
+            namespaces: ["pid", "ipc", "uts", "mount"].map { .init(type: $0) },
+            maskedPaths: Self.maskedPaths,
+            readonlyPaths: Self.readonlyPaths)
+        return OCIRuntimeConfig(
+            process: process,
+            root: .init(path: spec.image.rootfs, readonly: true),
+            hostname: spec.hostname,
+            mounts: mounts(spec, etc: etc),
+            linux: linux)
+    }
+
+    /// The pod's environment, plus what every container expects and runtimes always set:
+    /// PATH (runc finds a bare command name through it), HOSTNAME and HOME.
+    private func environment(_ spec: ContainerSpec, user: ImageUser) -> [String] {
+        var env = spec.env
+        func has(_ name: String) -> Bool { env.contains { $0.hasPrefix(name + "=") } }
+        if !has("PATH") { env.insert("PATH=\(Self.defaultPath)", at: 0) }
+        if !has("HOSTNAME") && !spec.hostname.isEmpty { env.append("HOSTNAME=\(spec.hostname)") }
+        if !has("HOME") { env.append("HOME=\(user.home)") }
+        return env
+    }
+
+    private func resources(_ spec: ContainerSpec) -> OCIRuntimeConfig.Resources {
+        var resources = OCIRuntimeConfig.Resources(devices: [.init(allow: false, access: "rwm")])
+        if let bytes = spec.memoryBytes, bytes > 0 {
+            resources.memory = .init(limit: bytes, swap: swapAccounting ? bytes : nil)
+        }
+        if let milli = spec.cpuMilli, milli > 0 {
+            // The kernel refuses quotas under 1ms.
+            resources.cpu = .init(quota: max(1_000, milli * Int64(Self.cpuPeriod) / 1_000), period: Self.cpuPeriod)
+        }
+        return resources
+    }
+
+    private func mounts(_ spec: ContainerSpec, etc: ContainerEtcFiles) -> [OCIRuntimeConfig.Mount] {
+        let podDestinations = Set(spec.mounts.map { Self.clean($0.destination) })
+        var mounts: [OCIRuntimeConfig.Mount] = [
+            .init(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+            .init(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            .init(destination: "/dev/pts", type: "devpts", source: "devpts",
+                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
+            .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+        ]
+        if !podDestinations.contains("/tmp") {
+            mounts.append(.init(destination: "/tmp", type: "tmpfs", source: "tmpfs",
+                                options: ["nosuid", "nodev", "mode=1777", "size=\(tmpSizeBytes)"]))
+        }
+        // Parents before children, so a volume inside another volume lands on top of it.
+        let podMounts = spec.mounts.enumerated().sorted { left, right in
+            let (l, r) = (Self.depth(left.element.destination), Self.depth(right.element.destination))
+            return l != r ? l < r : left.offset < right.offset
+        }
+        for (_, mount) in podMounts {
+            mounts.append(.init(destination: Self.clean(mount.destination), type: "bind", source: mount.source,
+                                options: ["rbind", "rprivate", mount.readOnly ? "ro" : "rw"]))
+        }
+        for (destination, source) in [("/etc/hosts", etc.hosts), ("/etc/resolv.conf", etc.resolvConf), ("/etc/hostname", etc.hostname)]
+        where !podDestinations.contains(destination) {
+            mounts.append(.init(destination: destination, type: "bind", source: source, options: ["rbind", "rprivate", "rw"]))
+        }
+        return mounts
+    }
+
+    /// `/a//b/` → `/a/b`; relative destinations are taken from the container's root.
+    static func clean(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
+    private static func depth(_ path: String) -> Int {
+        path.split(separator: "/").count
+    }
+}

@@ -1,0 +1,112 @@
+import ArgumentParser
+import FairKube
+import FairNode
+import Foundation
+
+extension RuntimeKind: ExpressibleByArgument {}
+
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a node agent: register a Node with an API server and run the pods bound to it.",
+        discussion: """
+        The agent runs until SIGINT or SIGTERM. Its containers keep running when it stops; started \
+        again with the same data directory, it adopts them. Pod addresses come from --pod-cidr, \
+        inside 127.0.0.0/8 (pods share the host network).
+        """)
+
+    @Option(help: "The kubeconfig to reach the API server with (default: $KUBECONFIG, else ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "The Node's name.")
+    var name: String
+
+    @Option(help: "Container runtime: runc, or fake (runs nothing; for scheduling benchmarks).")
+    var runtime: RuntimeKind = .runc
+
+    @Option(help: "Pod addresses, an IPv4 CIDR inside 127.0.0.0/8.")
+    var podCIDR: String = "127.20.0.0/16"
+
+    @Option(help: "Where the agent keeps pod state, volumes and logs (default: ~/.local/share/fair/node/NAME).")
+    var dataDir: String?
+
+    @Option(help: "Seconds between Node heartbeats.")
+    var heartbeatInterval: Double = 10
+
+    @Option(help: "Port of the log server on 127.0.0.1 (0 picks a free one).")
+    var kubeletPort: Int = 0
+
+    @Option(name: .customLong("label"), help: "An extra Node label, KEY=VALUE (repeatable).")
+    var labels: [String] = []
+
+    @Option(name: .customLong("capacity"), help: "A capacity override, RESOURCE=QUANTITY, e.g. cpu=4 or nvidia.com/gpu=1 (repeatable).")
+    var capacity: [String] = []
+
+    /// The agent blocks (start-up, then waiting for a signal): it runs on a thread of its own so
+    /// that the Swift concurrency pool stays free for the log server.
+    func run() async throws {
+        let command = self
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let thread = Thread {
+                continuation.resume(with: Result { try command.runAgent() })
+            }
+            thread.name = "fair node"
+            thread.start()
+        }
+    }
+
+    private func runAgent() throws {
+        var options = NodeOptions(name: name, dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.local/share/fair/node/\(name)")
+        options.podCIDR = podCIDR
+        options.heartbeatInterval = heartbeatInterval
+        options.kubeletPort = kubeletPort
+        options.labels = try Self.pairs(labels, option: "--label")
+        options.capacity = try Self.pairs(capacity, option: "--capacity")
+
+        let containerRuntime: ContainerRuntime
+        switch runtime {
+        case .fake:
+            Console.warning("the fake runtime runs nothing: pods on node \(name) only pretend to run")
+            containerRuntime = FakeRuntime()
+        case .runc:
+            Console.error("runc runtime not available in this build; use --runtime fake for a node that runs nothing")
+            throw ExitCode.failure
+        }
+
+        let agent: NodeAgent
+        do {
+            let client = try KubeClient(config: try Kubeconfig.load(path: kubeconfig))
+            agent = try NodeAgent(client: client, options: options, runtime: containerRuntime)
+            try agent.start()
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode.failure
+        }
+        Console.progress("fair node \(name): running (\(runtime.rawValue) runtime, pods from \(podCIDR), logs on 127.0.0.1:\(agent.kubeletPort), data in \(options.dataDirectory))")
+
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        Console.progress("fair node \(name): stopping (containers keep running and are adopted on the next start)")
+        agent.stop()
+        sources.forEach { $0.cancel() }
+    }
+
+    private static func pairs(_ values: [String], option: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for value in values {
+            let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("\(option) must be KEY=VALUE, got \"\(value)\"") }
+            result[parts[0]] = parts[1]
+        }
+        return result
+    }
+}

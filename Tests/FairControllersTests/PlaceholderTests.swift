@@ -1,5 +1,0 @@
-import XCTest
-
-final class FairControllersPlaceholderTests: XCTestCase {
-    func testModuleLoads() {}
-}

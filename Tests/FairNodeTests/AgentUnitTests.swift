@@ -1,0 +1,92 @@
+@testable import FairNode
+import FairKube
+import Foundation
+import XCTest
+
+/// The pure parts of the agent: Kubernetes' argv and `$(VAR)` rules, pod phases, address
+/// allocation, log tails.
+final class AgentUnitTests: XCTestCase {
+    func testArgvFollowsKubernetes() {
+        let argv = KubernetesCommandLine.argv
+        XCTAssertEqual(argv([], [], ["/entry"], ["cmd"]), ["/entry", "cmd"])
+        XCTAssertEqual(argv(["/bin/x"], [], ["/entry"], ["cmd"]), ["/bin/x"], "command drops Cmd too")
+        XCTAssertEqual(argv(["/bin/x"], ["a"], ["/entry"], ["cmd"]), ["/bin/x", "a"])
+        XCTAssertEqual(argv([], ["a", "b"], ["/entry"], ["cmd"]), ["/entry", "a", "b"])
+        XCTAssertEqual(argv([], ["a"], [], ["cmd"]), ["a"])
+    }
+
+    func testVariableExpansion() {
+        let values = ["A": "1", "B": "two"]
+        let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }
+        XCTAssertEqual(expand("$(A)-$(B)"), "1-two")
+        XCTAssertEqual(expand("$(C)"), "$(C)")
+        XCTAssertEqual(expand("$$(A)"), "$(A)")
+        XCTAssertEqual(expand("$$"), "$")
+        XCTAssertEqual(expand("cost $5 $(A"), "cost $5 $(A")
+        XCTAssertEqual(expand("plain"), "plain")
+    }
+
+    func testPhases() {
+        func report(_ state: ContainerReport.State, last: Bool = false) -> ContainerReport {
+            let ended = ContainerTermination(exitCode: 1, reason: "Error", startedAt: nil, finishedAt: Date(), containerID: "x")
+            return ContainerReport(name: "c", image: "i", imageID: "", containerID: nil, restartCount: 0, state: state,
+                                   lastTermination: last ? ended : nil, ready: false)
+        }
+        func ended(_ code: Int32) -> ContainerReport.State {
+            .terminated(ContainerTermination(exitCode: code, reason: code == 0 ? "Completed" : "Error", startedAt: nil, finishedAt: Date(), containerID: "x"))
+        }
+        let creating = report(.waiting(WaitingReason(reason: "ContainerCreating")))
+        let running = report(.running(startedAt: Date()))
+        XCTAssertEqual(PodPhase.compute([creating, running], restartPolicy: "Always"), "Pending")
+        XCTAssertEqual(PodPhase.compute([running, report(ended(0))], restartPolicy: "Never"), "Running")
+        XCTAssertEqual(PodPhase.compute([report(ended(0)), report(ended(0))], restartPolicy: "Never"), "Succeeded")
+        XCTAssertEqual(PodPhase.compute([report(ended(0)), report(ended(2))], restartPolicy: "Never"), "Failed")
+        XCTAssertEqual(PodPhase.compute([report(ended(0))], restartPolicy: "OnFailure"), "Succeeded")
+        XCTAssertEqual(PodPhase.compute([report(.waiting(WaitingReason(reason: "CrashLoopBackOff")), last: true)], restartPolicy: "OnFailure"), "Running")
+        XCTAssertEqual(PodPhase.compute([report(ended(0))], restartPolicy: "Always"), "Running", "Always never succeeds")
+    }
+
+    func testAllocatorSkipsReservedAddressesAndRunsOut() throws {
+        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.0.0.0/29"))
+        var given: [String] = []
+        for index in 0..<5 { given.append(try allocator.allocate(for: "uid-\(index)")) }
+        XCTAssertEqual(given, ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"], "never .0, the host's .1 or the broadcast .7")
+        XCTAssertEqual(try allocator.allocate(for: "uid-0"), "127.0.0.2", "one address per pod")
+        XCTAssertThrowsError(try allocator.allocate(for: "uid-9")) { error in
+            XCTAssertTrue("\(error)".contains("no free address"), "\(error)")
+        }
+        allocator.release("uid-3")
+        XCTAssertEqual(try allocator.allocate(for: "uid-9"), "127.0.0.5")
+        XCTAssertFalse(allocator.restore("127.0.0.2", for: "other"), "taken")
+        XCTAssertFalse(allocator.restore("127.1.0.2", for: "other"), "outside the range")
+    }
+
+    func testLogTailOffsets() throws {
+        let path = NSTemporaryDirectory() + "fair-log-tail-\(UUID().uuidString)"
+        defer { unlink(path) }
+        func offset(_ text: String, _ lines: Int) -> Int64 {
+            FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            let descriptor = open(path, O_RDONLY)
+            defer { close(descriptor) }
+            return LogTail.offset(descriptor: descriptor, size: Int64(text.utf8.count), lines: lines)
+        }
+        XCTAssertEqual(offset("a\nb\nc\n", 1), 4)
+        XCTAssertEqual(offset("a\nb\nc\n", 2), 2)
+        XCTAssertEqual(offset("a\nb\nc\n", 5), 0)
+        XCTAssertEqual(offset("a\nb\nc", 1), 4, "an unterminated last line counts")
+        XCTAssertEqual(offset("a\nb\nc", 0), 5)
+        XCTAssertEqual(offset("", 3), 0)
+        // Across read blocks.
+        let long = (0..<30_000).map { "line \($0)\n" }.joined()
+        let start = offset(long, 3)
+        XCTAssertEqual(String(decoding: Array(long.utf8.dropFirst(Int(start))), as: UTF8.self), "line 29997\nline 29998\nline 29999\n")
+    }
+
+    func testLineStamperPrefixesEveryLineAcrossChunks() {
+        var stamper = LineStamper()
+        let time = Date(timeIntervalSince1970: 1_700_000_000.5)
+        let first = String(decoding: stamper.stamp(Array("a\nb".utf8), time: time), as: UTF8.self)
+        let second = String(decoding: stamper.stamp(Array("c\nd\n".utf8), time: time), as: UTF8.self)
+        XCTAssertEqual(first + second, "2023-11-14T22:13:20.500000000Z a\n2023-11-14T22:13:20.500000000Z bc\n2023-11-14T22:13:20.500000000Z d\n")
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class FairNodePlaceholderTests: XCTestCase {
-    func testModuleLoads() {}
-}
