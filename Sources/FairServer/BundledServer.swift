@@ -45,6 +45,7 @@ public final class BundledServer: @unchecked Sendable {
         }()
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
+        let controlPlane = ControlPlane(options: options)
         let registryBound = BoundPort()
         let registryApp = Application(
             responder: CallbackResponder<BasicRequestContext> { request, context in
@@ -73,10 +74,20 @@ public final class BundledServer: @unchecked Sendable {
                 let url = "https://\(host):\(port)"
                 let registryPort = await registryBound.wait()
                 do {
-                    let path = try Kubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
+                    let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
                                                     certificateAuthorityPEM: caPEM)
                     let registryAddress = "\(host):\(registryPort)"
                     try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
+                    if options.runsControlPlane {
+                        // The loops make blocking API calls: they get threads of their own.
+                        Thread.detachNewThread {
+                            do {
+                                try controlPlane.start(kubeconfig: path) { logger.warning("\($0)") }
+                            } catch {
+                                logger.error("the control plane did not start: \(error)")
+                            }
+                        }
+                    }
                     ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress))
                 } catch {
                     logger.error("cannot write the kubeconfig: \(error)")
@@ -84,6 +95,7 @@ public final class BundledServer: @unchecked Sendable {
             },
             logger: logger)
 
+        defer { controlPlane.stop() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await registryApp.runService() }
             group.addTask { try await apiApp.runService() }

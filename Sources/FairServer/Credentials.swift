@@ -17,7 +17,7 @@ enum ServerToken {
 }
 
 /// The kubeconfig clients use to reach this server: kubectl, the Python client, and fair itself.
-enum Kubeconfig {
+enum ServerKubeconfig {
     static func write(dataDirectory: String, server: String, token: String, certificateAuthorityPEM: String) throws -> String {
         let path = "\(dataDirectory)/kubeconfig"
         let text = """

@@ -9,6 +9,9 @@ public struct ServerOptions: Sendable {
     /// The embedded registry's plain-HTTP port on the same host (0: a free one).
     public var registryPort: Int = 5000
 
+    /// Run the controllers and the scheduler (and the node agent, below) in the server process.
+    /// `fair server` does; a test of one component runs only that component.
+    public var runsControlPlane = false
     /// Run a node agent for this machine in the server process (`--no-node` turns it off).
     public var runsNode = true
     /// The node's name; like a kubelet, the machine's host name by default.

@@ -70,8 +70,14 @@ struct NodeCommand: AsyncParsableCommand {
             Console.warning("the fake runtime runs nothing: pods on node \(name) only pretend to run")
             containerRuntime = FakeRuntime()
         case .runc:
-            Console.error("runc runtime not available in this build; use --runtime fake for a node that runs nothing")
-            throw ExitCode.failure
+            do {
+                var runcOptions = RuncRuntime.Options()
+                runcOptions.cgroupParent = "/fair/\(name)"
+                containerRuntime = try RuncRuntime(dataDirectory: options.dataDirectory, options: runcOptions)
+            } catch {
+                Console.error("\(error)")
+                throw ExitCode.failure
+            }
         }
 
         let agent: NodeAgent

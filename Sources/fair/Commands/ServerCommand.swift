@@ -41,6 +41,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.port = port
         guard (0...65535).contains(registryPort) else { throw ValidationError("--registry-port must be 0...65535") }
         options.registryPort = registryPort
+        options.runsControlPlane = true
         options.runsNode = !noNode
         if let nodeName { options.nodeName = nodeName }
         options.podCIDR = podCidr

@@ -1,0 +1,52 @@
+import FairControllers
+import FairKube
+import FairNode
+import Foundation
+
+/// The loops that make declared state real: controllers, the scheduler and this machine's node
+/// agent. Each reaches the API through the kubeconfig like a separate process would, so any of
+/// them could run elsewhere.
+final class ControlPlane: @unchecked Sendable {
+    private let options: ServerOptions
+    private var controllers: ControllerManager?
+    private var node: NodeAgent?
+    private let lock = NSLock()
+    private var stopped = false
+
+    init(options: ServerOptions) { self.options = options }
+
+    /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
+    /// the API stays up for `kubectl` and for nodes joining from elsewhere.
+    func start(kubeconfig path: String, log: @escaping (String) -> Void) throws {
+        let client = try KubeClient(config: try FairKube.Kubeconfig.load(path: path))
+        var controllerOptions = ControllerOptions()
+        controllerOptions.nodeMonitorGracePeriod = options.nodeMonitorGracePeriod
+        let controllers = ControllerManager(client: client, options: controllerOptions)
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
+        controllers.start()
+        self.controllers = controllers
+        guard options.runsNode else { return }
+        do {
+            var nodeOptions = NodeOptions(name: options.nodeName, dataDirectory: "\(options.dataDirectory)/node")
+            nodeOptions.podCIDR = options.podCIDR
+            var runcOptions = RuncRuntime.Options()
+            runcOptions.cgroupParent = "/fair/\(options.nodeName)"
+            let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, options: runcOptions)
+            let node = try NodeAgent(client: client, options: nodeOptions, runtime: runtime)
+            try node.start()
+            self.node = node
+        } catch {
+            log("the node agent did not start: \(error)")
+        }
+    }
+
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        stopped = true
+        node?.stop()
+        controllers?.stop()
+    }
+}
