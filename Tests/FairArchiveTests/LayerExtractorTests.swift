@@ -315,6 +315,25 @@ final class LayerExtractorTests: XCTestCase {
         }
     }
 
+    func testWritesThroughAbsoluteLinksAreRefusedWhenAsked() throws {
+        let layer = try makeLayer { tar in
+            try tar.writeHeader(TarEntry(path: "usr/lib", kind: .directory, mode: 0o755, mtime: 1))
+            try tar.writeHeader(TarEntry(path: "lib", kind: .symlink(target: "usr/lib"), mode: 0o777, mtime: 1))
+            try tar.writeFile(self.file("lib/ok"), contents: Array("fine".utf8))
+            try tar.writeHeader(TarEntry(path: "evil", kind: .symlink(target: self.sentinel), mode: 0o777, mtime: 1))
+            try tar.writeFile(self.file("evil/pwned"), contents: Array("pwned".utf8))
+        }
+        for strategy in Self.strategies {
+            let root = try makeRoot()
+            XCTAssertThrowsError(try LayerExtractor(root: root, strategy: strategy, refusesAbsoluteLinks: true).apply(layerAt: layer)) { error in
+                XCTAssertEqual("\(error)", "refusing archive entry evil/pwned: it is written through the symbolic link evil -> \(self.sentinel), which points outside the layer's root")
+            }
+            XCTAssertEqual(try contents(root + "/usr/lib/ok"), "fine", "relative links are followed as usual")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: root + sentinel + "/pwned"))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: sentinel + "/pwned"), "nothing on the host")
+        }
+    }
+
     func testSymlinkClimbingOutStopsAtTheRoot() throws {
         let hostFile = "/tmp/fair-extract-pwned-\(UUID().uuidString)"
         hostPathsThatMustNotExist.append(hostFile)

@@ -25,14 +25,19 @@ public struct LayerExtractor {
     /// The root filesystem being built; it must exist.
     public let root: String
     let strategy: RootResolver.Strategy
+    /// Refuse an entry whose directory is reached through a symbolic link to an absolute path
+    /// (`etc -> /etc` then `etc/passwd`). Such a write stays inside the root either way; a node
+    /// running images from registries refuses it as the attempt it is.
+    public let refusesAbsoluteLinks: Bool
 
-    public init(root: String) {
-        self.init(root: root, strategy: .kernelWhenAvailable)
+    public init(root: String, refusesAbsoluteLinks: Bool = false) {
+        self.init(root: root, strategy: .kernelWhenAvailable, refusesAbsoluteLinks: refusesAbsoluteLinks)
     }
 
-    init(root: String, strategy: RootResolver.Strategy) {
+    init(root: String, strategy: RootResolver.Strategy, refusesAbsoluteLinks: Bool = false) {
         self.root = root
         self.strategy = strategy
+        self.refusesAbsoluteLinks = refusesAbsoluteLinks
     }
 
     /// Applies one layer (tar, tar+gzip or tar+zstd) on top of what is already in `root`, per the
@@ -40,7 +45,7 @@ public struct LayerExtractor {
     @discardableResult
     public func apply(layerAt path: String) throws -> ExtractionSummary {
         let reader = try TarReader(path: path)
-        let application = try LayerApplication(resolver: RootResolver(rootPath: root, strategy: strategy))
+        let application = try LayerApplication(resolver: RootResolver(rootPath: root, strategy: strategy, refusesAbsoluteLinks: refusesAbsoluteLinks))
         while let entry = try reader.next() {
             try application.apply(entry, from: reader)
         }

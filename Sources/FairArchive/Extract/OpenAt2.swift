@@ -14,6 +14,7 @@ import Glibc
 /// components themselves.
 enum OpenAt2 {
     static let resolveNoMagicLinks: UInt64 = 0x02
+    static let resolveNoSymlinks: UInt64 = 0x04
     static let resolveInRoot: UInt64 = 0x10
     /// The syscall number: the same in the unified table of every architecture.
     private static let number = 437

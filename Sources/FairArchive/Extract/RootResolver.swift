@@ -27,8 +27,13 @@ final class RootResolver {
     let rootIdentity: FileIdentity
     /// Whether openat2 resolves paths (false: the component walk does everything).
     let usesKernel: Bool
+    /// Refuse entries whose directory is reached through a symbolic link with an absolute
+    /// target: in a layer from a registry that is an attempt to write into the host, even
+    /// though in-root resolution would keep the write inside.
+    let refusesAbsoluteLinks: Bool
 
-    init(rootPath: String, strategy: Strategy) throws {
+    init(rootPath: String, strategy: Strategy, refusesAbsoluteLinks: Bool = false) throws {
+        self.refusesAbsoluteLinks = refusesAbsoluteLinks
         let descriptor = open(rootPath, LinuxOpenFlag.path | O_DIRECTORY | O_CLOEXEC)
         if descriptor < 0 {
             throw ArchiveError.io(path: rootPath, operation: "open root filesystem", errno: errno)
@@ -61,14 +66,19 @@ final class RootResolver {
                 if !joined.isEmpty { joined.append(EntryPath.slash) }
                 joined.append(contentsOf: component)
             }
+            // When absolute links are refused, the kernel only takes paths without any link;
+            // the component walk looks at the links.
+            let noLinks = refusesAbsoluteLinks ? OpenAt2.resolveNoSymlinks : 0
             let descriptor = withCName(joined) {
                 OpenAt2.open(
                     root.raw, $0, flags: LinuxOpenFlag.path | O_DIRECTORY | O_CLOEXEC,
-                    resolve: OpenAt2.resolveInRoot | OpenAt2.resolveNoMagicLinks)
+                    resolve: OpenAt2.resolveInRoot | OpenAt2.resolveNoMagicLinks | noLinks)
             }
             if descriptor >= 0 { return OwnedDescriptor(descriptor) }
             let code = errno
             switch code {
+            case ELOOP where refusesAbsoluteLinks:
+                break
             case ENOENT, ENOTDIR:
                 if !creating { return nil }
             case ELOOP:
@@ -124,6 +134,10 @@ final class RootResolver {
                     throw ArchiveError.io(path: entry, operation: "resolve the directory of", errno: ENOENT)
                 }
                 if target.first == EntryPath.slash {
+                    if refusesAbsoluteLinks {
+                        throw ArchiveError.unsafeEntry(
+                            path: entry, reason: "it is written through the symbolic link \(String(decoding: component, as: UTF8.self)) -> \(String(decoding: target, as: UTF8.self)), which points outside the layer's root")
+                    }
                     // Absolute targets restart at the root filesystem, not at the host's `/`.
                     stack.removeSubrange(1...)
                 }
