@@ -1,1 +1,14 @@
-print("usage: fair-bench scheduling|startup")
+import Foundation
+
+// fair-bench: load generators for the control-plane benchmarks (scripts/bench_server.py runs them).
+let commands: [String: ([String]) -> Int32] = [
+    "scheduling": SchedulingBenchmark.main,
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, let command = commands[name] else {
+    let known = commands.keys.sorted().joined(separator: "|")
+    FileHandle.standardError.write(Data("usage: fair-bench \(known) [options]   (fair-bench COMMAND --help)\n".utf8))
+    exit(arguments.first == nil || arguments.first == "--help" ? 0 : 2)
+}
+exit(command(Array(arguments.dropFirst())))

@@ -1,0 +1,73 @@
+import FairKube
+import Foundation
+
+/// What the scheduler writes: bindings, the `PodScheduled=False` condition, and events. All of it
+/// runs on the writer pool, never on the decision thread.
+extension Scheduler {
+    func bind(_ pod: SchedulingPod, to node: String, cycle: UInt64) {
+        let binding: JSONValue = [
+            "apiVersion": "v1", "kind": "Binding",
+            // The uid makes a real API server refuse the binding if the pod was replaced meanwhile.
+            "metadata": ["name": .string(pod.name), "namespace": .string(pod.namespace), "uid": .string(pod.uid)],
+            "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)],
+        ]
+        do {
+            _ = try client.post(.pods, namespace: pod.namespace, name: pod.name, subresource: "binding", binding)
+            queue.forget(pod.key)
+            count { $0.scheduled += 1 }
+            events.record(.init(namespace: pod.namespace, name: pod.name, uid: pod.uid, resourceVersion: nil),
+                          type: "Normal", reason: "Scheduled",
+                          message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
+        } catch {
+            cache.forget(key: pod.key, uid: pod.uid)
+            count { $0.bindingErrors += 1 }
+            if let error = error as? KubeError, error.isNotFound {
+                // Deleted while we decided: nothing to retry.
+                queue.forget(pod.key)
+                return
+            }
+            // A conflict means it is bound already (the watch will say so, and the retry will
+            // see it); anything else is the API being away. Either way, look again later.
+            if (error as? KubeError)?.isConflict != true {
+                logError("cannot bind pod \(pod.key) to node \(node): \(error)")
+            }
+            queue.backOff(pod.key, cycle: cycle)
+        }
+    }
+
+    /// Sets `PodScheduled=False` (reason Unschedulable, kube's message) and writes a
+    /// `FailedScheduling` event — only when the message changes, so a pod retried every 10 s
+    /// does not rewrite its status every 10 s.
+    func reportUnschedulable(_ pod: JSONValue, _ failure: FitFailure) {
+        let message = failure.message
+        var conditions = pod.value(at: "status.conditions")?.arrayValue ?? []
+        let current = conditions.first { $0["type"]?.stringValue == "PodScheduled" }
+        if current?["status"]?.stringValue == "False", current?["reason"]?.stringValue == "Unschedulable",
+           current?["message"]?.stringValue == message { return }
+        conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
+        conditions.append(["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
+                           "lastProbeTime": .null, "lastTransitionTime": .string(Self.timestamp())])
+        let namespace = pod.namespace ?? "", name = pod.name ?? ""
+        // Conditions are a list: a merge patch replaces it whole, so it carries the version it
+        // was computed from and a concurrent change wins (the next attempt redoes this).
+        let patch: JSONValue = ["metadata": ["resourceVersion": .string(pod.resourceVersion ?? "")],
+                                "status": ["conditions": .array(conditions)]]
+        let involved = EventRecorder.Involved(namespace: namespace, name: name, uid: pod.uid ?? "", resourceVersion: pod.resourceVersion)
+        writers?.submit { [self] in
+            do {
+                _ = try client.mergePatch(.pods, namespace: namespace, name: name, patch, subresource: "status")
+            } catch let error as KubeError where error.isConflict || error.isNotFound {
+                return
+            } catch {
+                logError("cannot set the PodScheduled condition of pod \(namespace)/\(name): \(error)")
+            }
+            events.record(involved, type: "Warning", reason: "FailedScheduling", message: message)
+        }
+    }
+
+    private static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,74 @@
+import FairKube
+import Foundation
+
+/// Creates the benchmark's pods from several threads at once, as a burst of users or a
+/// controller scaling up would, timing every create.
+final class PodLoad: @unchecked Sendable {
+    let count: Int
+    let namespace: String
+    let latencies = LatencySamples()
+    private let client: KubeClient
+    private let threads: Int
+    private let requests: JSONValue
+    /// Monotonic start of each pod's create request (NaN until sent); threads write disjoint slots.
+    private let createdAt: UnsafeMutableBufferPointer<Double>
+    private let progress = NSLock()
+    private var created = 0
+
+    init(client: KubeClient, namespace: String, count: Int, threads: Int, cpu: String, memory: String) {
+        self.client = client
+        self.namespace = namespace
+        self.count = count
+        self.threads = threads
+        requests = ["cpu": .string(cpu), "memory": .string(memory)]
+        createdAt = .allocate(capacity: count)
+        createdAt.initialize(repeating: .nan)
+    }
+
+    deinit { createdAt.deallocate() }
+
+    static func name(_ index: Int) -> String { String(format: "bench-pod-%05d", index) }
+
+    /// The slot of a pod name this load created.
+    static func index(of name: String) -> Int? {
+        guard name.hasPrefix("bench-pod-") else { return nil }
+        return Int(name.dropFirst("bench-pod-".count))
+    }
+
+    private func pod(_ index: Int) -> JSONValue {
+        ["apiVersion": "v1", "kind": "Pod",
+         "metadata": ["name": .string(Self.name(index)), "labels": ["app": "fair-bench"]],
+         "spec": ["containers": [["name": "main", "image": "fair.local/bench/pause:1", "resources": ["requests": requests]]],
+                  "terminationGracePeriodSeconds": 0]]
+    }
+
+    /// Creates every pod; returns when all requests are answered. Plain threads, not
+    /// `concurrentPerform`: that runs only as many at once as there are cores, and these threads
+    /// mostly wait on the network.
+    func run() {
+        let group = DispatchGroup()
+        for thread in 0..<threads {
+            group.enter()
+            let worker = Thread { [self] in
+                defer { group.leave() }
+                for index in stride(from: thread, to: count, by: threads) {
+                    createdAt[index] = Clock.now()
+                    let body = pod(index)
+                    _ = try? latencies.measure { try client.create(.pods, namespace: namespace, body) }
+                    progress.lock(); created += 1; progress.unlock()
+                }
+            }
+            worker.name = "pod load \(thread)"
+            worker.start()
+        }
+        group.wait()
+    }
+
+    /// Pods whose create was answered so far (for the probe to GET one that exists).
+    var answered: Int {
+        progress.lock(); defer { progress.unlock() }
+        return created
+    }
+
+    var createTimes: [Double] { Array(createdAt) }
+}

@@ -1,0 +1,144 @@
+import FairKube
+import Foundation
+import XCTest
+
+final class JobControllerTests: ControllerTestCase {
+    private func createJob(_ name: String, spec: JSONValue) throws -> JSONValue {
+        var spec = spec
+        spec["template"] = ["spec": ["containers": [Self.container()], "restartPolicy": "Never"]]
+        return try client.create(.jobs, ["apiVersion": "batch/v1", "kind": "Job", "metadata": ["name": .string(name)], "spec": spec])
+    }
+
+    private func job(_ name: String) throws -> JSONValue { try client.get(.jobs, name: name) }
+
+    func testJobRunsItsCompletionsOneAtATime() throws {
+        startControllers()
+        let created = try createJob("train", spec: ["completions": 2, "parallelism": 1])
+        let uid = try XCTUnwrap(created.uid)
+
+        let first = try eventually("the first pod") { try activePods("job-name=train").first }
+        XCTAssertEqual(first.labels["batch.kubernetes.io/job-name"], "train")
+        XCTAssertEqual(first.labels["controller-uid"], uid)
+        XCTAssertEqual(first.ownerReferences.first?["uid"]?.stringValue, uid)
+        XCTAssertEqual(first.ownerReferences.first?["controller"], true)
+        XCTAssertEqual(first.ownerReferences.first?["blockOwnerDeletion"], true)
+        try waitUntil("status.active 1") { try job("train").value(at: "status.active")?.intValue == 1 }
+        XCTAssertNotNil(try job("train").value(at: "status.startTime"))
+        try stays("one pod at a time", for: 0.3) { try pods("job-name=train").count == 1 }
+
+        try markRunning(first)
+        try waitUntil("status.ready 1") { try job("train").value(at: "status.ready")?.intValue == 1 }
+        try markFinished(first, succeeded: true)
+        let second = try eventually("the second pod") { try activePods("job-name=train").first { $0.uid != first.uid } }
+        try waitUntil("succeeded 1") { try job("train").value(at: "status.succeeded")?.intValue == 1 }
+        try markFinished(second, succeeded: true)
+
+        let done = try eventually("Complete") { () -> JSONValue? in
+            let job = try job("train")
+            guard condition(job, "Complete")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(condition(done, "Complete")?["reason"], "CompletionsReached")
+        XCTAssertNotNil(condition(done, "Complete")?["lastTransitionTime"])
+        XCTAssertNotNil(condition(done, "Complete")?["lastProbeTime"])
+        XCTAssertEqual(done.value(at: "status.succeeded")?.intValue, 2)
+        XCTAssertEqual(done.value(at: "status.failed")?.intValue, 0)
+        XCTAssertEqual(done.value(at: "status.active")?.intValue, 0)
+        XCTAssertNotNil(done.value(at: "status.completionTime"))
+        XCTAssertEqual(try pods("job-name=train").count, 2)
+        try stays("no further pods and stable counts", for: 0.3) {
+            try pods("job-name=train").count == 2 && job("train").value(at: "status.succeeded")?.intValue == 2
+        }
+        let reasons = try eventReasons(for: "train")
+        XCTAssertEqual(reasons.filter { $0 == "SuccessfulCreate" }.count, 2)
+        XCTAssertTrue(reasons.contains("Completed"), "\(reasons)")
+    }
+
+    func testFailedPodsAreRetriedUntilTheBackoffLimit() throws {
+        startControllers()
+        _ = try createJob("flaky", spec: ["backoffLimit": 2])
+        var failed: Set<String> = []
+        for attempt in 1...3 {
+            let pod = try eventually("attempt \(attempt)") { try activePods("job-name=flaky").first { !failed.contains($0.uid ?? "") } }
+            XCTAssertEqual(try activePods("job-name=flaky").count, 1)
+            try markFinished(pod, succeeded: false)
+            failed.insert(pod.uid ?? "")
+        }
+        let done = try eventually("Failed") { () -> JSONValue? in
+            let job = try job("flaky")
+            guard condition(job, "Failed")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(condition(done, "Failed")?["reason"], "BackoffLimitExceeded")
+        XCTAssertEqual(done.value(at: "status.failed")?.intValue, 3)
+        XCTAssertEqual(done.value(at: "status.succeeded")?.intValue, 0)
+        XCTAssertNil(done.value(at: "status.completionTime"))
+        try stays("no fourth pod", for: 0.5) { try pods("job-name=flaky").count == 3 }
+        XCTAssertEqual(try job("flaky").value(at: "status.failed")?.intValue, 3)
+        XCTAssertTrue(try eventReasons(for: "flaky").contains("BackoffLimitExceeded"))
+    }
+
+    /// Pods that are deleted (a lost node's, a user's delete) still count, exactly once: a
+    /// failed one after it was counted, a running one as a failure.
+    func testDeletedPodsStillCountOnce() throws {
+        startControllers()
+        _ = try createJob("lost", spec: ["backoffLimit": 2])
+        let first = try eventually("the first pod") { try activePods("job-name=lost").first }
+        try markFinished(first, succeeded: false)
+        try client.delete(.pods, name: first.name ?? "", gracePeriodSeconds: 0)
+        let second = try eventually("a replacement") { try activePods("job-name=lost").first { $0.uid != first.uid } }
+        try waitUntil("failed 1") { try job("lost").value(at: "status.failed")?.intValue == 1 }
+
+        try markRunning(second)
+        try client.delete(.pods, name: second.name ?? "", gracePeriodSeconds: 0)
+        let third = try eventually("another replacement") {
+            try activePods("job-name=lost").first { $0.uid != first.uid && $0.uid != second.uid }
+        }
+        try waitUntil("failed 2") { try job("lost").value(at: "status.failed")?.intValue == 2 }
+        try stays("the job still runs", for: 0.3) {
+            try condition(job("lost"), "Failed") == nil && job("lost").value(at: "status.failed")?.intValue == 2
+        }
+
+        try markFinished(third, succeeded: false)
+        let done = try eventually("Failed") { () -> JSONValue? in
+            let job = try job("lost")
+            guard condition(job, "Failed")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(condition(done, "Failed")?["reason"], "BackoffLimitExceeded")
+        XCTAssertEqual(done.value(at: "status.failed")?.intValue, 3)
+        XCTAssertEqual(try pods("job-name=lost").map(\.uid), [third.uid])
+    }
+
+    func testActiveDeadlineFailsTheJobAndStopsItsPods() throws {
+        startControllers()
+        _ = try createJob("slow", spec: ["parallelism": 2, "completions": 4, "activeDeadlineSeconds": 1])
+        let running = try eventually("two pods") { () -> [JSONValue]? in
+            let pods = try activePods("job-name=slow")
+            guard pods.count == 2 else { return nil }
+            return pods
+        }
+        try markRunning(running[0])
+        let started = Date()
+        let done = try eventually("DeadlineExceeded", timeout: 5) { () -> JSONValue? in
+            let job = try job("slow")
+            guard condition(job, "Failed")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.5)
+        XCTAssertEqual(condition(done, "Failed")?["reason"], "DeadlineExceeded")
+        XCTAssertEqual(done.value(at: "status.active")?.intValue, 0)
+        try waitUntil("the pods deleted") { try activePods("job-name=slow").isEmpty }
+        XCTAssertTrue(try eventReasons(for: "slow").contains("DeadlineExceeded"))
+    }
+
+    func testSuspendedJobRunsNothingUntilResumed() throws {
+        startControllers()
+        _ = try createJob("later", spec: ["suspend": true])
+        try waitUntil("Suspended") { try condition(job("later"), "Suspended")?["status"]?.stringValue == "True" }
+        XCTAssertTrue(try pods("job-name=later").isEmpty)
+        _ = try client.mergePatch(.jobs, name: "later", ["spec": ["suspend": false]])
+        try eventually("a pod once resumed") { try activePods("job-name=later").first }
+        try waitUntil("Suspended=False") { try condition(job("later"), "Suspended")?["status"]?.stringValue == "False" }
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class FairSchedulerPlaceholderTests: XCTestCase {
-    func testModuleLoads() {}
-}

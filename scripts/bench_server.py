@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Control-plane benchmark: scheduling throughput and API latency under load.
+
+Builds release, starts a fresh `fair server` (no node agent) on free ports in a temporary data
+directory, runs `fair-bench scheduling` against it (stand-in nodes, a burst of pods, a watch
+timing the bindings, reads on the side), stops the server by its PID and prints a table.
+
+Until the server runs the scheduler itself, the benchmark runs one in its own process
+(`--run-scheduler`); pass --server-scheduler once the server does.
+
+Usage: scripts/bench_server.py [--nodes 100] [--pods 10000] [--clients 8] [--runs 1]
+                               [--server-scheduler] [--skip-build] [--configuration release|debug]
+                               [--json FILE]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def build(configuration):
+    for product in ("fair", "fair-bench"):
+        print(f"building {product} ({configuration})...", flush=True)
+        subprocess.run(["swift", "build", "-c", configuration, "--product", product], cwd=REPO, check=True)
+
+
+def bin_path(configuration):
+    return subprocess.run(["swift", "build", "-c", configuration, "--show-bin-path"], cwd=REPO,
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a running process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+class Server:
+    """`fair server` in a temporary data directory; always stopped by its PID."""
+
+    def __init__(self, fair):
+        self.fair = fair
+        self.data = tempfile.mkdtemp(prefix="fair-bench-server-")
+        self.process = None
+
+    def start(self, timeout=60):
+        help_text = subprocess.run([self.fair, "server", "--help"], capture_output=True, text=True).stdout
+        command = [self.fair, "server", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--registry-port", "0"]
+        if "--no-node" in help_text:
+            command.append("--no-node")
+        self.log = open(os.path.join(self.data, "server.log"), "w")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        kubeconfig = os.path.join(self.data, "kubeconfig")
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(kubeconfig):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"fair server exited with {self.process.returncode}: {self.tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fair server did not write {kubeconfig} within {timeout} s: {self.tail()}")
+            time.sleep(0.05)
+        return kubeconfig
+
+    def tail(self):
+        self.log.flush()
+        with open(os.path.join(self.data, "server.log")) as f:
+            return f.read()[-2000:]
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.process.pid) if self.process else float("nan")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process:
+            self.log.close()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def run_once(bins, args):
+    server = Server(os.path.join(bins, "fair"))
+    try:
+        kubeconfig = server.start()
+        command = [os.path.join(bins, "fair-bench"), "scheduling", "--kubeconfig", kubeconfig,
+                   "--nodes", str(args.nodes), "--pods", str(args.pods), "--clients", str(args.clients),
+                   "--timeout", str(args.timeout), "--json"]
+        if not args.server_scheduler:
+            command.append("--run-scheduler")
+        server_cpu_before = server.cpu_seconds()
+        before = os.times()
+        completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+        after = os.times()
+        server_cpu = server.cpu_seconds() - server_cpu_before
+        lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"fair-bench exited with {completed.returncode} and no result")
+        result = json.loads(lines[-1])
+        result["server_cpu_seconds"] = server_cpu
+        result["bench_cpu_seconds"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+        return result
+    finally:
+        server.stop()
+
+
+def table(results, args):
+    def ms(value):
+        return f"{value * 1000:8.1f}"
+
+    print()
+    print(f"Scheduling benchmark: {args.pods} pods, {args.nodes} stand-in nodes, {args.clients} client threads, "
+          f"scheduler {'in the server' if args.server_scheduler else 'in the benchmark process'}")
+    print(f"{'run':>4} {'bound':>7} {'create/s':>9} {'bound/s':>9} {'c→b p50':>9} {'c→b p99':>9} "
+          f"{'create p50':>11} {'p99':>8} {'get p50':>8} {'p99':>8} {'list p50':>9} {'p99':>8} {'srv cpu':>8} {'bench cpu':>9}")
+    for index, r in enumerate(results, 1):
+        api = r["api"]
+        print(f"{index:>4} {r['bound']:>7} {r['creates_per_second']:>9.0f} {r['pods_per_second']:>9.0f} "
+              f"{ms(r['create_to_bound']['p50_seconds']):>9} {ms(r['create_to_bound']['p99_seconds']):>9} "
+              f"{ms(api['create']['p50_seconds']):>11} {ms(api['create']['p99_seconds']):>8} "
+              f"{ms(api['get']['p50_seconds']):>8} {ms(api['get']['p99_seconds']):>8} "
+              f"{ms(api['list']['p50_seconds']):>9} {ms(api['list']['p99_seconds']):>8} "
+              f"{r['server_cpu_seconds']:>7.1f}s {r['bench_cpu_seconds']:>8.1f}s")
+    print("(latencies in ms; c→b = create sent to pod seen bound; cpu = seconds of CPU used during the run)")
+    rates = [r["pods_per_second"] for r in results]
+    median = statistics.median(rates)
+    worst_p99 = max(max(r["api"][verb]["p99_seconds"] for verb in ("create", "get")) for r in results)
+    print(f"median {median:.0f} pods/s (goal ≥ {results[0]['goal_pods_per_second']:.0f}: "
+          f"{'met' if median >= results[0]['goal_pods_per_second'] else 'not met'}); "
+          f"worst create/get p99 {worst_p99 * 1000:.0f} ms (SLO < 1000 ms: {'met' if worst_p99 < 1 else 'not met'})")
+    if any(r.get("scheduler") for r in results):
+        s = results[-1]["scheduler"]
+        print(f"scheduler (last run): {s['scheduled']} bound, {s['binding_errors']} binding errors, "
+              f"{s['events_written']} Scheduled events written, {s['events_dropped']} skipped")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nodes", type=int, default=100)
+    parser.add_argument("--pods", type=int, default=10000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--server-scheduler", action="store_true", help="rely on the server's own scheduler")
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--configuration", choices=("release", "debug"), default="release",
+                        help="debug only to check the benchmark itself; numbers mean nothing then")
+    parser.add_argument("--json", help="also write the raw results to this file")
+    args = parser.parse_args()
+
+    if not args.skip_build:
+        build(args.configuration)
+    bins = bin_path(args.configuration)
+    results = []
+    for run in range(args.runs):
+        print(f"run {run + 1}/{args.runs}...", flush=True)
+        results.append(run_once(bins, args))
+    table(results, args)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0 if all(r["bound"] == r["pods"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
