@@ -1,6 +1,7 @@
 import FairControllers
 import FairKube
 import FairNode
+import FairScheduler
 import Foundation
 
 /// The loops that make declared state real: controllers, the scheduler and this machine's node
@@ -9,6 +10,7 @@ import Foundation
 final class ControlPlane: @unchecked Sendable {
     private let options: ServerOptions
     private var controllers: ControllerManager?
+    private var scheduler: Scheduler?
     private var node: NodeAgent?
     private let lock = NSLock()
     private var stopped = false
@@ -22,11 +24,14 @@ final class ControlPlane: @unchecked Sendable {
         var controllerOptions = ControllerOptions()
         controllerOptions.nodeMonitorGracePeriod = options.nodeMonitorGracePeriod
         let controllers = ControllerManager(client: client, options: controllerOptions)
+        let scheduler = Scheduler(client: client)
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
         controllers.start()
+        scheduler.start()
         self.controllers = controllers
+        self.scheduler = scheduler
         guard options.runsNode else { return }
         do {
             var nodeOptions = NodeOptions(name: options.nodeName, dataDirectory: "\(options.dataDirectory)/node")
@@ -47,6 +52,7 @@ final class ControlPlane: @unchecked Sendable {
         defer { lock.unlock() }
         stopped = true
         node?.stop()
+        scheduler?.stop()
         controllers?.stop()
     }
 }

@@ -29,7 +29,7 @@ extension ImageStore {
                 throw ImageError(.pull, reference: reference, detail: "layer \(layer.digest) was not downloaded")
             }
             do {
-                try LayerExtractor(root: rootfs).apply(layerAt: path)
+                try LayerExtractor(root: rootfs, refusesAbsoluteLinks: true).apply(layerAt: path)
             } catch {
                 throw ImageError(.pull, reference: reference,
                                  detail: "layer \(index + 1) of \(count) (\(layer.digest)): \(error)")

@@ -322,10 +322,14 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     }
 
-    /// 1048576 open files, or less where the kernel allows less (fs.nr_open).
+    /// 1048576 open files, or less where the kernel allows less (fs.nr_open) or this process
+    /// may not raise its own hard limit that far (no CAP_SYS_RESOURCE): runc would fail to start
+    /// anything.
     static func openFilesLimit() -> UInt64 {
         let maximum = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
             .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1_048_576
-        return min(1_048_576, maximum)
+        var own = rlimit()
+        let hard = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own) == 0 && own.rlim_max != RLIM_INFINITY ? UInt64(own.rlim_max) : UInt64.max
+        return min(1_048_576, maximum, hard)
     }
 }
