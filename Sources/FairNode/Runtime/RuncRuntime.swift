@@ -329,7 +329,7 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         let maximum = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
             .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1_048_576
         var own = rlimit()
-        let hard = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own) == 0 && own.rlim_max != RLIM_INFINITY ? UInt64(own.rlim_max) : UInt64.max
+        let hard = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own) == 0 && own.rlim_max > 0 ? UInt64(own.rlim_max) : UInt64.max
         return min(1_048_576, maximum, hard)
     }
 }
