@@ -51,7 +51,14 @@ final class FixtureRegistry: @unchecked Sendable {
     func stop() {
         task.cancel()
         _ = stopped.wait(timeout: .now() + 30)
-        try? FileManager.default.removeItem(atPath: directory)
+        // The API server's store may still be closing its files as the tree goes; try again.
+        for _ in 0..<20 where FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.removeItem(atPath: directory)
+            } catch {
+                usleep(50_000)
+            }
+        }
     }
 
     /// Pushes a single-platform image made of `layers` with `config` (the image config's

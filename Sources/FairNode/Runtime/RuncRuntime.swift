@@ -322,10 +322,11 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     }
 
-    /// 1048576 open files, or less where the kernel allows less (fs.nr_open).
+    /// 1048576 open files, or the agent's own hard limit when that is lower: raising a limit
+    /// above it needs CAP_SYS_RESOURCE, which a sandboxed agent may lack (runc then fails).
     static func openFilesLimit() -> UInt64 {
-        let maximum = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
-            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1_048_576
-        return min(1_048_576, maximum)
+        var own = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &own) == 0 else { return 1_024 }
+        return min(1_048_576, UInt64(own.rlim_max))
     }
 }
