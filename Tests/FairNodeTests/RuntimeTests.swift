@@ -155,6 +155,13 @@ final class RuntimeTests: XCTestCase {
         let fields = try processStatFields(supervisor)
         XCTAssertNotEqual(fields.parent, getpid())
         XCTAssertNotEqual(fields.session, getsid(0))
+        // Nor does it hold any descriptor of this process (a restarted agent must be able to
+        // bind its ports again): only /dev/null and its logs (the shell keeps copies at 10+).
+        let bundle = ContainerBundle(directory: spec.bundleDirectory)
+        for descriptor in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(supervisor)/fd") {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(supervisor)/fd/\(descriptor)")
+            XCTAssertTrue(["/dev/null", bundle.supervisorLog, spec.logPath].contains(target), "fd \(descriptor) -> \(target)")
+        }
 
         runtime = nil
         let adopter = try environment.makeRuntime()
