@@ -49,7 +49,7 @@ final class RuntimeTests: XCTestCase {
     // MARK: - Exit codes and logs
 
     func testEchoExitsZeroAndItsOutputIsAppendedToTheLog() throws {
-        let spec = environment.spec("echo", args: ["/bin/sh", "-c", "echo hello; echo oops >&2"])
+        let spec = environment.spec("echo", args: ["/bin/sh", "-c", "echo hello; echo world; echo oops >&2"])
         try FileManager.default.createDirectory(atPath: (spec.logPath as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         try "earlier\n".write(toFile: spec.logPath, atomically: false, encoding: .utf8)
@@ -60,7 +60,11 @@ final class RuntimeTests: XCTestCase {
         let startedAt = try XCTUnwrap(exit.startedAt)
         XCTAssertLessThanOrEqual(startedAt, exit.finishedAt)
         XCTAssertLessThan(abs(exit.finishedAt.timeIntervalSinceNow), 60)
-        XCTAssertEqual(try log(spec), "earlier\nhello\noops\n")
+        // runc copies stdout and stderr separately: each keeps its order, not their interleaving.
+        let lines = try log(spec).split(separator: "\n")
+        XCTAssertEqual(lines.first, "earlier")
+        XCTAssertEqual(lines.filter { $0 != "oops" }, ["earlier", "hello", "world"])
+        XCTAssertEqual(lines.filter { $0 == "oops" }.count, 1)
         XCTAssertEqual(runtime.state(id: spec.id), .exited(code: 0, reason: "Completed", startedAt: exit.startedAt, finishedAt: exit.finishedAt),
                        "an exited container keeps its state")
     }
@@ -221,6 +225,15 @@ final class RuntimeTests: XCTestCase {
             """)
         XCTAssertEqual(try String(contentsOfFile: data + "/out.txt", encoding: .utf8), "written\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: environment.busybox.rootfs + "/in-root"))
+    }
+
+    /// runc makes it (in the shared root, before making that read-only), as docker would.
+    func testAWorkingDirectoryMissingFromTheImageStillRuns() throws {
+        let spec = environment.spec("cwd", args: ["/bin/sh", "-c", "pwd"], workingDirectory: "/not/in/image")
+        try start(spec)
+        let exit = try XCTUnwrap(waitForExit(runtime, spec.id))
+        XCTAssertEqual(exit.code, 0, (try? log(spec)) ?? "")
+        XCTAssertEqual(try log(spec), "/not/in/image\n")
     }
 
     func testTheImagesUserIsResolvedFromItsPasswd() throws {
