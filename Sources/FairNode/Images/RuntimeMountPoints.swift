@@ -26,7 +26,7 @@ enum RuntimeMountPoints {
         if root < 0 { throw ArchiveError.io(path: rootfs, operation: "open root filesystem", errno: errno) }
         defer { close(root) }
         for (path, mode) in directories {
-            guard let parent = try openDirectory(path.dropLast(), in: root, rootfs: rootfs) else { continue }
+            guard let parent = openDirectory(path.dropLast(), in: root) else { continue }
             defer { if parent != root { close(parent) } }
             if mkdirat(parent, path[path.count - 1], mode) == 0 {
                 // mkdir's mode passes through the umask; /tmp must end up world-writable and sticky.
@@ -40,7 +40,7 @@ enum RuntimeMountPoints {
             }
         }
         for path in files {
-            guard let parent = try openDirectory(path.dropLast(), in: root, rootfs: rootfs) else { continue }
+            guard let parent = openDirectory(path.dropLast(), in: root) else { continue }
             defer { if parent != root { close(parent) } }
             let file = openat(parent, path[path.count - 1], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
             if file >= 0 {
@@ -53,7 +53,7 @@ enum RuntimeMountPoints {
 
     /// The directory `components` names below `root`, reached without following any link; nil
     /// when something other than a real directory is on the way.
-    private static func openDirectory(_ components: ArraySlice<String>, in root: Int32, rootfs: String) throws -> Int32? {
+    private static func openDirectory(_ components: ArraySlice<String>, in root: Int32) -> Int32? {
         var current = root
         for component in components {
             let next = openat(current, component, pathOnly | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)

@@ -11,7 +11,9 @@ import Glibc
 /// `runc run` stays in the foreground of the supervisor: it is the container's parent, so its
 /// exit status is the container's (128+signal when killed), which the supervisor writes to the
 /// bundle. `--keep` leaves the stopped container, and so its cgroup and OOM count, until the
-/// runtime removes it. The container's stdout and stderr go straight to the log file, appended.
+/// runtime removes it. The container's stdout and stderr reach the log file (appended) through
+/// runc, which copies each stream from its own pipe: lines of the two streams may interleave
+/// otherwise than they were written, as with every CRI runtime.
 enum ContainerSupervisor {
     /// $1 runc, $2 runc state root, $3 bundle, $4 id, $5 log file.
     static let supervisorScript = """

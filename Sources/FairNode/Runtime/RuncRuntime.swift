@@ -40,7 +40,9 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
     private var finished: [String: ContainerState] = [:]
     private var bundles: [String: ContainerBundle] = [:]
     private var metadata: [String: ContainerMetadata] = [:]
+    /// One start per id at a time; one exit record written per id.
     private let containerLocks = KeyedMutex()
+    private let finalizeLocks = KeyedMutex()
 
     /// Checks that runc runs (`runc --version`) and prepares `DATA/runc` (runc's state) and
     /// `DATA/runc-containers` (bundle locations). `images` defaults to a store in the same
@@ -86,10 +88,29 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
                 case .unknown: try remove(id: spec.id)
                 }
             }
-            let bundle = try writeBundle(spec)
-            try index.add(spec.id, bundle: bundle.directory)
+            let bundle: ContainerBundle
+            do {
+                bundle = try writeBundle(spec)
+            } catch {
+                // Not yet in the index, so nothing would ever remove it.
+                try? FileManager.default.removeItem(atPath: spec.bundleDirectory)
+                throw error
+            }
+            do {
+                try ContainerSupervisor.launch(runc: runcPath, stateRoot: stateRoot, bundle: bundle, id: spec.id, logPath: spec.logPath)
+            } catch {
+                try? FileManager.default.removeItem(atPath: spec.bundleDirectory)
+                throw error
+            }
+            // Only now, with the supervisor's pid on disk, may `state` look at the bundle: before,
+            // a bundle without a live supervisor reads as a container that died.
+            do {
+                try index.add(spec.id, bundle: bundle.directory)
+            } catch {
+                _ = try? runc.run(["delete", "--force", spec.id])
+                throw error
+            }
             remember(spec.id, bundle: bundle, metadata: nil)
-            try ContainerSupervisor.launch(runc: runcPath, stateRoot: stateRoot, bundle: bundle, id: spec.id, logPath: spec.logPath)
             try waitUntilRunning(spec.id, bundle: bundle)
         }
     }
@@ -175,7 +196,7 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
     /// writing one, 255), and OOMKilled when the kernel killed anything in the container's cgroup
     /// for memory. A process that never started is reported as exit code 128, as containerd does.
     private func finalize(_ id: String, bundle: ContainerBundle) -> ContainerState {
-        containerLocks.withLock("finalize-\(id)") {
+        finalizeLocks.withLock(id) {
             if let record = BundleJSON.read(ExitRecord.self, from: bundle.exitRecord) { return finish(id, record.state) }
             let started = ContainerBundle.modificationDate(bundle.pid)
             let status = bundle.exitStatus()
@@ -322,14 +343,11 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     }
 
-    /// 1048576 open files, or less where the kernel allows less (fs.nr_open) or this process
-    /// may not raise its own hard limit that far (no CAP_SYS_RESOURCE): runc would fail to start
-    /// anything.
+    /// 1048576 open files, or the agent's own hard limit when that is lower: raising a limit
+    /// above it needs CAP_SYS_RESOURCE, which a sandboxed agent may lack (runc then fails).
     static func openFilesLimit() -> UInt64 {
-        let maximum = (try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8))
-            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 1_048_576
         var own = rlimit()
-        let hard = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own) == 0 && own.rlim_max > 0 ? UInt64(own.rlim_max) : UInt64.max
-        return min(1_048_576, maximum, hard)
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &own) == 0 else { return 1_024 }
+        return min(1_048_576, UInt64(own.rlim_max))
     }
 }

@@ -1,0 +1,110 @@
+import FairKube
+@testable import FairNode
+import Foundation
+import XCTest
+
+/// The runc config.json for a spec, as JSON (what runc reads), without running anything.
+final class RuntimeConfigTests: XCTestCase {
+    private let builder = RuntimeConfigBuilder(cgroupParent: "/fair/node-1", tmpSizeBytes: 1 << 20, swapAccounting: true,
+                                               openFilesLimit: 4096)
+    private let etc = ContainerEtcFiles(directory: "/bundle/etc")
+
+    private func spec(mounts: [ContainerMount] = [], cpuMilli: Int64? = 1500, memoryBytes: Int64? = 256 << 20,
+                      env: [String] = ["A=1"], workingDirectory: String = "work") -> ContainerSpec {
+        ContainerSpec(
+            id: "uid-main-0", podUID: "uid", podNamespace: "ns", podName: "pod", containerName: "main",
+            image: PreparedImage(reference: "r", digest: "sha256:x", rootfs: "/images/x/rootfs", config: [:]),
+            args: ["/bin/app", "--flag"], env: env, workingDirectory: workingDirectory, mounts: mounts,
+            cpuMilli: cpuMilli, memoryBytes: memoryBytes, podIP: "127.0.0.9", hostname: "pod",
+            logPath: "/logs/x.log", bundleDirectory: "/bundle")
+    }
+
+    private func json(_ spec: ContainerSpec, user: ImageUser = .root) throws -> JSONValue {
+        let encoder = JSONEncoder()
+        return try JSONCoding.decode(try encoder.encode(builder.config(for: spec, user: user, etc: etc)))
+    }
+
+    func testSharedReadOnlyRootHostNetworkAndLimits() throws {
+        let config = try json(spec())
+        XCTAssertEqual(config.value(at: "root.path"), "/images/x/rootfs")
+        XCTAssertEqual(config.value(at: "root.readonly"), true)
+        XCTAssertEqual(config["hostname"], "pod")
+        let namespaces = config.value(at: "linux.namespaces")?.arrayValue?.compactMap { $0["type"]?.stringValue }
+        XCTAssertEqual(namespaces, ["pid", "ipc", "uts", "mount"], "no network namespace: pods use the host's")
+        XCTAssertEqual(config.value(at: "linux.cgroupsPath"), "/fair/node-1/uid-main-0")
+        XCTAssertEqual(config.value(at: "linux.resources.cpu.quota"), 150_000)
+        XCTAssertEqual(config.value(at: "linux.resources.cpu.period"), 100_000)
+        XCTAssertEqual(config.value(at: "linux.resources.memory.limit"), .int(256 << 20))
+        XCTAssertEqual(config.value(at: "linux.resources.memory.swap"), .int(256 << 20), "no swapping past the limit")
+        XCTAssertEqual(config.value(at: "process.noNewPrivileges"), true)
+        XCTAssertEqual(config.value(at: "process.terminal"), false)
+        XCTAssertEqual(config.value(at: "process.args"), ["/bin/app", "--flag"])
+        XCTAssertEqual(config.value(at: "process.cwd"), "/work")
+        XCTAssertEqual(config.value(at: "process.env"), [
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "A=1", "HOSTNAME=pod", "HOME=/root",
+        ])
+        XCTAssertEqual(config.value(at: "process.rlimits"), [["type": "RLIMIT_NOFILE", "hard": 4096, "soft": 4096]])
+        let capabilities = config.value(at: "process.capabilities.bounding")?.arrayValue ?? []
+        XCTAssertEqual(capabilities.count, 14)
+        XCTAssertTrue(capabilities.contains("CAP_NET_BIND_SERVICE"))
+        XCTAssertFalse(capabilities.contains("CAP_SYS_ADMIN"))
+        XCTAssertTrue(config.value(at: "linux.maskedPaths")?.arrayValue?.contains("/proc/kcore") ?? false)
+        XCTAssertEqual(config.value(at: "linux.resources.devices"), [["allow": false, "access": "rwm"]])
+    }
+
+    func testNoLimitsMeansNoCgroupResources() throws {
+        let config = try json(spec(cpuMilli: nil, memoryBytes: nil))
+        XCTAssertNil(config.value(at: "linux.resources.cpu"))
+        XCTAssertNil(config.value(at: "linux.resources.memory"))
+        XCTAssertEqual(try json(spec(cpuMilli: 1)).value(at: "linux.resources.cpu.quota"), 1_000, "the kernel's minimum quota")
+    }
+
+    func testMountsKernelFilesystemsThenTmpThenVolumesParentsFirstThenEtcFiles() throws {
+        let config = try json(spec(mounts: [
+            ContainerMount(source: "/v/inner", destination: "/data/inner", readOnly: true),
+            ContainerMount(source: "/v/data", destination: "/data/"),
+        ]))
+        let mounts = try XCTUnwrap(config["mounts"]?.arrayValue)
+        XCTAssertEqual(mounts.compactMap { $0["destination"]?.stringValue }, [
+            "/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/data", "/data/inner",
+            "/etc/hosts", "/etc/resolv.conf", "/etc/hostname",
+        ])
+        XCTAssertEqual(mounts[6]["options"], ["nosuid", "nodev", "mode=1777", "size=1048576"])
+        XCTAssertEqual(mounts[7], ["destination": "/data", "type": "bind", "source": "/v/data", "options": ["rbind", "rprivate", "rw"]])
+        XCTAssertEqual(mounts[8]["options"], ["rbind", "rprivate", "ro"])
+        XCTAssertEqual(mounts[5]["options"], ["nosuid", "noexec", "nodev", "ro"], "/sys is read-only")
+        XCTAssertEqual(mounts[9]["source"], "/bundle/etc/hosts")
+    }
+
+    func testAPodVolumeOnTmpOrAnEtcFileReplacesTheDefault() throws {
+        let config = try json(spec(mounts: [
+            ContainerMount(source: "/pod/tmp", destination: "/tmp"),
+            ContainerMount(source: "/pod/hosts", destination: "/etc/hosts"),
+        ]))
+        let mounts = try XCTUnwrap(config["mounts"]?.arrayValue)
+        XCTAssertEqual(mounts.filter { $0["destination"] == "/tmp" }.map { $0["source"] }, ["/pod/tmp"])
+        XCTAssertEqual(mounts.filter { $0["destination"] == "/etc/hosts" }.map { $0["source"] }, ["/pod/hosts"])
+    }
+
+    func testThePodsEnvironmentWinsAndAUsersHomeIsUsed() throws {
+        let config = try json(spec(env: ["PATH=/opt/bin", "HOME=/data"]), user: ImageUser(uid: 1000, gid: 1000, home: "/home/u"))
+        XCTAssertEqual(config.value(at: "process.env"), ["PATH=/opt/bin", "HOME=/data", "HOSTNAME=pod"])
+        XCTAssertEqual(config.value(at: "process.user.uid"), 1000)
+        let other = try json(spec(env: []), user: ImageUser(uid: 1000, gid: 1000, home: "/home/u"))
+        XCTAssertTrue(other.value(at: "process.env")?.arrayValue?.contains("HOME=/home/u") ?? false)
+    }
+
+    func testEtcFilesNameThePodAndCopyTheHostResolver() throws {
+        let directory = NSTemporaryDirectory() + "fair-etc-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "nameserver 10.0.0.53\n".write(toFile: directory + "/host-resolv.conf", atomically: false, encoding: .utf8)
+        let files = ContainerEtcFiles(directory: directory + "/etc")
+        try files.write(hostname: "web-1", podIP: "127.0.3.4", hostResolvConf: directory + "/host-resolv.conf")
+        XCTAssertEqual(try String(contentsOfFile: files.hostname, encoding: .utf8), "web-1\n")
+        XCTAssertEqual(try String(contentsOfFile: files.resolvConf, encoding: .utf8), "nameserver 10.0.0.53\n")
+        let hosts = try String(contentsOfFile: files.hosts, encoding: .utf8)
+        XCTAssertTrue(hosts.hasPrefix("127.0.0.1\tlocalhost\n"), hosts)
+        XCTAssertTrue(hosts.hasSuffix("127.0.3.4\tweb-1\n"), hosts)
+    }
+}
