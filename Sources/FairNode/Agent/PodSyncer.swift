@@ -48,7 +48,10 @@ final class PodSyncer: @unchecked Sendable {
         if let existing = records.record(uid) {
             record = existing
         } else {
-            guard let current, let namespace = current.namespace, let name = current.name else { return .done }
+            guard let current, let namespace = current.namespace, let name = current.name else {
+                records.forget(uid)
+                return .done
+            }
             record = PodRecord(persisted: PersistedPod(uid: uid, namespace: namespace, name: name))
             records.insert(record)
         }
