@@ -44,7 +44,6 @@ class AgentTestCase: XCTestCase {
 
     func stopAgent(_ agent: NodeAgent) {
         agent.stop()
-        agents.removeAll { $0 === agent }
     }
 
     func eventually<T>(_ what: String, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line,

@@ -76,7 +76,7 @@ final class TestCluster {
         var value = read()
         while !condition(value) {
             if Date() > deadline {
-                XCTFail("timed out waiting for \(what); last seen: \(value)", file: file, line: line)
+                XCTFail("timed out waiting for \(what); last seen: \(String(describing: value).prefix(2000))", file: file, line: line)
                 return value
             }
             Thread.sleep(forTimeInterval: 0.05)

@@ -80,5 +80,14 @@ enum PodPhase {
         return "Running"
     }
 
+    /// While init containers run: Pending, or Failed once one failed and will not be retried.
+    static func initializing(_ initReports: [ContainerReport], restartPolicy: String) -> String {
+        let failed = initReports.contains { report in
+            if case let .terminated(termination) = report.state { return termination.exitCode != 0 }
+            return false
+        }
+        return failed && restartPolicy == "Never" ? "Failed" : "Pending"
+    }
+
     static func isTerminal(_ phase: String?) -> Bool { phase == "Succeeded" || phase == "Failed" }
 }

@@ -36,6 +36,12 @@ final class PodRecords: @unchecked Sendable {
         keysByUID[uid] = key
     }
 
+    /// Drops what the informer said about a pod that came and went without a record.
+    func forget(_ uid: String) {
+        lock.lock(); defer { lock.unlock() }
+        if records[uid] == nil { keysByUID[uid] = nil }
+    }
+
     func key(of uid: String) -> String? {
         lock.lock(); defer { lock.unlock() }
         return records[uid]?.key ?? keysByUID[uid]

@@ -6,6 +6,7 @@ import Foundation
 struct PodStatusBuilder {
     var pod: JSONValue
     var reports: [ContainerReport]
+    var initReports: [ContainerReport]
     var phase: String
     var podIP: String?
     var startTime: String
@@ -22,6 +23,7 @@ struct PodStatusBuilder {
             "containerStatuses": .array(reports.sorted { $0.name < $1.name }.map(\.json)),
             "qosClass": .string(qosClass()),
         ]
+        if !initReports.isEmpty { status["initContainerStatuses"] = .array(initReports.map(\.json)) }
         if let podIP {
             status["podIP"] = .string(podIP)
             status["podIPs"] = [["ip": .string(podIP)]]
@@ -50,8 +52,13 @@ struct PodStatusBuilder {
             reason = "ContainersNotReady"
             message = "containers with unready status: [\(unready.joined(separator: " "))]"
         }
+        let incomplete = initReports.filter { !$0.ready }.map(\.name)
+        let initialized = incomplete.isEmpty
+            ? condition("Initialized", true)
+            : condition("Initialized", false, reason: "ContainersNotInitialized",
+                        message: "containers with incomplete status: [\(incomplete.joined(separator: " "))]")
         return [
-            condition("Initialized", true),
+            initialized,
             condition("Ready", ready, reason: reason, message: message),
             condition("ContainersReady", ready, reason: reason, message: message),
             scheduled,

@@ -48,7 +48,10 @@ final class PodSyncer: @unchecked Sendable {
         if let existing = records.record(uid) {
             record = existing
         } else {
-            guard let current, let namespace = current.namespace, let name = current.name else { return .done }
+            guard let current, let namespace = current.namespace, let name = current.name else {
+                records.forget(uid)
+                return .done
+            }
             record = PodRecord(persisted: PersistedPod(uid: uid, namespace: namespace, name: name))
             records.insert(record)
         }
@@ -68,8 +71,9 @@ final class PodSyncer: @unchecked Sendable {
         let now = Date()
         let before = record.persisted
         if record.persisted.podIP == nil {
+            // Saved with the first container start (before anything uses the address) or at the
+            // end of this sync, whichever comes first.
             record.persisted.podIP = try addresses.allocate(for: record.uid)
-            try store.save(record.persisted)
         }
         let finished = PodPhase.isTerminal(pod.value(at: "status.phase")?.stringValue)
         let restartPolicy = pod.value(at: "spec.restartPolicy")?.stringValue ?? "Always"
@@ -81,21 +85,56 @@ final class PodSyncer: @unchecked Sendable {
         }
 
         var wake = Wake()
+        // Init containers run one at a time, each to success, before any app container starts;
+        // a failed one is retried (OnFailure) unless the pod's policy is Never.
+        let initPolicy = restartPolicy == "Never" ? "Never" : "OnFailure"
+        var initReports: [ContainerReport] = []
+        var initialized = true
+        for container in pod.value(at: "spec.initContainers")?.arrayValue ?? [] {
+            guard initialized else {
+                initReports.append(waitingReport(record, container, reason: "PodInitializing"))
+                continue
+            }
+            var context = ContainerSync(syncer: self, record: record, pod: pod, container: container, restartPolicy: initPolicy,
+                                        podFinished: finished, volumes: volumes, now: now)
+            var report = try context.run(&wake)
+            if case let .terminated(termination) = report.state, termination.exitCode == 0 {
+                report.ready = true
+            } else {
+                initialized = false
+            }
+            initReports.append(report)
+        }
         var reports: [ContainerReport] = []
         for container in pod.value(at: "spec.containers")?.arrayValue ?? [] {
+            guard initialized else {
+                reports.append(waitingReport(record, container, reason: "PodInitializing"))
+                continue
+            }
             var context = ContainerSync(syncer: self, record: record, pod: pod, container: container, restartPolicy: restartPolicy,
                                         podFinished: finished, volumes: volumes, now: now)
             reports.append(try context.run(&wake))
         }
         if record.persisted != before { try store.save(record.persisted) }
-        publish(record, reports)
+        publish(record, initReports + reports)
 
         // A phase someone else made terminal (or we did earlier) stays: Kubernetes never moves back.
         if !finished {
-            let phase = PodPhase.compute(reports, restartPolicy: restartPolicy)
-            try writeStatus(record, pod: pod, reports: reports, phase: phase, now: now)
+            let phase = initialized
+                ? PodPhase.compute(reports, restartPolicy: restartPolicy)
+                : PodPhase.initializing(initReports, restartPolicy: initPolicy)
+            try writeStatus(record, pod: pod, reports: reports, initReports: initReports, phase: phase, now: now)
         }
         return wake.outcome(now: now)
+    }
+
+    /// A container that may not start yet (its pod is still initializing).
+    private func waitingReport(_ record: PodRecord, _ container: JSONValue, reason: String) -> ContainerReport {
+        let name = container["name"]?.stringValue ?? ""
+        let state = record.persisted.containers[name]
+        return ContainerReport(name: name, image: container["image"]?.stringValue ?? "", imageID: state?.imageID ?? "", containerID: nil,
+                               restartCount: state?.restartCount ?? 0, state: .waiting(WaitingReason(reason: reason)),
+                               lastTermination: state?.lastTermination, ready: false)
     }
 
     func publish(_ record: PodRecord, _ reports: [ContainerReport]) {
@@ -107,13 +146,14 @@ final class PodSyncer: @unchecked Sendable {
         records.publish(PodSnapshot(uid: record.uid, namespace: record.namespace, name: record.name, containers: containers))
     }
 
-    private func writeStatus(_ record: PodRecord, pod: JSONValue, reports: [ContainerReport], phase: String, now: Date) throws {
+    private func writeStatus(_ record: PodRecord, pod: JSONValue, reports: [ContainerReport], initReports: [ContainerReport],
+                             phase: String, now: Date) throws {
         let current = pod["status"] ?? [:]
         let startTime = record.startTime ?? current["startTime"]?.stringValue ?? Timestamps.rfc3339(now)
         record.startTime = startTime
         let previous = record.lastWrittenStatus ?? current
-        let desired = PodStatusBuilder(pod: pod, reports: reports, phase: phase, podIP: record.persisted.podIP, startTime: startTime,
-                                       previousConditions: previous["conditions"]?.arrayValue ?? [], now: now).build()
+        let desired = PodStatusBuilder(pod: pod, reports: reports, initReports: initReports, phase: phase, podIP: record.persisted.podIP,
+                                       startTime: startTime, previousConditions: previous["conditions"]?.arrayValue ?? [], now: now).build()
         // Compare only the fields this node owns; others (nominatedNodeName, …) are not ours.
         var baseline: [String: JSONValue] = [:]
         for (key, _) in desired.objectValue ?? [:] { baseline[key] = previous[key] }

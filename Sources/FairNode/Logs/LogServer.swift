@@ -30,7 +30,9 @@ public final class LogServer: @unchecked Sendable {
     public func start(timeout: TimeInterval = 15) throws -> Int {
         let outcome = StartOutcome()
         var logger = Logger(label: "fair.node.logs")
-        logger.logLevel = .warning
+        // Failures to bind come back from `start`; a stop cancels the server, which
+        // Hummingbird would log as an error every time.
+        logger.logLevel = .critical
         let app = Application(
             responder: CallbackResponder<BasicRequestContext> { [self] request, _ in
                 await respond(to: request)

@@ -18,7 +18,8 @@ public final class FakeRuntime: ContainerRuntime, ContainerRuntimeIdentity, @unc
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in reference.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         let digest = "sha256:" + String(repeating: String(format: "%016llx", hash), count: 4)
-        return PreparedImage(reference: reference, digest: digest, rootfs: "/nonexistent", config: ["Env": [], "Cmd": []])
+        // A command like a pause container's, so pods without one of their own are valid here too.
+        return PreparedImage(reference: reference, digest: digest, rootfs: "/nonexistent", config: ["Env": [], "Cmd": ["/pause"]])
     }
 
     public func start(_ spec: ContainerSpec) throws {

@@ -67,7 +67,6 @@ struct NodeCommand: AsyncParsableCommand {
         let containerRuntime: ContainerRuntime
         switch runtime {
         case .fake:
-            Console.warning("the fake runtime runs nothing: pods on node \(name) only pretend to run")
             containerRuntime = FakeRuntime()
         case .runc:
             do {
@@ -89,6 +88,7 @@ struct NodeCommand: AsyncParsableCommand {
             Console.error("\(error)")
             throw ExitCode.failure
         }
+        if runtime == .fake { Console.warning("the fake runtime runs nothing: pods on node \(name) only pretend to run") }
         Console.progress("fair node \(name): running (\(runtime.rawValue) runtime, pods from \(podCIDR), logs on 127.0.0.1:\(agent.kubeletPort), data in \(options.dataDirectory))")
 
         let stop = DispatchSemaphore(value: 0)

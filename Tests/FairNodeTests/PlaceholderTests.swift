@@ -1,0 +1,5 @@
+import XCTest
+
+final class FairNodePlaceholderTests: XCTestCase {
+    func testModuleLoads() {}
+}
