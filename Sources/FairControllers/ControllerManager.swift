@@ -23,6 +23,7 @@ public struct ControllerOptions: Sendable {
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
     private let loops: [ReconcileLoop]
+    private let controllers: [QueuedController]
     private let lock = NSLock()
     private var started = false
     private var stopped = false
@@ -45,6 +46,7 @@ public final class ControllerManager: @unchecked Sendable {
             controller.queue = loop.queue
             return loop
         }
+        self.controllers = controllers.map(\.0)
     }
 
     /// Starts the informers and, once each has its first list, the controllers' workers.
@@ -70,12 +72,14 @@ public final class ControllerManager: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the workers (at once, after the reconcile each is running) and the informers (at
-    /// their watch's next event or bookmark).
+    /// Stops the workers (each after the reconcile it is running; keys still queued are
+    /// dropped) and the informers (at their watch's next event or bookmark, or when the
+    /// connection ends).
     public func stop() {
         lock.lock()
         stopped = true
         lock.unlock()
+        for controller in controllers { controller.stop() }
         for loop in loops { loop.stop() }
         for informer in informers.all { informer.stop() }
     }
@@ -87,12 +91,29 @@ public final class ControllerManager: @unchecked Sendable {
 }
 
 /// A reconciler with the queue its loop feeds it from, so informer handlers can add keys.
+/// Subclasses implement `sync`; once stopped, keys still queued are dropped unread instead of
+/// costing a round of API calls each.
 class QueuedController: Reconciler {
     var name: String { "controller" }
     /// Set once by the manager before any informer starts.
     var queue: WorkQueue?
+    private let lock = NSLock()
+    private var stopped = false
 
-    func reconcile(_ key: String) throws -> ReconcileResult { .done }
+    final func reconcile(_ key: String) throws -> ReconcileResult {
+        lock.lock()
+        let stopped = self.stopped
+        lock.unlock()
+        return stopped ? .done : try sync(key)
+    }
+
+    /// One level-triggered pass over the object named by `key`.
+    func sync(_ key: String) throws -> ReconcileResult { .done }
+
+    func stop() {
+        lock.lock(); defer { lock.unlock() }
+        stopped = true
+    }
 
     func enqueue(_ key: String?) {
         guard let key, !key.isEmpty else { return }

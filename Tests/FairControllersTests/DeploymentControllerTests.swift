@@ -86,7 +86,7 @@ final class DeploymentControllerTests: ControllerTestCase {
             let pods = try activePods("app=serve")
             return pods.count == 3 && pods.allSatisfy { $0.labels["pod-template-hash"] == new.labels["pod-template-hash"] }
         }
-        XCTAssertTrue(try eventReasons(for: "serve").contains("ScalingReplicaSet"))
+        XCTAssertTrue(try eventReasons(for: "serve").contains("ScalingReplicaSet"), "recorded when the first step was taken")
     }
 
     func testRecreateStopsEveryOldPodBeforeStartingNewOnes() throws {

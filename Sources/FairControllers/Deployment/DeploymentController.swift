@@ -59,7 +59,7 @@ final class DeploymentController: QueuedController {
 
     // MARK: - Reconcile
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         guard let deployment = informers.deployments.get(key) else { return .done }
         let selector = LabelSelector(object: deployment.value(at: "spec.selector") ?? [:])
         if selector.isEmpty {

@@ -45,7 +45,7 @@ final class EndpointsController: QueuedController {
             || old.value(at: "spec.containers") != new.value(at: "spec.containers")
     }
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return .done }
         let (namespace, name) = (parts[0], parts[1])

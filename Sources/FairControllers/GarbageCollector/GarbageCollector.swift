@@ -63,7 +63,7 @@ final class GarbageCollector: QueuedController {
         }
     }
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         guard let colon = key.firstIndex(of: ":"),
               let resource = Self.dependents.first(where: { $0.prefix == key[..<colon] })?.resource else { return .done }
         let objectKey = String(key[key.index(after: colon)...])

@@ -59,7 +59,7 @@ final class JobController: QueuedController {
 
     // MARK: - Reconcile
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         guard let cached = informers.jobs.get(key) else {
             expectations.forget(key)
             return .done

@@ -31,7 +31,7 @@ final class NodeLifecycleController: QueuedController {
         }
     }
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         guard var node = informers.nodes.get(key), let name = node.name else {
             heartbeats.forget(key)
             return .done

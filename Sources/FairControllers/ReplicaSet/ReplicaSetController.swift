@@ -68,7 +68,7 @@ final class ReplicaSetController: QueuedController {
 
     // MARK: - Reconcile
 
-    override func reconcile(_ key: String) throws -> ReconcileResult {
+    override func sync(_ key: String) throws -> ReconcileResult {
         guard let replicaSet = informers.replicaSets.get(key) else {
             expectations.forget(key)
             return .done

@@ -1,0 +1,55 @@
+import FairControllers
+import FairKube
+import Foundation
+import XCTest
+
+final class ControllerManagerTests: ControllerTestCase {
+    /// Threads of this process that run Swift code of ours: on Linux, Foundation threads keep
+    /// the process's name (NIO and Dispatch threads name themselves).
+    private func plainThreads() -> Int {
+        let ownName = try? String(contentsOfFile: "/proc/self/comm", encoding: .utf8)
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) == ownName }.count
+    }
+
+    func testStopEndsReconcilingAndEveryThread() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/proc/self/task"), "needs /proc to count threads")
+        // Threads of earlier tests may still be ending: wait for a steady count.
+        var baseline = plainThreads()
+        try waitUntil("a steady thread count", timeout: 15) {
+            let previous = baseline
+            Thread.sleep(forTimeInterval: 0.3)
+            baseline = plainThreads()
+            return baseline == previous
+        }
+        let manager = ControllerManager(client: client, options: ControllerOptions())
+        manager.start()
+        defer { manager.stop() }
+        // Seven informers and ten workers.
+        try waitUntil("informers and workers running") { plainThreads() >= baseline + 17 }
+        _ = try client.create(.replicaSets, [
+            "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
+            "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
+                     "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [Self.container()]]]],
+        ])
+        try waitUntil("the pod") { try activePods("app=web").count == 1 }
+
+        manager.stop()
+        _ = try client.mergePatch(.replicaSets, name: "web", ["spec": ["replicas": 3]])
+        // Informers end at their watch's next event: give each kind one.
+        _ = try client.create(.jobs, ["metadata": ["name": "j"], "spec": ["template": ["spec": ["containers": [Self.container()]]]]])
+        _ = try client.create(.deployments, [
+            "metadata": ["name": "d"],
+            "spec": ["selector": ["matchLabels": ["app": "d"]],
+                     "template": ["metadata": ["labels": ["app": "d"]], "spec": ["containers": [Self.container()]]]],
+        ])
+        _ = try client.create(.services, ["metadata": ["name": "s"], "spec": ["ports": [["port": 80]]]])
+        _ = try client.create(.endpoints, ["metadata": ["name": "s"]])
+        _ = try client.create(.nodes, ["metadata": ["name": "n"]])
+        _ = try client.create(.pods, ["metadata": ["name": "p"], "spec": ["containers": [Self.container()]]])
+        try waitUntil("every controller thread ended", timeout: 5) { plainThreads() <= baseline }
+        try stays("nothing reconciled after stop", for: 0.3) {
+            try activePods("app=web").count == 1 && list(.replicaSets).count == 1
+        }
+    }
+}
