@@ -56,9 +56,12 @@ public final class BundledServer: @unchecked Sendable {
             onServerRunning: { channel in registryBound.set(channel.localAddress?.port ?? options.registryPort) },
             logger: logger)
 
-        let tls = try TLSConfiguration.makeServerConfiguration(
+        var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)))
+        // Idle keep-alive clients (watchers, node agents) never answer a close_notify; waiting
+        // the default 5 s for each only delays a stop.
+        tls.shutdownTimeout = .milliseconds(200)
         let caPEM = certificate.certificatePEM
         let apiApp = Application(
             responder: CallbackResponder<BasicRequestContext> { request, context in

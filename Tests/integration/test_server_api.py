@@ -102,6 +102,11 @@ def test_create_get_describe_and_delete_a_pod(server, tmp_path):
     assert pod["spec"]["restartPolicy"] == "Always"
     assert "name: alpha" in server.kubectl("get", "pod", "alpha", "-o", "yaml").stdout
     assert "alpha" in server.kubectl("describe", "pod", "alpha").stdout
+    # Server-side printing: the columns kubectl shows for pods on any cluster.
+    header, row = server.kubectl("get", "pods", "alpha").stdout.splitlines()[:2]
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], header
+    assert row.split()[:2] == ["alpha", "0/1"], row
+    assert server.kubectl("get", "pods", "alpha", "-o", "wide").stdout.splitlines()[0].split()[5:7] == ["IP", "NODE"]
     duplicate = server.kubectl("create", "-f", manifest, check=False)
     assert duplicate.returncode != 0 and "AlreadyExists" in duplicate.stderr or "already exists" in duplicate.stderr
     assert 'pod "alpha" deleted' in server.kubectl("delete", "pod", "alpha").stdout

@@ -4,11 +4,11 @@ import Hummingbird
 
 /// GET: one object, a list (selectors, limit + continue), a watch, a scale or a log.
 extension APIServer {
-    func read(_ path: ResourcePath, query: Query) async throws -> Response {
+    func read(_ path: ResourcePath, query: Query, table: Bool = false) async throws -> Response {
         let definition = path.definition
         guard let name = path.name else {
-            if query.flag("watch") { return try watch(path, query: query) }
-            return try list(path, query: query)
+            if query.flag("watch") { return try watch(path, query: query, table: table) }
+            return try list(path, query: query, table: table)
         }
         guard let stored = store.get(definition.storageKey, namespace: path.namespace ?? "", name: name) else {
             throw APIError.notFound(definition, name)
@@ -19,6 +19,7 @@ extension APIServer {
         case "log":
             return try await log(path, name: name, query: query)
         default:
+            if table { return Self.json(TablePrinter.table(definition, objects: [stored.object], resourceVersion: stored.object.resourceVersion)) }
             return Self.json(stored.object)
         }
     }
@@ -29,7 +30,7 @@ extension APIServer {
         return (labels, fields)
     }
 
-    private func list(_ path: ResourcePath, query: Query) throws -> Response {
+    private func list(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
         let (labels, fields) = try filters(query)
         let (items, revision) = store.list(definition.storageKey, namespace: path.namespace)
@@ -47,13 +48,17 @@ extension APIServer {
             metadata["continue"] = .string(Data(last.utf8).base64EncodedString())
             metadata["remainingItemCount"] = .int(Int64(items.count - limit))
         }
+        if table {
+            return Self.json(TablePrinter.table(definition, objects: selected, resourceVersion: String(revision),
+                                                continue: metadata["continue"]?.stringValue))
+        }
         return Self.json(["kind": .string("\(definition.kind)List"), "apiVersion": .string(definition.apiVersion),
                           "metadata": metadata, "items": .array(selected)])
     }
 
     static func sortKey(_ object: JSONValue) -> String { "\(object.namespace ?? "")/\(object.name ?? "")" }
 
-    private func watch(_ path: ResourcePath, query: Query) throws -> Response {
+    private func watch(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
         let (labels, fields) = try filters(query)
         let since: Int64? = query["resourceVersion"].flatMap { $0.isEmpty || $0 == "0" ? nil : Int64($0) }
@@ -82,11 +87,20 @@ extension APIServer {
                 pump.cancel()
                 clock.cancel()
             }
+            var columnsSent = false
             for await item in merged {
                 let line: JSONValue
                 if let event = item {
                     guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true else { continue }
-                    line = ["type": .string(event.kind.rawValue), "object": event.object]
+                    if table {
+                        // kubectl get -w: each event carries a one-row table; columns come once.
+                        let row = TablePrinter.table(definition, objects: [event.object], resourceVersion: event.object.resourceVersion,
+                                                     includeColumns: !columnsSent)
+                        columnsSent = true
+                        line = ["type": .string(event.kind.rawValue), "object": row]
+                    } else {
+                        line = ["type": .string(event.kind.rawValue), "object": event.object]
+                    }
                 } else {
                     line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
                                                            "metadata": ["resourceVersion": .string(String(store.currentRevision))]]]

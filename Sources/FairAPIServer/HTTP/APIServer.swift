@@ -109,7 +109,7 @@ public final class APIServer: @unchecked Sendable {
         }
         switch request.method {
         case .get:
-            return try await read(resource, query: query)
+            return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         case .post:
             return try await create(resource, body: try await body(of: request), query: query)
         case .put:
@@ -138,6 +138,13 @@ public final class APIServer: @unchecked Sendable {
     }
 
     private func body(of request: Request) async throws -> JSONValue? {
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.contains("protobuf") || contentType.contains("cbor") {
+            // kubectl's typed generators (`kubectl create deployment …`) send protobuf; this
+            // server speaks JSON, which `kubectl create -f` and `kubectl apply -f` send.
+            throw APIError(code: 415, reason: "UnsupportedMediaType",
+                           message: "fair server accepts JSON bodies only, not \(contentType); write the object to a file and use kubectl create -f or kubectl apply -f")
+        }
         let buffer = try await request.body.collect(upTo: 3 << 20)
         guard buffer.readableBytes > 0 else { return nil }
         do {

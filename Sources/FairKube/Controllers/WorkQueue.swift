@@ -52,7 +52,8 @@ public final class WorkQueue: @unchecked Sendable {
     public func get() -> String? {
         condition.lock(); defer { condition.unlock() }
         while head == queue.count && !shuttingDown { condition.wait() }
-        guard head < queue.count else { return nil }
+        // Once shut down, keys still queued are dropped: their owner is going away.
+        guard head < queue.count, !shuttingDown else { return nil }
         let key = queue[head]
         head += 1
         if head > 1024 && head * 2 > queue.count {
