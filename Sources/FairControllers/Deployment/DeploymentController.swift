@@ -94,7 +94,9 @@ final class DeploymentController: QueuedController {
         let revision = (old.map(\.revision).max() ?? 0) + 1
         var createdNew: String?
         if let existing = current {
-            current = try scaler.markRevision(existing, revision)
+            let marked = try scaler.markRevision(existing, revision)
+            try annotateRevision(deployment, marked.revision)
+            current = marked
         }
         let rollout = DeploymentRollout(spec: spec, scaler: scaler, pods: informers.pods)
         if spec.isRecreate {
@@ -103,6 +105,7 @@ final class DeploymentController: QueuedController {
             if current == nil {
                 current = try createReplicaSet(deployment, scaler: scaler, revision: revision, replicas: spec.replicas)
                 createdNew = current?.name
+                try annotateRevision(deployment, revision)
             } else if let existing = current {
                 current = try scaler.scale(existing, to: spec.replicas)
             }
@@ -111,15 +114,15 @@ final class DeploymentController: QueuedController {
                 let replicas = rollout.replicasForNew(current: nil, old: old)
                 current = try createReplicaSet(deployment, scaler: scaler, revision: revision, replicas: replicas)
                 createdNew = current?.name
+                try annotateRevision(deployment, revision)
             } else if let existing = current, try rollout.reconcileNew(existing, old: old) != existing.specReplicas {
                 // Scaled: the next step waits for the ReplicaSet's status to reflect it.
                 return try syncStatus(deployment, spec: spec, current: current, old: old, createdNew: nil)
             }
             if let new = current, try rollout.scaleDownOld(current: new, old: &old) {
-                return try syncStatus(deployment, spec: spec, current: current, old: old, createdNew: nil)
+                return try syncStatus(deployment, spec: spec, current: current, old: old, createdNew: createdNew)
             }
         }
-        if let new = current { try annotateRevision(deployment, new.revision) }
         if let new = current, Self.isComplete(spec: spec, current: new, old: old) {
             try cleanUp(old: old, limit: spec.revisionHistoryLimit)
         }

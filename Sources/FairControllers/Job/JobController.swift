@@ -199,17 +199,11 @@ final class JobController: QueuedController {
         guard missing > 0, let jobUID = job.uid else { return (active, nil) }
 
         // Failed pods are replaced after a back-off, so a crashing Job does not spin.
+        // (The outcomes counted now are remembered once the status with them is written.)
         var backoff = memory.backoff(job: jobUID)
-        if counts.newlyFailed > 0 || counts.newlySucceeded > 0 {
-            if counts.newlySucceeded > 0 { backoff.failuresSinceSuccess = 0 }
-            backoff.failuresSinceSuccess += counts.newlyFailed
-            if counts.newlyFailed > 0 { backoff.lastFailure = now }
-        }
-        if backoff.failuresSinceSuccess > 0 {
-            let delay = min(options.jobBackoffMax, options.jobBackoffBase * pow(2, Double(backoff.failuresSinceSuccess - 1)))
-            let remaining = backoff.lastFailure.addingTimeInterval(delay).timeIntervalSince(now)
-            if remaining > 0 { return (active, remaining) }
-        }
+        backoff.record(failed: counts.newlyFailed, succeeded: counts.newlySucceeded, at: now)
+        let remaining = backoff.remaining(base: options.jobBackoffBase, maximum: options.jobBackoffMax, now: now)
+        if remaining > 0 { return (active, remaining) }
 
         var created: [JSONValue] = []
         expectations.expectCreations(key, count: missing)
@@ -264,26 +258,5 @@ final class JobController: QueuedController {
         guard let uid = job.uid else { return }
         memory.forgetGone(job: uid, pods: countedGone.keys)
         if let counts { memory.recordOutcomes(job: uid, failed: counts.newlyFailed, succeeded: counts.newlySucceeded, at: now) }
-    }
-}
-
-/// The fields of a Job spec the controller acts on, with Kubernetes' defaults.
-struct JobSpec {
-    let parallelism: Int64
-    /// Nil for a work queue (any success ends the Job once the others stop).
-    let completions: Int64?
-    let backoffLimit: Int64
-    let activeDeadlineSeconds: Int64?
-    let suspend: Bool
-    let restartPolicy: String
-
-    init(_ job: JSONValue) {
-        parallelism = max(0, job.value(at: "spec.parallelism")?.intValue ?? 1)
-        let completions = job.value(at: "spec.completions")
-        self.completions = completions == nil ? 1 : completions?.intValue
-        backoffLimit = max(0, job.value(at: "spec.backoffLimit")?.intValue ?? 6)
-        activeDeadlineSeconds = job.value(at: "spec.activeDeadlineSeconds")?.intValue
-        suspend = job.value(at: "spec.suspend")?.boolValue ?? false
-        restartPolicy = job.value(at: "spec.template.spec.restartPolicy")?.stringValue ?? "Never"
     }
 }

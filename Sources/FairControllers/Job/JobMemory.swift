@@ -9,6 +9,22 @@ final class JobMemory: @unchecked Sendable {
     struct Backoff {
         var failuresSinceSuccess = 0
         var lastFailure = Date.distantPast
+
+        /// A success resets the count; failures add to it and restart the clock.
+        mutating func record(failed: Int, succeeded: Int, at now: Date) {
+            if succeeded > 0 { failuresSinceSuccess = 0 }
+            if failed > 0 {
+                failuresSinceSuccess += failed
+                lastFailure = now
+            }
+        }
+
+        /// How long creations still wait: `base` doubled per failure since the last success.
+        func remaining(base: TimeInterval, maximum: TimeInterval, now: Date) -> TimeInterval {
+            guard failuresSinceSuccess > 0 else { return 0 }
+            let delay = min(maximum, base * pow(2, Double(failuresSinceSuccess - 1)))
+            return max(0, lastFailure.addingTimeInterval(delay).timeIntervalSince(now))
+        }
     }
 
     private let lock = NSLock()
@@ -51,11 +67,7 @@ final class JobMemory: @unchecked Sendable {
     func recordOutcomes(job: String, failed: Int, succeeded: Int, at now: Date) {
         lock.lock(); defer { lock.unlock() }
         var entry = backoff[job] ?? Backoff()
-        if succeeded > 0 { entry.failuresSinceSuccess = 0 }
-        if failed > 0 {
-            entry.failuresSinceSuccess += failed
-            entry.lastFailure = now
-        }
+        entry.record(failed: failed, succeeded: succeeded, at: now)
         backoff[job] = entry
     }
 

@@ -84,20 +84,22 @@ final class ReplicaSetController: QueuedController {
         let owned = try claimer.claim(candidates)
         let active = owned.filter(\.isActivePod)
 
-        var failure: (reason: String, message: String)?
         // Until the informer has seen our own creates and deletes, the pod list is behind.
         let caughtUp = expectations.isSatisfied(key)
         if caughtUp, !replicaSet.isTerminating {
             do {
                 try deleteFinished(owned.filter { $0.isFinishedPod && !$0.isTerminating })
                 try manageReplicas(replicaSet, active: active, key: key)
+            } catch let error as KubeError where error.isConflict || error.isNotFound {
+                throw error  // a race with another writer, not a failure to report
             } catch {
-                failure = (error is CreateFailure ? "FailedCreate" : "FailedDelete", "\(error)")
+                // Shown as the ReplicaFailure condition (e.g. a namespace being deleted refuses pods).
+                let failure = (reason: error is CreateFailure ? "FailedCreate" : "FailedDelete", message: "\(error)")
                 _ = try? writeStatus(replicaSet, active: active, failure: failure)
                 throw error
             }
         }
-        let result = try writeStatus(replicaSet, active: active, failure: failure)
+        let result = try writeStatus(replicaSet, active: active, failure: nil)
         return .soonest(result.delay, caughtUp ? nil : expectations.timeout)
     }
 
