@@ -276,25 +276,30 @@ def test_extra_nodes_join_spread_pin_and_take_over_from_a_dead_node(cluster, tra
         wait_for(lambda: len(json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]) == 3, what="3 nodes")
         # Each replica asks for more than half a machine, so no node can hold two of them.
         cpu = f"{int(os.cpu_count() * 1000 * 0.6)}m"
-        deployment = f"""
+        deployment = """
 apiVersion: apps/v1
 kind: Deployment
-metadata: {{name: {{name}}}}
+metadata: {name: NAME}
 spec:
-  replicas: {{replicas}}
-  selector: {{matchLabels: {{app: {{name}}}}}}
+  replicas: REPLICAS
+  selector: {matchLabels: {app: NAME}}
   template:
-    metadata: {{labels: {{app: {{name}}}}}}
+    metadata: {labels: {app: NAME}}
     spec:
       terminationGracePeriodSeconds: 2
-{{selector}}
+SELECTOR
       containers:
       - name: main
-        image: {trainer_image}
+        image: IMAGE
         command: ["sleep", "3600"]
-        resources: {{requests: {{cpu: {{cpu}}}}}}
+        resources: {requests: {cpu: CPU}}
 """
-        apply(cluster, deployment.format(name="spread", replicas=3, cpu=cpu, selector=""))
+
+        def render(name, replicas, cpu, selector=""):
+            return (deployment.replace("NAME", name).replace("REPLICAS", str(replicas)).replace("CPU", cpu)
+                    .replace("SELECTOR", selector).replace("IMAGE", trainer_image))
+
+        apply(cluster, render("spread", 3, cpu))
         placed = wait_for(lambda: (lambda ps: ps if len(ps) == 3 and all(p["status"].get("phase") == "Running" for p in ps) else None)(
             pods(cluster, "app=spread")), what="3 spread pods running")
         assert len({node_of(p) for p in placed}) == 3, [node_of(p) for p in placed]
@@ -313,18 +318,19 @@ spec:
         wait_for(lambda: pods(cluster, "app=spread") == [], what="spread pods gone")
 
         pin = "      nodeSelector: {kubernetes.io/hostname: extra-1}"
-        apply(cluster, deployment.format(name="pinned", replicas=1, cpu="100m", selector=pin))
+        apply(cluster, render("pinned", 1, "100m", pin))
         [pinned] = wait_for(lambda: [p for p in pods(cluster, "app=pinned") if node_of(p)], what="pinned pod bound")
         assert node_of(pinned) == "extra-1"
 
         # Only extra-2 takes new pods while the others are cordoned; then it dies.
         for node in ("extra-1", cluster_node_name(cluster)):
             cluster.kubectl("cordon", node)
-        apply(cluster, deployment.format(name="survivor", replicas=2, cpu="100m", selector=""))
+        apply(cluster, render("survivor", 2, "100m"))
         wait_for(lambda: [node_of(p) for p in pods(cluster, "app=survivor")] == ["extra-2", "extra-2"], what="survivors on extra-2")
         for node in ("extra-1", cluster_node_name(cluster)):
             cluster.kubectl("uncordon", node)
         extra[1].kill()
+        assert len(extra[1].containers()) == 2, "a killed agent leaves its containers running"
         def not_ready():
             node = json.loads(cluster.kubectl("get", "node", "extra-2", "-o", "json").stdout)
             return {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"] != "True"
