@@ -84,6 +84,11 @@ public final class ControllerManager: @unchecked Sendable {
         for informer in informers.all { informer.stop() }
     }
 
+    /// How many keys wait in each controller's queue (for `/metrics`).
+    public var queueDepths: [(queue: String, depth: Int)] {
+        zip(controllers, loops).map { ($0.name, $1.queue.depth) }
+    }
+
     private var isStopped: Bool {
         lock.lock(); defer { lock.unlock() }
         return stopped

@@ -46,6 +46,7 @@ public final class BundledServer: @unchecked Sendable {
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
         let controlPlane = ControlPlane(options: options)
+        api.queueDepths = { controlPlane.queueDepths }
         let registryBound = BoundPort()
         let registryApp = Application(
             responder: CallbackResponder<BasicRequestContext> { request, context in

@@ -49,6 +49,16 @@ final class ControlPlane: @unchecked Sendable {
         }
     }
 
+    /// Queue depths of the running loops, for `/metrics`.
+    var queueDepths: [(queue: String, depth: Int)] {
+        lock.lock()
+        let controllers = self.controllers, scheduler = self.scheduler
+        lock.unlock()
+        var depths = controllers?.queueDepths ?? []
+        if let scheduler { depths.append(("scheduler", scheduler.statistics.pending)) }
+        return depths
+    }
+
     func stop() {
         lock.lock()
         defer { lock.unlock() }

@@ -9,6 +9,8 @@ public final class APIServer: @unchecked Sendable {
     public let store: ObjectStore
     let token: String?
     let metrics = RequestMetrics()
+    private let lock = NSLock()
+    private var depthSource: (@Sendable () -> [(queue: String, depth: Int)])?
     /// Serves `pods/log` from the pod's node agent.
     let logs: PodLogProxy
 
@@ -161,6 +163,19 @@ public final class APIServer: @unchecked Sendable {
                         body: .init(byteBuffer: buffer))
     }
 
+    /// Work queues of the loops running beside the API (controllers, scheduler): how far behind
+    /// each is. Reported by whoever runs them; nil when nothing does.
+    public var queueDepths: (@Sendable () -> [(queue: String, depth: Int)])? {
+        get { lock.lock(); defer { lock.unlock() }; return depthSource }
+        set { lock.lock(); depthSource = newValue; lock.unlock() }
+    }
+
+    private func queueGauges() -> String {
+        guard let depths = queueDepths?() else { return "" }
+        return "# TYPE fair_workqueue_depth gauge\n"
+            + depths.map { "fair_workqueue_depth{name=\"\($0.queue)\"} \($0.depth)\n" }.joined()
+    }
+
     private func metricsResponse() -> Response {
         let text = """
             # TYPE fair_apiserver_watchers gauge
@@ -168,7 +183,7 @@ public final class APIServer: @unchecked Sendable {
             # TYPE fair_apiserver_revision gauge
             fair_apiserver_revision \(store.currentRevision)
 
-            """ + metrics.render()
+            """ + metrics.render() + queueGauges()
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
