@@ -197,7 +197,7 @@ def test_cascading_delete_through_owner_references(server):
     assert status == 201
     reference = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "owner", "uid": owner["metadata"]["uid"], "controller": True}]
     status, replicaset = api(server, "POST", "/apis/apps/v1/namespaces/default/replicasets", {
-        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "owner-1", "ownerReferences": reference},
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "owner-1", "labels": {"app": "o"}, "ownerReferences": reference},
         "spec": {"selector": {"matchLabels": {"app": "o"}},
                  "template": {"metadata": {"labels": {"app": "o"}}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}}}})
     assert status == 201

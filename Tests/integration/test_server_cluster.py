@@ -354,3 +354,13 @@ def cluster_node_name(cluster):
     """The server's own node (named after the machine, as a kubelet names its node)."""
     names = [n["metadata"]["name"] for n in json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"]]
     return next(name for name in names if not name.startswith("extra-"))
+
+
+def test_metrics_show_the_control_planes_queues(cluster):
+    import ssl
+    import urllib.request
+    request = urllib.request.Request(cluster.url + "/metrics")
+    request.add_header("Authorization", f"Bearer {cluster.token}")
+    text = urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(cluster.ca_file))).read().decode()
+    for queue in ("job", "replicaset", "deployment", "endpoints", "scheduler"):
+        assert any(line.startswith(f'fair_workqueue_depth{{name="{queue}') for line in text.splitlines()), queue
