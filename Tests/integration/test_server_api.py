@@ -208,7 +208,14 @@ def test_cascading_delete_through_owner_references(server):
     assert status == 201
     server.kubectl("delete", "deployment", "owner")
     assert api(server, "GET", "/apis/apps/v1/namespaces/default/replicasets/owner-1")[0] == 404
-    assert api(server, "GET", "/api/v1/namespaces/default/pods/owned-pod")[0] == 404
+    # The pod was bound to the server's node: it is deleted gracefully, and gone once its node
+    # agent has stopped it.
+    status, pod = api(server, "GET", "/api/v1/namespaces/default/pods/owned-pod")
+    assert status == 404 or pod["metadata"].get("deletionTimestamp"), pod
+    deadline = time.monotonic() + 30
+    while api(server, "GET", "/api/v1/namespaces/default/pods/owned-pod")[0] != 404:
+        assert time.monotonic() < deadline, "the owned pod was never removed"
+        time.sleep(0.2)
 
 
 def test_python_client_list_create_and_watch_resume(server):
