@@ -18,7 +18,10 @@ public final class ObjectStore: @unchecked Sendable {
     private var revision: Int64 = 0
     private var window: [WatchEvent] = []
     private let windowCapacity: Int
+    /// Watchers have a lock of their own, never held while yielding: a watch ending (its
+    /// `onTermination`) must not wait for the store, which may be yielding to that very stream.
     private var watchers: [UUID: Watcher] = [:]
+    private let watchersLock = NSLock()
 
     private struct Watcher {
         var resource: String
@@ -116,13 +119,17 @@ public final class ObjectStore: @unchecked Sendable {
         return (object, kind)
     }
 
+    /// Called with the store locked, so events reach every watcher in revision order.
     private func publish(_ event: WatchEvent) {
         window.append(event)
-        if window.count > windowCapacity { window.removeFirst(window.count - windowCapacity) }
-        for watcher in watchers.values where watcher.resource == event.resource
-            && (watcher.namespace == nil || watcher.namespace == event.namespace) {
-            watcher.continuation.yield(event)
-        }
+        // Trim in batches: dropping one event per write would move the whole window each time.
+        if window.count > windowCapacity + windowCapacity / 4 { window.removeFirst(window.count - windowCapacity) }
+        watchersLock.lock()
+        let targets = watchers.values.filter { watcher in
+            watcher.resource == event.resource && (watcher.namespace == nil || watcher.namespace == event.namespace)
+        }.map(\.continuation)
+        watchersLock.unlock()
+        for continuation in targets { continuation.yield(event) }
     }
 
     /// Events of a resource after `since` (nil: the current objects as ADDED first, then changes).
@@ -147,18 +154,20 @@ public final class ObjectStore: @unchecked Sendable {
         let id = UUID()
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         for event in backlog { continuation.yield(event) }
+        watchersLock.lock()
         watchers[id] = Watcher(resource: resource, namespace: namespace, continuation: continuation)
+        watchersLock.unlock()
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
-            self.lock.lock()
+            self.watchersLock.lock()
             self.watchers[id] = nil
-            self.lock.unlock()
+            self.watchersLock.unlock()
         }
         return stream
     }
 
     public var watcherCount: Int {
-        lock.lock(); defer { lock.unlock() }
+        watchersLock.lock(); defer { watchersLock.unlock() }
         return watchers.count
     }
 }
