@@ -2,8 +2,10 @@ import FairKube
 import Foundation
 
 /// Reads issued beside the load, at a steady pace, to measure what any other client of the API
-/// would see while it is busy: GET of one pod and a first page of the pod list (500, kubectl's
-/// chunk size).
+/// would see while it is busy: GET of one pod (10/s) and a first page of the pod list (500,
+/// kubectl's chunk size; 2/s). Latency is as the client sees it, decoding included. The pace is
+/// that of a few users and controllers, not a load of its own: a page of 500 pods costs the
+/// server (and this process) far more than a create.
 final class APIProbe: @unchecked Sendable {
     let gets = LatencySamples()
     let lists = LatencySamples()
@@ -21,18 +23,22 @@ final class APIProbe: @unchecked Sendable {
         self.existing = existing
     }
 
-    func start(interval: TimeInterval = 0.05) {
+    func start(interval: TimeInterval = 0.1, listEvery: Int = 5) {
         condition.lock()
         running = true
         condition.unlock()
         let thread = Thread { [self] in
+            var round = 0
             while waitFor(interval) {
                 let count = existing()
                 if count > 0 {
                     let name = PodLoad.name(Int.random(in: 0..<count))
                     _ = try? gets.measure { try client.get(.pods, namespace: namespace, name: name) }
                 }
-                _ = try? lists.measure { try client.list(.pods, namespace: namespace, limit: 500) }
+                if round % listEvery == 0 {
+                    _ = try? lists.measure { try client.list(.pods, namespace: namespace, limit: 500) }
+                }
+                round += 1
             }
             condition.lock()
             running = false

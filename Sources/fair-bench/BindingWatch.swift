@@ -46,6 +46,9 @@ final class BindingWatch: @unchecked Sendable {
                     }
                     return !isStopped && !isComplete
                 } ?? version
+            } catch let error as KubeError where error.code == 410 {
+                // Fell out of the server's event window: catch up from a list, watch from there.
+                version = try? catchUp()
             } catch {
                 condition.lock()
                 lastError = "\(error)"
@@ -57,6 +60,21 @@ final class BindingWatch: @unchecked Sendable {
         running = false
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Notes every pod the list shows bound; returns the list's resourceVersion.
+    private func catchUp() throws -> String? {
+        var token: String?
+        var version: String?
+        repeat {
+            let page = try client.list(.pods, namespace: namespace, fieldSelector: "spec.nodeName!=", limit: 500, continue: token)
+            for pod in page["items"]?.arrayValue ?? [] {
+                if let name = pod.name, let index = podIndex(name) { noteBound(index) }
+            }
+            version = page.value(at: "metadata.resourceVersion")?.stringValue
+            token = page.value(at: "metadata.continue")?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return version
     }
 
     private func noteBound(_ index: Int) {

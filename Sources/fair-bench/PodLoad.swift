@@ -13,7 +13,8 @@ final class PodLoad: @unchecked Sendable {
     /// Monotonic start of each pod's create request (NaN until sent); threads write disjoint slots.
     private let createdAt: UnsafeMutableBufferPointer<Double>
     private let progress = NSLock()
-    private var created = 0
+    /// Creates answered per thread: thread t creates pods t, t+threads, t+2·threads, …
+    private var answeredPerThread: [Int]
 
     init(client: KubeClient, namespace: String, count: Int, threads: Int, cpu: String, memory: String) {
         self.client = client
@@ -21,6 +22,7 @@ final class PodLoad: @unchecked Sendable {
         self.count = count
         self.threads = threads
         requests = ["cpu": .string(cpu), "memory": .string(memory)]
+        answeredPerThread = Array(repeating: 0, count: threads)
         createdAt = .allocate(capacity: count)
         createdAt.initialize(repeating: .nan)
     }
@@ -55,7 +57,7 @@ final class PodLoad: @unchecked Sendable {
                     createdAt[index] = Clock.now()
                     let body = pod(index)
                     _ = try? latencies.measure { try client.create(.pods, namespace: namespace, body) }
-                    progress.lock(); created += 1; progress.unlock()
+                    progress.lock(); answeredPerThread[thread] += 1; progress.unlock()
                 }
             }
             worker.name = "pod load \(thread)"
@@ -64,10 +66,10 @@ final class PodLoad: @unchecked Sendable {
         group.wait()
     }
 
-    /// Pods whose create was answered so far (for the probe to GET one that exists).
-    var answered: Int {
+    /// Every pod below this index has been created (so the probe GETs pods that exist).
+    var createdPrefix: Int {
         progress.lock(); defer { progress.unlock() }
-        return created
+        return min(count, threads * (answeredPerThread.min() ?? 0))
     }
 
     var createTimes: [Double] { Array(createdAt) }

@@ -8,13 +8,14 @@ import Foundation
 enum SchedulingBenchmark {
     static let usage = """
         usage: fair-bench scheduling [--kubeconfig FILE] [--nodes 100] [--pods 10000] [--namespace bench]
-                                     [--clients 8] [--run-scheduler] [--timeout 600] [--json]
+                                     [--clients 8] [--run-scheduler [--bind-workers 8]] [--timeout 600] [--json]
           --kubeconfig FILE   the API server to load (default: $KUBECONFIG, else ~/.kube/config)
           --nodes N           stand-in Node objects to register (Ready, heartbeating every 10 s)
           --pods N            pods to create (100m cpu, 64Mi memory each)
           --namespace NAME    created for the run and deleted after it; must not exist yet
           --clients N         threads creating pods at once
           --run-scheduler     run a scheduler in this process (for servers that do not run one)
+          --bind-workers N    that scheduler's binding threads
           --timeout SECONDS   give up waiting for bindings after this long
           --json              print one JSON object instead of the summary
         """
@@ -26,17 +27,19 @@ enum SchedulingBenchmark {
         var namespace = "bench"
         var clients = 8
         var runScheduler = false
+        var bindWorkers = SchedulerOptions().bindWorkers
         var timeout: TimeInterval = 600
         var json = false
 
         init(_ arguments: BenchArguments) throws {
-            try arguments.check(known: ["kubeconfig", "nodes", "pods", "namespace", "clients", "run-scheduler", "timeout", "json", "help"])
+            try arguments.check(known: ["kubeconfig", "nodes", "pods", "namespace", "clients", "run-scheduler", "bind-workers", "timeout", "json", "help"])
             kubeconfig = arguments.string("kubeconfig")
             nodes = try arguments.int("nodes", default: nodes, range: 1...5000)
             pods = try arguments.int("pods", default: pods, range: 1...1_000_000)
             namespace = arguments.string("namespace") ?? namespace
             clients = try arguments.int("clients", default: clients, range: 1...256)
             runScheduler = arguments.flag("run-scheduler")
+            bindWorkers = try arguments.int("bind-workers", default: bindWorkers, range: 1...256)
             timeout = TimeInterval(try arguments.int("timeout", default: Int(timeout), range: 1...86_400))
             json = arguments.flag("json")
         }
@@ -62,19 +65,26 @@ enum SchedulingBenchmark {
         }
     }
 
-    /// Stopped watches end at their next event. The API server can deadlock when a watch ends
-    /// while it is publishing another write (its store lock vs. the watch task's cancellation),
-    /// so end them with one quiet write each before the clean-up's burst of deletions: a bound
-    /// pod (the binding watch and the pod informer see it) and a node heartbeat.
+    /// Works around an API server deadlock: a watch whose client went away is cancelled only
+    /// when the server next writes to it, and that cancellation deadlocks with a concurrent
+    /// write to the store (the store's lock against the watch task's). So before the clean-up's
+    /// burst of deletions, the stopped watches are ended with a few spaced-out writes of their
+    /// kinds: the first makes the clients hang up, the next ones make the server notice while
+    /// nothing else is being written. (A bound pod reaches the binding watch's field selector.)
     private static func endWatches(_ client: KubeClient, namespace: String, node: String?) {
         guard let node else { return }
+        let pod = "fair-bench-end-of-run"
         _ = try? client.create(.pods, namespace: namespace, [
-            "metadata": ["name": "fair-bench-end-of-run"],
+            "metadata": ["name": .string(pod)],
             "spec": ["nodeName": .string(node), "schedulerName": "none", "containers": [["name": "main", "image": "fair.local/bench/pause:1"]]],
         ])
-        Thread.sleep(forTimeInterval: 0.3)
-        _ = try? client.mergePatch(.nodes, name: node, ["metadata": ["annotations": ["fair.dev/bench-ended": "true"]]])
-        Thread.sleep(forTimeInterval: 0.3)
+        for round in 0..<3 {
+            Thread.sleep(forTimeInterval: 0.2)
+            let mark: JSONValue = ["metadata": ["annotations": ["fair.dev/bench-ending": .string(String(round))]]]
+            _ = try? client.mergePatch(.pods, namespace: namespace, name: pod, mark)
+            _ = try? client.mergePatch(.nodes, name: node, mark)
+        }
+        Thread.sleep(forTimeInterval: 0.2)
     }
 
     static func run(_ options: Options) throws -> SchedulingResult {
@@ -113,7 +123,9 @@ enum SchedulingBenchmark {
             progress("registering \(options.nodes) stand-in nodes")
             nodes = try StandInNodes.register(client: admin, count: options.nodes, podsPerNode: podsPerNode)
             if options.runScheduler {
-                let inProcess = Scheduler(client: try KubeClient(config: config))
+                var schedulerOptions = SchedulerOptions()
+                schedulerOptions.bindWorkers = options.bindWorkers
+                let inProcess = Scheduler(client: try KubeClient(config: config), options: schedulerOptions)
                 scheduler = inProcess
                 inProcess.start()
                 guard inProcess.waitUntilSynced(timeout: 60) else {
@@ -126,7 +138,7 @@ enum SchedulingBenchmark {
                                         podIndex: { PodLoad.index(of: $0).flatMap { $0 < options.pods ? $0 : nil } })
             watch = bindings
             try bindings.start()
-            let sideProbe = APIProbe(client: try KubeClient(config: config), namespace: options.namespace) { load.answered }
+            let sideProbe = APIProbe(client: try KubeClient(config: config), namespace: options.namespace) { load.createdPrefix }
             probe = sideProbe
             sideProbe.start()
 
