@@ -96,7 +96,7 @@ enum SchedulingBenchmark {
             throw KubeError(code: 409, reason: "AlreadyExists",
                             message: "namespace \(options.namespace) already exists (left by an interrupted run?): delete it, or pass another --namespace")
         }
-        var nodes: StandInNodes?
+        var nodes: FakeNodes?
         var scheduler: Scheduler?
         var probe: APIProbe?
         var watch: BindingWatch?
@@ -120,8 +120,8 @@ enum SchedulingBenchmark {
             // Room for an even spread and then some: the scheduler's spreading, not the pod
             // limit, should decide where pods go.
             let podsPerNode = max(110, (options.pods * 12 / 10 + options.nodes - 1) / options.nodes)
-            progress("registering \(options.nodes) stand-in nodes")
-            nodes = try StandInNodes.register(client: admin, count: options.nodes, podsPerNode: podsPerNode)
+            progress("starting \(options.nodes) node agents with the fake runtime")
+            nodes = try FakeNodes.register(config: config, count: options.nodes, podsPerNode: podsPerNode)
             if options.runScheduler {
                 var schedulerOptions = SchedulerOptions()
                 schedulerOptions.bindWorkers = options.bindWorkers
