@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """Control-plane benchmark: scheduling throughput and API latency under load.
 
-Builds release, starts a fresh `fair server` (no node agent) on free ports in a temporary data
-directory, runs `fair-bench scheduling` against it (stand-in nodes, a burst of pods, a watch
-timing the bindings, reads on the side), stops the server by its PID and prints a table.
-
-Until the server runs the scheduler itself, the benchmark runs one in its own process
-(`--run-scheduler`); pass --server-scheduler once the server does.
+Builds release, starts a fresh `fair server` (its own node agent off) on free ports in a temporary
+data directory, runs `fair-bench scheduling` against it (100 node agents with the fake runtime, a
+burst of pods, a watch timing the bindings, reads on the side), stops the server by its PID and
+prints a table. The server's own scheduler places the pods; `--scheduler-in-bench` runs one in the
+benchmark's process instead (to profile it alone).
 
 Usage: scripts/bench_server.py [--nodes 100] [--pods 10000] [--clients 8] [--runs 1]
-                               [--server-scheduler] [--skip-build] [--configuration release|debug]
+                               [--scheduler-in-bench] [--skip-build] [--configuration release|debug]
                                [--json FILE]
 """
 import argparse
@@ -101,7 +100,7 @@ def run_once(bins, args):
         command = [os.path.join(bins, "fair-bench"), "scheduling", "--kubeconfig", kubeconfig,
                    "--nodes", str(args.nodes), "--pods", str(args.pods), "--clients", str(args.clients),
                    "--timeout", str(args.timeout), "--json"]
-        if not args.server_scheduler:
+        if args.scheduler_in_bench:
             command.append("--run-scheduler")
         server_cpu_before = server.cpu_seconds()
         before = os.times()
@@ -125,7 +124,7 @@ def table(results, args):
 
     print()
     print(f"Scheduling benchmark: {args.pods} pods, {args.nodes} stand-in nodes, {args.clients} client threads, "
-          f"scheduler {'in the server' if args.server_scheduler else 'in the benchmark process'}")
+          f"scheduler {'in the benchmark process' if args.scheduler_in_bench else 'in the server'}")
     print(f"{'run':>4} {'bound':>7} {'create/s':>9} {'bound/s':>9} {'c→b p50':>9} {'c→b p99':>9} "
           f"{'create p50':>11} {'p99':>8} {'get p50':>8} {'p99':>8} {'list p50':>9} {'p99':>8} {'srv cpu':>8} {'bench cpu':>9}")
     for index, r in enumerate(results, 1):
@@ -156,7 +155,8 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=600)
-    parser.add_argument("--server-scheduler", action="store_true", help="rely on the server's own scheduler")
+    parser.add_argument("--scheduler-in-bench", action="store_true",
+                        help="run the scheduler in the benchmark's process (the server runs its own otherwise)")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--configuration", choices=("release", "debug"), default="release",
                         help="debug only to check the benchmark itself; numbers mean nothing then")
