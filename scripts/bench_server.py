@@ -123,7 +123,7 @@ def table(results, args):
         return f"{value * 1000:8.1f}"
 
     print()
-    print(f"Scheduling benchmark: {args.pods} pods, {args.nodes} stand-in nodes, {args.clients} client threads, "
+    print(f"Scheduling benchmark: {args.pods} pods, {args.nodes} fake-runtime node agents, {args.clients} client threads, "
           f"scheduler {'in the benchmark process' if args.scheduler_in_bench else 'in the server'}")
     print(f"{'run':>4} {'bound':>7} {'create/s':>9} {'bound/s':>9} {'c→b p50':>9} {'c→b p99':>9} "
           f"{'create p50':>11} {'p99':>8} {'get p50':>8} {'p99':>8} {'list p50':>9} {'p99':>8} {'srv cpu':>8} {'bench cpu':>9}")

@@ -2,7 +2,7 @@ import FairKube
 import FairScheduler
 import Foundation
 
-/// `fair-bench scheduling`: registers stand-in nodes, creates pods from several threads, and
+/// `fair-bench scheduling`: starts node agents with the fake runtime, creates pods from several threads, and
 /// measures from a watch how long it takes until every pod is bound, plus what create/get/list
 /// requests cost meanwhile.
 enum SchedulingBenchmark {
@@ -10,7 +10,7 @@ enum SchedulingBenchmark {
         usage: fair-bench scheduling [--kubeconfig FILE] [--nodes 100] [--pods 10000] [--namespace bench]
                                      [--clients 8] [--run-scheduler [--bind-workers 8]] [--timeout 600] [--json]
           --kubeconfig FILE   the API server to load (default: $KUBECONFIG, else ~/.kube/config)
-          --nodes N           stand-in Node objects to register (Ready, heartbeating every 10 s)
+          --nodes N           node agents with the fake runtime to run (in this process)
           --pods N            pods to create (100m cpu, 64Mi memory each)
           --namespace NAME    created for the run and deleted after it; must not exist yet
           --clients N         threads creating pods at once
