@@ -20,6 +20,17 @@ struct JSONParser {
     private var depth = 0
     /// Reused for strings with escapes, so only the final String is allocated.
     private var scratch: [UInt8] = []
+    /// Members and elements of the containers being read, innermost last. Each container is
+    /// built once at its full size from its slice here, instead of growing (and, for objects,
+    /// rehashing) as it is read.
+    private var memberStack: [Member] = []
+    private var elementStack: [JSONValue] = []
+
+    /// A struct, not a tuple: tuple arrays go through generic metadata on every operation.
+    private struct Member {
+        let key: String
+        let value: JSONValue
+    }
 
     private init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -63,13 +74,13 @@ struct JSONParser {
     private mutating func parseObject() throws -> JSONValue {
         try enterContainer()
         index += 1
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(members)
+            return .object([:])
         }
+        let firstMember = memberStack.count
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw failure("expected a member name in double quotes, found \(found(at: index))")
@@ -81,7 +92,7 @@ struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            members[key] = try parseValue()
+            memberStack.append(Member(key: key, value: try parseValue()))
             skipWhitespace()
             guard index < bytes.count else {
                 throw failure("expected ',' or '}' after the value of \(quoted(key)), found the end of the input")
@@ -99,29 +110,33 @@ struct JSONParser {
             }
         }
         depth -= 1
+        var members = [String: JSONValue](minimumCapacity: memberStack.count - firstMember)
+        for member in memberStack[firstMember...] { members[member.key] = member.value }
+        memberStack.removeSubrange(firstMember...)
         return .object(members)
     }
 
     private mutating func parseArray() throws -> JSONValue {
         try enterContainer()
         index += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
             depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        let firstElement = elementStack.count
         while true {
-            elements.append(try parseValue())
+            elementStack.append(try parseValue())
+            let elementCount = elementStack.count - firstElement
             skipWhitespace()
             guard index < bytes.count else {
-                throw failure("expected ',' or ']' after array element \(elements.count - 1), found the end of the input")
+                throw failure("expected ',' or ']' after array element \(elementCount - 1), found the end of the input")
             }
             let separator = bytes[index]
             if separator == UInt8(ascii: "]") { index += 1; break }
             guard separator == UInt8(ascii: ",") else {
-                throw failure("expected ',' or ']' after array element \(elements.count - 1), found \(found(at: index))")
+                throw failure("expected ',' or ']' after array element \(elementCount - 1), found \(found(at: index))")
             }
             let comma = index
             index += 1
@@ -131,6 +146,8 @@ struct JSONParser {
             }
         }
         depth -= 1
+        let elements = Array(elementStack[firstElement...])
+        elementStack.removeSubrange(firstElement...)
         return .array(elements)
     }
 

@@ -53,13 +53,13 @@ struct JSONWriter {
         output.append(UInt8(ascii: "{"))
         if pretty { output.append(UInt8(ascii: "\n")) }
         var first = true
-        for (key, value) in Self.sorted(members) {
+        for member in Self.sorted(members) {
             if !first { pretty ? append(",\n") : output.append(UInt8(ascii: ",")) }
             first = false
             if pretty { indent(level + 1) }
-            writeString(key)
+            writeString(member.key)
             pretty ? append(" : ") : output.append(UInt8(ascii: ":"))
-            write(value, level: level + 1)
+            write(member.value, level: level + 1)
         }
         if pretty {
             output.append(UInt8(ascii: "\n"))
@@ -69,18 +69,24 @@ struct JSONWriter {
     }
 
     /// Members in the byte order of their UTF-8 keys, which is what `.sortedKeys` gives on Linux.
-    static func sorted(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
-        if members.count < 2 { return members.map { $0 } }
-        return members.sorted { utf8Precedes($0.key, $1.key) }
+    static func sorted(_ members: [String: JSONValue]) -> [Member] {
+        var entries = members.map { Member(key: $0.key, value: $0.value) }
+        if entries.count > 1 { entries.sort { utf8Precedes($0.key, $1.key) } }
+        return entries
+    }
+
+    /// A struct, not a tuple: tuple arrays go through generic metadata on every operation.
+    struct Member {
+        let key: String
+        let value: JSONValue
     }
 
     static func utf8Precedes(_ left: String, _ right: String) -> Bool {
         let fast = left.utf8.withContiguousStorageIfAvailable { leftBytes in
             right.utf8.withContiguousStorageIfAvailable { rightBytes -> Bool in
-                let common = min(leftBytes.count, rightBytes.count)
-                if common > 0, let l = leftBytes.baseAddress, let r = rightBytes.baseAddress {
-                    let order = memcmp(l, r, common)
-                    if order != 0 { return order < 0 }
+                // Keys are short and differ early: a plain loop beats calling memcmp.
+                for position in 0..<min(leftBytes.count, rightBytes.count) where leftBytes[position] != rightBytes[position] {
+                    return leftBytes[position] < rightBytes[position]
                 }
                 return leftBytes.count < rightBytes.count
             }
