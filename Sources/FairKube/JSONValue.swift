@@ -139,12 +139,14 @@ public enum JSONCoding {
     /// Keys sorted, slashes not escaped; byte for byte what `JSONEncoder` gives with
     /// `[.sortedKeys, .withoutEscapingSlashes]` (and `.prettyPrinted` when `pretty`).
     public static func encode(_ value: JSONValue, pretty: Bool = false) -> Data {
-        Data(encodeBytes(value, pretty: pretty))
+        var writer = JSONWriter(pretty: pretty)
+        writer.write(value)
+        return writer.takeData()
     }
 
     public static func encodeBytes(_ value: JSONValue, pretty: Bool = false) -> [UInt8] {
         var writer = JSONWriter(pretty: pretty)
         writer.write(value)
-        return writer.output
+        return writer.takeBytes()
     }
 }
