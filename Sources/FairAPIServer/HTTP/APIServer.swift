@@ -152,7 +152,7 @@ public final class APIServer: @unchecked Sendable {
         do {
             return try JSONCoding.decode(Data(buffer.readableBytesView))
         } catch {
-            throw APIError.badRequest("the request body is not valid JSON")
+            throw APIError.badRequest("the request body is not valid JSON: \(error)")
         }
     }
 
