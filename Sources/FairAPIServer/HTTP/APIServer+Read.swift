@@ -99,7 +99,8 @@ extension APIServer {
                         columnsSent = true
                         line = ["type": .string(event.kind.rawValue), "object": row]
                     } else {
-                        line = ["type": .string(event.kind.rawValue), "object": event.object]
+                        try await writer.write(ByteBuffer(bytes: event.line))
+                        continue
                     }
                 } else {
                     line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
