@@ -99,8 +99,7 @@ extension APIServer {
                         columnsSent = true
                         line = ["type": .string(event.kind.rawValue), "object": row]
                     } else {
-                        try await writer.write(ByteBuffer(bytes: event.line))
-                        continue
+                        line = ["type": .string(event.kind.rawValue), "object": event.object]
                     }
                 } else {
                     line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
