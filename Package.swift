@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -61,7 +62,7 @@ let package = Package(
         // Kubernetes API objects as JSON values, with the conventions every component shares.
         .target(
             name: "FairKube",
-            dependencies: ["FairHTTP", "FairArchive", "Yams"],
+            dependencies: ["FairHTTP", "FairArchive", "Yams", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.
