@@ -10,35 +10,50 @@ final class ManifestTemplateTests: XCTestCase {
 
     func testJobTemplateRendersATypedJob() throws {
         let template = try ManifestTemplate(path: templates + "/job.yaml")
-        let values: [String: Any] = [
-            "name": "linear-regression-7f3k2", "namespace": "default", "project": "linear-regression", "backoffLimit": 2,
-            "image": "127.0.0.1:5000/linear@sha256:abc",
-            "hasNodeSelector": true, "nodeSelector": [["key": "kubernetes.io/hostname", "value": "gpu-box"]],
-            "env": [["name": "LEARNING_RATE", "value": "0.05"], ["name": "NOTE", "value": "a: b # not a comment\nline two"]],
-            "requests": [["name": "cpu", "quantity": "500m"], ["name": "memory", "quantity": "1Gi"]],
-            "limits": [["name": "nvidia.com/gpu", "quantity": "1"]],
-        ]
-        let documents = try template.render(values)
-        XCTAssertEqual(documents.count, 1)
-        let job = documents[0]
+        var training = TrainingJob(name: "linear-regression-7f3k2", namespace: "default", project: "linear-regression",
+                                   image: "127.0.0.1:5000/linear@sha256:abc")
+        training.env = [("LEARNING_RATE", "0.05"), ("NOTE", "a: b # not a comment\nline two")]
+        training.cpu = "500m"
+        training.memory = "1Gi"
+        training.gpus = 1
+        training.nodeSelector = ["kubernetes.io/hostname": "gpu-box"]
+        training.backoffLimit = 2
+        training.activeDeadlineSeconds = 600
+        let job = try training.render(with: template)
         XCTAssertEqual(job.kind, "Job")
         XCTAssertEqual(job.name, "linear-regression-7f3k2")
         XCTAssertEqual(job.value(at: "spec.backoffLimit"), .int(2))
+        XCTAssertEqual(job.value(at: "spec.activeDeadlineSeconds"), .int(600))
         let pod = try XCTUnwrap(job.value(at: "spec.template.spec"))
         XCTAssertEqual(pod["nodeSelector"], ["kubernetes.io/hostname": "gpu-box"])
         let container = try XCTUnwrap(pod["containers"]?.arrayValue?.first)
         XCTAssertEqual(container["image"], "127.0.0.1:5000/linear@sha256:abc")
         XCTAssertEqual(container["env"]?.arrayValue?.map { $0["value"] }, ["/model", "0.05", "a: b # not a comment\nline two"])
         XCTAssertEqual(container.value(at: "resources.requests"), ["cpu": "500m", "memory": "1Gi"])
-        XCTAssertEqual(container.value(at: "resources.limits"), ["nvidia.com/gpu": "1"])
+        XCTAssertEqual(container.value(at: "resources.limits"), ["memory": "1Gi", "nvidia.com/gpu": "1"])
     }
 
-    func testWithoutOptionalSectionsTheJobHasNoEmptyFields() throws {
+    func testWithoutOptionalSettingsTheJobHasNoEmptyFields() throws {
         let template = try ManifestTemplate(path: templates + "/job.yaml")
-        let job = try template.render(["name": "j", "namespace": "ns", "project": "p", "backoffLimit": 0, "image": "x:1",
-                                       "hasNodeSelector": false, "env": [Any](), "requests": [Any](), "limits": [Any]()])[0]
+        let job = try TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1").render(with: template)
         XCTAssertNil(job.value(at: "spec.template.spec.nodeSelector"))
-        XCTAssertEqual(job.value(at: "spec.template.spec.containers")?.arrayValue?.first?["env"]?.arrayValue?.count, 1)
+        XCTAssertNil(job.value(at: "spec.activeDeadlineSeconds"))
+        let container = try XCTUnwrap(job.value(at: "spec.template.spec.containers")?.arrayValue?.first)
+        XCTAssertNil(container["resources"])
+        XCTAssertEqual(container["env"]?.arrayValue?.count, 1)
+    }
+
+    func testBadQuantitiesAndForeignTemplatesAreRefused() throws {
+        var training = TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1")
+        training.cpu = "lots"
+        let template = try ManifestTemplate(path: templates + "/job.yaml")
+        XCTAssertThrowsError(try training.render(with: template)) { error in
+            XCTAssertEqual("\(error)", "--cpu lots is not a quantity (e.g. 500m or 2)")
+        }
+        let pod = try ManifestTemplate(text: "apiVersion: v1\nkind: Pod\nmetadata: {name: {{{name}}}}\n", source: "mine.yaml")
+        XCTAssertThrowsError(try TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1").render(with: pod)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("mine.yaml must render exactly one batch/v1 Job"), "\(error)")
+        }
     }
 
     func testYAMLRoundTripAndErrors() throws {

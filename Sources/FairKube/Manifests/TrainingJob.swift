@@ -1,0 +1,63 @@
+import Foundation
+
+/// What `fair train` runs: one batch/v1 Job rendered from `Templates/job.yaml` (or a project's own
+/// template), checked to be a Job that trains the given image before anything is sent.
+public struct TrainingJob: Sendable {
+    public var name: String
+    public var namespace: String
+    public var project: String
+    public var image: String
+    public var env: [(name: String, value: String)] = []
+    /// Resource requests; limits repeat them (a training run should not be throttled below what
+    /// it asked for), and GPUs are limits only, as Kubernetes requires.
+    public var cpu: String?
+    public var memory: String?
+    public var gpus: Int = 0
+    public var nodeSelector: [String: String] = [:]
+    public var backoffLimit: Int = 0
+    public var activeDeadlineSeconds: Int?
+
+    public init(name: String, namespace: String, project: String, image: String) {
+        self.name = name
+        self.namespace = namespace
+        self.project = project
+        self.image = image
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The Job, rendered and checked.
+    public func render(with template: ManifestTemplate) throws -> JSONValue {
+        for (field, quantity) in [("cpu", cpu), ("memory", memory)] {
+            if let quantity, Quantity(quantity) == nil {
+                throw Invalid(description: "--\(field) \(quantity) is not a quantity (e.g. \(field == "cpu" ? "500m or 2" : "512Mi or 4Gi"))")
+            }
+        }
+        var requests: [[String: Any]] = []
+        if let cpu { requests.append(["name": "cpu", "quantity": cpu]) }
+        if let memory { requests.append(["name": "memory", "quantity": memory]) }
+        var limits = requests.filter { $0["name"] as? String == "memory" }
+        if gpus > 0 { limits.append(["name": "nvidia.com/gpu", "quantity": String(gpus)]) }
+        var values: [String: Any] = [
+            "name": name, "namespace": namespace, "project": project, "image": image, "backoffLimit": backoffLimit,
+            "env": env.map { ["name": $0.name, "value": $0.value] as [String: Any] },
+            "requests": requests, "limits": limits, "hasRequests": !requests.isEmpty, "hasLimits": !limits.isEmpty,
+            "hasResources": !requests.isEmpty || !limits.isEmpty,
+            "hasNodeSelector": !nodeSelector.isEmpty,
+            "nodeSelector": nodeSelector.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as [String: Any] },
+        ]
+        if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
+        let documents = try template.render(values)
+        guard documents.count == 1, let job = documents.first, job.kind == "Job", job.apiVersion == "batch/v1" else {
+            throw Invalid(description: "\(template.source) must render exactly one batch/v1 Job (got \(documents.map { $0.kind ?? "?" }))")
+        }
+        guard job.name == name,
+              let containers = job.value(at: "spec.template.spec.containers")?.arrayValue, !containers.isEmpty,
+              containers.contains(where: { $0["image"]?.stringValue == image }) else {
+            throw Invalid(description: "\(template.source) must name the Job {{{name}}} and run the image {{{image}}} in one of its containers")
+        }
+        return job
+    }
+}
