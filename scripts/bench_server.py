@@ -15,14 +15,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "Tests", "integration"))
+from server_harness import FairServer  # noqa: E402
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -47,66 +47,23 @@ def cpu_seconds(pid):
         return float("nan")
 
 
-class Server:
-    """`fair server` in a temporary data directory; always stopped by its PID."""
-
-    def __init__(self, fair):
-        self.fair = fair
-        self.data = tempfile.mkdtemp(prefix="fair-bench-server-")
-        self.process = None
-
-    def start(self, timeout=60):
-        help_text = subprocess.run([self.fair, "server", "--help"], capture_output=True, text=True).stdout
-        command = [self.fair, "server", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--registry-port", "0"]
-        if "--no-node" in help_text:
-            command.append("--no-node")
-        self.log = open(os.path.join(self.data, "server.log"), "w")
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
-        kubeconfig = os.path.join(self.data, "kubeconfig")
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(kubeconfig):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"fair server exited with {self.process.returncode}: {self.tail()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"fair server did not write {kubeconfig} within {timeout} s: {self.tail()}")
-            time.sleep(0.05)
-        return kubeconfig
-
-    def tail(self):
-        self.log.flush()
-        with open(os.path.join(self.data, "server.log")) as f:
-            return f.read()[-2000:]
-
-    def cpu_seconds(self):
-        return cpu_seconds(self.process.pid) if self.process else float("nan")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process:
-            self.log.close()
-        shutil.rmtree(self.data, ignore_errors=True)
-
-
 def run_once(bins, args):
-    server = Server(os.path.join(bins, "fair"))
+    work = tempfile.mkdtemp(prefix="fair-bench-server-")
+    # The server's own node agent stays off: the benchmark brings its 100 fake-runtime agents.
+    server = FairServer(os.path.join(bins, "fair"), os.path.join(work, "data"), extra=["--no-node"])
     try:
-        kubeconfig = server.start()
+        server.start()
+        kubeconfig = str(server.kubeconfig)
         command = [os.path.join(bins, "fair-bench"), "scheduling", "--kubeconfig", kubeconfig,
                    "--nodes", str(args.nodes), "--pods", str(args.pods), "--clients", str(args.clients),
                    "--timeout", str(args.timeout), "--json"]
         if args.scheduler_in_bench:
             command.append("--run-scheduler")
-        server_cpu_before = server.cpu_seconds()
+        server_cpu_before = cpu_seconds(server.process.pid)
         before = os.times()
         completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         after = os.times()
-        server_cpu = server.cpu_seconds() - server_cpu_before
+        server_cpu = cpu_seconds(server.process.pid) - server_cpu_before
         lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
         if not lines:
             raise RuntimeError(f"fair-bench exited with {completed.returncode} and no result")
@@ -116,6 +73,7 @@ def run_once(bins, args):
         return result
     finally:
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def table(results, args):
