@@ -925,6 +925,10 @@ class BlobMirror(_ServerBase):
             start = int(match.group(1))
             end = min(len(data), int(match.group(2)) + 1) if match.group(2) else len(data)
             status = 206
+        # Recorded before anything goes out: once the client has the response, a test may read the record.
+        record.status = status
+        if handler.command != "HEAD":
+            record.body_bytes = end - start
         handler.send_response(status)
         handler.send_header("Content-Type", "application/octet-stream")
         handler.send_header("Content-Length", str(end - start))
@@ -934,8 +938,6 @@ class BlobMirror(_ServerBase):
         handler.end_headers()
         if handler.command != "HEAD":
             handler.wfile.write(data[start:end])
-            record.body_bytes = end - start
-        record.status = status
         self._log(f"{record.method} {handler.path} auth={record.authorization} -> {status} {end - start} bytes")
 
 
@@ -1267,6 +1269,10 @@ class FaultProxy(_ServerBase):
         corrupting = bool(blob) and status in (200, 206) and corrupt is not None and \
             (corrupt == "all" or blob.group("digest") in corrupt)
         drop = self._take("drop", method, target, response=True)
+        # Recorded before the status line goes out: once the client has it, a test may read the record.
+        record.status = status
+        if corrupting:
+            record.fault = "corrupt"
         handler.send_response_only(status, response.reason)
         headers = response.getheaders()
         length = response.getheader("Content-Length")
@@ -1287,9 +1293,6 @@ class FaultProxy(_ServerBase):
             else:
                 handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
-        record.status = status
-        if corrupting:
-            record.fault = "corrupt"
         self._log(f"{method} {target} -> {status}" + (f" Location: {record.location}" if record.location else "")
                   + (" (corrupted)" if corrupting else ""))
         if no_body:
@@ -1304,16 +1307,16 @@ class FaultProxy(_ServerBase):
                 if drop is not None and record.response_bytes + len(data) >= drop.limit:
                     keep = drop.limit - record.response_bytes
                     if keep > 0:
-                        self._write(handler, data[:keep], use_chunks and handler.request_version != "HTTP/1.0")
                         record.response_bytes += keep
+                        self._write(handler, data[:keep], use_chunks and handler.request_version != "HTTP/1.0")
                     with self.lock:
                         drop.remaining -= 1
                     record.fault = "drop"
                     self._log(f"{method} {target} -> connection cut after {record.response_bytes} response bytes")
                     handler.cut()
                     return
+                record.response_bytes += len(data)  # counted first: the client may act as soon as it has them
                 self._write(handler, data, use_chunks and handler.request_version != "HTTP/1.0")
-                record.response_bytes += len(data)
             if use_chunks and handler.request_version != "HTTP/1.0":
                 handler.wfile.write(b"0\r\n\r\n")
         except (OSError, http.client.HTTPException) as error:
