@@ -18,7 +18,11 @@ for _ in range(args.epochs):
 print(f"trained on {len(points)} points for {args.epochs} epochs")
 print(f"w={model.w:.2f} b={model.b:.2f} loss={loss:.4f}")
 
+# Under `fair train`, what lands in $FAIR_MODEL_DIR is stored as a versioned model (metrics.json
+# becomes one of its annotations).
 model_dir = os.environ.get("FAIR_MODEL_DIR")
 if model_dir:
     with open(os.path.join(model_dir, "model.json"), "w") as f:
         json.dump({"w": model.w, "b": model.b}, f)
+    with open(os.path.join(model_dir, "metrics.json"), "w") as f:
+        json.dump({"loss": round(loss, 6), "epochs": args.epochs}, f)

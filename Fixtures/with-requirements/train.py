@@ -1,4 +1,5 @@
 """Least-squares fit of a noisy line with numpy, on data it generates from a fixed seed."""
+import json
 import os
 
 import numpy as np
@@ -10,3 +11,7 @@ design = np.stack([x, np.ones_like(x)], axis=1)
 (w, b), *_ = np.linalg.lstsq(design, y, rcond=None)
 print(f"numpy {np.__version__}")
 print(f"w={w:.2f} b={b:.2f}")
+
+model_dir = os.environ.get("FAIR_MODEL_DIR")
+if model_dir:
+    np.save(os.path.join(model_dir, "coefficients.npy"), np.array([w, b]))

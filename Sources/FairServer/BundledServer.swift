@@ -1,4 +1,5 @@
 import FairAPIServer
+import FairKube
 import FairRegistryServer
 import Foundation
 import Hummingbird
@@ -77,24 +78,30 @@ public final class BundledServer: @unchecked Sendable {
                 let port = channel.localAddress?.port ?? options.port
                 let url = "https://\(host):\(port)"
                 let registryPort = await registryBound.wait()
-                do {
-                    let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
-                                                    certificateAuthorityPEM: caPEM)
-                    let registryAddress = "\(host):\(registryPort)"
-                    try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
-                    if options.runsControlPlane {
-                        // The loops make blocking API calls: they get threads of their own.
-                        Thread.detachNewThread {
+                let registryAddress = "\(host):\(registryPort)"
+                // The API serves only once this returns: what needs it happens on a thread of its own.
+                Thread.detachNewThread {
+                    // Published as kind and minikube do (KEP-1755), so `fair train` (and Tilt) find the
+                    // registry without being told; before the kubeconfig, which tells clients the server is up.
+                    if let failure = Self.publish(LocalRegistryHosting(host: registryAddress, help: "fair server's embedded OCI registry"),
+                                                  config: FairKube.Kubeconfig(server: url, certificateAuthorityPEM: caPEM, token: token)) {
+                        logger.error("cannot publish the registry address: \(failure)")
+                    }
+                    do {
+                        let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
+                                                              certificateAuthorityPEM: caPEM)
+                        try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
+                        if options.runsControlPlane {
                             do {
                                 try controlPlane.start(kubeconfig: path) { logger.warning("\($0)") }
                             } catch {
                                 logger.error("the control plane did not start: \(error)")
                             }
                         }
+                        ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress))
+                    } catch {
+                        logger.error("cannot write the kubeconfig: \(error)")
                     }
-                    ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress))
-                } catch {
-                    logger.error("cannot write the kubeconfig: \(error)")
                 }
             },
             logger: logger)
@@ -106,6 +113,23 @@ public final class BundledServer: @unchecked Sendable {
             try await group.next()
             group.cancelAll()
         }
+    }
+}
+
+extension BundledServer {
+    /// Retried briefly: the listener may take a moment to accept after it is bound.
+    static func publish(_ hosting: LocalRegistryHosting, config: FairKube.Kubeconfig) -> Error? {
+        var last: Error?
+        for _ in 0..<50 {
+            do {
+                try hosting.publish(with: try KubeClient(config: config))
+                return nil
+            } catch {
+                last = error
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        return last
     }
 }
 

@@ -12,6 +12,7 @@ final class ManifestTemplateTests: XCTestCase {
         let template = try ManifestTemplate(path: templates + "/job.yaml")
         var training = TrainingJob(name: "linear-regression-7f3k2", namespace: "default", project: "linear-regression",
                                    image: "127.0.0.1:5000/linear@sha256:abc")
+        training.registry = "127.0.0.1:5000"
         training.env = [("LEARNING_RATE", "0.05"), ("NOTE", "a: b # not a comment\nline two")]
         training.cpu = "500m"
         training.memory = "1Gi"
@@ -26,8 +27,18 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertEqual(job.value(at: "spec.activeDeadlineSeconds"), .int(600))
         let pod = try XCTUnwrap(job.value(at: "spec.template.spec"))
         XCTAssertEqual(pod["nodeSelector"], ["kubernetes.io/hostname": "gpu-box"])
-        let container = try XCTUnwrap(pod["containers"]?.arrayValue?.first)
+        let container = try XCTUnwrap(pod["initContainers"]?.arrayValue?.first)
+        XCTAssertEqual(container["name"], "train")
         XCTAssertEqual(container["image"], "127.0.0.1:5000/linear@sha256:abc")
+        // The model step runs after training, in the same image, pushing to the registry given.
+        let model = try XCTUnwrap(pod["containers"]?.arrayValue?.first)
+        XCTAssertEqual(model["name"], "model")
+        XCTAssertEqual(model["image"], "127.0.0.1:5000/linear@sha256:abc")
+        let command = model["command"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertEqual(Array(command.prefix(4)), ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty"])
+        XCTAssertTrue(command.contains("models/linear-regression"), "\(command)")
+        XCTAssertTrue(command.contains("dev.fair.job=linear-regression-7f3k2"), "\(command)")
+        XCTAssertEqual(pod["volumes"]?.arrayValue?.last?.value(at: "configMap.name"), "fair-tools")
         XCTAssertEqual(container["env"]?.arrayValue?.map { $0["value"] }, ["/model", "0.05", "a: b # not a comment\nline two"])
         XCTAssertEqual(container.value(at: "resources.requests"), ["cpu": "500m", "memory": "1Gi"])
         XCTAssertEqual(container.value(at: "resources.limits"), ["memory": "1Gi", "nvidia.com/gpu": "1"])
@@ -38,7 +49,7 @@ final class ManifestTemplateTests: XCTestCase {
         let job = try TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1").render(with: template)
         XCTAssertNil(job.value(at: "spec.template.spec.nodeSelector"))
         XCTAssertNil(job.value(at: "spec.activeDeadlineSeconds"))
-        let container = try XCTUnwrap(job.value(at: "spec.template.spec.containers")?.arrayValue?.first)
+        let container = try XCTUnwrap(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first)
         XCTAssertNil(container["resources"])
         XCTAssertEqual(container["env"]?.arrayValue?.count, 1)
     }
@@ -53,6 +64,15 @@ final class ManifestTemplateTests: XCTestCase {
         let pod = try ManifestTemplate(text: "apiVersion: v1\nkind: Pod\nmetadata: {name: {{{name}}}}\n", source: "mine.yaml")
         XCTAssertThrowsError(try TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1").render(with: pod)) { error in
             XCTAssertTrue("\(error)".hasPrefix("mine.yaml must render exactly one batch/v1 Job"), "\(error)")
+        }
+    }
+
+    func testBuiltInTemplatesMatchTheTemplatesFolder() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: templates).filter { $0 != "README.md" }.sorted()
+        XCTAssertEqual(BuiltInTemplates.files.keys.sorted(), names, "run scripts/embed-templates")
+        for name in names {
+            let text = try String(contentsOfFile: templates + "/" + name, encoding: .utf8)
+            XCTAssertEqual(BuiltInTemplates.files[name], text, "\(name) changed: run scripts/embed-templates")
         }
     }
 

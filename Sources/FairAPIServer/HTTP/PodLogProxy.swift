@@ -27,18 +27,21 @@ final class PodLogProxy: @unchecked Sendable {
         let pods = ResourceCatalog.find(group: "", version: "v1", plural: "pods")!
         guard let pod = store.get(pods.storageKey, namespace: namespace, name: name)?.object else { throw APIError.notFound(pods, name) }
         let containers = (pod.value(at: "spec.containers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+        let initContainers = (pod.value(at: "spec.initContainers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
         let container: String
         if let requested = options.container, !requested.isEmpty {
-            guard containers.contains(requested) else {
+            guard containers.contains(requested) || initContainers.contains(requested) else {
                 throw APIError.badRequest("container \(requested) is not valid for pod \(name)")
             }
             container = requested
         } else if containers.count == 1 {
             container = containers[0]
         } else {
-            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]")
+            let inits = initContainers.isEmpty ? "" : " or one of the init containers: [\(initContainers.joined(separator: " "))]"
+            throw APIError.badRequest("a container name must be specified for pod \(name), choose one of: [\(containers.joined(separator: " "))]\(inits)")
         }
-        let status = (pod.value(at: "status.containerStatuses")?.arrayValue ?? []).first { $0["name"]?.stringValue == container }
+        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? []) + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
+        let status = statuses.first { $0["name"]?.stringValue == container }
         guard let nodeName = pod.value(at: "spec.nodeName")?.stringValue, !nodeName.isEmpty,
               let status, status["state"]?["waiting"] == nil || (status["restartCount"]?.intValue ?? 0) > 0 else {
             let reason = status?["state"]?["waiting"]?["reason"]?.stringValue ?? "ContainerCreating"

@@ -16,6 +16,11 @@ public struct TrainingJob: Sendable {
     public var nodeSelector: [String: String] = [:]
     public var backoffLimit: Int = 0
     public var activeDeadlineSeconds: Int?
+    /// Where the model goes: `registry/modelRepository:vN`, pushed from inside the pod.
+    public var registry: String = ""
+    public var modelRepository: String { "models/\(project)" }
+    /// The ConfigMap holding fair's in-pod tools (`fair-model.py`).
+    public var toolsConfigMap = ModelTools.configMapName
 
     public init(name: String, namespace: String, project: String, image: String) {
         self.name = name
@@ -26,6 +31,8 @@ public struct TrainingJob: Sendable {
 
     public struct Invalid: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
     /// The Job, rendered and checked.
@@ -48,6 +55,12 @@ public struct TrainingJob: Sendable {
             "hasNodeSelector": !nodeSelector.isEmpty,
             "nodeSelector": nodeSelector.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as [String: Any] },
         ]
+        values["registry"] = registry
+        values["modelRepository"] = modelRepository
+        values["modelReference"] = "\(registry)/\(modelRepository)"
+        values["jobAnnotation"] = "dev.fair.job=\(name)"
+        values["imageAnnotation"] = "dev.fair.image=\(image)"
+        values["toolsConfigMap"] = toolsConfigMap
         if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
         let documents = try template.render(values)
         guard documents.count == 1, let job = documents.first, job.kind == "Job", job.apiVersion == "batch/v1" else {
@@ -55,7 +68,8 @@ public struct TrainingJob: Sendable {
         }
         guard job.name == name,
               let containers = job.value(at: "spec.template.spec.containers")?.arrayValue, !containers.isEmpty,
-              containers.contains(where: { $0["image"]?.stringValue == image }) else {
+              (containers + (job.value(at: "spec.template.spec.initContainers")?.arrayValue ?? []))
+                .contains(where: { $0["image"]?.stringValue == image }) else {
             throw Invalid(description: "\(template.source) must name the Job {{{name}}} and run the image {{{image}}} in one of its containers")
         }
         return job

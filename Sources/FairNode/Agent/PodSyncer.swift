@@ -79,7 +79,17 @@ final class PodSyncer: @unchecked Sendable {
         let restartPolicy = pod.value(at: "spec.restartPolicy")?.stringValue ?? "Always"
         var volumes: Result<[String: String], Error>
         do {
-            volumes = .success(try PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid)).prepare())
+            let client = self.client
+            var podVolumes = PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid))
+            podVolumes.configMap = { namespace, name in
+                do {
+                    let map = try client.get(.configMaps, namespace: namespace, name: name)
+                    return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+                } catch let error as KubeError where error.isNotFound {
+                    return nil
+                }
+            }
+            volumes = .success(try podVolumes.prepare())
         } catch {
             volumes = .failure(error)
         }

@@ -2,11 +2,14 @@ import FairKube
 import Foundation
 
 /// The host directories behind a pod's volumes: emptyDir under `DATA/pods/<uid>/volumes/<name>`
-/// (removed with the pod), hostPath as given. Other volume types need API objects this cluster
-/// does not have and are refused with a message naming the volume.
+/// (removed with the pod), configMap as files written there once, when the pod first needs them
+/// (later changes to the ConfigMap reach new pods only), hostPath as given. Other volume types
+/// are refused with a message naming the volume.
 struct PodVolumes {
     let pod: JSONValue
     let volumesDirectory: String
+    /// A ConfigMap's data by namespace and name; nil when it does not exist.
+    var configMap: ((_ namespace: String, _ name: String) throws -> [String: String]?)? = nil
 
     /// Host path of every volume, created when needed.
     func prepare() throws -> [String: String] {
@@ -41,9 +44,15 @@ struct PodVolumes {
                     break
                 }
                 paths[name] = hostPath
+            } else if let source = volume["configMap"], let configMap {
+                let path = "\(volumesDirectory)/\(name)"
+                if !FileManager.default.fileExists(atPath: path) {
+                    try writeConfigMap(source, volume: name, to: path, lookup: configMap)
+                }
+                paths[name] = path
             } else {
                 let kind = volume.objectValue?.keys.first { $0 != "name" } ?? "unknown"
-                throw ContainerConfigError(message: "volume \(name): type \(kind) is not supported by this node (use emptyDir or hostPath)")
+                throw ContainerConfigError(message: "volume \(name): type \(kind) is not supported by this node (use emptyDir, configMap or hostPath)")
             }
         }
         return paths
@@ -69,6 +78,51 @@ struct PodVolumes {
                 if !FileManager.default.fileExists(atPath: path) { try createDirectory(path, volume: name) }
             }
             return ContainerMount(source: path, destination: destination, readOnly: mount["readOnly"]?.boolValue ?? false)
+        }
+    }
+
+    /// The ConfigMap's keys (or its `items`) as files, written in a staging directory that is
+    /// renamed into place, so a container never sees half of them.
+    private func writeConfigMap(_ source: JSONValue, volume: String, to path: String,
+                                lookup: (_ namespace: String, _ name: String) throws -> [String: String]?) throws {
+        let mapName = source["name"]?.stringValue ?? ""
+        let namespace = pod.namespace ?? "default"
+        guard let data = try lookup(namespace, mapName) else {
+            if source["optional"]?.boolValue == true {
+                try createDirectory(path, volume: volume)
+                return
+            }
+            throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" not found in namespace \(namespace)")
+        }
+        var files: [(path: String, content: String, mode: Int?)] = []
+        if let items = source["items"]?.arrayValue {
+            for item in items {
+                let key = item["key"]?.stringValue ?? ""
+                guard let content = data[key] else {
+                    throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" has no key \"\(key)\"")
+                }
+                files.append((item["path"]?.stringValue ?? key, content, item["mode"]?.intValue.map { Int($0) }))
+            }
+        } else {
+            files = data.keys.sorted().map { ($0, data[$0]!, nil) }
+        }
+        let defaultMode = source["defaultMode"]?.intValue.map { Int($0) } ?? 0o644
+        let staging = "\(path).staging"
+        try? FileManager.default.removeItem(atPath: staging)
+        try createDirectory(staging, volume: volume)
+        for file in files {
+            guard !file.path.isEmpty, !file.path.hasPrefix("/"), !file.path.split(separator: "/").contains("..") else {
+                throw ContainerConfigError(message: "volume \(volume): item path \"\(file.path)\" must be relative and stay inside the volume")
+            }
+            let target = "\(staging)/\(file.path)"
+            try createDirectory((target as NSString).deletingLastPathComponent, volume: volume)
+            guard FileManager.default.createFile(atPath: target, contents: Data(file.content.utf8),
+                                                attributes: [.posixPermissions: file.mode ?? defaultMode]) else {
+                throw ContainerConfigError(message: "volume \(volume): cannot write \(target)")
+            }
+        }
+        guard rename(staging, path) == 0 else {
+            throw ContainerConfigError(message: "volume \(volume): cannot move \(staging) into place: \(String(cString: strerror(errno)))")
         }
     }
 

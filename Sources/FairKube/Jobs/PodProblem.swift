@@ -1,0 +1,36 @@
+import Foundation
+
+/// Why a pod cannot make progress on its own: what `fair train` reports at once instead of
+/// waiting for a Job that will never start (the scheduler found no node, the image cannot be
+/// pulled, the container cannot be created).
+public struct PodProblem: Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public var message: String
+
+    public var description: String { "\(reason): \(message)" }
+
+    /// Waiting reasons a node agent only leaves behind when retrying will not help by itself.
+    public static let stuckWaitingReasons: Set<String> = [
+        "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
+        "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+    ]
+
+    /// The first problem `pod` shows, if any.
+    public static func detect(in pod: JSONValue) -> PodProblem? {
+        for condition in pod.value(at: "status.conditions")?.arrayValue ?? [] where
+            condition["type"]?.stringValue == "PodScheduled" && condition["status"]?.stringValue == "False"
+            && condition["reason"]?.stringValue == "Unschedulable" {
+            return PodProblem(reason: "Unschedulable", message: condition["message"]?.stringValue ?? "no node can run the pod")
+        }
+        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? [])
+            + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
+        for status in statuses {
+            guard let waiting = status.value(at: "state.waiting"), let reason = waiting["reason"]?.stringValue,
+                  stuckWaitingReasons.contains(reason) else { continue }
+            let container = status["name"]?.stringValue ?? "?"
+            let detail = waiting["message"]?.stringValue ?? "image \(status["image"]?.stringValue ?? "?")"
+            return PodProblem(reason: reason, message: "container \(container): \(detail)")
+        }
+        return nil
+    }
+}

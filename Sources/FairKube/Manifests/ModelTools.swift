@@ -1,0 +1,39 @@
+import Foundation
+
+/// fair's in-pod tools: `fair-model.py` (stores a trained model as an OCI artifact, and fetches
+/// it for serving), shipped in a ConfigMap that training and serving pods mount. Python's
+/// standard library is all they need, so any image with python3 can run them.
+public enum ModelTools {
+    public static let configMapName = "fair-tools"
+    public static let mountPath = "/opt/fair/tools"
+    public static let files = ["fair-model.py"]
+
+    /// The ConfigMap, for `namespace`.
+    public static func configMap(namespace: String) -> JSONValue {
+        var data: [String: JSONValue] = [:]
+        for file in files {
+            data[file] = .string(BuiltInTemplates.files[file] ?? "")
+        }
+        return [
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": [
+                "name": .string(configMapName), "namespace": .string(namespace),
+                "labels": ["app.kubernetes.io/managed-by": "fair"],
+            ],
+            "data": .object(data),
+        ]
+    }
+
+    /// Creates the ConfigMap, or brings an existing one up to this fair's tools.
+    public static func apply(with client: KubeClient, namespace: String) throws {
+        let wanted = configMap(namespace: namespace)
+        do {
+            _ = try client.create(.configMaps, namespace: namespace, wanted)
+        } catch let error as KubeError where error.code == 409 {
+            let current = try client.get(.configMaps, namespace: namespace, name: configMapName)
+            if current["data"] != wanted["data"] {
+                _ = try client.mergePatch(.configMaps, namespace: namespace, name: configMapName, ["data": wanted["data"]!])
+            }
+        }
+    }
+}

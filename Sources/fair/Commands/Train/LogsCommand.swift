@@ -1,0 +1,65 @@
+import ArgumentParser
+import FairKube
+import Foundation
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logs",
+        abstract: "Show the output of a training Job's pods, attempt by attempt.",
+        discussion: "With -f, follows until the Job ends and exits as fair train would: 0 when it completed, 1 when it failed.")
+
+    @Argument(help: "The Job's name (as fair train printed it).")
+    var job: String
+
+    @Flag(name: [.customShort("f"), .long], help: "Follow the output until the Job ends.")
+    var follow = false
+
+    @OptionGroup var cluster: ClusterOptions
+
+    func run() throws {
+        Interrupts.install()
+        try reportingFailures {
+            let client = try cluster.client()
+            let namespace = cluster.namespace(for: client)
+            let job: JSONValue
+            do {
+                job = try client.get(.jobs, namespace: namespace, name: self.job)
+            } catch let error as KubeError where error.code == 404 {
+                throw KubeError(code: 404, reason: "NotFound", message: "no job \(self.job) in namespace \(namespace)")
+            }
+            Interrupts.message = "stopped following job \(self.job)"
+            let printer = JobOutputPrinter(logsToStandardOutput: true)
+            var options = JobFollower.Options(namespace: namespace, name: self.job)
+            options.containers = ["train", "model"]
+            options.failsOnPodProblems = follow
+            if !follow {
+                try showSoFar(job: job, client: client, namespace: namespace, printer: printer)
+                return
+            }
+            let outcome = try JobFollower(client: client, options: options, onLog: { printer.log(pod: $0, container: $1, bytes: $2) },
+                                          onEvent: { printer.event($0) }).run()
+            if outcome.state == .failed {
+                Console.error("job \(self.job) failed: \([outcome.reason, outcome.message].compactMap { $0 }.joined(separator: ": "))")
+                throw ExitCode.failure
+            }
+            if let reference = printer.modelResult?["reference"]?.stringValue { Console.progress("model stored: \(reference)") }
+        }
+    }
+
+    /// Every started pod's output up to now, oldest attempt first.
+    private func showSoFar(job: JSONValue, client: KubeClient, namespace: String, printer: JobOutputPrinter) throws {
+        let pods = (try client.list(.pods, namespace: namespace, labelSelector: "job-name=\(self.job)")["items"]?.arrayValue ?? [])
+            .sorted { ($0.value(at: "metadata.creationTimestamp")?.stringValue ?? "") < ($1.value(at: "metadata.creationTimestamp")?.stringValue ?? "") }
+        if pods.isEmpty { Console.progress("job \(self.job) has no pods (yet)") }
+        for (index, pod) in pods.enumerated() {
+            guard let name = pod.name else { continue }
+            if pods.count > 1 { Console.progress("── attempt \(index + 1): pod \(name)") }
+            for container in ["train", "model"] where JobFollower.state(of: container, in: pod)?["waiting"] == nil
+                && JobFollower.state(of: container, in: pod) != nil {
+                let sink = ForwardingSink { printer.log(pod: name, container: container, bytes: $0) }
+                try client.log(namespace: namespace, pod: name, container: container, sink: sink)
+            }
+        }
+        if let reference = printer.modelResult?["reference"]?.stringValue { Console.progress("model stored: \(reference)") }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import FairKube
+import Foundation
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show where a training Job is: running, complete or failed, with its attempts and pods.")
+
+    @Argument(help: "The Job's name.")
+    var job: String
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "Output format: text, json or yaml.")
+    var outputFormat: TrainOutputFormat = .text
+
+    func run() throws {
+        try reportingFailures {
+            let client = try cluster.client()
+            let namespace = cluster.namespace(for: client)
+            let job: JSONValue
+            do {
+                job = try client.get(.jobs, namespace: namespace, name: self.job)
+            } catch let error as KubeError where error.code == 404 {
+                throw KubeError(code: 404, reason: "NotFound", message: "no job \(self.job) in namespace \(namespace)")
+            }
+            let pods = (try client.list(.pods, namespace: namespace, labelSelector: "job-name=\(self.job)")["items"]?.arrayValue ?? [])
+                .sorted { ($0.value(at: "metadata.creationTimestamp")?.stringValue ?? "") < ($1.value(at: "metadata.creationTimestamp")?.stringValue ?? "") }
+            let status = JobStatusSummary(job: job, pods: pods)
+            switch outputFormat {
+            case .json: Console.result(String(decoding: JSONCoding.encode(status.json, pretty: true), as: UTF8.self))
+            case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([status.json]).utf8))
+            case .text: Console.result(status.text)
+            }
+            if status.state == "Failed" { throw ExitCode.failure }
+        }
+    }
+}
+
+/// A Job and its pods, said briefly.
+struct JobStatusSummary {
+    var json: JSONValue
+    var state: String
+    var text: String
+
+    init(job: JSONValue, pods: [JSONValue]) {
+        let conditions = job.value(at: "status.conditions")?.arrayValue ?? []
+        let ended = conditions.first { ["Complete", "Failed"].contains($0["type"]?.stringValue ?? "") && $0["status"]?.stringValue == "True" }
+        var state = ended?["type"]?.stringValue ?? (job.value(at: "status.active")?.intValue ?? 0 > 0 ? "Running" : "Pending")
+        let problem = pods.lazy.compactMap { PodProblem.detect(in: $0) }.first
+        if ended == nil, problem != nil { state = "Stuck" }
+        self.state = state
+        var object: [String: JSONValue] = [
+            "job": .string(job.name ?? ""), "namespace": .string(job.namespace ?? ""), "state": .string(state),
+            "active": .int(job.value(at: "status.active")?.intValue ?? 0),
+            "succeeded": .int(job.value(at: "status.succeeded")?.intValue ?? 0),
+            "failed": .int(job.value(at: "status.failed")?.intValue ?? 0),
+            "backoffLimit": .int(job.value(at: "spec.backoffLimit")?.intValue ?? 6),
+        ]
+        for key in ["startTime", "completionTime"] {
+            if let value = job.value(at: "status.\(key)") { object[key] = value }
+        }
+        if let reason = ended?["reason"] { object["reason"] = reason }
+        if let message = ended?["message"] { object["message"] = message }
+        if let problem { object["problem"] = .string(problem.description) }
+        if let image = job.value(at: "metadata.annotations")?["fair.dev/image"] { object["image"] = image }
+        if let model = job.value(at: "metadata.annotations")?["fair.dev/model"] { object["model"] = model }
+        object["pods"] = .array(pods.map { pod in
+            var entry: [String: JSONValue] = ["name": .string(pod.name ?? ""), "phase": pod.value(at: "status.phase") ?? "Pending"]
+            if let node = pod.value(at: "spec.nodeName") { entry["node"] = node }
+            return .object(entry)
+        })
+        json = .object(object)
+
+        var lines = ["job \(job.name ?? "")  \(state)"]
+        lines.append("  attempts: \(object["succeeded"]!.intValue!) succeeded, \(object["failed"]!.intValue!) failed, \(object["active"]!.intValue!) running (backoff limit \(object["backoffLimit"]!.intValue!))")
+        if let reason = ended?["reason"]?.stringValue { lines.append("  reason: \(reason)\(ended?["message"]?.stringValue.map { ": \($0)" } ?? "")") }
+        if let problem { lines.append("  problem: \(problem)") }
+        if let image = object["image"]?.stringValue { lines.append("  image: \(image)") }
+        if let model = object["model"]?.stringValue { lines.append("  model: \(model)") }
+        for pod in pods {
+            lines.append("  pod \(pod.name ?? "")  \(pod.value(at: "status.phase")?.stringValue ?? "Pending")\(pod.value(at: "spec.nodeName")?.stringValue.map { "  on \($0)" } ?? "")")
+        }
+        text = lines.joined(separator: "\n")
+    }
+}

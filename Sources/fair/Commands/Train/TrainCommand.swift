@@ -1,0 +1,90 @@
+import ArgumentParser
+import FairBuild
+import FairKube
+import Foundation
+
+enum TrainOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, yaml
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Build and push the project, run it as a Kubernetes Job, follow its output, store its model.",
+        discussion: """
+        The image goes to --registry, else fair.yaml's train.registry, else the registry the cluster \
+        publishes (fair server's own). The Job is rendered from Templates/job.yaml (or train.template) \
+        and sent to the kubeconfig's API server: the bundled one or any Kubernetes cluster. What the \
+        script writes to $FAIR_MODEL_DIR is stored as an OCI artifact, REGISTRY/models/NAME:vN and :latest.
+        Exits 0 when the Job completes, 1 when it fails or cannot start, with the reason.
+        """)
+
+    @Argument(help: "The project directory.", completion: .directory)
+    var directory: String = "."
+
+    @Option(name: [.customShort("f"), .long], help: "fair.yaml to use (default: DIR/fair.yaml).")
+    var file: String?
+
+    @Option(help: "Base image (overrides fair.yaml).")
+    var base: String?
+
+    @Option(help: "Registry HOST[:PORT] for the image and the model (default: train.registry, else the cluster's).")
+    var registry: String?
+
+    @OptionGroup var cluster: ClusterOptions
+
+    @Option(help: "The Job's name (default: the project's name and a random suffix).")
+    var name: String?
+
+    @Option(help: "CPU to request, e.g. 500m or 2.")
+    var cpu: String?
+
+    @Option(help: "Memory to request (and limit), e.g. 512Mi or 4Gi.")
+    var memory: String?
+
+    @Option(help: "GPUs (nvidia.com/gpu) to request.")
+    var gpu: Int?
+
+    @Option(name: .customLong("env"), help: "An environment variable, K=V (repeatable; wins over fair.yaml).")
+    var env: [String] = []
+
+    @Option(name: .customLong("node-selector"), help: "A node label the pod must run on, K=V (repeatable).")
+    var nodeSelector: [String] = []
+
+    @Option(help: "Retries before the Job fails.")
+    var backoffLimit: Int?
+
+    @Flag(help: "Return once the Job is created, printing its name.")
+    var detach = false
+
+    @Flag(help: "Delete the Job and its pods once it has ended.")
+    var rm = false
+
+    @Flag(help: "Build and push, then print the manifests instead of creating them (for kubectl apply -f -).")
+    var dryRun = false
+
+    @Option(help: "Output format: text, json or yaml.")
+    var outputFormat: TrainOutputFormat = .text
+
+    @OptionGroup var registryOptions: RegistryOptions
+
+    func validate() throws {
+        if let gpu, !(0...64).contains(gpu) { throw ValidationError("--gpu must be between 0 and 64, got \(gpu)") }
+        if let backoffLimit, !(0...100).contains(backoffLimit) { throw ValidationError("--backoff-limit must be between 0 and 100, got \(backoffLimit)") }
+        if let name, !KubernetesNames.isValid(name) {
+            throw ValidationError("--name \(name) is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)")
+        }
+        if detach && rm { throw ValidationError("--rm needs fair to see the Job end; it cannot be combined with --detach") }
+        for pair in env + nodeSelector where !pair.contains("=") {
+            throw ValidationError("\(pair) is not K=V")
+        }
+    }
+
+    func run() throws {
+        Interrupts.install()
+        try reportingFailures {
+            let code = try TrainRun(command: self).run()
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import FairBuild
+import FairKube
+import Foundation
+
+/// One `fair train`: build and push the image, render the Job, then create it and follow it (or
+/// print it, for --dry-run). Returns the exit code.
+struct TrainRun {
+    let command: TrainCommand
+
+    func run() throws -> Int32 {
+        let started = Date()
+        let projectDirectory = command.directory
+        let configFile = command.file ?? "\(projectDirectory)/fair.yaml"
+        let config = try ProjectConfig.load(file: configFile, projectDirectory: projectDirectory)
+        let client = try command.cluster.client()
+        let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
+        let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
+        let project = KubernetesNames.sanitized(config.name, maxLength: 50)
+        let talk = command.outputFormat == .text
+
+        // Image.
+        let image = try TrainingImage.buildAndPush(
+            command: command, repository: "\(hosts.push)/\(project)", talk: talk)
+        let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
+
+        // Manifests.
+        var training = TrainingJob(name: command.name ?? KubernetesNames.unique(project), namespace: namespace,
+                                   project: project, image: imageReference)
+        training.registry = hosts.cluster
+        training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
+        training.cpu = command.cpu ?? config.train.cpu
+        training.memory = command.memory ?? config.train.memory
+        training.gpus = command.gpu ?? config.train.gpu ?? 0
+        training.nodeSelector = Dictionary(try Self.merged(config.train.nodeSelector.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                                           command.nodeSelector, flag: "--node-selector"),
+                                           uniquingKeysWith: { _, last in last })
+        training.backoffLimit = command.backoffLimit ?? config.train.backoffLimit ?? 0
+        training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
+        let template = try Self.template(config.train.template, projectDirectory: projectDirectory)
+        let job = try training.render(with: template)
+        let manifests = [ModelTools.configMap(namespace: namespace), job]
+
+        if command.dryRun {
+            switch command.outputFormat {
+            case .json:
+                Console.result(String(decoding: JSONCoding.encode(["apiVersion": "v1", "kind": "List", "items": .array(manifests)], pretty: true), as: UTF8.self))
+            case .text, .yaml:
+                FileHandle.standardOutput.write(Data(try YAMLDocuments.print(manifests).utf8))
+            }
+            return 0
+        }
+
+        // Submit.
+        try ModelTools.apply(with: client, namespace: namespace)
+        do {
+            _ = try client.create(.jobs, namespace: namespace, job)
+        } catch let error as KubeError where error.code == 409 {
+            throw KubeError(code: 409, reason: "AlreadyExists",
+                            message: "a Job named \(training.name) already exists in namespace \(namespace); delete it (kubectl delete job \(training.name)) or choose another --name")
+        }
+        let submitted = Date()
+        let resume = "fair logs \(training.name) -f -n \(namespace)"
+        if command.detach {
+            if talk { Console.progress("created job \(training.name) in namespace \(namespace); follow it with: \(resume)") }
+            Console.result(training.name)
+            return 0
+        }
+        if talk { Console.progress("created job \(training.name) in namespace \(namespace)") }
+        Interrupts.message = "stopped following; job \(training.name) keeps running. Resume with: \(resume)  (status: fair status \(training.name) -n \(namespace))"
+
+        // Follow.
+        let printer = JobOutputPrinter(logsToStandardOutput: command.outputFormat.logsToStandardOutput)
+        var options = JobFollower.Options(namespace: namespace, name: training.name)
+        options.containers = ["train", "model"]
+        let follower = JobFollower(client: client, options: options,
+                                   onLog: { printer.log(pod: $0, container: $1, bytes: $2) },
+                                   onEvent: { printer.event($0) })
+        let outcome = try follower.run()
+        let ended = Date()
+
+        let cannotStart = outcome.state == .failed && PodProblem.stuckWaitingReasons.union(["Unschedulable"]).contains(outcome.reason ?? "")
+        if command.rm || cannotStart {
+            // A Job that cannot start would wait unseen for a node or an image: it goes, as with --rm.
+            try? client.delete(.jobs, namespace: namespace, name: training.name, propagation: "Background")
+            if talk { Console.progress("deleted job \(training.name)") }
+        }
+
+        let report = TrainReport(
+            job: training.name, namespace: namespace, image: imageReference, outcome: outcome,
+            model: printer.modelResult,
+            timings: .init(build: image.buildSeconds, push: image.pushSeconds,
+                           schedule: printer.scheduledAt.map { $0.timeIntervalSince(submitted) },
+                           start: printer.startedAt.map { start in start.timeIntervalSince(printer.scheduledAt ?? submitted) },
+                           run: printer.trainedAt.map { trained in trained.timeIntervalSince(printer.startedAt ?? submitted) },
+                           model: printer.trainedAt.map { ended.timeIntervalSince($0) },
+                           total: ended.timeIntervalSince(started)))
+        switch command.outputFormat {
+        case .json: Console.result(String(decoding: JSONCoding.encode(report.json, pretty: true), as: UTF8.self))
+        case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([report.json]).utf8))
+        case .text: break
+        }
+        switch outcome.state {
+        case .complete:
+            if talk {
+                Console.progress("job \(training.name) complete (\(report.timings.summary))")
+                if let reference = printer.modelResult?["reference"]?.stringValue {
+                    Console.progress("model stored: \(reference) (\(printer.modelResult?["digest"]?.stringValue ?? ""))")
+                } else if printer.modelResult?["stored"] == JSONValue.bool(false) {
+                    Console.progress("the script wrote nothing to $FAIR_MODEL_DIR: no model stored")
+                }
+            }
+            return 0
+        case .failed:
+            let why = [outcome.reason, outcome.message].compactMap { $0 }.joined(separator: ": ")
+            Console.error(cannotStart ? "job \(training.name) cannot start: \(why)"
+                                      : "job \(training.name) failed after \(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s"): \(why)")
+            return 1
+        }
+    }
+
+    /// fair.yaml's pairs, then the flag's (the flag wins for the same key), in order.
+    static func merged(_ base: [(String, String)], _ flags: [String], flag: String) throws -> [(name: String, value: String)] {
+        var result = base.map { (name: $0.0, value: $0.1) }
+        for pair in flags {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else { throw TrainingJob.Invalid(description: "\(flag) \(pair) is not K=V") }
+            let name = String(parts[0]), value = String(parts[1])
+            if let index = result.firstIndex(where: { $0.name == name }) {
+                result[index].value = value
+            } else {
+                result.append((name, value))
+            }
+        }
+        return result
+    }
+
+    /// The project's own template (fair.yaml `train.template`, relative to the project), else fair's.
+    static func template(_ path: String?, projectDirectory: String) throws -> ManifestTemplate {
+        if let path {
+            return try ManifestTemplate(path: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)")
+        }
+        return try ManifestTemplate(text: BuiltInTemplates.files["job.yaml"]!, source: "Templates/job.yaml")
+    }
+}
