@@ -25,6 +25,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -398,7 +399,18 @@ def main():
     host = f"[{bind}]" if ":" in bind else bind
     print(f"serving model {name} (version {version or 'unversioned'}) on http://{host}:{server.server_address[1]}",
           flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # On SIGTERM (a rollout or a scale-down), keep answering for a moment while the pod leaves the
+    # Service's endpoints, so requests already routed here still succeed; then stop.
+    try:
+        drain = float(os.environ.get("FAIR_DRAIN_SECONDS") or 2)
+    except ValueError:
+        drain = 2.0
+
+    def stop_after_drain():
+        time.sleep(drain)  # a terminating pod is already out of the endpoints: no new traffic comes
+        server.shutdown()
+
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop_after_drain, daemon=True).start())
 
     def load_model():
         # Loading may take long: the server answers liveness meanwhile, and readiness after.

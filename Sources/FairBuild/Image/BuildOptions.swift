@@ -21,6 +21,8 @@ public struct BuildOptions: Sendable {
     public var epoch: Int64 = BuildOptions.defaultEpoch
     public var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     public var currentDirectory: String = FileManager.default.currentDirectoryPath
+    /// A layer and program fair adds after the project's layers (`fair serve`'s model server).
+    public var addition: ImageAddition?
 
     /// 1980-01-01T00:00:00Z: fixed, and the earliest time a ZIP file (and so Python's zipimport
     /// and wheel tooling) can represent.

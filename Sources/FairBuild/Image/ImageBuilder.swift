@@ -86,9 +86,14 @@ public struct ImageBuilder {
         }
         let code = try writer.write(codeEntries, to: "\(scratch)/code.layer")
         builtLayers.append((code, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))
+        if let addition = options.addition {
+            let layer = try writer.write(addition.entries, to: "\(scratch)/\(addition.source).layer")
+            builtLayers.append((layer, addition.source, false, "fair: add \(addition.files.map { "/" + $0.path }.joined(separator: " "))"))
+        }
 
         // Config and manifest.
-        let configurator = ImageConfigurator(project: config, scriptPath: scriptPath, epoch: options.epoch)
+        var configurator = ImageConfigurator(project: config, scriptPath: scriptPath, epoch: options.epoch)
+        configurator.addition = options.addition
         let imageConfig = configurator.makeConfig(
             base: base?.config, platform: platform,
             layers: builtLayers.map { ($0.layer.diffID, $0.createdBy, $0.source) },

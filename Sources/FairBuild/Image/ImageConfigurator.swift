@@ -7,6 +7,7 @@ struct ImageConfigurator {
     let project: ProjectConfig
     let scriptPath: String
     let epoch: Int64
+    var addition: ImageAddition?
 
     static let pythonVersionLabel = "dev.fair.python.version"
     static let glibcVersionLabel = "dev.fair.glibc.version"
@@ -40,6 +41,11 @@ struct ImageConfigurator {
         // As with a Dockerfile ENTRYPOINT, the base's Cmd no longer applies: Cmd is the project's args.
         execution.Cmd = project.args.isEmpty ? nil : project.args
         execution.WorkingDir = project.workdir
+        if let addition {
+            execution.Entrypoint = addition.entrypoint
+            execution.Cmd = addition.cmd
+            for variable in addition.env { execution.setEnvironment(variable.name, variable.value) }
+        }
 
         var labels = execution.Labels ?? [:]
         for (key, value) in project.labels { labels[key] = value }
@@ -47,6 +53,7 @@ struct ImageConfigurator {
         labels["dev.fair.source"] = project.entrypoint
         labels["dev.fair.entrypoint"] = scriptPath
         if let source = project.source { labels["org.opencontainers.image.source"] = source }
+        for (key, value) in addition?.labels ?? [:] { labels[key] = value }
         execution.Labels = labels
 
         var history = base?.history ?? []

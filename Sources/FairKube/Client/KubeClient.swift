@@ -128,6 +128,26 @@ public final class KubeClient: @unchecked Sendable {
         return sink.lastResourceVersion
     }
 
+    /// Any request to a path of the server, answered as it is (status and body): how `fair
+    /// predict` reaches a Service through the API server's service proxy.
+    public func raw(_ method: String, path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+                    maxBodyBytes: Int = 64 << 20) throws -> (status: Int, body: [UInt8]) {
+        guard let url = URL(string: config.server + path)?.absoluteString else {
+            throw KubeError(code: 400, reason: "BadRequest", message: "invalid URL for \(path)")
+        }
+        var headers = HTTPHeaders()
+        if let token = config.token { headers.set("Authorization", "Bearer \(token)") }
+        if body != nil { headers.set("Content-Type", contentType) }
+        var request = HTTPRequest(method: method, url: url, headers: headers)
+        if let body { request.body = .bytes(body) }
+        do {
+            let response = try http.send(request, maxBodyBytes: maxBodyBytes)
+            return (response.status, response.body)
+        } catch let error as HTTPError {
+            throw KubeError(code: 0, reason: "Unreachable", message: "cannot reach the API server \(config.server): \(error.description)")
+        }
+    }
+
     // MARK: - Plumbing
 
     private func defaultNamespace(_ resource: APIResource) -> String? { resource.namespaced ? config.namespace : nil }

@@ -3,6 +3,112 @@
 /// The files of Templates/, carried in the binary.
 public enum BuiltInTemplates {
     public static let files: [String: String] = [
+        "deployment.yaml": ####"""
+{{! The Deployment `fair serve` rolls out. Values arrive as JSON literals: insert them with triple
+    braces. The `fetch-model` init container pulls the model artifact (by digest) into an emptyDir;
+    the `server` container answers the Open Inference Protocol on it. New pods must be ready
+    before old ones go (maxUnavailable 0), so a new model version rolls out without dropping requests. }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{{name}}}
+  namespace: {{{namespace}}}
+  labels:
+    app.kubernetes.io/name: {{{name}}}
+    app.kubernetes.io/managed-by: fair
+    fair.dev/project: {{{project}}}
+  annotations:
+    fair.dev/model: {{{modelReference}}}
+spec:
+  replicas: {{{replicas}}}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: {{{name}}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: {{{name}}}
+        app.kubernetes.io/managed-by: fair
+      annotations:
+        fair.dev/model: {{{modelReference}}}
+        kubectl.kubernetes.io/default-container: server
+    spec:
+      terminationGracePeriodSeconds: 30
+{{#hasNodeSelector}}
+      nodeSelector:
+{{#nodeSelector}}
+        {{{key}}}: {{{value}}}
+{{/nodeSelector}}
+{{/hasNodeSelector}}
+      initContainers:
+      - name: fetch-model
+        image: {{{image}}}
+        command: ["python3", "/opt/fair/serve/fair-model.py", "pull", "--registry", {{{registry}}},
+                  "--repository", {{{modelRepository}}}, "--reference", {{{modelDigest}}}, "--dir", "/model"]
+        volumeMounts:
+        - name: model
+          mountPath: /model
+      containers:
+      - name: server
+        image: {{{image}}}
+        env:
+        - name: FAIR_MODEL_NAME
+          value: {{{modelName}}}
+        - name: FAIR_MODEL_VERSION
+          value: {{{modelVersion}}}
+        - name: FAIR_MODEL_DIR
+          value: "/model"
+        - name: PORT
+          value: {{{portText}}}
+        - name: FAIR_BIND
+          valueFrom:
+            fieldRef:
+              fieldPath: status.podIP
+        ports:
+        - name: http
+          containerPort: {{{port}}}
+          protocol: TCP
+        readinessProbe:
+          httpGet:
+            path: /v2/health/ready
+            port: http
+          periodSeconds: 1
+          failureThreshold: 3
+        livenessProbe:
+          httpGet:
+            path: /v2/health/live
+            port: http
+          periodSeconds: 10
+          failureThreshold: 3
+{{#hasResources}}
+        resources:
+{{/hasResources}}
+{{#hasRequests}}
+          requests:
+{{/hasRequests}}
+{{#requests}}
+            {{{name}}}: {{{quantity}}}
+{{/requests}}
+{{#hasLimits}}
+          limits:
+{{/hasLimits}}
+{{#limits}}
+            {{{name}}}: {{{quantity}}}
+{{/limits}}
+        volumeMounts:
+        - name: model
+          mountPath: /model
+          readOnly: true
+      volumes:
+      - name: model
+        emptyDir: {}
+
+"""####,
         "fair-model.py": ####"""
 #!/usr/bin/env python3
 """Stores a trained model in an OCI registry as an artifact, and fetches it back.
@@ -611,6 +717,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
@@ -984,7 +1091,18 @@ def main():
     host = f"[{bind}]" if ":" in bind else bind
     print(f"serving model {name} (version {version or 'unversioned'}) on http://{host}:{server.server_address[1]}",
           flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # On SIGTERM (a rollout or a scale-down), keep answering for a moment while the pod leaves the
+    # Service's endpoints, so requests already routed here still succeed; then stop.
+    try:
+        drain = float(os.environ.get("FAIR_DRAIN_SECONDS") or 2)
+    except ValueError:
+        drain = 2.0
+
+    def stop_after_drain():
+        time.sleep(drain)  # a terminating pod is already out of the endpoints: no new traffic comes
+        server.shutdown()
+
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=stop_after_drain, daemon=True).start())
 
     def load_model():
         # Loading may take long: the server answers liveness meanwhile, and readiness after.
@@ -1007,6 +1125,31 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+"""####,
+        "service.yaml": ####"""
+{{! The Service in front of `fair serve`'s pods. `fair predict` reaches it through the API server's
+    service proxy (/api/v1/namespaces/NS/services/NAME:http/proxy/), which any cluster offers. }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{{name}}}
+  namespace: {{{namespace}}}
+  labels:
+    app.kubernetes.io/name: {{{name}}}
+    app.kubernetes.io/managed-by: fair
+    fair.dev/project: {{{project}}}
+  annotations:
+    fair.dev/model-name: {{{modelName}}}
+    fair.dev/model: {{{modelReference}}}
+spec:
+  selector:
+    app.kubernetes.io/name: {{{name}}}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+    protocol: TCP
 
 """####,
     ]

@@ -37,24 +37,12 @@ public struct TrainingJob: Sendable {
 
     /// The Job, rendered and checked.
     public func render(with template: ManifestTemplate) throws -> JSONValue {
-        for (field, quantity) in [("cpu", cpu), ("memory", memory)] {
-            if let quantity, Quantity(quantity) == nil {
-                throw Invalid(description: "--\(field) \(quantity) is not a quantity (e.g. \(field == "cpu" ? "500m or 2" : "512Mi or 4Gi"))")
-            }
-        }
-        var requests: [[String: Any]] = []
-        if let cpu { requests.append(["name": "cpu", "quantity": cpu]) }
-        if let memory { requests.append(["name": "memory", "quantity": memory]) }
-        var limits = requests.filter { $0["name"] as? String == "memory" }
-        if gpus > 0 { limits.append(["name": "nvidia.com/gpu", "quantity": String(gpus)]) }
         var values: [String: Any] = [
             "name": name, "namespace": namespace, "project": project, "image": image, "backoffLimit": backoffLimit,
             "env": env.map { ["name": $0.name, "value": $0.value] as [String: Any] },
-            "requests": requests, "limits": limits, "hasRequests": !requests.isEmpty, "hasLimits": !limits.isEmpty,
-            "hasResources": !requests.isEmpty || !limits.isEmpty,
-            "hasNodeSelector": !nodeSelector.isEmpty,
-            "nodeSelector": nodeSelector.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as [String: Any] },
         ]
+        values.merge(try ResourceValues.make(cpu: cpu, memory: memory, gpus: gpus)) { _, new in new }
+        values.merge(ResourceValues.nodeSelector(nodeSelector)) { _, new in new }
         values["registry"] = registry
         values["modelRepository"] = modelRepository
         values["modelReference"] = "\(registry)/\(modelRepository)"

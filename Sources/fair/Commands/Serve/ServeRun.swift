@@ -1,0 +1,95 @@
+import FairBuild
+import FairKube
+import FairRegistry
+import Foundation
+
+/// One `fair serve`: find the model, build and push the serving image, render the Deployment and
+/// Service, apply them and wait for the rollout (or print them, for --dry-run).
+struct ServeRun {
+    let command: ServeCommand
+
+    func run() throws {
+        let (modelName, version) = try Self.parseModel(command.model)
+        let projectDirectory = command.directory
+        let config = try ProjectConfig.load(file: command.file ?? "\(projectDirectory)/fair.yaml", projectDirectory: projectDirectory)
+        guard let predict = config.serve.predict else {
+            throw TrainingJob.Invalid(description: "\(command.file ?? "\(projectDirectory)/fair.yaml") has no serve.predict: name the function fair serve calls, e.g.\nserve:\n  predict: predict.py:predict")
+        }
+        let client = try command.cluster.client()
+        let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
+        let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
+        let talk = command.outputFormat == .text
+
+        let registries = command.registryOptions.clients()
+        let model = try ModelRegistry(client: try registries.client(for: hosts.push)).resolve(modelName, version: version)
+        if talk { Console.progress("model \(model.name):\(model.version) (\(model.digest))") }
+
+        let project = KubernetesNames.sanitized(config.name, maxLength: 50)
+        let digest = try ServingImage.buildAndPush(command: command, predict: predict, workdir: config.workdir,
+                                                   repository: "\(hosts.push)/\(project)", talk: talk)
+        var serving = ServingDeployment(
+            name: command.name ?? KubernetesNames.sanitized(modelName), namespace: namespace, project: project,
+            image: "\(hosts.cluster)/\(project)@\(digest)", registry: hosts.cluster,
+            modelName: modelName, modelVersion: model.version, modelDigest: model.digest.description)
+        serving.replicas = command.replicas ?? config.serve.replicas ?? 1
+        serving.port = command.port ?? config.serve.port ?? 8080
+        serving.cpu = command.cpu ?? config.serve.cpu
+        serving.memory = command.memory ?? config.serve.memory
+        let deploymentTemplate = try Self.template(config.serve.template, builtIn: "deployment.yaml", projectDirectory: projectDirectory)
+        let deployment = try serving.renderDeployment(with: deploymentTemplate)
+        let service = try serving.renderService(with: try Self.template(nil, builtIn: "service.yaml", projectDirectory: projectDirectory))
+
+        if command.dryRun {
+            switch command.outputFormat {
+            case .json:
+                Console.result(String(decoding: JSONCoding.encode(["apiVersion": "v1", "kind": "List", "items": [service, deployment]], pretty: true), as: UTF8.self))
+            case .text, .yaml:
+                FileHandle.standardOutput.write(Data(try YAMLDocuments.print([service, deployment]).utf8))
+            }
+            return
+        }
+
+        try client.createOrReplace(.services, service)
+        try client.createOrReplace(.deployments, deployment)
+        if talk { Console.progress("applied deployment and service \(serving.name) in namespace \(namespace); rolling out") }
+        Interrupts.message = "stopped waiting; the rollout goes on (kubectl rollout status deployment/\(serving.name) -n \(namespace))"
+        var waiter = RolloutWaiter(client: client, namespace: namespace, name: serving.name)
+        waiter.timeout = TimeInterval(command.timeout)
+        let started = Date()
+        try waiter.wait { line in if talk { Console.progress("rollout: \(line)") } }
+        let seconds = Date().timeIntervalSince(started)
+
+        let path = "/api/v1/namespaces/\(namespace)/services/\(serving.name):http/proxy/v1/models/\(modelName):predict"
+        let report: JSONValue = [
+            "service": .string(serving.name), "namespace": .string(namespace), "model": .string(modelName),
+            "version": .string(model.version), "digest": .string(model.digest.description), "image": .string(serving.image),
+            "replicas": .int(Int64(serving.replicas)), "rolloutSeconds": .double((seconds * 1000).rounded() / 1000),
+            "predict": .string(client.config.server + path),
+        ]
+        switch command.outputFormat {
+        case .json: Console.result(String(decoding: JSONCoding.encode(report, pretty: true), as: UTF8.self))
+        case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([report]).utf8))
+        case .text:
+            Console.progress(String(format: "serving %@:%@ as %@ (%d replica%@, rolled out in %.1fs)", modelName, model.version, serving.name,
+                                    serving.replicas, serving.replicas == 1 ? "" : "s", seconds))
+            Console.progress("predict with: fair predict \(serving.name) --data '{\"instances\": [...]}'")
+        }
+    }
+
+    /// `NAME[:VERSION]`, the model name checked the way the registry will read it.
+    static func parseModel(_ text: String) throws -> (String, String?) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let name = parts.first ?? ""
+        guard !name.isEmpty, name.range(of: "^[a-z0-9]+([._-][a-z0-9]+)*$", options: .regularExpression) != nil else {
+            throw TrainingJob.Invalid(description: "\(text): a model is NAME[:VERSION] with a lower-case NAME, as fair train stored it (see fair models list)")
+        }
+        return (name, parts.count > 1 ? parts[1] : nil)
+    }
+
+    static func template(_ path: String?, builtIn: String, projectDirectory: String) throws -> ManifestTemplate {
+        if let path {
+            return try ManifestTemplate(path: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)")
+        }
+        return try ManifestTemplate(text: BuiltInTemplates.files[builtIn]!, source: "Templates/\(builtIn)")
+    }
+}
