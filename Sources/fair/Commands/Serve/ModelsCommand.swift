@@ -1,0 +1,126 @@
+import ArgumentParser
+import FairBuild
+import FairKube
+import FairRegistry
+import Foundation
+
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List, show and pull the models fair train stored (OCI artifacts under REGISTRY/models/).",
+        subcommands: [ModelsList.self, ModelsShow.self, ModelsPull.self])
+}
+
+/// Where models are: --registry, else the cluster's published registry.
+struct ModelRegistryOptions: ParsableArguments {
+    @Option(help: "Registry HOST[:PORT] (default: the cluster's, from the kubeconfig).")
+    var registry: String?
+
+    @Option(help: "The kubeconfig to find the cluster's registry with.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use.")
+    var context: String?
+
+    @OptionGroup var registryOptions: RegistryOptions
+
+    func models() throws -> ModelRegistry {
+        let host: String
+        if let registry {
+            host = registry
+        } else {
+            let client = try KubeClient(config: try Kubeconfig.load(path: kubeconfig, context: context))
+            host = try TargetRegistry.resolve(flag: nil, project: nil, client: client).push
+        }
+        return ModelRegistry(client: try registryOptions.clients().client(for: host))
+    }
+}
+
+struct ModelsList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "The models and their versions.")
+
+    @OptionGroup var options: ModelRegistryOptions
+
+    @Option(help: "Output format: text or json.")
+    var outputFormat: OutputFormat = .text
+
+    func run() throws {
+        try reportingFailures {
+            let registry = try options.models()
+            var rows: [JSONValue] = []
+            for name in try registry.names() {
+                let versions = try registry.versions(of: name)
+                rows.append(["name": .string(name), "versions": .array(versions.map { .string($0) })])
+            }
+            switch outputFormat {
+            case .json: Console.result(String(decoding: JSONCoding.encode(.array(rows), pretty: true), as: UTF8.self))
+            case .text:
+                if rows.isEmpty { Console.progress("no models in \(registry.client.host) yet (fair train stores them)") }
+                for row in rows {
+                    let versions = row["versions"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    Console.result("\(row["name"]!.stringValue!)\t\(versions.last ?? "-")\t\(versions.joined(separator: " "))")
+                }
+            }
+        }
+    }
+}
+
+struct ModelsShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One model version: digest, size, job, image, metrics.")
+
+    @Argument(help: "NAME[:VERSION] (default version: latest).")
+    var model: String
+
+    @OptionGroup var options: ModelRegistryOptions
+
+    @Option(help: "Output format: text or json.")
+    var outputFormat: OutputFormat = .text
+
+    func run() throws {
+        try reportingFailures {
+            let (name, version) = try ServeRun.parseModel(model)
+            let found = try options.models().resolve(name, version: version)
+            var object: [String: JSONValue] = [
+                "name": .string(found.name), "version": .string(found.version), "digest": .string(found.digest.description),
+                "layer": .string(found.layer.description), "size": .int(found.size),
+                "annotations": .object(found.annotations.mapValues { .string($0) }),
+            ]
+            if let metrics = found.metrics, let parsed = try? JSONCoding.decode(Array(metrics.utf8)) { object["metrics"] = parsed }
+            switch outputFormat {
+            case .json: Console.result(String(decoding: JSONCoding.encode(.object(object), pretty: true), as: UTF8.self))
+            case .text:
+                var lines = ["model \(found.name):\(found.version)", "  digest:  \(found.digest)", "  size:    \(Console.humanSize(found.size))"]
+                if let created = found.created { lines.append("  created: \(created)") }
+                if let job = found.job { lines.append("  job:     \(job)") }
+                if let image = found.image { lines.append("  image:   \(image)") }
+                if let metrics = found.metrics { lines.append("  metrics: \(metrics)") }
+                Console.result(lines.joined(separator: "\n"))
+            }
+        }
+    }
+}
+
+struct ModelsPull: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download a model version into a new directory.")
+
+    @Argument(help: "NAME[:VERSION] (default version: latest).")
+    var model: String
+
+    @Option(name: [.customShort("o"), .long], help: "The directory to create (default: ./NAME-VERSION).")
+    var output: String?
+
+    @OptionGroup var options: ModelRegistryOptions
+
+    func run() throws {
+        Interrupts.install()
+        try reportingFailures {
+            let (name, version) = try ServeRun.parseModel(model)
+            let registry = try options.models()
+            let found = try registry.resolve(name, version: version)
+            let directory = output ?? "\(name)-\(found.version)"
+            let summary = try registry.pull(found, into: directory, store: FairHome().blobStore)
+            Console.progress("pulled \(found.name):\(found.version) (\(found.digest)): \(summary.files) files")
+            Console.result(directory)
+        }
+    }
+}
