@@ -157,7 +157,15 @@ class Failure(Exception):
 
 
 def log(message):
-    print(f"fair-model: {message}", file=sys.stderr, flush=True)
+    # One write per line: the container's stdout and stderr share one log, and a line written in
+    # two pieces can be split by a line from the other stream.
+    sys.stderr.write(f"fair-model: {message}\n")
+    sys.stderr.flush()
+
+
+def result(value):
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
 
 
 def clean(name):
@@ -417,7 +425,7 @@ def push(args):
     if args.allow_empty and (not os.path.isdir(args.dir) or is_empty(args.dir)):
         # Not every training run keeps a model (an evaluation, a smoke test): nothing to store.
         log(f"nothing in {args.dir}: no model stored")
-        print(json.dumps({"repository": args.repository, "stored": False}))
+        result({"repository": args.repository, "stored": False})
         return
     if not os.path.isdir(args.dir):
         raise Failure(f"the training script wrote nothing to $FAIR_MODEL_DIR ({args.dir} does not exist)")
@@ -452,8 +460,8 @@ def push(args):
         registry.request("PUT", f"{args.repository}/manifests/{tag}", body=manifest, ok=(201,),
                          headers={"Content-Type": MANIFEST_TYPE})
     log(f"pushed {args.registry}/{args.repository}:{version} (and latest) as {digest}")
-    print(json.dumps({"repository": args.repository, "version": version, "digest": digest,
-                      "reference": f"{args.registry}/{args.repository}:{version}", "size": layer.size}))
+    result({"repository": args.repository, "version": version, "digest": digest,
+            "reference": f"{args.registry}/{args.repository}:{version}", "size": layer.size})
 
 
 # -- pull
@@ -539,7 +547,7 @@ def pull(args):
             raise Failure(f"{where}: cannot extract the model layer into {args.dir}: {error}")
     files = sum(1 for m in members if m.isfile() or m.islnk())
     log(f"extracted {files} files into {args.dir}")
-    print(json.dumps({"digest": digest, "files": files}))
+    result({"digest": digest, "files": files})
 
 
 # -- command line

@@ -29,7 +29,9 @@ final class JobOutputPrinter: @unchecked Sendable {
         while let newline = partialModelLine.firstIndex(of: UInt8(ascii: "\n")) {
             let line = String(decoding: partialModelLine[..<newline], as: UTF8.self)
             partialModelLine.removeSubrange(...newline)
-            if line.hasPrefix("{"), let value = try? JSONCoding.decode(Array(line.utf8)) {
+            // The JSON result starts its own line, but may share it with the end of a stderr line.
+            if let start = line.range(of: "{\"repository\"")?.lowerBound,
+               let value = try? JSONCoding.decode(Array(line[start...].utf8)) {
                 modelResult = value
             } else if line.contains("error") || line.contains("warning") {
                 // Progress is summed up once the Job ends; trouble is shown as it happens.
