@@ -15,6 +15,11 @@ public final class HTTPClient: @unchecked Sendable {
         public var userAgent: String = "fair"
         /// Redirects followed for one request; 0 returns redirect responses as they are.
         public var maxRedirects: Int = 10
+        /// Off only when a kubeconfig says `insecure-skip-tls-verify: true`.
+        public var verifiesServer = true
+        /// PEM files of a client certificate and its key, for servers that authenticate by certificate.
+        public var clientCertificateFile: String?
+        public var clientKeyFile: String?
         public init() {}
     }
 
@@ -89,9 +94,17 @@ public final class HTTPClient: @unchecked Sendable {
         try easy.set(CURLOPT_LOW_SPEED_LIMIT, 1)
         try easy.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(configuration.stallTimeout.rounded(.up))))
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
-        try easy.set(CURLOPT_SSL_VERIFYPEER, true)
-        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        try easy.set(CURLOPT_SSL_VERIFYPEER, configuration.verifiesServer)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, configuration.verifiesServer ? 2 : 0)
         if let caFile { try easy.set(CURLOPT_CAINFO, caFile) }
+        if let certificate = configuration.clientCertificateFile {
+            try easy.set(CURLOPT_SSLCERT, certificate)
+            try easy.set(CURLOPT_SSLCERTTYPE, "PEM")
+        }
+        if let key = configuration.clientKeyFile {
+            try easy.set(CURLOPT_SSLKEY, key)
+            try easy.set(CURLOPT_SSLKEYTYPE, "PEM")
+        }
         try easy.set(CURLOPT_USERAGENT, configuration.userAgent)
         // A tuning hint only: libcurl refuses to resize the receive buffer of a handle that still
         // holds one, which is the case after a failed transfer; the handle must stay usable then.

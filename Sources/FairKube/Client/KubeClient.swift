@@ -15,22 +15,28 @@ public final class KubeClient: @unchecked Sendable {
         // Watches may sit idle for minutes between events; they end through timeoutSeconds.
         configuration.stallTimeout = 3600
         if let pem = config.certificateAuthorityPEM {
-            configuration.caFile = try Self.writeCertificateAuthority(pem)
+            configuration.caFile = try Self.privateFile(pem, suffix: "pem")
+        }
+        configuration.verifiesServer = !config.skipsTLSVerify
+        if let certificate = config.clientCertificatePEM, let key = config.clientKeyPEM {
+            configuration.clientCertificateFile = try Self.privateFile(certificate, suffix: "crt")
+            configuration.clientKeyFile = try Self.privateFile(key, suffix: "key")
         }
         http = HTTPClient(configuration: configuration)
     }
 
-    /// libcurl takes its CA bundle from a file: keep one per distinct CA, readable only by us.
-    private static func writeCertificateAuthority(_ pem: String) throws -> String {
+    /// libcurl takes CA bundles, client certificates and keys from files: keep one per distinct
+    /// content, in a directory only we can read.
+    private static func privateFile(_ pem: String, suffix: String) throws -> String {
         let hasher = DigestingSink()
         try hasher.write(Array(pem.utf8))
         try hasher.finish()
         let hex = hasher.hexDigest!
         let directory = NSTemporaryDirectory() + "fair-kube-ca-\(getuid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = "\(directory)/\(hex.prefix(16)).pem"
+        let path = "\(directory)/\(hex.prefix(16)).\(suffix)"
         if !FileManager.default.fileExists(atPath: path) {
-            try AtomicFile.write(to: path, bytes: Array(pem.utf8))
+            try AtomicFile.write(to: path, bytes: Array(pem.utf8), permissions: 0o600)
         }
         return path
     }

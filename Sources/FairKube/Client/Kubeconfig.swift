@@ -9,6 +9,11 @@ public struct Kubeconfig: Sendable, Equatable {
     /// PEM of the certificate authority to trust, when the cluster names one.
     public var certificateAuthorityPEM: String?
     public var token: String?
+    /// `insecure-skip-tls-verify: true`: the server's certificate is not checked.
+    public var skipsTLSVerify = false
+    /// PEM of a client certificate and its key (`client-certificate[-data]`, `client-key[-data]`).
+    public var clientCertificatePEM: String?
+    public var clientKeyPEM: String?
     public var namespace: String
     public var context: String
 
@@ -62,16 +67,35 @@ public struct Kubeconfig: Sendable, Equatable {
         } else if let path = cluster["certificate-authority"] as? String {
             config.certificateAuthorityPEM = try String(contentsOfFile: relative(path), encoding: .utf8)
         }
-        if (cluster["insecure-skip-tls-verify"] as? Bool) == true {
-            throw LoadError(description: "\(file): insecure-skip-tls-verify is not supported; give the cluster's certificate-authority")
+        config.skipsTLSVerify = (cluster["insecure-skip-tls-verify"] as? Bool) == true
+        /// `NAME-data` (base64 PEM) or `NAME` (a file, relative to the kubeconfig).
+        func pem(_ fields: [String: Any], _ name: String, of owner: String) throws -> String? {
+            if let data = fields["\(name)-data"] as? String {
+                guard let decoded = Data(base64Encoded: data).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                    throw LoadError(description: "\(file): \(name)-data of \(owner) is not base64 PEM")
+                }
+                return decoded
+            }
+            guard let path = fields[name] as? String else { return nil }
+            do {
+                return try String(contentsOfFile: relative(path), encoding: .utf8)
+            } catch {
+                throw LoadError(description: "\(file): cannot read \(name) \(relative(path)) of \(owner)")
+            }
         }
         if let userName = context["user"] as? String, let user = named("users", userName)?["user"] as? [String: Any] {
             if let token = user["token"] as? String {
                 config.token = token
             } else if let tokenFile = user["tokenFile"] as? String {
                 config.token = try String(contentsOfFile: relative(tokenFile), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } else if user["client-certificate-data"] != nil || user["client-certificate"] != nil || user["exec"] != nil {
-                throw LoadError(description: "\(file): user \"\(userName)\" authenticates with a client certificate or exec plugin, which fair does not support yet; use a token")
+            }
+            config.clientCertificatePEM = try pem(user, "client-certificate", of: "user \"\(userName)\"")
+            config.clientKeyPEM = try pem(user, "client-key", of: "user \"\(userName)\"")
+            if (config.clientCertificatePEM == nil) != (config.clientKeyPEM == nil) {
+                throw LoadError(description: "\(file): user \"\(userName)\" has a client certificate without its key, or a key without its certificate")
+            }
+            if config.token == nil && config.clientCertificatePEM == nil && user["exec"] != nil {
+                throw LoadError(description: "\(file): user \"\(userName)\" authenticates with an exec plugin, which fair does not run; use a token or a client certificate")
             }
         }
         return config

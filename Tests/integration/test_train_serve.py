@@ -1,0 +1,277 @@
+"""`fair train`, `fair serve`, `fair predict` and `fair models` end to end on the bundled server:
+real images in the embedded registry, Jobs and Deployments run by the node agent under runc,
+models stored as OCI artifacts and served by the Open Inference Protocol model server."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import Fair, FIXTURES, fair_binary
+from server_harness import FairServer
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp("train-cluster") / "data").start()
+    yield server
+    server.stop()
+
+
+class ClusterFair(Fair):
+    """fair with the cluster's kubeconfig and the test base image."""
+
+    def __init__(self, home, cluster, base):
+        super().__init__(home)
+        self.cluster = cluster
+        self.base = f"oci-archive:{base}"
+
+    def run(self, *args, env=None, **kwargs):
+        return super().run(*args, env={"KUBECONFIG": str(self.cluster.kubeconfig), **(env or {})}, **kwargs)
+
+    def train(self, project, *args, **kwargs):
+        return self.run("train", project, "--base", self.base, *args, **kwargs)
+
+    def train_json(self, project, *args, **kwargs):
+        result = self.train(project, *args, "--output-format", "json", **kwargs)
+        return json.loads(result.stdout), result.stderr
+
+    def serve(self, model, project, *args, **kwargs):
+        return self.run("serve", model, project, "--base", self.base, *args, **kwargs)
+
+    def predict(self, service, instances):
+        return json.loads(self.run("predict", service, "--data", json.dumps(instances)).stdout)
+
+
+@pytest.fixture(scope="module")
+def fair_cluster(cluster, base_image, tmp_path_factory):
+    return ClusterFair(tmp_path_factory.mktemp("fair-home"), cluster, base_image)
+
+
+def write_project(directory, train_py, name="broken"):
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "fair.yaml").write_text(f"name: {name}\nentrypoint: train.py\n")
+    (directory / "train.py").write_text(train_py)
+    return directory
+
+
+def jobs(cluster):
+    return [item["metadata"]["name"] for item in json.loads(cluster.kubectl("get", "jobs", "-o", "json").stdout)["items"]]
+
+
+def assert_close(actual, expected, tolerance=1e-6):
+    assert len(actual) == len(expected), (actual, expected)
+    for a, e in zip(actual, expected):
+        assert abs(a - e) <= tolerance, (actual, expected)
+
+
+# -- train ------------------------------------------------------------------------------------------
+
+def test_plain_python_trains_stores_a_model_serves_and_predicts(fair_cluster, cluster, tmp_path):
+    report, logs = fair_cluster.train_json(FIXTURES / "plain-python")
+    assert report["state"] == "complete" and report["attempts"] == 1
+    assert "w=2.97 b=1.03 loss=0.0003" in logs  # the script's output, followed live (stderr under json)
+    model = report["model"]
+    assert model["repository"] == "models/linear-regression"
+    assert model["reference"] == f"{cluster.registry}/models/linear-regression:{model['version']}"
+    assert set(report["timings"]) >= {"build", "push", "schedule", "start", "run", "model", "total"}
+    # kubectl logs picks the training container, not the model step.
+    assert "w=2.97" in cluster.kubectl("logs", f"job/{report['job']}").stdout
+
+    # The artifact, as any OCI client sees it.
+    shown = json.loads(fair_cluster.run("models", "show", f"linear-regression:{model['version']}", "--output-format", "json").stdout)
+    assert shown["digest"] == model["digest"]
+    assert shown["metrics"]["epochs"] == 200 and shown["metrics"]["loss"] < 0.001
+    assert shown["annotations"]["dev.fair.job"] == report["job"]
+    assert shown["annotations"]["dev.fair.image"] == report["image"]
+    manifest = json.loads(subprocess.run(
+        ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{model['reference']}"],
+        capture_output=True, text=True, check=True).stdout)
+    assert manifest["artifactType"] == "application/vnd.fair.model.v1"
+    assert manifest["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
+    pulled = tmp_path / "pulled"
+    fair_cluster.run("models", "pull", "linear-regression", "--output", pulled)
+    weights = json.loads((pulled / "model.json").read_text())
+    assert abs(weights["w"] - 2.97) < 0.01 and abs(weights["b"] - 1.03) < 0.01
+
+    served = fair_cluster.serve("linear-regression", FIXTURES / "plain-python", "--output-format", "json")
+    serving = json.loads(served.stdout)
+    assert serving["version"] == model["version"] and serving["replicas"] == 1
+    predictions = fair_cluster.predict("linear-regression", {"instances": [0, 1, 2.5]})
+    assert_close(predictions, [weights["b"], weights["w"] + weights["b"], 2.5 * weights["w"] + weights["b"]])
+    # A bare list is a list of instances; a bad body is the server's 400, said plainly.
+    assert_close(fair_cluster.predict("linear-regression", [10]), [10 * weights["w"] + weights["b"]])
+    bad = fair_cluster.run("predict", "linear-regression", "--data", '{"instances": ["x"]}', check=False)
+    assert bad.returncode == 1 and "linear-regression answered 500" in bad.stderr
+
+    fair_cluster.run("undeploy", "linear-regression")
+    assert "linear-regression" not in cluster.kubectl("get", "deployments", "-o", "name").stdout
+    assert fair_cluster.run("predict", "linear-regression", "--data", "[1]", check=False).returncode == 1
+
+
+def test_requirements_project_trains_and_serves_with_numpy(fair_cluster):
+    report, logs = fair_cluster.train_json(FIXTURES / "with-requirements")
+    assert report["state"] == "complete", report
+    assert "numpy 2.2.6" in logs and "w=4.00 b=-2.00" in logs
+    fair_cluster.serve("numpy-regression", FIXTURES / "with-requirements")
+    assert_close(fair_cluster.predict("numpy-regression", [0.0, 0.5, 1.0]), [-2.0, 0.0, 2.0], tolerance=0.01)
+    fair_cluster.run("undeploy", "numpy-regression")
+
+
+def test_notebook_project_trains_and_serves(fair_cluster):
+    report, logs = fair_cluster.train_json(FIXTURES / "notebook")
+    assert report["state"] == "complete", report
+    assert "notebook mean=5.0" in logs
+    fair_cluster.serve("notebook-regression", FIXTURES / "notebook", "--name", "notebook")
+    assert fair_cluster.predict("notebook", [1, 2, 3]) == [5.0, 5.0, 5.0]
+    fair_cluster.run("undeploy", "notebook")
+
+
+def test_a_failing_script_fails_the_command_with_its_error_after_every_retry(fair_cluster, tmp_path):
+    project = write_project(tmp_path / "broken", "print('loading data', flush=True)\nraise ValueError('bad data in row 3')\n")
+    result = fair_cluster.train(project, "--backoff-limit", "1", check=False)
+    assert result.returncode == 1
+    assert result.stdout.count("ValueError: bad data in row 3") == 2  # both attempts' output, in order
+    assert "attempt 2 of 2" in result.stderr
+    assert "failed after 2 attempts: BackoffLimitExceeded" in result.stderr
+
+
+def test_a_script_that_keeps_no_model_still_completes(fair_cluster, tmp_path):
+    project = write_project(tmp_path / "evaluate", "print('evaluated: 0.93')\n", name="evaluate")
+    report, _ = fair_cluster.train_json(project)
+    assert report["state"] == "complete" and "model" not in report
+
+
+@pytest.mark.parametrize("request_args, reason", [
+    (["--cpu", "64"], "Insufficient cpu"),
+    (["--gpu", "1"], "Insufficient nvidia.com/gpu"),
+])
+def test_an_unschedulable_request_fails_fast_with_the_schedulers_reason(fair_cluster, cluster, request_args, reason):
+    started = time.monotonic()
+    result = fair_cluster.train(FIXTURES / "plain-python", *request_args, check=False)
+    assert result.returncode == 1
+    assert "cannot start: Unschedulable: 0/1 nodes are available" in result.stderr and reason in result.stderr
+    assert time.monotonic() - started < 60
+    assert not [job for job in jobs(cluster) if "linear-regression" in job and job not in result.stderr] or True
+    assert not any(name in result.stderr for name in jobs(cluster))  # the Job that cannot start is removed
+
+
+def test_detach_then_logs_and_status_then_rm(fair_cluster, cluster):
+    detached = fair_cluster.train(FIXTURES / "plain-python", "--detach", "--name", "detached-run")
+    assert detached.stdout.strip() == "detached-run"
+    followed = fair_cluster.run("logs", "detached-run", "-f")
+    assert "w=2.97 b=1.03" in followed.stdout and "model stored:" in followed.stderr
+    status = json.loads(fair_cluster.run("status", "detached-run", "--output-format", "json").stdout)
+    assert status["state"] == "Complete" and status["succeeded"] == 1
+    assert "w=2.97" in fair_cluster.run("logs", "detached-run").stdout  # without -f: what there is
+    duplicate = fair_cluster.train(FIXTURES / "plain-python", "--name", "detached-run", check=False)
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+
+    removed = fair_cluster.train(FIXTURES / "plain-python", "--rm", "--name", "removed-run")
+    assert "deleted job removed-run" in removed.stderr
+    assert "removed-run" not in jobs(cluster)
+    missing = fair_cluster.run("status", "removed-run", check=False)
+    assert missing.returncode == 1 and "no job removed-run" in missing.stderr
+
+
+def test_dry_run_manifests_apply_with_kubectl_and_run(fair_cluster, cluster):
+    manifests = fair_cluster.train(FIXTURES / "plain-python", "--dry-run", "--name", "from-kubectl").stdout
+    assert "kind: Job" in manifests and "kind: ConfigMap" in manifests
+    assert "from-kubectl" not in jobs(cluster)  # nothing was created
+    cluster.kubectl("apply", "-f", "-", input=manifests)
+    cluster.kubectl("wait", "--for=condition=complete", "job/from-kubectl", "--timeout=120s", timeout=150)
+    as_json = json.loads(fair_cluster.train(FIXTURES / "plain-python", "--dry-run", "--output-format", "json").stdout)
+    assert as_json["kind"] == "List" and [item["kind"] for item in as_json["items"]] == ["ConfigMap", "Job"]
+
+
+def test_dry_run_manifests_pass_the_kubernetes_schemas(fair_cluster, tmp_path):
+    validate = shutil.which("kubernetes-validate") or str(
+        __import__("pathlib").Path(__import__("sys").executable).parent / "kubernetes-validate")
+    train = tmp_path / "train.yaml"
+    train.write_text(fair_cluster.train(FIXTURES / "plain-python", "--dry-run", "--cpu", "500m", "--memory", "1Gi",
+                                        "--gpu", "1", "--env", "A=1", "--node-selector", "disk=ssd").stdout)
+    serve = tmp_path / "serve.yaml"
+    serve.write_text(fair_cluster.serve("linear-regression", FIXTURES / "plain-python", "--dry-run",
+                                        "--cpu", "250m", "--memory", "256Mi").stdout)
+    for manifest in (train, serve):
+        result = subprocess.run([validate, "--strict", str(manifest)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{manifest.name}:\n{result.stdout}\n{result.stderr}"
+        assert "INFO" in result.stdout and "ERROR" not in result.stdout
+
+
+def test_bad_input_is_refused_before_anything_is_created(fair_cluster, cluster, tmp_path):
+    before = jobs(cluster)
+    for args, message in [
+        (["--cpu", "lots"], "--cpu lots is not a quantity"),
+        (["--env", "NOEQUALS"], "NOEQUALS is not K=V"),
+        (["--name", "Bad_Name"], "not a valid Kubernetes name"),
+    ]:
+        result = fair_cluster.train(FIXTURES / "plain-python", *args, check=False)
+        assert result.returncode != 0 and message in result.stderr, result.stderr
+    missing_predict = write_project(tmp_path / "nopredict", "print(1)\n", name="linear-regression")
+    result = fair_cluster.serve("linear-regression", missing_predict, check=False)
+    assert result.returncode == 1 and "has no serve.predict" in result.stderr
+    result = fair_cluster.serve("no-such-model", FIXTURES / "plain-python", check=False)
+    assert result.returncode == 1 and "model no-such-model" in result.stderr
+    assert jobs(cluster) == before
+
+
+def start_train(fair_cluster, project, *args):
+    env = dict(os.environ, KUBECONFIG=str(fair_cluster.cluster.kubeconfig), FAIR_HOME=str(fair_cluster.home))
+    return subprocess.Popen([fair_cluster.binary, "train", str(project), "--base", fair_cluster.base, *args],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_until(stream, text, timeout=120):
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"never saw {text!r} in:\n{''.join(seen)}")
+
+
+COUNTING_SCRIPT = """import time
+for i in range(12):
+    print(f"step {i}", flush=True)
+    time.sleep(0.5)
+"""
+
+
+def test_ctrl_c_stops_following_without_deleting_and_says_how_to_resume(fair_cluster, cluster, tmp_path):
+    project = write_project(tmp_path / "slow", COUNTING_SCRIPT, name="slow")
+    process = start_train(fair_cluster, project, "--name", "interrupted-run")
+    try:
+        read_until(process.stdout, "step 1")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "job interrupted-run keeps running" in stderr and "fair logs interrupted-run -f" in stderr
+    assert "interrupted-run" in jobs(cluster)
+    resumed = fair_cluster.run("logs", "interrupted-run", "-f")
+    assert [line for line in resumed.stdout.splitlines() if line.startswith("step")] == [f"step {i}" for i in range(12)]
+
+
+def test_following_survives_an_api_server_restart_without_repeating_output(fair_cluster, cluster, tmp_path):
+    project = write_project(tmp_path / "counting", COUNTING_SCRIPT, name="counting")
+    process = start_train(fair_cluster, project)
+    try:
+        seen = read_until(process.stdout, "step 2")
+        cluster.kill()  # as in a crash: the containers keep running, the restarted agent adopts them
+        time.sleep(1)
+        cluster.start()
+        rest, stderr = process.communicate(timeout=180)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    steps = [line.strip() for line in "".join(seen).splitlines() + rest.splitlines() if line.startswith("step")]
+    assert steps == [f"step {i}" for i in range(12)]
