@@ -83,14 +83,11 @@ public final class JobFollower: @unchecked Sendable {
         } catch let error as KubeError where error.code == 404 {
             throw JobGone(description: "job \(options.name) was deleted while it was followed")
         }
-        let pods = (try client.list(.pods, namespace: options.namespace, labelSelector: "job-name=\(options.name)")["items"]?.arrayValue ?? [])
-            .filter { pod in
-                // Only this Job's pods, not those of an earlier Job of the same name.
-                guard let uid = job.uid else { return true }
-                return pod.labels["controller-uid"].map { $0 == uid } ?? true
-            }
-            .sorted { ($0.value(at: "metadata.creationTimestamp")?.stringValue ?? "", $0.name ?? "")
-                < ($1.value(at: "metadata.creationTimestamp")?.stringValue ?? "", $1.name ?? "") }
+        let pods = try client.pods(ofJob: options.name, namespace: options.namespace).filter { pod in
+            // Only this Job's pods, not those of an earlier Job of the same name.
+            guard let uid = job.uid else { return true }
+            return pod.labels["controller-uid"].map { $0 == uid } ?? true
+        }
         let tries = Int(job.value(at: "spec.backoffLimit")?.intValue ?? 6) + 1
 
         for (index, pod) in pods.enumerated() {

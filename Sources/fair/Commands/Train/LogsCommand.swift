@@ -21,12 +21,7 @@ struct LogsCommand: ParsableCommand {
         try reportingFailures {
             let client = try cluster.client()
             let namespace = cluster.namespace(for: client)
-            let job: JSONValue
-            do {
-                job = try client.get(.jobs, namespace: namespace, name: self.job)
-            } catch let error as KubeError where error.code == 404 {
-                throw KubeError(code: 404, reason: "NotFound", message: "no job \(self.job) in namespace \(namespace)")
-            }
+            let job = try client.job(self.job, namespace: namespace)
             Interrupts.message = "stopped following job \(self.job)"
             let printer = JobOutputPrinter(logsToStandardOutput: true)
             var options = JobFollower.Options(namespace: namespace, name: self.job)
@@ -48,8 +43,7 @@ struct LogsCommand: ParsableCommand {
 
     /// Every started pod's output up to now, oldest attempt first.
     private func showSoFar(job: JSONValue, client: KubeClient, namespace: String, printer: JobOutputPrinter) throws {
-        let pods = (try client.list(.pods, namespace: namespace, labelSelector: "job-name=\(self.job)")["items"]?.arrayValue ?? [])
-            .sorted { ($0.value(at: "metadata.creationTimestamp")?.stringValue ?? "") < ($1.value(at: "metadata.creationTimestamp")?.stringValue ?? "") }
+        let pods = try client.pods(ofJob: self.job, namespace: namespace)
         if pods.isEmpty { Console.progress("job \(self.job) has no pods (yet)") }
         for (index, pod) in pods.enumerated() {
             guard let name = pod.name else { continue }

@@ -19,14 +19,8 @@ struct StatusCommand: ParsableCommand {
         try reportingFailures {
             let client = try cluster.client()
             let namespace = cluster.namespace(for: client)
-            let job: JSONValue
-            do {
-                job = try client.get(.jobs, namespace: namespace, name: self.job)
-            } catch let error as KubeError where error.code == 404 {
-                throw KubeError(code: 404, reason: "NotFound", message: "no job \(self.job) in namespace \(namespace)")
-            }
-            let pods = (try client.list(.pods, namespace: namespace, labelSelector: "job-name=\(self.job)")["items"]?.arrayValue ?? [])
-                .sorted { ($0.value(at: "metadata.creationTimestamp")?.stringValue ?? "") < ($1.value(at: "metadata.creationTimestamp")?.stringValue ?? "") }
+            let job = try client.job(self.job, namespace: namespace)
+            let pods = try client.pods(ofJob: self.job, namespace: namespace)
             let status = JobStatusSummary(job: job, pods: pods)
             switch outputFormat {
             case .json: Console.result(String(decoding: JSONCoding.encode(status.json, pretty: true), as: UTF8.self))
