@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        // Already resolved through Hummingbird; named here because the service proxy's backend
+        // client is written against NIO directly, and converts to Hummingbird's HTTP types.
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -106,11 +110,26 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // The service proxy: routes requests to a Service's ready endpoints (kube-proxy's job).
+        .target(
+            name: "FairServing",
+            dependencies: [
+                "FairKube",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // The bundled control plane assembled in one process.
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairArchive",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -143,6 +162,18 @@ let package = Package(
         .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "FairServingTests",
+            dependencies: [
+                "FairServing", "FairKube", "FairHTTP", "FairArchive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairRegistryServerTests",

@@ -1,18 +1,21 @@
 import FairAPIServer
 import FairKube
 import FairRegistryServer
+import FairServing
 import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
 
-/// `fair server`: the API server with its store (HTTPS, bearer token) and the embedded registry
-/// (plain HTTP on its own loopback port, as local registries are reached), in one process.
-/// Controllers, the scheduler and node agents reach the API like any other client.
+/// `fair server`: the API server with its store (HTTPS, bearer token), the embedded registry
+/// (plain HTTP on its own loopback port, as local registries are reached) and the service proxy
+/// (plain HTTP on another), in one process. Controllers, the scheduler, node agents and the
+/// proxy's watch reach the API like any other client.
 public final class BundledServer: @unchecked Sendable {
     public let options: ServerOptions
     public let api: APIServer
     public let registry: RegistryService
+    public let serviceProxy: ServiceProxy
     public let token: String
     private let certificate: ServerCertificate
 
@@ -28,17 +31,24 @@ public final class BundledServer: @unchecked Sendable {
             if openOnLoopback { return true }
             return authorization == "Bearer \(token)"
         }
+        serviceProxy = ServiceProxy(logger: {
+            var logger = Logger(label: "fair.serving")
+            logger.logLevel = .warning
+            return logger
+        }())
     }
 
     public struct Endpoints: Sendable {
         public var kubeconfig: String
         public var apiURL: String
         public var registry: String
+        /// host:port of the service proxy's plain-HTTP port.
+        public var serving: String
     }
 
-    /// Serves until SIGINT/SIGTERM. `ready` runs once both ports are bound and the kubeconfig written.
+    /// Serves until SIGINT/SIGTERM. `ready` runs once every port is bound and the kubeconfig written.
     public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
-        let api = self.api, registry = self.registry, options = self.options, token = self.token
+        let api = self.api, registry = self.registry, serviceProxy = self.serviceProxy, options = self.options, token = self.token
         let logger: Logger = {
             var logger = Logger(label: "fair.server")
             logger.logLevel = .warning
@@ -46,7 +56,7 @@ public final class BundledServer: @unchecked Sendable {
         }()
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
-        let controlPlane = ControlPlane(options: options)
+        let controlPlane = ControlPlane(options: options, serviceProxy: serviceProxy)
         api.queueDepths = { controlPlane.queueDepths }
         let registryBound = BoundPort()
         let registryApp = Application(
@@ -58,6 +68,14 @@ public final class BundledServer: @unchecked Sendable {
             onServerRunning: { channel in registryBound.set(channel.localAddress?.port ?? options.registryPort) },
             logger: logger)
 
+        let servingBound = BoundPort()
+        let servingApp = Application(
+            responder: ServingResponder(proxy: serviceProxy),
+            // No server name: the pod's own Server header is the one that passes through.
+            configuration: .init(address: .hostname(options.host, port: options.servingPort)),
+            onServerRunning: { channel in servingBound.set(channel.localAddress?.port ?? options.servingPort) },
+            logger: logger)
+
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)))
@@ -66,10 +84,15 @@ public final class BundledServer: @unchecked Sendable {
         tls.shutdownTimeout = .milliseconds(200)
         let caPEM = certificate.certificatePEM
         let apiApp = Application(
-            responder: CallbackResponder<BasicRequestContext> { request, context in
+            responder: CallbackResponder<ProxyRequestContext> { request, context in
                 // The registry answers on the API port too (with the token), for clients that
                 // only know the API's address.
                 if let response = try await registry.handle(request, context: context) { return response }
+                // So does the service proxy, at the Kubernetes path kubectl users know.
+                if let response = try await serviceProxy.respondToKubernetesProxy(
+                    request, clientAddress: context.remoteAddress, authorize: { Self.isBearer($0, token: token) }) {
+                    return response
+                }
                 return try await api.handle(request, context: context)
             },
             server: try .tls(.http1(), tlsConfiguration: tls),
@@ -79,6 +102,7 @@ public final class BundledServer: @unchecked Sendable {
                 let url = "https://\(host):\(port)"
                 let registryPort = await registryBound.wait()
                 let registryAddress = "\(host):\(registryPort)"
+                let servingAddress = "\(host):\(await servingBound.wait())"
                 // The API serves only once this returns: what needs it happens on a thread of its own.
                 Thread.detachNewThread {
                     // Published as kind and minikube do (KEP-1755), so `fair train` (and Tilt) find the
@@ -88,9 +112,11 @@ public final class BundledServer: @unchecked Sendable {
                         logger.error("cannot publish the registry address: \(failure)")
                     }
                     do {
+                        // The addresses first: the kubeconfig appearing is what tells clients all is up.
+                        try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
+                        try (servingAddress + "\n").write(toFile: "\(options.dataDirectory)/serving-address", atomically: true, encoding: .utf8)
                         let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
                                                               certificateAuthorityPEM: caPEM)
-                        try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
                         if options.runsControlPlane {
                             do {
                                 try controlPlane.start(kubeconfig: path) { logger.warning("\($0)") }
@@ -98,7 +124,7 @@ public final class BundledServer: @unchecked Sendable {
                                 logger.error("the control plane did not start: \(error)")
                             }
                         }
-                        ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress))
+                        ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress, serving: servingAddress))
                     } catch {
                         logger.error("cannot write the kubeconfig: \(error)")
                     }
@@ -109,6 +135,7 @@ public final class BundledServer: @unchecked Sendable {
         defer { controlPlane.stop() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await registryApp.runService() }
+            group.addTask { try await servingApp.runService() }
             group.addTask { try await apiApp.runService() }
             try await group.next()
             group.cancelAll()
@@ -117,6 +144,15 @@ public final class BundledServer: @unchecked Sendable {
 }
 
 extension BundledServer {
+    /// The API's bearer token check, for what answers on the API port beside the API server.
+    /// Compared in constant time, as the API server does.
+    static func isBearer(_ authorization: String?, token: String) -> Bool {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
+        let given = Array(authorization.utf8.dropFirst(7)), expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
     /// Retried briefly: the listener may take a moment to accept after it is bound.
     static func publish(_ hosting: LocalRegistryHosting, config: FairKube.Kubeconfig) -> Error? {
         var last: Error?

@@ -2,20 +2,25 @@ import FairControllers
 import FairKube
 import FairNode
 import FairScheduler
+import FairServing
 import Foundation
 
-/// The loops that make declared state real: controllers, the scheduler and this machine's node
-/// agent. Each reaches the API through the kubeconfig like a separate process would, so any of
-/// them could run elsewhere.
+/// The loops that make declared state real: controllers, the scheduler, this machine's node
+/// agent, and the service proxy's watch on Services and Endpoints. Each reaches the API through
+/// the kubeconfig like a separate process would, so any of them could run elsewhere.
 final class ControlPlane: @unchecked Sendable {
     private let options: ServerOptions
+    private let serviceProxy: ServiceProxy?
     private var controllers: ControllerManager?
     private var scheduler: Scheduler?
     private var node: NodeAgent?
     private let lock = NSLock()
     private var stopped = false
 
-    init(options: ServerOptions) { self.options = options }
+    init(options: ServerOptions, serviceProxy: ServiceProxy? = nil) {
+        self.options = options
+        self.serviceProxy = serviceProxy
+    }
 
     /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
     /// the API stays up for `kubectl` and for nodes joining from elsewhere.
@@ -30,6 +35,7 @@ final class ControlPlane: @unchecked Sendable {
         guard !stopped else { return }
         controllers.start()
         scheduler.start()
+        serviceProxy?.start(client: client)
         self.controllers = controllers
         self.scheduler = scheduler
         guard options.runsNode else { return }
@@ -63,6 +69,7 @@ final class ControlPlane: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         stopped = true
+        serviceProxy?.stop()
         node?.stop()
         scheduler?.stop()
         controllers?.stop()

@@ -8,6 +8,9 @@ public struct ServerOptions: Sendable {
     public var port: Int = 6443
     /// The embedded registry's plain-HTTP port on the same host (0: a free one).
     public var registryPort: Int = 5000
+    /// The service proxy's plain-HTTP port on the same host (0: a free one), where
+    /// `/serving/{namespace}/{service}/…` reaches a Service's ready pods.
+    public var servingPort: Int = 0
 
     /// Run the controllers and the scheduler (and the node agent, below) in the server process.
     /// `fair server` does; a test of one component runs only that component.

@@ -47,6 +47,11 @@ class FairServer:
         return (self.data_dir / "registry-address").read_text().strip()
 
     @property
+    def serving(self):
+        """host:port of the service proxy (plain HTTP, loopback): /serving/NAMESPACE/SERVICE/..."""
+        return (self.data_dir / "serving-address").read_text().strip()
+
+    @property
     def token(self):
         return (self.data_dir / "token").read_text().strip()
 

@@ -20,6 +20,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Port of the embedded registry (plain HTTP, same host; 0 picks a free one).")
     var registryPort: Int = 5000
 
+    @Option(help: "Port of the service proxy (plain HTTP, same host; 0 picks a free one): /serving/NAMESPACE/SERVICE/… reaches a Service's ready pods.")
+    var servingPort: Int = 0
+
     @Flag(help: "Do not run a node agent in the server (nodes join with `fair node`).")
     var noNode = false
 
@@ -41,6 +44,8 @@ struct ServerCommand: AsyncParsableCommand {
         options.port = port
         guard (0...65535).contains(registryPort) else { throw ValidationError("--registry-port must be 0...65535") }
         options.registryPort = registryPort
+        guard (0...65535).contains(servingPort) else { throw ValidationError("--serving-port must be 0...65535") }
+        options.servingPort = servingPort
         options.runsControlPlane = true
         options.runsNode = !noNode
         if let nodeName { options.nodeName = nodeName }
@@ -56,7 +61,7 @@ struct ServerCommand: AsyncParsableCommand {
         }
         do {
             try await server.run { endpoints in
-                Console.progress("fair server: API at \(endpoints.apiURL), registry at \(endpoints.registry)")
+                Console.progress("fair server: API at \(endpoints.apiURL), registry at \(endpoints.registry), serving at http://\(endpoints.serving)/serving/")
                 Console.progress("export KUBECONFIG=\(endpoints.kubeconfig)")
             }
         } catch {

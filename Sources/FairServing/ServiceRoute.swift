@@ -1,0 +1,63 @@
+import FairKube
+
+/// What the proxy knows of one Service: its ports in declared order, each with the ready
+/// endpoints serving it, from the Service's `spec.ports` and its Endpoints' `subsets`.
+/// Immutable: the endpoint table swaps in a new one whenever either object changes.
+public final class ServiceRoute: Sendable {
+    public let namespace: String
+    public let name: String
+    public let ports: [RoutePort]
+
+    public init(service: JSONValue, endpoints: JSONValue?) {
+        namespace = service.namespace ?? "default"
+        name = service.name ?? ""
+        let subsets = endpoints?["subsets"]?.arrayValue ?? []
+        ports = (service.value(at: "spec.ports")?.arrayValue ?? []).compactMap { servicePort in
+            guard (servicePort["protocol"]?.stringValue ?? "TCP") == "TCP",
+                  let number = servicePort["port"]?.intValue else { return nil }
+            let portName = servicePort["name"]?.stringValue ?? ""
+            return RoutePort(name: portName, port: Int(number), backends: Self.readyBackends(named: portName, in: subsets))
+        }
+    }
+
+    /// The port a request asked for (a name or a number, as in `services/NAME:PORT/proxy`), or
+    /// the first one when it named none.
+    public func port(_ selector: Substring?) -> RoutePort? {
+        guard let selector, !selector.isEmpty else { return ports.first }
+        if let number = Int(selector), let match = ports.first(where: { $0.port == number }) { return match }
+        return ports.first { $0.name == selector }
+    }
+
+    /// Ready addresses only: `notReadyAddresses` are pods still starting (or failing their
+    /// readiness probe), which must never see traffic.
+    private static func readyBackends(named portName: String, in subsets: [JSONValue]) -> [Backend] {
+        var backends: [Backend] = []
+        for subset in subsets {
+            guard let endpointPort = (subset["ports"]?.arrayValue ?? []).first(where: {
+                ($0["name"]?.stringValue ?? "") == portName && ($0["protocol"]?.stringValue ?? "TCP") == "TCP"
+            }), let number = endpointPort["port"]?.intValue else { continue }
+            for address in subset["addresses"]?.arrayValue ?? [] {
+                guard let ip = address["ip"]?.stringValue, let backend = try? Backend(ip: ip, port: Int(number)),
+                      !backends.contains(backend) else { continue }
+                backends.append(backend)
+            }
+        }
+        return backends
+    }
+}
+
+/// One port of a Service and the backends that serve it, picked in turn.
+public final class RoutePort: Sendable {
+    /// Empty when the Service's port has no name (allowed when it has only one).
+    public let name: String
+    /// The Service's port number (not the pods' target port).
+    public let port: Int
+    public let backends: [Backend]
+    let picker = RoundRobinPicker()
+
+    init(name: String, port: Int, backends: [Backend]) {
+        self.name = name
+        self.port = port
+        self.backends = backends
+    }
+}
