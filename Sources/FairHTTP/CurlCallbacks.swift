@@ -69,7 +69,11 @@ final class TransferContext {
             status = parts.count >= 2 ? Int(parts[1]) ?? 0 : 0
             return
         }
-        if line.isEmpty { return }
+        if line.isEmpty {
+            // The end of a head: a final one (not 100 Continue) is worth telling an observing sink.
+            if status >= 200, let observer = sink as? ResponseHeadObserver { observer.responseStarted(status: status) }
+            return
+        }
         if line.first == " " || line.first == "\t" {
             headers.continueLast(line.trimmingCharacters(in: .whitespaces))
             return

@@ -6,7 +6,9 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -225,17 +227,25 @@ def start_train(fair_cluster, project, *args):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def read_until(stream, text, timeout=120):
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = stream.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return seen
-    raise AssertionError(f"never saw {text!r} in:\n{''.join(seen)}")
+class Lines:
+    """Collects a stream's lines on a thread of its own, so nothing read is ever lost to a buffer."""
+
+    def __init__(self, stream):
+        self.lines = []
+        self.thread = threading.Thread(target=lambda: self.lines.extend(iter(stream.readline, "")), daemon=True)
+        self.thread.start()
+
+    def wait_for(self, text, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in list(self.lines)):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"never saw {text!r} in:\n{''.join(self.lines)}")
+
+    def text(self):
+        self.thread.join(timeout=30)
+        return "".join(self.lines)
 
 
 COUNTING_SCRIPT = """import time
@@ -248,12 +258,14 @@ for i in range(12):
 def test_ctrl_c_stops_following_without_deleting_and_says_how_to_resume(fair_cluster, cluster, tmp_path):
     project = write_project(tmp_path / "slow", COUNTING_SCRIPT, name="slow")
     process = start_train(fair_cluster, project, "--name", "interrupted-run")
+    output, errors = Lines(process.stdout), Lines(process.stderr)
     try:
-        read_until(process.stdout, "step 1")
+        output.wait_for("step 1")
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
+        process.wait(timeout=30)
     finally:
         process.kill()
+    stderr = errors.text()
     assert process.returncode == 130
     assert "job interrupted-run keeps running" in stderr and "fair logs interrupted-run -f" in stderr
     assert "interrupted-run" in jobs(cluster)
@@ -264,14 +276,58 @@ def test_ctrl_c_stops_following_without_deleting_and_says_how_to_resume(fair_clu
 def test_following_survives_an_api_server_restart_without_repeating_output(fair_cluster, cluster, tmp_path):
     project = write_project(tmp_path / "counting", COUNTING_SCRIPT, name="counting")
     process = start_train(fair_cluster, project)
+    output, errors = Lines(process.stdout), Lines(process.stderr)
     try:
-        seen = read_until(process.stdout, "step 2")
+        output.wait_for("step 2")
         cluster.kill()  # as in a crash: the containers keep running, the restarted agent adopts them
         time.sleep(1)
         cluster.start()
-        rest, stderr = process.communicate(timeout=180)
+        process.wait(timeout=180)
     finally:
         process.kill()
+    stderr = errors.text()
     assert process.returncode == 0, stderr
-    steps = [line.strip() for line in "".join(seen).splitlines() + rest.splitlines() if line.startswith("step")]
-    assert steps == [f"step {i}" for i in range(12)]
+    steps = [line.strip() for line in output.text().splitlines() if line.startswith("step")]
+    assert steps == [f"step {i}" for i in range(12)], stderr
+
+
+def test_rolling_to_a_new_model_version_under_load_fails_no_request(fair_cluster, cluster):
+    first, _ = fair_cluster.train_json(FIXTURES / "plain-python", "--env", "LEARNING_RATE=0.01")
+    fair_cluster.serve("linear-regression", FIXTURES / "plain-python", "--name", "rolling", "--replicas", "2")
+    serving = (cluster.data_dir / "serving-address").read_text().strip()
+    base = f"http://{serving}/serving/default/rolling"
+    predict = f"{base}/v1/models/linear-regression:predict"
+
+    def served_version():
+        with urllib.request.urlopen(f"{base}/v2/models/linear-regression", timeout=10) as response:
+            return json.loads(response.read())["versions"]
+
+    assert served_version() == [first["model"]["version"]]
+    outcomes = {"ok": 0, "failed": []}
+    stop = threading.Event()
+
+    def load():
+        body = json.dumps({"instances": [1.0]}).encode()
+        while not stop.is_set():
+            request = urllib.request.Request(predict, data=body, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    json.loads(response.read())["predictions"]
+                    outcomes["ok"] += 1
+            except Exception as error:  # every failure counts, whatever its kind
+                outcomes["failed"].append(repr(error))
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        second, _ = fair_cluster.train_json(FIXTURES / "plain-python")  # the default rate: another line
+        fair_cluster.serve("linear-regression", FIXTURES / "plain-python", "--name", "rolling", "--replicas", "2")
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert outcomes["failed"] == [] and outcomes["ok"] > 100, outcomes
+    assert served_version() == [second["model"]["version"]]
+    fair_cluster.run("undeploy", "rolling")

@@ -131,7 +131,7 @@ extension APIServer {
     private func log(_ path: ResourcePath, name: String, query: Query) async throws -> Response {
         let options = LogOptions(container: query["container"], follow: query.flag("follow"),
                                  tailLines: query["tailLines"].flatMap(Int.init), timestamps: query.flag("timestamps"))
-        let chunks = try logs.open(namespace: path.namespace ?? "default", pod: name, options: options)
+        let chunks = try await logs.open(namespace: path.namespace ?? "default", pod: name, options: options)
         let body = ResponseBody { writer in
             for await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
             try await writer.finish(nil)

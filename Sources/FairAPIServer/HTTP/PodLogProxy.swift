@@ -23,7 +23,7 @@ final class PodLogProxy: @unchecked Sendable {
 
     /// Checks the request against the pod before answering, so a wrong container or a pod that
     /// is not running yet gets kubectl's 400 instead of an empty stream.
-    func open(namespace: String, pod name: String, options: APIServer.LogOptions) throws -> AsyncStream<[UInt8]> {
+    func open(namespace: String, pod name: String, options: APIServer.LogOptions) async throws -> AsyncStream<[UInt8]> {
         let pods = ResourceCatalog.find(group: "", version: "v1", plural: "pods")!
         guard let pod = store.get(pods.storageKey, namespace: namespace, name: name)?.object else { throw APIError.notFound(pods, name) }
         let containers = (pod.value(at: "spec.containers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
@@ -67,12 +67,14 @@ final class PodLogProxy: @unchecked Sendable {
         if options.timestamps { query.append(URLQueryItem(name: "timestamps", value: "true")) }
         if !query.isEmpty { components.queryItems = query }
         guard let url = components.string else { throw APIError.badRequest("cannot address node \(nodeName)") }
-        return relay(url: url)
+        return try await relay(url: url, node: nodeName)
     }
 
     /// Runs the blocking transfer on its own thread; bytes go out as they arrive, and a reader
-    /// that hangs up ends the transfer.
-    private func relay(url: String) -> AsyncStream<[UInt8]> {
+    /// that hangs up ends the transfer. Returns once the node has answered: a node that refuses
+    /// (its agent restarting, the pod not known there yet) gets its status and words passed on,
+    /// never written into a 200 stream where a client would take them for the container's output.
+    private func relay(url: String, node: String) async throws -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let sink = RelaySink(continuation)
         continuation.onTermination = { _ in sink.cancel() }
@@ -80,29 +82,85 @@ final class PodLogProxy: @unchecked Sendable {
         if let token { headers.set("Authorization", "Bearer \(token)") }
         let request = HTTPRequest(method: "GET", url: url, headers: headers)
         let http = self.http
+        let start = RelayStart()
         let thread = Thread {
             do {
                 let response = try http.send(request, sink: sink)
-                if !(200..<300).contains(response.status) {
-                    let message = String(decoding: response.body.prefix(2000), as: UTF8.self)
-                    continuation.yield(Array("error from the node (\(response.status)): \(message)\n".utf8))
+                if (200..<300).contains(response.status) {
+                    start.resolve(.streaming)
+                } else {
+                    let message = String(decoding: response.body.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    start.resolve(.refused(status: response.status, message: message))
                 }
             } catch {
                 if !sink.isCancelled { continuation.yield(Array("error: the node stopped answering: \(error)\n".utf8)) }
+                start.resolve(.unreachable("\(error)"))
             }
             continuation.finish()
         }
+        sink.onStart = { start.resolve(.streaming) }
         thread.name = "pod log relay"
         thread.start()
-        return stream
+        switch await start.wait() {
+        case .streaming:
+            return stream
+        case let .refused(status, message):
+            let code = [400, 404].contains(status) ? status : 502
+            throw APIError(code: code, reason: code == 404 ? "NotFound" : code == 400 ? "BadRequest" : "BadGateway",
+                           message: "node \(node): \(message)")
+        case let .unreachable(detail):
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \(node) does not answer for logs: \(detail)")
+        }
+    }
+}
+
+/// How the node first answered a relayed log request; awaited by the API's request handler.
+private final class RelayStart: @unchecked Sendable {
+    enum Outcome {
+        case streaming
+        case refused(status: Int, message: String)
+        case unreachable(String)
+    }
+
+    private let lock = NSLock()
+    private var outcome: Outcome?
+    private var waiter: CheckedContinuation<Outcome, Never>?
+
+    func resolve(_ value: Outcome) {
+        lock.lock()
+        guard outcome == nil else { lock.unlock(); return }
+        outcome = value
+        let waiting = waiter
+        waiter = nil
+        lock.unlock()
+        waiting?.resume(returning: value)
+    }
+
+    func wait() async -> Outcome {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if let outcome {
+                lock.unlock()
+                continuation.resume(returning: outcome)
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
     }
 }
 
 /// Forwards each chunk into the response stream; throws once the reader is gone so libcurl stops.
-private final class RelaySink: ByteSink, @unchecked Sendable {
+private final class RelaySink: ByteSink, ResponseHeadObserver, @unchecked Sendable {
     private let continuation: AsyncStream<[UInt8]>.Continuation
     private let lock = NSLock()
     private var cancelled = false
+    /// Called when the node answers 2xx, before the first byte.
+    var onStart: (() -> Void)?
+
+    func responseStarted(status: Int) {
+        if (200..<300).contains(status) { onStart?() }
+    }
 
     init(_ continuation: AsyncStream<[UInt8]>.Continuation) { self.continuation = continuation }
 

@@ -42,6 +42,7 @@ public final class JobFollower: @unchecked Sendable {
     private var announcedPods: Set<String> = []
     private var lastWaiting: [String: String] = [:]
     private var scheduledPods: Set<String> = []
+    private var failedStreams: [String: Int] = [:]
 
     public init(client: KubeClient, options: Options,
                 onLog: @escaping (_ pod: String, _ container: String, _ bytes: UnsafeRawBufferPointer) -> Void,
@@ -145,9 +146,15 @@ public final class JobFollower: @unchecked Sendable {
             }
             let key = "\(podName)/\(container)"
             if shown[key] == -1 { continue }  // shown to the end
-            try stream(pod: podName, container: container, key: key, follow: state?["terminated"] == nil)
+            let streamed = try stream(pod: podName, container: container, key: key, follow: state?["terminated"] == nil)
             guard let terminated = state?["terminated"] else {
                 return false  // the stream ended before the container: look again
+            }
+            if !streamed {
+                // The node could not serve the log yet (its agent restarting): try again for a while
+                // rather than lose the end of the output.
+                failedStreams[key, default: 0] += 1
+                if failedStreams[key]! < 120 { return false }
             }
             shown[key] = -1
             let exitCode = Int(terminated["exitCode"]?.intValue ?? 0)
@@ -157,16 +164,18 @@ public final class JobFollower: @unchecked Sendable {
         return phase == "Succeeded" || phase == "Failed"
     }
 
-    private func stream(pod: String, container: String, key: String, follow: Bool) throws {
+    /// Shows what is new in the container's log; false when the log could not be read this time.
+    private func stream(pod: String, container: String, key: String, follow: Bool) throws -> Bool {
         let sink = SkippingSink(skip: shown[key] ?? 0) { [onLog] bytes in onLog(pod, container, bytes) }
+        defer { shown[key] = max(shown[key] ?? 0, sink.offset) }
         do {
             try client.log(namespace: options.namespace, pod: pod, container: container, follow: follow, sink: sink)
-        } catch let error as KubeError where error.code == 400 || error.code == 404 {
-            // Not started after all, or gone: the next turn decides.
-        } catch let error as KubeError where error.code == 0 {
-            // The connection dropped mid-stream: resume on the next turn.
+            return true
+        } catch let error as KubeError where error.code == 400 || error.code == 404 || error.code == 0 || error.code >= 500 {
+            // Not served yet (the node agent restarting), gone, or the connection dropped
+            // mid-stream: the next turn decides, resuming after what was shown.
+            return false
         }
-        shown[key] = max(shown[key] ?? 0, sink.offset)
     }
 
     public static func state(of container: String, in pod: JSONValue) -> JSONValue? {
