@@ -150,7 +150,12 @@ let package = Package(
         // Load generators for the control-plane benchmarks (scripts/bench_server.py runs them).
         .executableTarget(
             name: "fair-bench",
-            dependencies: ["FairKube", "FairServer", "FairScheduler", "FairNode"],
+            dependencies: [
+                "FairKube", "FairServer", "FairScheduler", "FairNode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
 

@@ -58,16 +58,19 @@ final class HTTPForwarder: Sendable {
 
         var tried: [Backend] = []
         var lastFailure: BackendError?
-        for attempt in 0..<maxAttempts {
+        for _ in 0..<maxAttempts {
             // Resolved again on every attempt: the endpoints may have changed in between.
             let port = try resolve(target)
             guard let backend = port.picker.pick(from: port.backends, excluding: tried, health: health) else { break }
+            // Back to a pod already tried (the only one left): on a new connection, not another
+            // pooled one that may have been closed the same way.
+            let again = tried.contains(backend)
             tried.append(backend)
             head.headers.replaceOrAdd(name: "Host", value: backend.hostAndPort)
 
             let connection: BackendConnection
             do {
-                connection = try await pool.acquire(backend, fresh: attempt > 0)
+                connection = try await pool.acquire(backend, fresh: again)
             } catch {
                 health.markUnavailable(backend)
                 lastFailure = error as? BackendError ?? .connectFailed(backend, "\(error)")

@@ -18,9 +18,12 @@ public struct ProxyTarget: Equatable, Sendable {
         guard let slash = path.firstIndex(of: "/"), slash != path.startIndex else { throw ProxyError.notAServingPath }
         let namespace = path[..<slash]
         let (servicePart, rest) = splitSegment(path[path.index(after: slash)...])
-        let parts = servicePart.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let service = parts.first, !service.isEmpty else { throw ProxyError.notAServingPath }
-        let port = parts.count > 1 ? parts[1] : nil
+        var service = servicePart, port: Substring?
+        if let colon = servicePart.firstIndex(of: ":") {
+            service = servicePart[..<colon]
+            port = servicePart[servicePart.index(after: colon)...]
+        }
+        guard !service.isEmpty else { throw ProxyError.notAServingPath }
         return ProxyTarget(namespace: namespace, service: service, port: port, forwardedTarget: forwarded(rest, query))
     }
 

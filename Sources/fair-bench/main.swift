@@ -1,8 +1,10 @@
 import Foundation
 
-// fair-bench: load generators for the control-plane benchmarks (scripts/bench_server.py runs them).
+// fair-bench: load generators for the control-plane benchmarks (scripts/bench_server.py runs them),
+// and a minimal HTTP backend for the service proxy benchmark (scripts/bench_serving.py).
 let commands: [String: ([String]) -> Int32] = [
     "scheduling": SchedulingBenchmark.main,
+    "http-backend": HTTPBackend.main,
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -69,19 +69,16 @@ spec:
         command: ["python3", "/app/server.py"]
         env: [{{name: VERSION, value: "{version}"}}]
         ports: [{{name: http, containerPort: 8080}}]
-{probe}---
+        readinessProbe:
+          httpGet: {{path: /healthz, port: http}}
+          periodSeconds: 1
+---
 apiVersion: v1
 kind: Service
 metadata: {{name: echo}}
 spec:
   selector: {{app: echo}}
   ports: [{{name: http, port: 80, targetPort: http}}]
-"""
-
-
-PROBE = """        readinessProbe:
-          httpGet: {path: /healthz, port: http}
-          periodSeconds: 1
 """
 
 
@@ -134,7 +131,7 @@ def ready_ips(cluster):
 
 @pytest.fixture(scope="module")
 def echo(cluster, echo_image):
-    cluster.kubectl("apply", "-f", "-", input=MANIFESTS.format(image=echo_image, version="v1", probe=PROBE))
+    cluster.kubectl("apply", "-f", "-", input=MANIFESTS.format(image=echo_image, version="v1"))
     wait_for(lambda: len(ready_ips(cluster)) == 2, timeout=180, what="2 ready endpoints of service echo")
     return f"http://{cluster.serving}/serving/default/echo"
 
@@ -204,7 +201,6 @@ class RequestLoop(threading.Thread):
                 self.failures.append(("exception", repr(error)))
                 connection.close()
                 connection = http.client.HTTPConnection(self.host, int(self.port), timeout=10)
-            time.sleep(0)
         connection.close()
 
     def stop(self):
@@ -214,11 +210,12 @@ class RequestLoop(threading.Thread):
 
 def test_rollout_under_steady_requests_fails_none(cluster, echo, echo_image):
     before = ready_ips(cluster)
+    # Requests that take a while, so some are in flight whenever an old pod is told to stop.
     loops = [RequestLoop(cluster.serving, "/serving/default/echo/rollout?delay=0.02") for _ in range(4)]
     for loop in loops:
         loop.start()
     time.sleep(1)
-    cluster.kubectl("apply", "-f", "-", input=MANIFESTS.format(image=echo_image, version="v2", probe=PROBE))
+    cluster.kubectl("apply", "-f", "-", input=MANIFESTS.format(image=echo_image, version="v2"))
     cluster.kubectl("rollout", "status", "deployment/echo", "--timeout", "180s", timeout=200)
     wait_for(lambda: len(ready_ips(cluster)) == 2 and not set(ready_ips(cluster)) & set(before),
              what="only the new pods in the endpoints")
@@ -235,6 +232,8 @@ def test_rollout_under_steady_requests_fails_none(cluster, echo, echo_image):
 
 
 def test_a_pod_whose_server_dies_costs_no_request(cluster, echo):
+    """Between a server's death and its pod leaving the endpoints, the pod refuses connections:
+    those requests go to the other pod, and the refusing one is passed over meanwhile."""
     loops = [RequestLoop(cluster.serving, "/serving/default/echo/crash") for _ in range(2)]
     for loop in loops:
         loop.start()
