@@ -47,7 +47,7 @@ final class AgentUnitTests: XCTestCase {
     }
 
     func testAllocatorSkipsReservedAddressesAndRunsOut() throws {
-        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.0.0.0/29"))
+        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.0.0.0/29"), busyOnHost: { [] })
         var given: [String] = []
         for index in 0..<5 { given.append(try allocator.allocate(for: "uid-\(index)")) }
         XCTAssertEqual(given, ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"], "never .0, the host's .1 or the broadcast .7")
@@ -59,6 +59,27 @@ final class AgentUnitTests: XCTestCase {
         XCTAssertEqual(try allocator.allocate(for: "uid-9"), "127.0.0.5")
         XCTAssertFalse(allocator.restore("127.0.0.2", for: "other"), "taken")
         XCTAssertFalse(allocator.restore("127.1.0.2", for: "other"), "outside the range")
+    }
+
+    func testAllocatorSkipsAddressesTheHostAlreadyListensOn() throws {
+        // A real listener on 127.77.0.3, as a pod of another fair server on this machine would be.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.77.0.3")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(descriptor, 1), 0)
+        XCTAssertTrue(HostListeners.addresses().contains(0x7F4D_0003))
+
+        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.77.0.0/29"))
+        XCTAssertEqual(try allocator.allocate(for: "a"), "127.77.0.1")
+        XCTAssertEqual(try allocator.allocate(for: "b"), "127.77.0.2")
+        XCTAssertEqual(try allocator.allocate(for: "c"), "127.77.0.4", "127.77.0.3 is served by someone else")
     }
 
     func testLogTailOffsets() throws {

@@ -10,9 +10,12 @@ final class PodIPAllocator: @unchecked Sendable {
     private var owners: [UInt32: String] = [:]
     private var addresses: [String: UInt32] = [:]
     private var cursor: UInt32
+    /// Addresses in use on the host outside this allocator's knowledge; skipped when allocating.
+    private let busyOnHost: () -> Set<UInt32>
 
-    init(network: PodNetwork) {
+    init(network: PodNetwork, busyOnHost: @escaping () -> Set<UInt32> = { HostListeners.addresses() }) {
         self.network = network
+        self.busyOnHost = busyOnHost
         cursor = network.network
     }
 
@@ -36,11 +39,12 @@ final class PodIPAllocator: @unchecked Sendable {
     func allocate(for uid: String) throws -> String {
         lock.lock(); defer { lock.unlock() }
         if let existing = addresses[uid] { return PodNetwork.format(existing) }
+        let busy = busyOnHost()
         let size = UInt64(network.broadcast - network.network) + 1
         var candidate = cursor
         for _ in 0..<size {
             candidate = candidate == network.broadcast ? network.network : candidate + 1
-            if network.isAssignable(candidate), owners[candidate] == nil {
+            if network.isAssignable(candidate), owners[candidate] == nil, !busy.contains(candidate) {
                 owners[candidate] = uid
                 addresses[uid] = candidate
                 cursor = candidate
