@@ -67,6 +67,42 @@ final class ManifestTemplateTests: XCTestCase {
         }
     }
 
+    func testServingTemplatesRenderADeploymentThatRollsWithoutDroppingRequests() throws {
+        var serving = ServingDeployment(name: "lr", namespace: "ml", project: "linear-regression",
+                                        image: "127.0.0.1:5000/linear-regression@sha256:def", registry: "127.0.0.1:5000",
+                                        modelName: "linear-regression", modelVersion: "v3", modelDigest: "sha256:abc")
+        serving.replicas = 2
+        serving.cpu = "250m"
+        serving.memory = "256Mi"
+        let deployment = try serving.renderDeployment(with: try ManifestTemplate(path: templates + "/deployment.yaml"))
+        XCTAssertEqual(deployment.value(at: "spec.replicas"), 2)
+        XCTAssertEqual(deployment.value(at: "spec.strategy.rollingUpdate.maxUnavailable"), 0)
+        XCTAssertEqual(deployment.value(at: "spec.selector.matchLabels"), ["app.kubernetes.io/name": "lr"])
+        let pod = try XCTUnwrap(deployment.value(at: "spec.template.spec"))
+        let fetch = try XCTUnwrap(pod["initContainers"]?.arrayValue?.first)
+        XCTAssertEqual(fetch["command"]?.arrayValue?.compactMap(\.stringValue).suffix(6),
+                       ["--repository", "models/linear-regression", "--reference", "sha256:abc", "--dir", "/model"])
+        let server = try XCTUnwrap(pod["containers"]?.arrayValue?.first)
+        XCTAssertEqual(server.value(at: "readinessProbe.httpGet.path"), "/v2/health/ready")
+        XCTAssertEqual(server.value(at: "livenessProbe.httpGet.path"), "/v2/health/live")
+        XCTAssertEqual(server.value(at: "resources.requests"), ["cpu": "250m", "memory": "256Mi"])
+        XCTAssertEqual(server.value(at: "resources.limits"), ["memory": "256Mi"])
+        let env = server["env"]?.arrayValue ?? []
+        // Pods of the bundled server share the host network: each server binds its own pod address.
+        XCTAssertEqual(env.first { $0["name"] == "FAIR_BIND" }?.value(at: "valueFrom.fieldRef.fieldPath"), "status.podIP")
+        XCTAssertEqual(env.first { $0["name"] == "PORT" }?["value"], "8080")
+        XCTAssertEqual(deployment.value(at: "metadata.annotations")?["fair.dev/model"],
+                       "127.0.0.1:5000/models/linear-regression:v3@sha256:abc")
+
+        let service = try serving.renderService(with: try ManifestTemplate(path: templates + "/service.yaml"))
+        XCTAssertEqual(service.value(at: "spec.selector"), ["app.kubernetes.io/name": "lr"])
+        XCTAssertEqual(service.value(at: "spec.ports")?.arrayValue?.first?["targetPort"], "http")
+        XCTAssertEqual(service.value(at: "metadata.annotations")?["fair.dev/model-name"], "linear-regression")
+
+        serving.cpu = "a lot"
+        XCTAssertThrowsError(try serving.renderDeployment(with: try ManifestTemplate(path: templates + "/deployment.yaml")))
+    }
+
     func testBuiltInTemplatesMatchTheTemplatesFolder() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: templates).filter { $0 != "README.md" }.sorted()
         XCTAssertEqual(BuiltInTemplates.files.keys.sorted(), names, "run scripts/embed-templates")
