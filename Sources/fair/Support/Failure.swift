@@ -21,3 +21,9 @@ func reportingFailures(_ body: () throws -> Void) throws {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
+
+/// Input fair cannot use (a flag's value, a request body, a missing setting), said so that the
+/// user knows what to change.
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+}

@@ -40,7 +40,7 @@ struct PredictCommand: ParsableCommand {
                 text = Array(FileHandle.standardInput.readDataToEndOfFile())
             } else {
                 guard let contents = FileManager.default.contents(atPath: file!) else {
-                    throw TrainingJob.Invalid(description: "cannot read --file \(file!)")
+                    throw InputError(description: "cannot read --file \(file!)")
                 }
                 text = Array(contents)
             }
@@ -73,11 +73,11 @@ struct PredictCommand: ParsableCommand {
         do {
             value = try JSONCoding.decode(bytes)
         } catch {
-            throw TrainingJob.Invalid(description: "\(source) is not JSON: \(error)")
+            throw InputError(description: "\(source) is not JSON: \(error)")
         }
         if case .array = value { return ["instances": value] }
         guard case .array = value["instances"] ?? .null else {
-            throw TrainingJob.Invalid(description: "\(source) must be {\"instances\": [...]} or a JSON list of instances")
+            throw InputError(description: "\(source) must be {\"instances\": [...]} or a JSON list of instances")
         }
         return value
     }

@@ -13,7 +13,7 @@ struct ServeRun {
         let projectDirectory = command.directory
         let config = try ProjectConfig.load(file: command.file ?? "\(projectDirectory)/fair.yaml", projectDirectory: projectDirectory)
         guard let predict = config.serve.predict else {
-            throw TrainingJob.Invalid(description: "\(command.file ?? "\(projectDirectory)/fair.yaml") has no serve.predict: name the function fair serve calls, e.g.\nserve:\n  predict: predict.py:predict")
+            throw InputError(description: "\(command.file ?? "\(projectDirectory)/fair.yaml") has no serve.predict: name the function fair serve calls, e.g.\nserve:\n  predict: predict.py:predict")
         }
         let client = try command.cluster.client()
         let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
@@ -81,7 +81,7 @@ struct ServeRun {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let name = parts.first ?? ""
         guard !name.isEmpty, name.range(of: "^[a-z0-9]+([._-][a-z0-9]+)*$", options: .regularExpression) != nil else {
-            throw TrainingJob.Invalid(description: "\(text): a model is NAME[:VERSION] with a lower-case NAME, as fair train stored it (see fair models list)")
+            throw InputError(description: "\(text): a model is NAME[:VERSION] with a lower-case NAME, as fair train stored it (see fair models list)")
         }
         return (name, parts.count > 1 ? parts[1] : nil)
     }

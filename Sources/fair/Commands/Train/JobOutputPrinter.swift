@@ -43,9 +43,8 @@ final class JobOutputPrinter: @unchecked Sendable {
 
     func event(_ event: JobFollower.Event) {
         switch event {
-        case let .scheduled(_, node):
+        case .scheduled:
             if scheduledAt == nil { scheduledAt = Date() }
-            _ = node
         case let .waiting(pod, why):
             Console.progress("waiting: pod \(pod): \(why)")
         case let .attempt(pod, node, number, of):

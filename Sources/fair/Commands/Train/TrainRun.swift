@@ -123,7 +123,7 @@ struct TrainRun {
         var result = base.map { (name: $0.0, value: $0.1) }
         for pair in flags {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty else { throw TrainingJob.Invalid(description: "\(flag) \(pair) is not K=V") }
+            guard parts.count == 2, !parts[0].isEmpty else { throw InputError(description: "\(flag) \(pair) is not K=V") }
             let name = String(parts[0]), value = String(parts[1])
             if let index = result.firstIndex(where: { $0.name == name }) {
                 result[index].value = value
