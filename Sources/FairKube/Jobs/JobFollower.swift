@@ -94,7 +94,8 @@ public final class JobFollower: @unchecked Sendable {
         for (index, pod) in pods.enumerated() {
             guard let podName = pod.name, !finishedPods.contains(podName) else { continue }
             if options.failsOnPodProblems, let problem = PodProblem.detect(in: pod) {
-                return JobOutcome(state: .failed, reason: problem.reason, message: problem.message, attempts: index + 1, pod: podName)
+                return JobOutcome(state: .failed, reason: problem.reason, message: problem.message, attempts: index + 1, pod: podName,
+                                  cannotStart: true)
             }
             if try follow(pod, number: index + 1, of: tries) {
                 finishedPods.insert(podName)
@@ -179,38 +180,32 @@ public final class JobFollower: @unchecked Sendable {
     }
 
     public static func state(of container: String, in pod: JSONValue) -> JSONValue? {
-        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? [])
-            + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
-        return statuses.first { $0["name"]?.stringValue == container }?["state"]
+        pod.allContainerStatuses.first { $0["name"]?.stringValue == container }?["state"]
     }
 
     static func hasStarted(_ pod: JSONValue) -> Bool {
-        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? [])
-            + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
-        return statuses.contains { $0.value(at: "state.running") != nil || $0.value(at: "state.terminated") != nil }
+        pod.allContainerStatuses.contains { $0.value(at: "state.running") != nil || $0.value(at: "state.terminated") != nil }
     }
 
     static func waitingReason(_ pod: JSONValue) -> String? {
-        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? [])
-            + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
-        if let reason = statuses.lazy.compactMap({ $0.value(at: "state.waiting.reason")?.stringValue }).first { return reason }
+        if let reason = pod.allContainerStatuses.lazy.compactMap({ $0.value(at: "state.waiting.reason")?.stringValue }).first { return reason }
         if pod.value(at: "spec.nodeName")?.stringValue == nil { return "waiting for a node" }
         return nil
     }
 }
 
-/// Passes on what follows the first `skip` bytes, counting everything seen.
-final class SkippingSink: ByteSink {
-    private(set) var offset: Int64 = 0
+/// Passes on what follows the first `skip` bytes (none by default), counting everything seen.
+public final class SkippingSink: ByteSink {
+    public private(set) var offset: Int64 = 0
     private let skip: Int64
     private let forward: (UnsafeRawBufferPointer) -> Void
 
-    init(skip: Int64, forward: @escaping (UnsafeRawBufferPointer) -> Void) {
+    public init(skip: Int64 = 0, forward: @escaping (UnsafeRawBufferPointer) -> Void) {
         self.skip = skip
         self.forward = forward
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
         let start = offset
         offset += Int64(bytes.count)
         guard offset > skip else { return }
@@ -218,5 +213,5 @@ final class SkippingSink: ByteSink {
         forward(UnsafeRawBufferPointer(rebasing: bytes[from...]))
     }
 
-    func finish() throws {}
+    public func finish() throws {}
 }

@@ -15,8 +15,11 @@ public struct JobOutcome: Sendable, Equatable {
     public var attempts: Int
     /// The pod that finished the Job (the successful one, or the last tried).
     public var pod: String?
+    /// Failed because a pod could not start (a PodProblem), not because the work failed.
+    public var cannotStart = false
 
-    public init(state: State, reason: String? = nil, message: String? = nil, attempts: Int, pod: String? = nil) {
+    public init(state: State, reason: String? = nil, message: String? = nil, attempts: Int, pod: String? = nil, cannotStart: Bool = false) {
+        self.cannotStart = cannotStart
         self.state = state
         self.reason = reason
         self.message = message

@@ -22,9 +22,7 @@ public struct PodProblem: Sendable, Equatable, CustomStringConvertible {
             && condition["reason"]?.stringValue == "Unschedulable" {
             return PodProblem(reason: "Unschedulable", message: condition["message"]?.stringValue ?? "no node can run the pod")
         }
-        let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? [])
-            + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
-        for status in statuses {
+        for status in pod.allContainerStatuses {
             guard let waiting = status.value(at: "state.waiting"), let reason = waiting["reason"]?.stringValue,
                   stuckWaitingReasons.contains(reason) else { continue }
             let container = status["name"]?.stringValue ?? "?"

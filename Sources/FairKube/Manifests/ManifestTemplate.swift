@@ -31,6 +31,17 @@ public struct ManifestTemplate {
         try self.init(text: text, source: path)
     }
 
+    /// A project's own template (`path`, relative to the project), else fair's built-in `name`.
+    public static func projectOrBuiltIn(_ path: String?, builtIn name: String, projectDirectory: String) throws -> ManifestTemplate {
+        if let path {
+            return try ManifestTemplate(path: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)")
+        }
+        guard let text = BuiltInTemplates.files[name] else {
+            throw RenderError(description: "fair has no built-in template \(name)")
+        }
+        return try ManifestTemplate(text: text, source: "Templates/\(name)")
+    }
+
     /// Renders with `values` (strings, numbers, booleans, lists of dictionaries for sections) and
     /// parses the result into its documents.
     public func render(_ values: [String: Any]) throws -> [JSONValue] {

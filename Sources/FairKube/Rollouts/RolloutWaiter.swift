@@ -60,8 +60,7 @@ public struct RolloutWaiter {
         let pods = try client.list(.pods, namespace: namespace, labelSelector: query)["items"]?.arrayValue ?? []
         for pod in pods where pod.value(at: "metadata.deletionTimestamp") == nil {
             if let problem = PodProblem.detect(in: pod) { return "pod \(pod.name ?? ""): \(problem)" }
-            let statuses = (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? []) + (pod.value(at: "status.containerStatuses")?.arrayValue ?? [])
-            for status in statuses {
+            for status in pod.allContainerStatuses {
                 guard let reason = status.value(at: "state.waiting.reason")?.stringValue, Self.failingReasons.contains(reason) else { continue }
                 let container = status["name"]?.stringValue ?? "?"
                 var detail = "pod \(pod.name ?? ""): container \(container): \(reason)"

@@ -13,18 +13,9 @@ struct ContainerSpecFactory {
         let name = container["name"]?.stringValue ?? ""
         let config = image.config
         let podIP = record.persisted.podIP ?? ""
-        let client = syncer.client
         var environment = ContainerEnvironment(
             pod: pod, container: container, imageEnv: KubernetesCommandLine.strings(config["Env"]), podIP: podIP,
-            nodeName: syncer.nodeName, allocatable: syncer.allocatable,
-            configMap: { namespace, mapName in
-                do {
-                    let map = try client.get(.configMaps, namespace: namespace, name: mapName)
-                    return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-                } catch let error as KubeError where error.isNotFound {
-                    return nil
-                }
-            })
+            nodeName: syncer.nodeName, allocatable: syncer.allocatable, configMap: syncer.configMapData)
         let env = try environment.resolve()
         let values = environment.values
         let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }

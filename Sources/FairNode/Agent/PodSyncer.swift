@@ -79,16 +79,8 @@ final class PodSyncer: @unchecked Sendable {
         let restartPolicy = pod.value(at: "spec.restartPolicy")?.stringValue ?? "Always"
         var volumes: Result<[String: String], Error>
         do {
-            let client = self.client
             var podVolumes = PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid))
-            podVolumes.configMap = { namespace, name in
-                do {
-                    let map = try client.get(.configMaps, namespace: namespace, name: name)
-                    return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
-                } catch let error as KubeError where error.isNotFound {
-                    return nil
-                }
-            }
+            podVolumes.configMap = configMapData
             volumes = .success(try podVolumes.prepare())
         } catch {
             volumes = .failure(error)
@@ -177,6 +169,17 @@ final class PodSyncer: @unchecked Sendable {
     }
 
     func containerID(_ id: String) -> String { "\(runtimeName)://\(id)" }
+
+    /// A ConfigMap's data, or nil when there is no such ConfigMap: for env (configMapKeyRef) and
+    /// configMap volumes alike.
+    func configMapData(namespace: String, name: String) throws -> [String: String]? {
+        do {
+            let map = try client.get(.configMaps, namespace: namespace, name: name)
+            return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        } catch let error as KubeError where error.isNotFound {
+            return nil
+        }
+    }
 }
 
 /// The earliest time a sync wants to look again.

@@ -26,4 +26,31 @@ struct ClusterOptions: ParsableArguments {
 extension TrainOutputFormat {
     /// Where followed container output goes: stdout, unless stdout carries a machine-readable result.
     var logsToStandardOutput: Bool { self == .text }
+
+    /// Manifests as `kubectl apply -f -` takes them: a v1 List in JSON, else YAML documents.
+    func printManifests(_ documents: [JSONValue]) throws {
+        switch self {
+        case .json: Console.json(["apiVersion": "v1", "kind": "List", "items": .array(documents)])
+        case .text, .yaml: try Console.yaml(documents)
+        }
+    }
+
+    /// A command's result in JSON or YAML; in text, the command says it in its own words instead.
+    func printResult(_ value: JSONValue) throws {
+        switch self {
+        case .json: Console.json(value)
+        case .yaml: try Console.yaml([value])
+        case .text: break
+        }
+    }
+}
+
+extension Console {
+    static func json(_ value: JSONValue) {
+        result(String(decoding: JSONCoding.encode(value, pretty: true), as: UTF8.self))
+    }
+
+    static func yaml(_ documents: [JSONValue]) throws {
+        FileHandle.standardOutput.write(Data(try YAMLDocuments.print(documents).utf8))
+    }
 }

@@ -53,7 +53,7 @@ struct ModelsList: ParsableCommand {
                 rows.append(["name": .string(name), "versions": .array(versions.map { .string($0) })])
             }
             switch outputFormat {
-            case .json: Console.result(String(decoding: JSONCoding.encode(.array(rows), pretty: true), as: UTF8.self))
+            case .json: Console.json(.array(rows))
             case .text:
                 if rows.isEmpty { Console.progress("no models in \(registry.client.host) yet (fair train stores them)") }
                 for row in rows {
@@ -87,7 +87,7 @@ struct ModelsShow: ParsableCommand {
             ]
             if let metrics = found.metrics, let parsed = try? JSONCoding.decode(Array(metrics.utf8)) { object["metrics"] = parsed }
             switch outputFormat {
-            case .json: Console.result(String(decoding: JSONCoding.encode(.object(object), pretty: true), as: UTF8.self))
+            case .json: Console.json(.object(object))
             case .text:
                 var lines = ["model \(found.name):\(found.version)", "  digest:  \(found.digest)", "  size:    \(Console.humanSize(found.size))"]
                 if let created = found.created { lines.append("  created: \(created)") }

@@ -25,8 +25,10 @@ struct ServeRun {
         if talk { Console.progress("model \(model.name):\(model.version) (\(model.digest))") }
 
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)
-        let digest = try ServingImage.buildAndPush(command: command, predict: predict, workdir: config.workdir,
-                                                   repository: "\(hosts.push)/\(project)", talk: talk)
+        let digest = try PushedImage.buildAndPush(
+            directory: command.directory, file: command.file, base: command.base, registryOptions: command.registryOptions,
+            reference: "\(hosts.push)/\(project):serve", addition: ServingImage.addition(predict: predict, workdir: config.workdir),
+            talk: talk).digest
         var serving = ServingDeployment(
             name: command.name ?? KubernetesNames.sanitized(modelName), namespace: namespace, project: project,
             image: "\(hosts.cluster)/\(project)@\(digest)", registry: hosts.cluster,
@@ -35,17 +37,12 @@ struct ServeRun {
         serving.port = command.port ?? config.serve.port ?? 8080
         serving.cpu = command.cpu ?? config.serve.cpu
         serving.memory = command.memory ?? config.serve.memory
-        let deploymentTemplate = try Self.template(config.serve.template, builtIn: "deployment.yaml", projectDirectory: projectDirectory)
+        let deploymentTemplate = try ManifestTemplate.projectOrBuiltIn(config.serve.template, builtIn: "deployment.yaml", projectDirectory: projectDirectory)
         let deployment = try serving.renderDeployment(with: deploymentTemplate)
-        let service = try serving.renderService(with: try Self.template(nil, builtIn: "service.yaml", projectDirectory: projectDirectory))
+        let service = try serving.renderService(with: try ManifestTemplate.projectOrBuiltIn(nil, builtIn: "service.yaml", projectDirectory: projectDirectory))
 
         if command.dryRun {
-            switch command.outputFormat {
-            case .json:
-                Console.result(String(decoding: JSONCoding.encode(["apiVersion": "v1", "kind": "List", "items": [service, deployment]], pretty: true), as: UTF8.self))
-            case .text, .yaml:
-                FileHandle.standardOutput.write(Data(try YAMLDocuments.print([service, deployment]).utf8))
-            }
+            try command.outputFormat.printManifests([service, deployment])
             return
         }
 
@@ -66,10 +63,8 @@ struct ServeRun {
             "replicas": .int(Int64(serving.replicas)), "rolloutSeconds": .double((seconds * 1000).rounded() / 1000),
             "predict": .string(client.config.server + path),
         ]
-        switch command.outputFormat {
-        case .json: Console.result(String(decoding: JSONCoding.encode(report, pretty: true), as: UTF8.self))
-        case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([report]).utf8))
-        case .text:
+        try command.outputFormat.printResult(report)
+        if command.outputFormat == .text {
             Console.progress(String(format: "serving %@:%@ as %@ (%d replica%@, rolled out in %.1fs)", modelName, model.version, serving.name,
                                     serving.replicas, serving.replicas == 1 ? "" : "s", seconds))
             Console.progress("predict with: fair predict \(serving.name) --data '{\"instances\": [...]}'")
@@ -84,12 +79,5 @@ struct ServeRun {
             throw InputError(description: "\(text): a model is NAME[:VERSION] with a lower-case NAME, as fair train stored it (see fair models list)")
         }
         return (name, parts.count > 1 ? parts[1] : nil)
-    }
-
-    static func template(_ path: String?, builtIn: String, projectDirectory: String) throws -> ManifestTemplate {
-        if let path {
-            return try ManifestTemplate(path: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)")
-        }
-        return try ManifestTemplate(text: BuiltInTemplates.files[builtIn]!, source: "Templates/\(builtIn)")
     }
 }

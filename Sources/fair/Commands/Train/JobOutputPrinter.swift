@@ -1,4 +1,3 @@
-import FairArchive
 import FairKube
 import Foundation
 
@@ -66,12 +65,3 @@ final class JobOutputPrinter: @unchecked Sendable {
     }
 }
 
-/// Hands every chunk it is given to a closure.
-final class ForwardingSink: ByteSink {
-    private let forward: (UnsafeRawBufferPointer) -> Void
-
-    init(_ forward: @escaping (UnsafeRawBufferPointer) -> Void) { self.forward = forward }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws { forward(bytes) }
-    func finish() throws {}
-}

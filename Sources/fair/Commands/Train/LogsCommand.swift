@@ -50,7 +50,7 @@ struct LogsCommand: ParsableCommand {
             if pods.count > 1 { Console.progress("── attempt \(index + 1): pod \(name)") }
             for container in ["train", "model"] where JobFollower.state(of: container, in: pod)?["waiting"] == nil
                 && JobFollower.state(of: container, in: pod) != nil {
-                let sink = ForwardingSink { printer.log(pod: name, container: container, bytes: $0) }
+                let sink = SkippingSink { printer.log(pod: name, container: container, bytes: $0) }
                 try client.log(namespace: namespace, pod: name, container: container, sink: sink)
             }
         }

@@ -22,11 +22,8 @@ struct StatusCommand: ParsableCommand {
             let job = try client.job(self.job, namespace: namespace)
             let pods = try client.pods(ofJob: self.job, namespace: namespace)
             let status = JobStatusSummary(job: job, pods: pods)
-            switch outputFormat {
-            case .json: Console.result(String(decoding: JSONCoding.encode(status.json, pretty: true), as: UTF8.self))
-            case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([status.json]).utf8))
-            case .text: Console.result(status.text)
-            }
+            try outputFormat.printResult(status.json)
+            if outputFormat == .text { Console.result(status.text) }
             if status.state == "Failed" { throw ExitCode.failure }
         }
     }

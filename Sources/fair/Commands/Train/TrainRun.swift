@@ -19,8 +19,9 @@ struct TrainRun {
         let talk = command.outputFormat == .text
 
         // Image.
-        let image = try TrainingImage.buildAndPush(
-            command: command, repository: "\(hosts.push)/\(project)", talk: talk)
+        let image = try PushedImage.buildAndPush(
+            directory: command.directory, file: command.file, base: command.base, registryOptions: command.registryOptions,
+            reference: "\(hosts.push)/\(project):latest", talk: talk)
         let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
 
         // Manifests.
@@ -36,17 +37,12 @@ struct TrainRun {
                                            uniquingKeysWith: { _, last in last })
         training.backoffLimit = command.backoffLimit ?? config.train.backoffLimit ?? 0
         training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
-        let template = try Self.template(config.train.template, projectDirectory: projectDirectory)
+        let template = try ManifestTemplate.projectOrBuiltIn(config.train.template, builtIn: "job.yaml", projectDirectory: projectDirectory)
         let job = try training.render(with: template)
         let manifests = [ModelTools.configMap(namespace: namespace), job]
 
         if command.dryRun {
-            switch command.outputFormat {
-            case .json:
-                Console.result(String(decoding: JSONCoding.encode(["apiVersion": "v1", "kind": "List", "items": .array(manifests)], pretty: true), as: UTF8.self))
-            case .text, .yaml:
-                FileHandle.standardOutput.write(Data(try YAMLDocuments.print(manifests).utf8))
-            }
+            try command.outputFormat.printManifests(manifests)
             return 0
         }
 
@@ -78,7 +74,7 @@ struct TrainRun {
         let outcome = try follower.run()
         let ended = Date()
 
-        let cannotStart = outcome.state == .failed && PodProblem.stuckWaitingReasons.union(["Unschedulable"]).contains(outcome.reason ?? "")
+        let cannotStart = outcome.cannotStart
         if command.rm || cannotStart {
             // A Job that cannot start would wait unseen for a node or an image: it goes, as with --rm.
             try? client.delete(.jobs, namespace: namespace, name: training.name, propagation: "Background")
@@ -94,11 +90,7 @@ struct TrainRun {
                            run: printer.trainedAt.map { trained in trained.timeIntervalSince(printer.startedAt ?? submitted) },
                            model: printer.trainedAt.map { ended.timeIntervalSince($0) },
                            total: ended.timeIntervalSince(started)))
-        switch command.outputFormat {
-        case .json: Console.result(String(decoding: JSONCoding.encode(report.json, pretty: true), as: UTF8.self))
-        case .yaml: FileHandle.standardOutput.write(Data(try YAMLDocuments.print([report.json]).utf8))
-        case .text: break
-        }
+        try command.outputFormat.printResult(report.json)
         switch outcome.state {
         case .complete:
             if talk {
@@ -132,13 +124,5 @@ struct TrainRun {
             }
         }
         return result
-    }
-
-    /// The project's own template (fair.yaml `train.template`, relative to the project), else fair's.
-    static func template(_ path: String?, projectDirectory: String) throws -> ManifestTemplate {
-        if let path {
-            return try ManifestTemplate(path: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)")
-        }
-        return try ManifestTemplate(text: BuiltInTemplates.files["job.yaml"]!, source: "Templates/job.yaml")
     }
 }

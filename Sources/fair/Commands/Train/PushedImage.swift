@@ -2,22 +2,25 @@ import FairBuild
 import FairOCI
 import Foundation
 
-/// The training image, built and pushed in one go (as `fair build --push`), with how long each took.
-struct TrainingImage {
+/// A project built and pushed in one go (as `fair build --push`), with how long each took: the
+/// training image, or with an addition (`fair serve`'s model server) the serving image.
+struct PushedImage {
     var digest: Digest
     var buildSeconds: Double
     var pushSeconds: Double
 
-    static func buildAndPush(command: TrainCommand, repository: String, talk: Bool) throws -> TrainingImage {
-        var options = BuildOptions(projectDirectory: command.directory)
-        options.configFile = command.file
-        options.base = command.base
-        options.push = "\(repository):latest"
+    static func buildAndPush(directory: String, file: String?, base: String?, registryOptions: RegistryOptions,
+                             reference: String, addition: ImageAddition? = nil, talk: Bool) throws -> PushedImage {
+        var options = BuildOptions(projectDirectory: directory)
+        options.configFile = file
+        options.base = base
+        options.push = reference
         options.epoch = try BuildOptions.epoch(from: ProcessInfo.processInfo.environment)
+        options.addition = addition
         let display = TransferDisplay(verb: "pushing", quiet: !talk)
         let started = Date()
         let firstPush = FirstTime()
-        var builder = ImageBuilder(options: options, registries: command.registryOptions.clients(),
+        var builder = ImageBuilder(options: options, registries: registryOptions.clients(),
                                    log: { if talk { Console.progress($0) } })
         builder.pushEvents = { event in
             firstPush.mark()
@@ -34,8 +37,8 @@ struct TrainingImage {
         for warning in result.warnings { Console.warning(warning) }
         let ended = Date()
         let pushStarted = firstPush.value ?? ended
-        return TrainingImage(digest: result.digest, buildSeconds: pushStarted.timeIntervalSince(started),
-                             pushSeconds: ended.timeIntervalSince(pushStarted))
+        return PushedImage(digest: result.digest, buildSeconds: pushStarted.timeIntervalSince(started),
+                           pushSeconds: ended.timeIntervalSince(pushStarted))
     }
 }
 
