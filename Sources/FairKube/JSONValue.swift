@@ -62,7 +62,24 @@ public enum JSONValue: Sendable, Equatable, Hashable {
 
     /// Sets the value at a dotted path, creating intermediate objects.
     public mutating func set(_ value: JSONValue?, at path: String) {
+        // Label and annotation keys hold dots and slashes; no field name does. A path with a
+        // slash means such a key is being split into fields: use `set(_:at: [String])`.
+        assert(!path.contains("/"), "dotted path \(path) splits a key that holds dots; pass the keys as a list")
         let keys = path.split(separator: ".").map(String.init)
+        self = Self.setting(value, in: self, keys: keys[...])
+    }
+
+    /// The value under a list of keys, each taken whole: `["metadata", "annotations",
+    /// "deployment.kubernetes.io/revision"]`. Keys holding dots (labels, annotations) must be
+    /// read and written this way; the dotted form would take them apart.
+    public func value(at keys: [String]) -> JSONValue? {
+        var current: JSONValue? = self
+        for key in keys { current = current?[key] }
+        return current
+    }
+
+    /// Sets the value under a list of keys, each taken whole, creating intermediate objects.
+    public mutating func set(_ value: JSONValue?, at keys: [String]) {
         self = Self.setting(value, in: self, keys: keys[...])
     }
 

@@ -3,9 +3,13 @@
 public enum Patch {
     public enum Failure: Error, CustomStringConvertible {
         case invalid(String)
+        /// The patched document would pass this many bytes (encoded).
+        case tooLarge(limit: Int)
         public var description: String {
-            if case let .invalid(message) = self { return message }
-            return "invalid patch"
+            switch self {
+            case let .invalid(message): return message
+            case let .tooLarge(limit): return "the patched object would be larger than \(limit) bytes"
+            }
         }
     }
 
@@ -72,10 +76,19 @@ public enum Patch {
         return result
     }
 
-    /// RFC 6902 operations: add, remove, replace, move, copy, test.
-    public static func json(_ target: JSONValue, _ operations: JSONValue) throws -> JSONValue {
+    /// RFC 6902 operations: add, remove, replace, move, copy, test. `maximumSize` bounds the
+    /// encoded size of the document as it grows, op by op: a few hundred bytes of `copy` ops
+    /// could otherwise double a document until memory runs out, long before it is stored.
+    public static func json(_ target: JSONValue, _ operations: JSONValue, maximumSize: Int = .max) throws -> JSONValue {
         guard let list = operations.arrayValue else { throw Failure.invalid("a JSON patch is a list of operations") }
         var document = target
+        var size = maximumSize == .max ? 0 : JSONCoding.encode(target).count
+        func grow(by added: JSONValue?, removing path: [String]?) throws {
+            guard maximumSize != .max else { return }
+            if let added { size += JSONCoding.encode(added).count }
+            if let path, let old = try get(document, path[...]) { size -= JSONCoding.encode(old).count }
+            if size > maximumSize { throw Failure.tooLarge(limit: maximumSize) }
+        }
         for operation in list {
             guard let op = operation["op"]?.stringValue, let path = operation["path"]?.stringValue else {
                 throw Failure.invalid("each JSON patch operation needs \"op\" and \"path\"")
@@ -83,15 +96,19 @@ public enum Patch {
             let pointer = try parsePointer(path)
             switch op {
             case "add":
+                try grow(by: operation["value"] ?? .null, removing: nil)
                 document = try apply(document, pointer[...], .add(operation["value"] ?? .null))
             case "remove":
+                try grow(by: nil, removing: pointer)
                 document = try apply(document, pointer[...], .remove)
             case "replace":
+                try grow(by: operation["value"] ?? .null, removing: pointer)
                 document = try apply(document, pointer[...], .replace(operation["value"] ?? .null))
             case "move", "copy":
                 guard let from = operation["from"]?.stringValue else { throw Failure.invalid("\(op) needs \"from\"") }
                 let fromPointer = try parsePointer(from)
                 guard let value = try get(document, fromPointer[...]) else { throw Failure.invalid("\(from) does not exist") }
+                if op == "copy" { try grow(by: value, removing: nil) }
                 if op == "move" { document = try apply(document, fromPointer[...], .remove) }
                 document = try apply(document, pointer[...], .add(value))
             case "test":

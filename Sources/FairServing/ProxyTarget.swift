@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a proxied request goes: a Service, which of its ports, and the request target for the
 /// pod. Parsed from the request target as received, so the path and query reach the pod
 /// byte-for-byte (percent-encoding included).
@@ -33,9 +35,13 @@ public struct ProxyTarget: Equatable, Sendable {
         let prefix = "/api/v1/namespaces/"
         guard requestTarget.hasPrefix(prefix) else { return nil }
         let (path, query) = splitQuery(requestTarget.dropFirst(prefix.count))
-        let (namespace, afterNamespace) = splitSegment(path)
+        let (encodedNamespace, afterNamespace) = splitSegment(path)
+        let namespace = Substring(encodedNamespace.removingPercentEncoding ?? String(encodedNamespace))
         guard !namespace.isEmpty, afterNamespace.hasPrefix("/services/") else { return nil }
-        let (nameSpec, afterName) = splitSegment(afterNamespace.dropFirst("/services/".count))
+        let (encodedNameSpec, afterName) = splitSegment(afterNamespace.dropFirst("/services/".count))
+        // Clients escape the colons (the Python client sends `logreg%3Ahttp`); the segment means
+        // the same either way, as kube-apiserver decodes the path before splitting it.
+        let nameSpec = Substring(encodedNameSpec.removingPercentEncoding ?? String(encodedNameSpec))
         guard afterName.hasPrefix("/proxy") else { return nil }
         let rest = afterName.dropFirst("/proxy".count)
         guard rest.isEmpty || rest.hasPrefix("/") else { return nil }

@@ -29,7 +29,26 @@ enum Admission {
         object.set(.string(now()), at: "metadata.creationTimestamp")
         object.set(.int(1), at: "metadata.generation")
         object.set(nil, at: "metadata.deletionTimestamp")
+        if definition.kind == "Job" { generateJobSelector(&object) }
         applyDefaults(&object, definition)
+    }
+
+    /// A new Job's selector and pod labels, as kube-apiserver generates them unless the Job set
+    /// `manualSelector: true`: the template is labelled with the Job's uid and name (legacy and
+    /// `batch.kubernetes.io/` keys), and the selector matches the uid, so a Job's pods are
+    /// exactly those it made (`kubectl logs job/X`, `kubectl describe job`).
+    static func generateJobSelector(_ job: inout JSONValue) {
+        guard job.value(at: "spec.manualSelector")?.boolValue != true,
+              let uid = job.uid, let name = job.name, job.value(at: "spec.template") != nil else { return }
+        var labels = job.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]
+        for (key, value) in [("controller-uid", uid), ("batch.kubernetes.io/controller-uid", uid),
+                             ("job-name", name), ("batch.kubernetes.io/job-name", name)] where labels[key] == nil {
+            labels[key] = .string(value)
+        }
+        job.set(.object(labels), at: ["spec", "template", "metadata", "labels"])
+        var matchLabels = job.value(at: "spec.selector.matchLabels")?.objectValue ?? [:]
+        matchLabels["batch.kubernetes.io/controller-uid"] = .string(uid)
+        job.set(.object(matchLabels), at: ["spec", "selector", "matchLabels"])
     }
 
     static func applyDefaults(_ object: inout JSONValue, _ definition: ResourceDefinition) {
@@ -70,12 +89,41 @@ enum Admission {
         if object.value(at: "\(path).terminationGracePeriodSeconds") == nil { object.set(.int(30), at: "\(path).terminationGracePeriodSeconds") }
         if object.value(at: "\(path).dnsPolicy") == nil { object.set("ClusterFirst", at: "\(path).dnsPolicy") }
         if object.value(at: "\(path).schedulerName") == nil { object.set("default-scheduler", at: "\(path).schedulerName") }
-        if var containers = object.value(at: "\(path).containers")?.arrayValue {
-            for index in containers.indices where containers[index]["imagePullPolicy"] == nil {
-                let image = containers[index]["image"]?.stringValue ?? ""
-                containers[index]["imagePullPolicy"] = image.hasSuffix(":latest") || !image.contains(":") ? "Always" : "IfNotPresent"
+        for list in ["containers", "initContainers"] {
+            guard var containers = object.value(at: "\(path).\(list)")?.arrayValue else { continue }
+            for index in containers.indices { defaultContainer(&containers[index]) }
+            object.set(.array(containers), at: "\(path).\(list)")
+        }
+    }
+
+    /// A container's defaults as kube-apiserver sets them (pkg/apis/core/v1/defaults.go), so
+    /// `kubectl describe` shows a probe's real timeout and thresholds, not zeros.
+    private static func defaultContainer(_ container: inout JSONValue) {
+        guard container.objectValue != nil else { return }
+        if container["imagePullPolicy"] == nil {
+            let image = container["image"]?.stringValue ?? ""
+            let tag = image.split(separator: "/").last.map { $0.contains(":") } ?? false
+            container["imagePullPolicy"] = image.contains("@") ? "IfNotPresent" : (image.hasSuffix(":latest") || !tag ? "Always" : "IfNotPresent")
+        }
+        if container["terminationMessagePath"] == nil { container["terminationMessagePath"] = "/dev/termination-log" }
+        if container["terminationMessagePolicy"] == nil { container["terminationMessagePolicy"] = "File" }
+        for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+            guard var value = container[probe], value.objectValue != nil else { continue }
+            for (field, fallback) in [("timeoutSeconds", 1), ("periodSeconds", 10), ("successThreshold", 1), ("failureThreshold", 3)]
+            where value[field] == nil {
+                value[field] = .int(Int64(fallback))
             }
-            object.set(.array(containers), at: "\(path).containers")
+            if var get = value["httpGet"], get.objectValue != nil, get["scheme"] == nil {
+                get["scheme"] = "HTTP"
+                value["httpGet"] = get
+            }
+            container[probe] = value
+        }
+        if var ports = container["ports"]?.arrayValue {
+            for index in ports.indices where ports[index].objectValue != nil && ports[index]["protocol"] == nil {
+                ports[index]["protocol"] = "TCP"
+            }
+            container["ports"] = .array(ports)
         }
     }
 
@@ -99,7 +147,15 @@ enum Admission {
             if let replicas = object.value(at: "spec.replicas")?.intValue, replicas < 0 {
                 causes.append(("spec.replicas", "Invalid value: \(replicas): must be greater than or equal to 0"))
             }
-            if definition.kind != "Job" {
+            if definition.kind == "Job" {
+                let selector = LabelSelector(object: object.value(at: "spec.selector") ?? [:])
+                let labels = (object.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
+                if object.value(at: "spec.manualSelector")?.boolValue == true && selector.isEmpty {
+                    causes.append(("spec.selector", "Required value"))
+                } else if !selector.isEmpty && !selector.matches(labels) {
+                    causes.append(("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`"))
+                }
+            } else {
                 let selector = LabelSelector(object: object.value(at: "spec.selector") ?? [:])
                 let labels = (object.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
                 if selector.isEmpty {

@@ -1,4 +1,5 @@
 import FairKube
+import Foundation
 
 /// An error as the Kubernetes API reports it: a `Status` object with a reason and HTTP code, so
 /// kubectl and client libraries print and handle it as they would a real cluster's.
@@ -6,51 +7,66 @@ public struct APIError: Error, Sendable {
     public var code: Int
     public var reason: String
     public var message: String
-    public var details: JSONValue?
+    var details: StatusBody.Details?
 
-    public init(code: Int, reason: String, message: String, details: JSONValue? = nil) {
+    init(code: Int, reason: String, message: String, details: StatusBody.Details? = nil) {
         self.code = code
         self.reason = reason
         self.message = message
-        self.details = details
+        // kube-apiserver's 404s always carry details (`{}` for a path it does not serve), and
+        // clients (kubectl debug among them) read them without checking.
+        self.details = details ?? (code == 404 ? StatusBody.Details() : nil)
     }
 
-    public static func notFound(_ definition: ResourceDefinition, _ name: String) -> APIError {
+    /// kube-apiserver's answer for a path it does not serve.
+    static let unknownPath = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+
+    static func notFound(_ definition: ResourceDefinition, _ name: String) -> APIError {
         APIError(code: 404, reason: "NotFound", message: "\(definition.plural)\(groupSuffix(definition)) \"\(name)\" not found",
-                 details: ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural)])
+                 details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    public static func alreadyExists(_ definition: ResourceDefinition, _ name: String) -> APIError {
+    static func alreadyExists(_ definition: ResourceDefinition, _ name: String) -> APIError {
         APIError(code: 409, reason: "AlreadyExists", message: "\(definition.plural)\(groupSuffix(definition)) \"\(name)\" already exists",
-                 details: ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural)])
+                 details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    public static func conflict(_ definition: ResourceDefinition, _ name: String, _ why: String) -> APIError {
+    static func conflict(_ definition: ResourceDefinition, _ name: String, _ why: String) -> APIError {
         APIError(code: 409, reason: "Conflict",
                  message: "Operation cannot be fulfilled on \(definition.plural)\(groupSuffix(definition)) \"\(name)\": \(why)",
-                 details: ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural)])
+                 details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    public static func invalid(_ definition: ResourceDefinition, _ name: String, _ causes: [(field: String, message: String)]) -> APIError {
+    static func invalid(_ definition: ResourceDefinition, _ name: String, _ causes: [(field: String, message: String)]) -> APIError {
         let summary = causes.map { "\($0.field): \($0.message)" }.joined(separator: ", ")
-        return APIError(code: 422, reason: "Invalid", message: "\(definition.kind) \"\(name)\" is invalid: \(summary)",
-                        details: ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.kind),
-                                  "causes": .array(causes.map { ["reason": "FieldValueInvalid", "message": .string($0.message), "field": .string($0.field)] })])
+        let listed = causes.count > 1 ? "[\(summary)]" : summary
+        return APIError(code: 422, reason: "Invalid", message: "\(definition.kind) \"\(name)\" is invalid: \(listed)",
+                        details: .init(name: name, group: definition.group, kind: definition.kind,
+                                       causes: causes.map { .init(reason: Self.causeReason($0.message), message: $0.message, field: $0.field) }))
     }
 
-    public static func badRequest(_ message: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: message) }
-    public static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
-    public static func methodNotAllowed(_ message: String) -> APIError { APIError(code: 405, reason: "MethodNotAllowed", message: message) }
-    public static func gone(_ message: String) -> APIError { APIError(code: 410, reason: "Expired", message: message) }
+    /// kube's field error types, read from the message's first words ("Required value: …").
+    private static func causeReason(_ message: String) -> String {
+        for (prefix, reason) in [("Required value", "FieldValueRequired"), ("Unsupported value", "FieldValueNotSupported"),
+                                 ("Forbidden", "FieldValueForbidden"), ("Duplicate value", "FieldValueDuplicate"),
+                                 ("Too long", "FieldValueTooLong"), ("Too many", "FieldValueTooMany"),
+                                 ("Invalid value", "FieldValueInvalid")] where message.hasPrefix(prefix) {
+            return reason
+        }
+        return "FieldValueInvalid"
+    }
+
+    static func badRequest(_ message: String) -> APIError { APIError(code: 400, reason: "BadRequest", message: message) }
+    static let unauthorized = APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")
+    static func methodNotAllowed(_ message: String) -> APIError { APIError(code: 405, reason: "MethodNotAllowed", message: message) }
+    static func gone(_ message: String) -> APIError { APIError(code: 410, reason: "Expired", message: message) }
+    static func tooLarge(_ message: String) -> APIError { APIError(code: 413, reason: "RequestEntityTooLarge", message: message) }
 
     private static func groupSuffix(_ definition: ResourceDefinition) -> String {
         definition.group.isEmpty ? "" : ".\(definition.group)"
     }
 
-    public var status: JSONValue {
-        var status: JSONValue = ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
-                                 "message": .string(message), "reason": .string(reason), "code": .int(Int64(code))]
-        if let details { status["details"] = details }
-        return status
+    var body: StatusBody {
+        StatusBody(status: "Failure", message: message, reason: reason, details: details, code: code)
     }
 }

@@ -6,10 +6,13 @@ import Hummingbird
 extension APIServer {
     func read(_ path: ResourcePath, query: Query, table: Bool = false) async throws -> Response {
         let definition = path.definition
+        let watching = path.watch || query.flag("watch")
         guard let name = path.name else {
-            if query.flag("watch") { return try watch(path, query: query, table: table) }
+            if watching { return try watch(path, query: query, table: table) }
             return try list(path, query: query, table: table)
         }
+        // A watch of one object (`GET …/pods/NAME?watch=1`, or the legacy `…/watch/…/pods/NAME`).
+        if watching && path.subresource == nil { return try watch(path, query: query, table: table) }
         guard let stored = store.get(definition.storageKey, namespace: path.namespace ?? "", name: name) else {
             throw APIError.notFound(definition, name)
         }
@@ -30,8 +33,18 @@ extension APIServer {
         return (labels, fields)
     }
 
+    /// `resourceVersion` as a list or watch reads it: empty, or the revision a client saw.
+    private func requestedRevision(_ query: Query) throws -> Int64? {
+        guard let text = query["resourceVersion"], !text.isEmpty else { return nil }
+        guard let revision = Int64(text), revision >= 0 else {
+            throw APIError.badRequest("invalid resource version \"\(text)\": must be a non-negative integer")
+        }
+        return revision
+    }
+
     private func list(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
+        _ = try requestedRevision(query)
         let (labels, fields) = try filters(query)
         let (items, revision) = store.list(definition.storageKey, namespace: path.namespace)
         var selected = items.map(\.object).filter { labels.matches($0.labels) && (fields?.matches($0) ?? true) }
@@ -42,7 +55,7 @@ extension APIServer {
             }
             selected = selected.filter { Self.sortKey($0) > after }
         }
-        if let limit = query["limit"].flatMap(Int.init), limit > 0, selected.count > limit {
+        if let limit = try query.integer("limit").map(Int.init), limit > 0, selected.count > limit {
             let last = Self.sortKey(selected[limit - 1])
             selected = Array(selected.prefix(limit))
             metadata["continue"] = .string(Data(last.utf8).base64EncodedString())
@@ -61,10 +74,11 @@ extension APIServer {
     private func watch(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
         let (labels, fields) = try filters(query)
-        let since: Int64? = query["resourceVersion"].flatMap { $0.isEmpty || $0 == "0" ? nil : Int64($0) }
+        let since: Int64? = try requestedRevision(query).flatMap { $0 == 0 ? nil : $0 }
+        let onlyName = path.name
         let events = try store.watch(definition.storageKey, namespace: path.namespace, since: since)
         let bookmarks = query.flag("allowWatchBookmarks")
-        let timeout = query["timeoutSeconds"].flatMap(Double.init).map { max(1, $0) } ?? 1800
+        let timeout = try query.integer("timeoutSeconds").map { Double(max(1, min($0, 86_400))) } ?? 1800
         let store = self.store
         let apiVersion = definition.apiVersion, kind = definition.kind
 
@@ -91,7 +105,8 @@ extension APIServer {
             for await item in merged {
                 let line: JSONValue
                 if let event = item {
-                    guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true else { continue }
+                    guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true,
+                          onlyName == nil || event.object.name == onlyName else { continue }
                     if table {
                         // kubectl get -w: each event carries a one-row table; columns come once.
                         let row = TablePrinter.table(definition, objects: [event.object], resourceVersion: event.object.resourceVersion,

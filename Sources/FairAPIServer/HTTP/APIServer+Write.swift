@@ -14,6 +14,7 @@ extension APIServer {
             return try bind(path, pod: name, binding: object)
         }
         guard path.name == nil else { throw APIError.methodNotAllowed("POST to a named \(definition.plural) is not supported") }
+        try Self.checkTypeMeta(object, definition)
         let namespace = try namespace(for: path, object: object)
         if object.name == nil || object.name!.isEmpty, let prefix = object.value(at: "metadata.generateName")?.stringValue, !prefix.isEmpty {
             let suffix = String((0..<5).map { _ in Self.nameSuffixAlphabet.randomElement()! })
@@ -52,11 +53,12 @@ extension APIServer {
         guard let body, body.objectValue != nil, let name = path.name else {
             throw APIError.badRequest("PUT needs a named object and a JSON body")
         }
+        try Self.checkTypeMeta(body, definition: path)
         if let bodyName = body.name, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
         return try replace(path, name: name, dryRun: query["dryRun"] == "All") { stored in
-            if let expected = body.resourceVersion, !expected.isEmpty, expected != stored.resourceVersion {
+            if let expected = Self.requestedVersion(body), expected != stored.resourceVersion {
                 throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
             return body
@@ -73,12 +75,12 @@ extension APIServer {
             switch type {
             case "application/merge-patch+json": patched = Patch.merge(base, body)
             case "application/strategic-merge-patch+json": patched = Patch.strategicMerge(base, body)
-            case "application/json-patch+json": patched = try Patch.json(base, body)
+            case "application/json-patch+json": patched = try Patch.json(base, body, maximumSize: Limits.storedObject)
             default:
                 throw APIError(code: 415, reason: "UnsupportedMediaType",
                                message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
             }
-            if let expected = body.resourceVersion, !expected.isEmpty, expected != stored.resourceVersion {
+            if let expected = Self.requestedVersion(body), expected != stored.resourceVersion {
                 throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
             return patched
@@ -92,6 +94,7 @@ extension APIServer {
         let definition = path.definition
         let namespace = path.namespace ?? ""
         var result: JSONValue = .null
+        var removed = false
         let write: (ObjectStore.Stored?) throws -> JSONValue? = { existing in
             guard let existing else { throw APIError.notFound(definition, name) }
             let stored = existing.object
@@ -118,10 +121,17 @@ extension APIServer {
                 object.set(.int((stored.value(at: "metadata.generation")?.intValue ?? 1) + 1), at: "metadata.generation")
             }
             Admission.applyDefaults(&object, definition)
-            let causes = Admission.validate(object, definition)
+            var causes = Admission.validate(object, definition)
+            causes += Self.finalizerCauses(old: stored, new: object)
             if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
             result = object
-            return dryRun ? stored : object
+            if dryRun { return stored }
+            // The last finalizer of an object being deleted is gone: the delete completes now.
+            if Self.deletionComplete(object) {
+                removed = true
+                return nil
+            }
+            return object
         }
         if dryRun {
             guard let existing = store.get(definition.storageKey, namespace: namespace, name: name) else { throw APIError.notFound(definition, name) }
@@ -129,7 +139,59 @@ extension APIServer {
             return Self.json(result)
         }
         let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name, write)
+        if removed {
+            try afterRemoval(definition, object: stored, namespace: namespace, orphan: false)
+            return Self.json(result)
+        }
         return Self.json(path.subresource == "scale" ? scale(of: stored) : stored)
+    }
+
+    /// A body names what it is; that must be what the path holds, or a Pod sent to `configmaps`
+    /// would be stored as a ConfigMap. Either may be left out (the path then says it).
+    static func checkTypeMeta(_ object: JSONValue, _ definition: ResourceDefinition) throws {
+        if let apiVersion = object["apiVersion"], !apiVersion.isNull {
+            guard let text = apiVersion.stringValue, text == definition.apiVersion else {
+                throw APIError.badRequest("the API version in the data (\(apiVersion.stringValue ?? "\(apiVersion)")) does not match the expected API version (\(definition.apiVersion))")
+            }
+        }
+        if let kind = object["kind"], !kind.isNull {
+            guard let text = kind.stringValue, text == definition.kind else {
+                throw APIError.badRequest("the kind in the data (\(kind.stringValue ?? "\(kind)")) does not match the expected kind (\(definition.kind)) of \(definition.plural)")
+            }
+        }
+    }
+
+    static func checkTypeMeta(_ object: JSONValue, definition path: ResourcePath) throws {
+        // A status or scale body is of its own kind (Scale), checked by what reads it.
+        guard path.subresource == nil else { return }
+        try checkTypeMeta(object, path.definition)
+    }
+
+    /// The resourceVersion a write is conditional on, however the client wrote it: kube's is a
+    /// string, but `"resourceVersion": 12` must be compared too, not skipped.
+    static func requestedVersion(_ body: JSONValue) -> String? {
+        switch body.value(at: "metadata.resourceVersion") {
+        case let .string(text)? where !text.isEmpty: return text
+        case let .int(number)?: return String(number)
+        case let .double(number)?: return String(number)
+        default: return nil
+        }
+    }
+
+    /// While an object is being deleted its finalizers may only go, never come (kube-apiserver's rule).
+    static func finalizerCauses(old: JSONValue, new: JSONValue) -> [(field: String, message: String)] {
+        guard old.value(at: "metadata.deletionTimestamp") != nil else { return [] }
+        let before = Set((old.value(at: "metadata.finalizers")?.arrayValue ?? []).compactMap(\.stringValue))
+        let added = (new.value(at: "metadata.finalizers")?.arrayValue ?? []).compactMap(\.stringValue).filter { !before.contains($0) }
+        guard !added.isEmpty else { return [] }
+        return [("metadata.finalizers", "Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers \(added)")]
+    }
+
+    /// Marked for deletion, nothing left to wait for: no finalizers and no grace period to run.
+    static func deletionComplete(_ object: JSONValue) -> Bool {
+        guard object.value(at: "metadata.deletionTimestamp") != nil else { return false }
+        guard (object.value(at: "metadata.finalizers")?.arrayValue ?? []).isEmpty else { return false }
+        return (object.value(at: "metadata.deletionGracePeriodSeconds")?.intValue ?? 0) == 0
     }
 
     /// pods/binding: the scheduler's decision, set once.
@@ -167,19 +229,31 @@ extension APIServer {
             }
         }
         guard removed else { return Self.json(object) }
-        if definition.kind == "Namespace" {
-            try deleteNamespaceContents(name)
-        } else if let uid = object.uid {
-            try cascade(from: uid, namespace: namespace, orphan: propagation == "Orphan")
-        }
-        return Self.json(["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success",
-                          "details": ["name": .string(name), "group": .string(definition.group), "kind": .string(definition.plural),
-                                      "uid": .string(object.uid ?? "")]])
+        try afterRemoval(definition, object: object, namespace: namespace, orphan: propagation == "Orphan")
+        return deletedResponse(definition, object: object)
     }
 
-    /// Removes one object, except a pod that may still be running on a node: that one is marked
-    /// terminating (deletionTimestamp) and its node agent removes it once its containers stopped,
-    /// as the kubelet does. Returns the object and whether it is gone now.
+    /// What DELETE answers once the object is gone: the object for resources whose store returns
+    /// it (pods, services, namespaces), otherwise a `Status` naming what was deleted.
+    private func deletedResponse(_ definition: ResourceDefinition, object: JSONValue) -> Response {
+        if definition.returnsDeletedObject { return Self.json(object) }
+        return Self.status(StatusBody(status: "Success", details: .init(name: object.name, group: definition.group,
+                                                                        kind: definition.plural, uid: object.uid), code: 200))
+    }
+
+    /// Dependents follow a removed owner; a namespace takes its contents along.
+    func afterRemoval(_ definition: ResourceDefinition, object: JSONValue, namespace: String, orphan: Bool) throws {
+        if definition.kind == "Namespace", let name = object.name {
+            try deleteNamespaceContents(name)
+        } else if let uid = object.uid {
+            try cascade(from: uid, namespace: namespace, orphan: orphan)
+        }
+    }
+
+    /// Removes one object, unless something must happen first: a pod that may still be running
+    /// on a node is marked terminating (deletionTimestamp) and its node agent removes it once its
+    /// containers stopped, as the kubelet does; an object with finalizers is marked and stays
+    /// until whoever set them removes the last one. Returns the object and whether it is gone.
     private func remove(_ definition: ResourceDefinition, namespace: String, name: String, gracePeriod requested: Int64?,
                         check: @escaping (JSONValue) throws -> Void = { _ in }) throws -> (JSONValue, Bool) {
         var removed = true
@@ -187,17 +261,26 @@ extension APIServer {
             guard let existing else { throw APIError.notFound(definition, name) }
             try check(existing.object)
             removed = true
-            guard definition.kind == "Pod", let grace = Self.gracePeriod(of: existing.object, requested: requested) else { return nil }
-            var pod = existing.object
-            if let current = pod.value(at: "metadata.deletionGracePeriodSeconds")?.intValue, current <= grace {
+            var object = existing.object
+            if definition.kind == "Pod", let grace = Self.gracePeriod(of: object, requested: requested) {
                 removed = false
-                return pod  // already terminating, at least as soon
+                if let current = object.value(at: "metadata.deletionGracePeriodSeconds")?.intValue, current <= grace {
+                    return object  // already terminating, at least as soon
+                }
+                let deadline = Date().addingTimeInterval(TimeInterval(grace))
+                object.set(.string(Admission.timestamp(deadline)), at: "metadata.deletionTimestamp")
+                object.set(.int(grace), at: "metadata.deletionGracePeriodSeconds")
+                return object
             }
-            let deadline = Date().addingTimeInterval(TimeInterval(grace))
-            pod.set(.string(Admission.timestamp(deadline)), at: "metadata.deletionTimestamp")
-            pod.set(.int(grace), at: "metadata.deletionGracePeriodSeconds")
-            removed = false
-            return pod
+            if !(object.value(at: "metadata.finalizers")?.arrayValue ?? []).isEmpty {
+                removed = false
+                if object.value(at: "metadata.deletionTimestamp") == nil {
+                    object.set(.string(Admission.now()), at: "metadata.deletionTimestamp")
+                }
+                object.set(.int(0), at: "metadata.deletionGracePeriodSeconds")
+                return object
+            }
+            return nil
         }
         return (object, removed)
     }

@@ -22,7 +22,8 @@ public final class APIServer: @unchecked Sendable {
     }
 
     public init(dataDirectory: String, token: String?) throws {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         store = try ObjectStore(path: "\(dataDirectory)/store.db")
         self.token = token
         logs = PodLogProxy(store: store, token: token)
@@ -41,39 +42,58 @@ public final class APIServer: @unchecked Sendable {
     /// Answers one HTTP request (every path but the registry's `/v2`).
     public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response {
         let started = Date()
-        // Parsed once: routing uses them, and so does the metric label.
-        let resource = Result { try ResourcePath.parse(request.uri.path) }
+        // Parsed once: routing uses them, and so does the metric label. A trailing slash names
+        // the same thing (`/version/`, `/api/`), as kube-apiserver's router takes it.
+        let path = Self.normalized(request.uri.path)
+        let resource = Result { try ResourcePath.parse(path) }
         let query = Query(request.uri.query)
-        let response = try await respond(request, resource: resource, query: query)
+        let response = await respond(request, path: path, resource: resource, query: query)
         let label = (try? resource.get())??.definition.storageKey ?? "other"
-        let verb = query.flag("watch") ? "WATCH" : request.method.rawValue
+        let verb = query.flag("watch") || ((try? resource.get())??.watch ?? false) ? "WATCH" : request.method.rawValue
         metrics.record(verb: verb, resource: label, code: response.status.code, seconds: Date().timeIntervalSince(started))
         return response
     }
 
-    private func respond(_ request: Request, resource: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
+    static func normalized(_ path: String) -> String {
+        var path = path.isEmpty ? "/" : path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
+    }
+
+    private func respond(_ request: Request, path: String, resource: Result<ResourcePath?, Error>, query: Query) async -> Response {
         do {
-            return try await route(request, resource: resource, query: query)
-        } catch let error as APIError {
-            return Self.json(error.status, status: error.code)
-        } catch let error as Patch.Failure {
-            return Self.json(APIError(code: 422, reason: "Invalid", message: error.description).status, status: 422)
-        } catch let error as LabelSelector.ParseError {
-            return Self.json(APIError.badRequest(error.description).status, status: 400)
-        } catch let error as StoreError {
-            let apiError: APIError
-            switch error {
-            case .notFound: apiError = APIError(code: 404, reason: "NotFound", message: "not found")
-            case .alreadyExists: apiError = APIError(code: 409, reason: "AlreadyExists", message: "already exists")
-            case let .conflict(why): apiError = APIError(code: 409, reason: "Conflict", message: why)
-            case let .gone(oldest): apiError = .gone("too old resource version (oldest available: \(oldest))")
-            }
-            return Self.json(apiError.status, status: apiError.code)
+            return try await route(request, path: path, resource: resource, query: query)
+        } catch {
+            let apiError = Self.apiError(for: error)
+            return Self.status(apiError.body)
         }
     }
 
-    private func route(_ request: Request, resource parsed: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
-        let path = request.uri.path
+    /// Every error a request can end in, as the `Status` kube-apiserver would answer.
+    static func apiError(for error: Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as Patch.Failure:
+            if case .tooLarge = error { return .tooLarge("Request entity too large: \(error.description)") }
+            return APIError(code: 422, reason: "Invalid", message: error.description)
+        case let error as LabelSelector.ParseError: return .badRequest(error.description)
+        case let error as StoreError:
+            switch error {
+            case .notFound: return APIError(code: 404, reason: "NotFound", message: "not found")
+            case .alreadyExists: return APIError(code: 409, reason: "AlreadyExists", message: "already exists")
+            case let .conflict(why): return APIError(code: 409, reason: "Conflict", message: why)
+            case let .gone(oldest): return .gone("too old resource version (oldest available: \(oldest))")
+            case let .tooLarge(size, limit):
+                return .tooLarge("Request entity too large: the object is \(size) bytes, the limit is \(limit)")
+            }
+        default:
+            // A request body that ended early, a stream that broke: the request's fault or the
+            // connection's, and never a crash; kube-apiserver answers such with a 500 Status.
+            return APIError(code: 500, reason: "InternalError", message: "an error on the server (\(error)) has prevented the request from succeeding")
+        }
+    }
+
+    private func route(_ request: Request, path: String, resource parsed: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
         switch path {
         case "/healthz", "/livez", "/readyz":
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
@@ -92,7 +112,7 @@ public final class APIServer: @unchecked Sendable {
         }
         if path.hasPrefix("/openapi/v3/") {
             guard let document = OpenAPI.document(String(path.dropFirst("/openapi/v3/".count))) else {
-                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+                throw APIError.unknownPath
             }
             return Self.json(document)
         }
@@ -106,8 +126,10 @@ public final class APIServer: @unchecked Sendable {
         if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
             return Self.json(list)
         }
-        guard let resource = try parsed.get() else {
-            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        guard let resource = try parsed.get() else { throw APIError.unknownPath }
+        if resource.watch {
+            guard request.method == .get else { throw APIError.methodNotAllowed("\(request.method) is not supported on \(path)") }
+            return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         }
         switch request.method {
         case .get:
@@ -147,13 +169,28 @@ public final class APIServer: @unchecked Sendable {
             throw APIError(code: 415, reason: "UnsupportedMediaType",
                            message: "fair server accepts JSON bodies only, not \(contentType); write the object to a file and use kubectl create -f or kubectl apply -f")
         }
-        let buffer = try await request.body.collect(upTo: 3 << 20)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > Limits.requestBody {
+            throw APIError.tooLarge("Request entity too large: limit is \(Limits.requestBody)")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: Limits.requestBody)
+        } catch {
+            throw APIError.tooLarge("Request entity too large: limit is \(Limits.requestBody)")
+        }
         guard buffer.readableBytes > 0 else { return nil }
         do {
             return try JSONCoding.decode(Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest("the request body is not valid JSON: \(error)")
         }
+    }
+
+    static func status(_ body: StatusBody) -> Response {
+        var buffer = ByteBuffer(data: body.encoded())
+        buffer.writeString("\n")
+        return Response(status: HTTPResponse.Status(code: body.code), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: buffer))
     }
 
     static func json(_ value: JSONValue, status: Int = 200) -> Response {
@@ -182,30 +219,12 @@ public final class APIServer: @unchecked Sendable {
             fair_apiserver_watchers \(store.watcherCount)
             # TYPE fair_apiserver_revision gauge
             fair_apiserver_revision \(store.currentRevision)
+            # TYPE fair_apiserver_watch_window_events gauge
+            fair_apiserver_watch_window_events \(store.windowUsage.events)
+            # TYPE fair_apiserver_watch_window_bytes gauge
+            fair_apiserver_watch_window_bytes \(store.windowUsage.bytes)
 
             """ + metrics.render() + queueGauges()
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-}
-
-/// Query parameters of a request.
-struct Query {
-    private var items: [String: String] = [:]
-
-    init(_ query: String?) {
-        guard let query, !query.isEmpty else { return }
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            let key = parts[0].removingPercentEncoding ?? parts[0]
-            let value = parts.count > 1 ? (parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? parts[1]) : ""
-            items[key] = value
-        }
-    }
-
-    subscript(key: String) -> String? { items[key] }
-
-    func flag(_ key: String) -> Bool {
-        guard let value = items[key] else { return false }
-        return value == "true" || value == "1" || value.isEmpty
     }
 }

@@ -5,6 +5,9 @@ struct ResourcePath: Equatable {
     var namespace: String?
     var name: String?
     var subresource: String?
+    /// Reached through the legacy `…/watch/…` prefix (`/api/v1/watch/namespaces/NS/pods`), which
+    /// kube-apiserver still serves and older clients still use: a watch whatever the query says.
+    var watch = false
 
     /// nil when the path is not a resource path (discovery, health, registry, unknown).
     static func parse(_ path: String) throws -> ResourcePath? {
@@ -22,6 +25,11 @@ struct ResourcePath: Equatable {
         } else {
             return nil
         }
+        var watch = false
+        if segments.first == "watch" {
+            watch = true
+            segments.removeFirst()
+        }
         var namespace: String?
         // `namespaces/NS/<resource>…` is a namespaced path, unless it addresses the namespace itself.
         if segments.count >= 3, segments[0] == "namespaces", ResourceCatalog.find(group: group, version: version, plural: segments[2])?.namespaced == true {
@@ -30,16 +38,17 @@ struct ResourcePath: Equatable {
         }
         guard let plural = segments.first else { return nil }
         guard let definition = ResourceCatalog.find(group: group, version: version, plural: plural) else {
-            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(group.isEmpty ? "" : group + "/")\(version) \(plural))")
+            throw APIError.unknownPath
         }
         if definition.namespaced == false && namespace != nil {
-            throw APIError(code: 404, reason: "NotFound", message: "\(plural) is not namespaced")
+            throw APIError.unknownPath
         }
         let name = segments.count > 1 ? segments[1] : nil
         let subresource = segments.count > 2 ? segments[2...].joined(separator: "/") : nil
         if let subresource, !definition.subresources.contains(subresource) {
-            throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource (\(plural)/\(subresource))")
+            throw APIError.unknownPath
         }
-        return ResourcePath(definition: definition, namespace: namespace, name: name, subresource: subresource)
+        if watch && subresource != nil { throw APIError.unknownPath }
+        return ResourcePath(definition: definition, namespace: namespace, name: name, subresource: subresource, watch: watch)
     }
 }

@@ -187,20 +187,58 @@ enum TablePrinter {
     }
 
     /// kubectl's STATUS: the phase, or what a container is waiting for or ended with.
-    private static func podStatus(_ pod: JSONValue) -> String {
+    /// The STATUS column as kubectl's printer computes it: an init container that failed or is
+    /// waiting shows as `Init:Error`, `Init:CrashLoopBackOff`, `Init:1/2`; then the app
+    /// containers' waiting or terminated reasons, last container first.
+    static func podStatus(_ pod: JSONValue) -> String {
         var status = text(pod, "status.reason", or: text(pod, "status.phase", or: "Pending"))
-        for container in pod.value(at: "status.containerStatuses")?.arrayValue ?? [] {
-            if let reason = container.value(at: "state.waiting.reason")?.stringValue, !reason.isEmpty {
-                status = reason
-            } else if let terminated = container.value(at: "state.terminated") {
+        let initContainers = pod.value(at: "spec.initContainers")?.arrayValue ?? []
+        var initializing = false
+        for (index, container) in (pod.value(at: "status.initContainerStatuses")?.arrayValue ?? []).enumerated() {
+            let terminated = container.value(at: "state.terminated")
+            if let terminated, (terminated["exitCode"]?.intValue ?? 0) == 0 { continue }
+            initializing = true
+            if let terminated {
                 if let reason = terminated["reason"]?.stringValue, !reason.isEmpty {
-                    status = reason
+                    status = "Init:" + reason
+                } else if let signal = terminated["signal"]?.intValue, signal != 0 {
+                    status = "Init:Signal:\(signal)"
                 } else {
-                    status = "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)"
+                    status = "Init:ExitCode:\(terminated["exitCode"]?.intValue ?? 0)"
+                }
+            } else if let reason = container.value(at: "state.waiting.reason")?.stringValue, !reason.isEmpty, reason != "PodInitializing" {
+                status = "Init:" + reason
+            } else {
+                status = "Init:\(index)/\(initContainers.count)"
+            }
+            break
+        }
+        let initialized = (pod.value(at: "status.conditions")?.arrayValue ?? [])
+            .contains { $0["type"]?.stringValue == "Initialized" && $0["status"]?.stringValue == "True" }
+        if !initializing || initialized {
+            var running = false
+            for container in (pod.value(at: "status.containerStatuses")?.arrayValue ?? []).reversed() {
+                if let reason = container.value(at: "state.waiting.reason")?.stringValue, !reason.isEmpty {
+                    status = reason
+                } else if let terminated = container.value(at: "state.terminated") {
+                    if let reason = terminated["reason"]?.stringValue, !reason.isEmpty {
+                        status = reason
+                    } else if let signal = terminated["signal"]?.intValue, signal != 0 {
+                        status = "Signal:\(signal)"
+                    } else {
+                        status = "ExitCode:\(terminated["exitCode"]?.intValue ?? 0)"
+                    }
+                } else if container["ready"]?.boolValue == true, container.value(at: "state.running") != nil {
+                    running = true
                 }
             }
+            if status == "Completed" && running {
+                let ready = (pod.value(at: "status.conditions")?.arrayValue ?? []).contains { $0["type"]?.stringValue == "Ready" }
+                status = ready ? "Running" : "NotReady"
+            }
         }
-        if pod.value(at: "metadata.deletionTimestamp") != nil { status = "Terminating" }
+        let phase = pod.value(at: "status.phase")?.stringValue
+        if pod.value(at: "metadata.deletionTimestamp") != nil && phase != "Succeeded" && phase != "Failed" { status = "Terminating" }
         return status
     }
 

@@ -10,6 +10,9 @@ public struct ResourceDefinition: Sendable, Hashable {
     public var shortNames: [String]
     public var subresources: [String]
     public var categories: [String]
+    /// DELETE answers with the deleted object rather than a `Status`, as kube-apiserver's store
+    /// for this resource does (`ReturnDeletedObject`); clients decode the answer as that type.
+    public var returnsDeletedObject = false
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
     public var groupVersion: String { apiVersion }
@@ -25,13 +28,13 @@ public struct ResourceDefinition: Sendable, Hashable {
 public enum ResourceCatalog {
     public static let all: [ResourceDefinition] = [
         .init(group: "", version: "v1", kind: "Namespace", plural: "namespaces", singular: "namespace", namespaced: false,
-              shortNames: ["ns"], subresources: ["status"], categories: []),
+              shortNames: ["ns"], subresources: ["status"], categories: [], returnsDeletedObject: true),
         .init(group: "", version: "v1", kind: "Pod", plural: "pods", singular: "pod", namespaced: true,
-              shortNames: ["po"], subresources: ["status", "binding", "log"], categories: ["all"]),
+              shortNames: ["po"], subresources: ["status", "binding", "log"], categories: ["all"], returnsDeletedObject: true),
         .init(group: "", version: "v1", kind: "Node", plural: "nodes", singular: "node", namespaced: false,
               shortNames: ["no"], subresources: ["status"], categories: []),
         .init(group: "", version: "v1", kind: "Service", plural: "services", singular: "service", namespaced: true,
-              shortNames: ["svc"], subresources: ["status"], categories: ["all"]),
+              shortNames: ["svc"], subresources: ["status"], categories: ["all"], returnsDeletedObject: true),
         .init(group: "", version: "v1", kind: "Endpoints", plural: "endpoints", singular: "endpoints", namespaced: true,
               shortNames: ["ep"], subresources: [], categories: []),
         .init(group: "", version: "v1", kind: "Event", plural: "events", singular: "event", namespaced: true,

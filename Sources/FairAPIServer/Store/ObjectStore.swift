@@ -17,7 +17,14 @@ public final class ObjectStore: @unchecked Sendable {
     private var objects: [String: [String: Stored]] = [:]  // resource → "namespace/name" → object
     private var revision: Int64 = 0
     private var window: [WatchEvent] = []
+    /// The window is bounded twice: by events, and by the bytes their objects take encoded, so
+    /// a few updates of a large object cannot hold hundreds of MiB after it is gone.
+    private var windowSizes: [Int] = []
+    private var windowBytes = 0
     private let windowCapacity: Int
+    private let windowByteCapacity: Int
+    /// The largest object (encoded) the store accepts: etcd's default request limit.
+    public let maximumObjectSize: Int
     /// Watchers have a lock of their own, never held while yielding: a watch ending (its
     /// `onTermination`) must not wait for the store, which may be yielding to that very stream.
     private var watchers: [UUID: Watcher] = [:]
@@ -29,8 +36,14 @@ public final class ObjectStore: @unchecked Sendable {
         var continuation: AsyncStream<WatchEvent>.Continuation
     }
 
-    public init(path: String, windowCapacity: Int = 50_000) throws {
+    public init(path: String, windowCapacity: Int = 50_000, windowByteCapacity: Int = 64 << 20,
+                maximumObjectSize: Int = 3 << 19) throws {
         self.windowCapacity = windowCapacity
+        self.windowByteCapacity = windowByteCapacity
+        self.maximumObjectSize = maximumObjectSize
+        // Objects include Secrets: the database and its WAL (which SQLite creates with the
+        // database file's mode) are for the server's user alone.
+        try Self.createPrivately(path)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -100,13 +113,15 @@ public final class ObjectStore: @unchecked Sendable {
             }
             revision = next
             objects[resource]?[key] = nil
-            publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted))
+            publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted),
+                    size: JSONCoding.encode(deleted).count)
             return (deleted, .deleted)
         }
         let next = revision + 1
         var object = new
         object.set(.string(String(next)), at: "metadata.resourceVersion")
         let body = JSONCoding.encode(object)
+        guard body.count <= maximumObjectSize else { throw StoreError.tooLarge(size: body.count, limit: maximumObjectSize) }
         try database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO objects (resource, namespace, name, revision, body) VALUES (?, ?, ?, ?, ?)",
                            arguments: [resource, namespace, name, next, body])
@@ -115,15 +130,27 @@ public final class ObjectStore: @unchecked Sendable {
         revision = next
         objects[resource, default: [:]][key] = Stored(revision: next, object: object)
         let kind: WatchEvent.Kind = existing == nil ? .added : .modified
-        publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object))
+        publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object), size: body.count)
         return (object, kind)
     }
 
     /// Called with the store locked, so events reach every watcher in revision order.
-    private func publish(_ event: WatchEvent) {
+    private func publish(_ event: WatchEvent, size: Int) {
         window.append(event)
+        windowSizes.append(size)
+        windowBytes += size
         // Trim in batches: dropping one event per write would move the whole window each time.
-        if window.count > windowCapacity + windowCapacity / 4 { window.removeFirst(window.count - windowCapacity) }
+        if window.count > windowCapacity + windowCapacity / 4 || windowBytes > windowByteCapacity {
+            var drop = max(0, window.count - windowCapacity)
+            var bytes = windowBytes - windowSizes[..<drop].reduce(0, +)
+            while bytes > windowByteCapacity * 3 / 4, drop < window.count - 1 {
+                bytes -= windowSizes[drop]
+                drop += 1
+            }
+            window.removeFirst(drop)
+            windowSizes.removeFirst(drop)
+            windowBytes = bytes
+        }
         watchersLock.lock()
         let targets = watchers.values.filter { watcher in
             watcher.resource == event.resource && (watcher.namespace == nil || watcher.namespace == event.namespace)
@@ -164,6 +191,25 @@ public final class ObjectStore: @unchecked Sendable {
             self.watchersLock.unlock()
         }
         return stream
+    }
+
+    /// Events and bytes the watch window holds now.
+    public var windowUsage: (events: Int, bytes: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (window.count, windowBytes)
+    }
+
+    private static func createPrivately(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { chmod(directory, 0o700) }
+        for file in [path, path + "-wal", path + "-shm"] {
+            if FileManager.default.fileExists(atPath: file) {
+                chmod(file, 0o600)
+            } else if file == path {
+                let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                if fd >= 0 { close(fd) }
+            }
+        }
     }
 
     public var watcherCount: Int {

@@ -6,4 +6,6 @@ public enum StoreError: Error, Equatable {
     case conflict(String)
     /// A watch asked for history the event window no longer holds.
     case gone(oldest: Int64)
+    /// The object, encoded, is larger than the store keeps (etcd's request limit).
+    case tooLarge(size: Int, limit: Int)
 }

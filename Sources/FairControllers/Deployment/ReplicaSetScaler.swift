@@ -18,8 +18,8 @@ struct ReplicaSetScaler {
                 || annotations?[DeploymentSpec.maxReplicasAnnotation]?.stringValue != maximum else { return replicaSet }
         var updated = replicaSet
         updated.set(.int(replicas), at: "spec.replicas")
-        updated.set(.string(desired), at: "metadata.annotations.\(DeploymentSpec.desiredReplicasAnnotation)")
-        updated.set(.string(maximum), at: "metadata.annotations.\(DeploymentSpec.maxReplicasAnnotation)")
+        updated.set(.string(desired), at: ["metadata", "annotations", DeploymentSpec.desiredReplicasAnnotation])
+        updated.set(.string(maximum), at: ["metadata", "annotations", DeploymentSpec.maxReplicasAnnotation])
         let stored = try client.update(.replicaSets, updated)
         if from != replicas {
             let direction = replicas > from ? "up" : "down"
@@ -37,9 +37,9 @@ struct ReplicaSetScaler {
         let name = "\(deployment.name ?? "")-\(hash)"
 
         var podTemplate = template
-        podTemplate.set(.string(hash), at: "metadata.labels.\(TemplateHash.label)")
+        podTemplate.set(.string(hash), at: ["metadata", "labels", TemplateHash.label])
         var selector = deployment.value(at: "spec.selector") ?? .object([:])
-        selector.set(.string(hash), at: "matchLabels.\(TemplateHash.label)")
+        selector.set(.string(hash), at: ["matchLabels", TemplateHash.label])
         var annotations = deployment.value(at: "metadata.annotations")?.objectValue ?? [:]
         for key in ["kubectl.kubernetes.io/last-applied-configuration", DeploymentSpec.revisionAnnotation] { annotations[key] = nil }
         annotations[DeploymentSpec.revisionAnnotation] = .string(String(revision))
@@ -64,7 +64,7 @@ struct ReplicaSetScaler {
     func markRevision(_ replicaSet: JSONValue, _ revision: Int64) throws -> JSONValue {
         guard replicaSet.revision < revision else { return replicaSet }
         var updated = replicaSet
-        updated.set(.string(String(revision)), at: "metadata.annotations.\(DeploymentSpec.revisionAnnotation)")
+        updated.set(.string(String(revision)), at: ["metadata", "annotations", DeploymentSpec.revisionAnnotation])
         return try client.update(.replicaSets, updated)
     }
 }

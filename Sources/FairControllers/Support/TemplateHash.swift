@@ -23,8 +23,8 @@ enum TemplateHash {
     /// Templates compared as a Deployment sees them: the hash label is the ReplicaSet's addition.
     static func withoutHashLabel(_ template: JSONValue) -> JSONValue {
         var copy = template
-        if copy.value(at: "metadata.labels.\(label)") != nil {
-            copy.set(nil, at: "metadata.labels.\(label)")
+        if copy.value(at: ["metadata", "labels", label]) != nil {
+            copy.set(nil, at: ["metadata", "labels", label])
             if copy.value(at: "metadata.labels")?.objectValue?.isEmpty == true { copy.set(nil, at: "metadata.labels") }
         }
         return copy
