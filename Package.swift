@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "FairOCI", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -129,7 +130,7 @@ let package = Package(
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),

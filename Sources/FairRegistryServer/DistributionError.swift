@@ -55,6 +55,20 @@ struct DistributionError: Error, CustomStringConvertible {
         headers[.wwwAuthenticate] = #"Basic realm="fair""#
         return .init(status: .unauthorized, code: "UNAUTHORIZED", message: "authentication required", headers: headers)
     }
+    /// 401 with the challenge docker, skopeo and podman follow: get a token for these scopes
+    /// from the realm (with the user's credentials, or anonymously), then retry with it.
+    static func challenge(realm: String, scopes: [RegistryScope]) -> Self {
+        var headers = HTTPFields()
+        var value = #"Bearer realm="\#(realm)",service="fair-registry""#
+        if !scopes.isEmpty { value += #",scope="\#(scopes.map(\.description).joined(separator: " "))""# }
+        headers[.wwwAuthenticate] = value
+        return .init(status: .unauthorized, code: "UNAUTHORIZED", message: "authentication required", headers: headers)
+    }
+    /// 403: the credential is valid but does not cover this repository or action.
+    static func denied(_ scopes: [RegistryScope]) -> Self {
+        .init(status: .forbidden, code: "DENIED", message: "requested access to the resource is denied",
+              detail: ["required": scopes.map(\.description).joined(separator: " ")])
+    }
     static func rangeInvalid(_ message: String, location: String, size: Int64) -> Self {
         var headers = HTTPFields()
         headers[.location] = location

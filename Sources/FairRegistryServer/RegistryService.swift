@@ -10,6 +10,9 @@ import Hummingbird
 public final class RegistryService: @unchecked Sendable {
     let storage: RegistryStorage
     let authorize: @Sendable (_ method: String, _ path: String, _ authorization: String?) -> Bool
+    /// Scoped access (anonymous pull, credentials for the rest); nil when `authorize` decides.
+    let policy: RegistryAccessPolicy?
+    let purgeClock = PurgeClock()
     /// Serialises changes to one upload session, and manifest changes to one repository.
     let sessionLocks = KeyedLock()
     let repositoryLocks = KeyedLock()
@@ -17,14 +20,26 @@ public final class RegistryService: @unchecked Sendable {
 
     /// Manifests larger than this are refused (distribution-spec: registries may limit them to 4 MiB).
     static let manifestLimit = 4 << 20
-    /// Upload sessions untouched this long are removed when the service starts.
-    static let staleUploadAge: TimeInterval = 24 * 3600
+    /// Upload sessions untouched this long are abandoned: removed at start and, while running,
+    /// at most every `purgeInterval` (a client that is still uploading touches its session).
+    static let staleUploadAge: TimeInterval = 3600
+    static let purgeInterval: TimeInterval = 600
 
     /// `root`: data directory for blobs, manifests, tags and upload sessions (created if missing).
     /// `authorize`: called for every /v2 request with (method, path, Authorization header value or nil); return true to allow.
     public init(root: String, authorize: @escaping @Sendable (_ method: String, _ path: String, _ authorization: String?) -> Bool = { _, _, _ in true }) throws {
         storage = try RegistryStorage(root: root)
         self.authorize = authorize
+        policy = nil
+        storage.purgeStale(olderThan: Self.staleUploadAge)
+    }
+
+    /// A registry that decides access by scope: anonymous pull, and push, delete and mount only
+    /// with a credential that covers the repository (see `RegistryAccessPolicy`).
+    public init(root: String, policy: RegistryAccessPolicy) throws {
+        storage = try RegistryStorage(root: root)
+        authorize = { _, _, _ in true }
+        self.policy = policy
         storage.purgeStale(olderThan: Self.staleUploadAge)
     }
 
@@ -32,9 +47,12 @@ public final class RegistryService: @unchecked Sendable {
     public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response? {
         let path = request.uri.path
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
+        purgeAbandonedUploadsNowAndThen()
         var response: Response
-        if !authorize(request.method.rawValue, path, request.headers[.authorization]) {
-            response = DistributionError.unauthorized().response
+        if let denial = accessDenial(request, path: path) {
+            response = denial
+        } else if path == Self.tokenPath, policy != nil {
+            response = tokenResponse(request)
         } else {
             do {
                 response = try await dispatch(request, path: path, context: context)

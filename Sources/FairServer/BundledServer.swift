@@ -21,16 +21,19 @@ public final class BundledServer: @unchecked Sendable {
 
     public init(options: ServerOptions) throws {
         self.options = options
-        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        // The data directory holds every object (Secrets among them), the registry's blobs and the
+        // pods' logs: no other local user may enter it, whatever the umask made of it before.
+        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        chmod(options.dataDirectory, 0o700)
         token = try ServerToken.load(dataDirectory: options.dataDirectory)
         certificate = try ServerCertificate.loadOrCreate(directory: "\(options.dataDirectory)/tls", host: options.host)
         api = try APIServer(dataDirectory: options.dataDirectory, token: token)
-        let token = self.token
-        let openOnLoopback = options.isLoopback
-        registry = try RegistryService(root: "\(options.dataDirectory)/registry") { _, _, authorization in
-            if openOnLoopback { return true }
-            return authorization == "Bearer \(token)"
-        }
+        // Pods share the host's loopback, so being on loopback proves nothing: pulls are open
+        // there (nodes and model servers pull anonymously), but a push, delete or mount needs
+        // the server's token or a token scoped to the repository (a training pod's model).
+        registry = try RegistryService(root: "\(options.dataDirectory)/registry",
+                                       policy: RegistryAccessPolicy(adminSecret: token, anonymousPull: options.isLoopback))
         serviceProxy = ServiceProxy(logger: {
             var logger = Logger(label: "fair.serving")
             logger.logLevel = .warning

@@ -55,6 +55,17 @@ class FairServer:
     def token(self):
         return (self.data_dir / "token").read_text().strip()
 
+    @property
+    def registry_env(self):
+        """Environment for `fair` pushing to the embedded registry: pushes need the cluster's
+        credential, which fair finds through the kubeconfig."""
+        return {"KUBECONFIG": str(self.kubeconfig)}
+
+    @property
+    def registry_creds(self):
+        """USER:PASSWORD for skopeo's --dest-creds (the password is the cluster's token)."""
+        return f"fair:{self.token}"
+
     def start(self, timeout=60):
         try:
             return self._start(timeout)

@@ -283,14 +283,17 @@ def test_embedded_registry_takes_fair_push_and_skopeo(server, tmp_path):
     out = tmp_path / "plain.tar"
     built = json.loads(fair.run("build", FIXTURES / "plain-python", "--base", "scratch", "--output", out,
                                 "--output-format", "json").stdout)
-    pushed = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json").stdout)
+    pushed = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json",
+                                 env=server.registry_env).stdout)
     assert pushed["digest"] == built["digest"]
     inspected = json.loads(run("skopeo", "inspect", "--tls-verify=false", f"docker://{server.registry}/examples/plain:v1").stdout)
     assert inspected["Digest"] == built["digest"]
     copy = tmp_path / "copy"
     run("skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{server.registry}/examples/plain:v1", f"oci:{copy}:v1")
-    run("skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{copy}:v1", f"docker://{server.registry}/examples/copied:v1")
-    again = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json").stdout)
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", server.registry_creds,
+        f"oci:{copy}:v1", f"docker://{server.registry}/examples/copied:v1")
+    again = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json",
+                                env=server.registry_env).stdout)
     assert again["bytesUploaded"] == 0
 
 

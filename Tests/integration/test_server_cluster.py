@@ -39,7 +39,7 @@ def trainer_image(cluster, base_image, tmp_path_factory):
     home = tmp_path_factory.mktemp("fair-home")
     reference = f"{cluster.registry}/examples/linear:v1"
     built = json.loads(Fair(home).run("build", FIXTURES / "plain-python", "--base", f"oci-archive:{base_image}",
-                                      "--push", reference, "--output-format", "json").stdout)
+                                      "--push", reference, "--output-format", "json", env=cluster.registry_env).stdout)
     return f"{cluster.registry}/examples/linear@{built['digest']}"
 
 
@@ -225,7 +225,8 @@ def test_hostile_layers_are_refused_and_nothing_escapes(cluster, tmp_path, kind)
     hostile_layer(layer, kind)
     oci_image_with_layer(tmp_path / "image", layer)
     reference = f"{cluster.registry}/hostile/{kind}:v1"
-    run("skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{tmp_path / 'image'}:v1", f"docker://{reference}")
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", cluster.registry_creds,
+        f"oci:{tmp_path / 'image'}:v1", f"docker://{reference}")
     name = f"hostile-{kind}"
     cluster.kubectl("run", name, "--image", reference, "--restart", "Never")
 

@@ -120,7 +120,8 @@ def echo_image(cluster, base_image, tmp_path_factory):
     (project / "fair.yaml").write_text("name: echo\nentrypoint: server.py\n")
     home = tmp_path_factory.mktemp("fair-home")
     built = json.loads(Fair(home).run("build", project, "--base", f"oci-archive:{base_image}",
-                                      "--push", f"{cluster.registry}/serving/echo:v1", "--output-format", "json").stdout)
+                                      "--push", f"{cluster.registry}/serving/echo:v1", "--output-format", "json",
+                                      env=cluster.registry_env).stdout)
     return f"{cluster.registry}/serving/echo@{built['digest']}"
 
 

@@ -682,6 +682,11 @@ spec:
         command: ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty",
                   "--registry", {{{registry}}}, "--repository", {{{modelRepository}}}, "--dir", "/model",
                   "--annotation", {{{jobAnnotation}}}, "--annotation", {{{imageAnnotation}}}]
+{{#registryToken}}
+        env:
+        - name: FAIR_REGISTRY_TOKEN
+          value: {{{registryToken}}}
+{{/registryToken}}
         volumeMounts:
         - name: model
           mountPath: /model

@@ -19,6 +19,8 @@ public struct TrainingJob: Sendable {
     /// Where the model goes: `registry/modelRepository:vN`, pushed from inside the pod.
     public var registry: String = ""
     public var modelRepository: String { "models/\(project)" }
+    /// A registry token that may push to `modelRepository` only, given to the model step.
+    public var registryToken: String?
     /// The ConfigMap holding fair's in-pod tools (`fair-model.py`).
     public var toolsConfigMap = ModelTools.configMapName
 
@@ -49,6 +51,7 @@ public struct TrainingJob: Sendable {
         values["jobAnnotation"] = "dev.fair.job=\(name)"
         values["imageAnnotation"] = "dev.fair.image=\(image)"
         values["toolsConfigMap"] = toolsConfigMap
+        if let registryToken { values["registryToken"] = registryToken }
         if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
         let documents = try template.render(values)
         guard documents.count == 1, let job = documents.first, job.kind == "Job", job.apiVersion == "batch/v1" else {

@@ -9,6 +9,9 @@ public final class RegistryClients: @unchecked Sendable {
     public let insecureHosts: Set<String>
     public let store: BlobStore
     public var jobs: Int
+    /// Credentials for a host the docker configuration has none for (the bundled server's
+    /// registry, whose credential is the cluster's); asked once per host.
+    public var fallbackCredentials: (@Sendable (String) -> Credentials?)?
     private var clients: [String: RegistryClient] = [:]
     private let lock = NSLock()
 
@@ -28,7 +31,7 @@ public final class RegistryClients: @unchecked Sendable {
             return existing
         }
         lock.unlock()
-        let credentials = try dockerConfig.credentials(for: host)
+        let credentials = try dockerConfig.credentials(for: host) ?? fallbackCredentials?(host)
         let client = RegistryClient(host: host, credentials: credentials, http: http, insecureHosts: insecureHosts)
         lock.lock(); defer { lock.unlock() }
         clients[host] = clients[host] ?? client

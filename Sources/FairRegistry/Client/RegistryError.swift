@@ -29,7 +29,10 @@ public enum RegistryError: Error, CustomStringConvertible {
         case let .wrongCredentials(host):
             return "unauthorized: wrong username or password for \(host); run `fair login \(host)` again"
         case let .denied(repository, action, detail):
-            return "denied: no \(action) access to \(repository)\(detail.isEmpty ? "" : " (\(detail))")"
+            let host = repository.split(separator: "/").first.map(String.init) ?? repository
+            return "denied: no \(action) access to \(repository)\(detail.isEmpty ? "" : " (\(detail))"); "
+                + "log in with a credential that may \(action) there (`fair login \(host)`; for a fair server's registry, "
+                + "the kubeconfig of that cluster in KUBECONFIG is enough)"
         case let .notFound(what):
             return "not found: \(what)"
         case let .response(status, method, url, codes, message):

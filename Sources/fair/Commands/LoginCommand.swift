@@ -19,7 +19,7 @@ struct LoginCommand: ParsableCommand {
     @Option(name: [.customShort("p"), .long], help: "Password (visible in process lists; prefer --password-stdin).")
     var password: String?
 
-    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var registry: RegistryConnectionOptions
 
     func run() throws {
         try reportingFailures {

@@ -20,13 +20,13 @@ struct ServeRun {
         let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
         let talk = command.outputFormat == .text
 
-        let registries = command.registryOptions.clients()
+        let registries = command.registryOptions.clients(cluster: client, registryHost: hosts.push)
         let model = try ModelRegistry(client: try registries.client(for: hosts.push)).resolve(modelName, version: version)
         if talk { Console.progress("model \(model.name):\(model.version) (\(model.digest))") }
 
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)
         let digest = try PushedImage.buildAndPush(
-            directory: command.directory, file: command.file, base: command.base, registryOptions: command.registryOptions,
+            directory: command.directory, file: command.file, base: command.base, registries: registries,
             reference: "\(hosts.push)/\(project):serve", addition: ServingImage.addition(predict: predict, workdir: config.workdir),
             talk: talk).digest
         var serving = ServingDeployment(

@@ -1,5 +1,6 @@
 import FairBuild
 import FairOCI
+import FairRegistry
 import Foundation
 
 /// A project built and pushed in one go (as `fair build --push`), with how long each took: the
@@ -9,7 +10,7 @@ struct PushedImage {
     var buildSeconds: Double
     var pushSeconds: Double
 
-    static func buildAndPush(directory: String, file: String?, base: String?, registryOptions: RegistryOptions,
+    static func buildAndPush(directory: String, file: String?, base: String?, registries: RegistryClients,
                              reference: String, addition: ImageAddition? = nil, talk: Bool) throws -> PushedImage {
         var options = BuildOptions(projectDirectory: directory)
         options.configFile = file
@@ -20,7 +21,7 @@ struct PushedImage {
         let display = TransferDisplay(verb: "pushing", quiet: !talk)
         let started = Date()
         let firstPush = FirstTime()
-        var builder = ImageBuilder(options: options, registries: registryOptions.clients(),
+        var builder = ImageBuilder(options: options, registries: registries,
                                    log: { if talk { Console.progress($0) } })
         builder.pushEvents = { event in
             firstPush.mark()

@@ -19,8 +19,9 @@ struct TrainRun {
         let talk = command.outputFormat == .text
 
         // Image.
+        let registries = command.registryOptions.clients(cluster: client, registryHost: hosts.push)
         let image = try PushedImage.buildAndPush(
-            directory: command.directory, file: command.file, base: command.base, registryOptions: command.registryOptions,
+            directory: command.directory, file: command.file, base: command.base, registries: registries,
             reference: "\(hosts.push)/\(project):latest", talk: talk)
         let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
 
@@ -28,6 +29,11 @@ struct TrainRun {
         var training = TrainingJob(name: command.name ?? KubernetesNames.unique(project), namespace: namespace,
                                    project: project, image: imageReference)
         training.registry = hosts.cluster
+        // The pod stores the model with a token that may push to its model's repository only
+        // (when the registry issues such tokens, as the bundled server's does).
+        training.registryToken = try registries.client(for: hosts.push)
+            .scopedToken(["repository:\(training.modelRepository):push,pull"],
+                         lifetime: (config.train.activeDeadlineSeconds ?? 7 * 24 * 3600) + 3600)
         training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
         training.cpu = command.cpu ?? config.train.cpu
         training.memory = command.memory ?? config.train.memory
