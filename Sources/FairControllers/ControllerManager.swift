@@ -18,7 +18,7 @@ public struct ControllerOptions: Sendable {
 }
 
 /// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection and node lifecycle. Each talks to the API server
+/// Deployment, Endpoints, garbage collection, node lifecycle and finished-Job TTLs. Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
@@ -38,8 +38,9 @@ public final class ControllerManager: @unchecked Sendable {
         let endpoints = EndpointsController(context)
         let garbage = GarbageCollector(context)
         let nodes = NodeLifecycleController(context)
+        let finishedJobs = TTLAfterFinishedController(context)
         let controllers: [(QueuedController, Int)] = [
-            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1),
+            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
         ]
         loops = controllers.map { controller, workers in
             let loop = ReconcileLoop(controller, workers: workers, log: options.log)

@@ -126,5 +126,16 @@ final class DeploymentControllerTests: ControllerTestCase {
         _ = try client.mergePatch(.deployments, name: "hist", ["spec": ["replicas": 3]], subresource: "scale")
         try playNode("hist", until: { try isRolledOut("hist", replicas: 3) != nil }, invariant: {})
         XCTAssertEqual(try activePods("app=hist").count, 3)
+
+        // Every annotation the controller writes is a whole key: nothing split at its dots.
+        try waitUntil("the scale reaches the ReplicaSet's annotations") {
+            try replicaSets("hist").contains { $0.value(at: "metadata.annotations")?["deployment.kubernetes.io/desired-replicas"] == "3" }
+        }
+        for replicaSet in try replicaSets("hist") {
+            let annotations = replicaSet.value(at: "metadata.annotations")?.objectValue ?? [:]
+            XCTAssertEqual(Set(annotations.keys), ["deployment.kubernetes.io/revision", "deployment.kubernetes.io/desired-replicas",
+                                                   "deployment.kubernetes.io/max-replicas"], "\(annotations)")
+            XCTAssertTrue(annotations.values.allSatisfy { $0.stringValue != nil }, "\(annotations)")
+        }
     }
 }

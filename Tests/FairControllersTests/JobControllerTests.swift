@@ -54,6 +54,20 @@ final class JobControllerTests: ControllerTestCase {
         XCTAssertEqual(reasons.filter { $0 == "SuccessfulCreate" }.count, 2)
     }
 
+    func testFinishedJobIsDeletedAfterItsTTL() throws {
+        startControllers()
+        _ = try createJob("ttl", spec: ["completions": 1, "ttlSecondsAfterFinished": 2])
+        let pod = try eventually("the pod") { try activePods("job-name=ttl").first }
+        try markFinished(pod, succeeded: true)
+        try waitUntil("Complete") { condition(try job("ttl"), "Complete")?["status"]?.stringValue == "True" }
+        let finished = Date()
+        try waitUntil("the Job is deleted", timeout: 10) {
+            do { _ = try job("ttl"); return false } catch let error as KubeError where error.code == 404 { return true }
+        }
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(finished), 0.9, "deleted before its TTL (2 s, from a condition time in whole seconds)")
+        try waitUntil("its pods go with it", timeout: 10) { try pods("job-name=ttl").isEmpty }
+    }
+
     func testFailedPodsAreRetriedUntilTheBackoffLimit() throws {
         startControllers()
         _ = try createJob("flaky", spec: ["backoffLimit": 2])

@@ -122,6 +122,11 @@ final class EndpointTableTests: XCTestCase {
                        ProxyTarget(namespace: "default", service: "model", port: "http", forwardedTarget: "/"))
         XCTAssertEqual(try ProxyTarget.kubernetes("/api/v1/namespaces/default/services/http:model:8080/proxy/"),
                        ProxyTarget(namespace: "default", service: "model", port: "8080", forwardedTarget: "/"))
+        // The Python client escapes the colon of a named port.
+        XCTAssertEqual(try ProxyTarget.kubernetes("/api/v1/namespaces/default/services/logreg%3Ahttp/proxy/v2/models"),
+                       ProxyTarget(namespace: "default", service: "logreg", port: "http", forwardedTarget: "/v2/models"))
+        XCTAssertEqual(try ProxyTarget.kubernetes("/api/v1/namespaces/default/services/http%3Alogreg%3A8080/proxy/"),
+                       ProxyTarget(namespace: "default", service: "logreg", port: "8080", forwardedTarget: "/"))
         XCTAssertEqual(try ProxyTarget.kubernetes("/api/v1/namespaces/default/services/model:/proxy/x"),
                        ProxyTarget(namespace: "default", service: "model", port: nil, forwardedTarget: "/x"))
         XCTAssertThrowsError(try ProxyTarget.kubernetes("/api/v1/namespaces/default/services/https:model:443/proxy/")) {

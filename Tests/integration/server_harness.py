@@ -16,9 +16,12 @@ def free_port():
 
 
 class FairServer:
-    def __init__(self, binary, data_dir, port=None, extra=()):
+    def __init__(self, binary, data_dir, port=None, extra=(), env=None):
         self.binary = binary
         self.extra = list(extra)
+        # `fair server` merges a context into the user's kubeconfig; a test server's goes to a
+        # file of the test's own, never to the kubeconfig of whoever runs the tests.
+        self.env = {**os.environ, "KUBECONFIG": str(Path(data_dir).parent / f"{Path(data_dir).name}-user-kubeconfig"), **(env or {})}
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.process = None
@@ -81,7 +84,7 @@ class FairServer:
         self.log = open(self.log_path, "a")
         self.process = subprocess.Popen([self.binary, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
                                          "--registry-port", "0", *self.extra],
-                                        stdout=self.log, stderr=self.log)
+                                        stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -141,6 +141,45 @@ def test_a_failing_script_fails_the_command_with_its_error_after_every_retry(fai
     assert "failed after 2 attempts: BackoffLimitExceeded" in result.stderr
 
 
+def test_status_of_a_failed_job_names_no_model(fair_cluster, tmp_path):
+    project = write_project(tmp_path / "fails", "raise SystemExit(3)\n", name="fails")
+    result = fair_cluster.train(project, "--name", "failed-run", check=False)
+    assert result.returncode == 1
+    shown = fair_cluster.run("status", "failed-run", "--output-format", "json", check=False)
+    status = json.loads(shown.stdout)
+    assert shown.returncode == 1 and status["state"] == "Failed"
+    assert "model" not in status and "modelOnCompletion" not in status
+    assert "model:" not in fair_cluster.run("status", "failed-run", check=False).stdout
+
+
+PROBE_REGISTRY = """
+import json, os, urllib.request
+registry = os.environ["PROBE_REGISTRY"]
+assert "FAIR_REGISTRY_TOKEN" not in os.environ, "the training code sees the model step's token"
+results = {}
+for name, target in [("own-model", "models/pod-push"), ("other-tag", "library/python")]:
+    request = urllib.request.Request(f"http://{registry}/v2/{target}/blobs/uploads/", method="POST", data=b"")
+    try:
+        status = urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    results[name] = status
+print("push-statuses", json.dumps(results, sort_keys=True), flush=True)
+os.makedirs(os.environ["FAIR_MODEL_DIR"], exist_ok=True)
+open(os.path.join(os.environ["FAIR_MODEL_DIR"], "weights.json"), "w").write('{"w": 1}')
+"""
+
+
+def test_training_code_cannot_push_but_its_model_is_stored(fair_cluster, cluster, tmp_path):
+    project = write_project(tmp_path / "pod-push", PROBE_REGISTRY, name="pod-push")
+    report, logs = fair_cluster.train_json(project, "--env", f"PROBE_REGISTRY={cluster.registry}")
+    assert 'push-statuses {"other-tag": 401, "own-model": 401}' in logs, logs
+    assert report["state"] == "complete" and report["model"]["repository"] == "models/pod-push"
+    listed = fair_cluster.run("models", "list").stdout.splitlines()
+    assert listed[0].split() == ["NAME", "LATEST", "VERSIONS"]
+    assert any(line.split()[0] == "pod-push" for line in listed[1:])
+
+
 def test_a_script_that_keeps_no_model_still_completes(fair_cluster, tmp_path):
     project = write_project(tmp_path / "evaluate", "print('evaluated: 0.93')\n", name="evaluate")
     report, _ = fair_cluster.train_json(project)

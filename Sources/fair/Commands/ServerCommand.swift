@@ -35,7 +35,26 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
 
+    @Option(name: .customLong("kubeconfig-update"), help: ArgumentHelp(
+        "Merge a `fair` context into your kubeconfig ($KUBECONFIG, else ~/.kube/config), current only when none is, as kind and minikube do.",
+        valueName: "true|false"))
+    var kubeconfigUpdate: Bool = true
+
+    @Flag(help: "Remove the `fair` context from your kubeconfig and exit.")
+    var cleanup = false
+
     func run() async throws {
+        if cleanup {
+            let kubeconfig = UserKubeconfig()
+            do {
+                let removed = try kubeconfig.remove()
+                Console.progress(removed ? "removed the fair context from \(kubeconfig.path)" : "no fair context in \(kubeconfig.path)")
+            } catch {
+                Console.error("\(error)")
+                throw ExitCode.failure
+            }
+            return
+        }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
         }
@@ -60,9 +79,24 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         do {
+            let update = kubeconfigUpdate
             try await server.run { endpoints in
                 Console.progress("fair server: API at \(endpoints.apiURL), registry at \(endpoints.registry), serving at http://\(endpoints.serving)/serving/")
-                Console.progress("export KUBECONFIG=\(endpoints.kubeconfig)")
+                guard update else {
+                    Console.progress("export KUBECONFIG=\(endpoints.kubeconfig)")
+                    return
+                }
+                do {
+                    let merged = try UserKubeconfig().merge(from: endpoints.kubeconfig)
+                    if merged.madeCurrent {
+                        Console.progress("kubectl and fair now use this server: context \"fair\" in \(merged.path) (fair server --cleanup removes it)")
+                    } else {
+                        Console.progress("context \"fair\" added to \(merged.path); the current context stays \"\(merged.currentContext ?? "")\": "
+                            + "use kubectl --context fair, fair train --context fair, or kubectl config use-context fair")
+                    }
+                } catch {
+                    Console.warning("cannot update your kubeconfig (\(error)); export KUBECONFIG=\(endpoints.kubeconfig)")
+                }
             }
         } catch {
             Console.error("server stopped: \(error)")

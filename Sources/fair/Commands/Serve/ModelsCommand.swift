@@ -55,11 +55,17 @@ struct ModelsList: ParsableCommand {
             switch outputFormat {
             case .json: Console.json(.array(rows))
             case .text:
-                if rows.isEmpty { Console.progress("no models in \(registry.client.host) yet (fair train stores them)") }
+                if rows.isEmpty {
+                    Console.progress("no models in \(registry.client.host) yet (fair train stores them)")
+                    return
+                }
+                // Columns as kubectl prints them: a header, padded to the widest cell.
+                var table = [["NAME", "LATEST", "VERSIONS"]]
                 for row in rows {
                     let versions = row["versions"]?.arrayValue?.compactMap(\.stringValue) ?? []
-                    Console.result("\(row["name"]!.stringValue!)\t\(versions.last ?? "-")\t\(versions.joined(separator: " "))")
+                    table.append([row["name"]?.stringValue ?? "", versions.last ?? "-", versions.joined(separator: " ")])
                 }
+                for line in Console.columns(table) { Console.result(line) }
             }
         }
     }

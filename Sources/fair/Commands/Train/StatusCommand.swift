@@ -56,7 +56,11 @@ struct JobStatusSummary {
         if let message = ended?["message"] { object["message"] = message }
         if let problem { object["problem"] = .string(problem.description) }
         if let image = job.value(at: "metadata.annotations")?["fair.dev/image"] { object["image"] = image }
-        if let model = job.value(at: "metadata.annotations")?["fair.dev/model"] { object["model"] = model }
+        // The model is stored only by a Job that completed; a failed one stored nothing, and a
+        // running one will store it under this reference if it succeeds.
+        let model = job.value(at: "metadata.annotations")?["fair.dev/model"]
+        if state == "Complete", let model { object["model"] = model }
+        if ended == nil, let model { object["modelOnCompletion"] = model }
         object["pods"] = .array(pods.map { pod in
             var entry: [String: JSONValue] = ["name": .string(pod.name ?? ""), "phase": pod.value(at: "status.phase") ?? "Pending"]
             if let node = pod.value(at: "spec.nodeName") { entry["node"] = node }
@@ -70,6 +74,7 @@ struct JobStatusSummary {
         if let problem { lines.append("  problem: \(problem)") }
         if let image = object["image"]?.stringValue { lines.append("  image: \(image)") }
         if let model = object["model"]?.stringValue { lines.append("  model: \(model)") }
+        if let model = object["modelOnCompletion"]?.stringValue { lines.append("  model: \(model) (stored when the job completes)") }
         for pod in pods {
             lines.append("  pod \(pod.name ?? "")  \(pod.value(at: "status.phase")?.stringValue ?? "Pending")\(pod.value(at: "spec.nodeName")?.stringValue.map { "  on \($0)" } ?? "")")
         }
