@@ -1,0 +1,129 @@
+"""`fair server` driven by Apache Airflow's Kubernetes provider (apache-airflow +
+apache-airflow-providers-cncf-kubernetes, the newest from PyPI, in a venv of its own): a
+KubernetesPodOperator task and a KubernetesJobOperator task run with `airflow tasks test` (SQLite,
+a private AIRFLOW_HOME) against the server's kubeconfig. Their container prints one line a second
+for 8 seconds; each line must show in the task's log exactly once (for the pod operator, as it is
+printed)."""
+import os
+import re
+import subprocess
+import threading
+import time
+
+import pytest
+
+from client_cluster import cluster, ensure_namespace  # noqa: F401  (a fixture)
+from client_venvs import client_python
+
+SCRIPT = "i=1; while [ $i -le 8 ]; do echo tick-$i-of-8; i=$((i+1)); sleep 1; done"
+
+DAG = '''
+from datetime import datetime
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.operators.job import KubernetesJobOperator
+
+KUBECONFIG = {kubeconfig!r}
+NAMESPACE = {namespace!r}
+IMAGE = {image!r}
+SCRIPT = {script!r}
+
+with DAG("fair_clients", start_date=datetime(2024, 1, 1), schedule=None, catchup=False):
+    KubernetesPodOperator(
+        task_id="pod", name="ticker", namespace=NAMESPACE, image=IMAGE, cmds=["sh", "-c", SCRIPT],
+        in_cluster=False, config_file=KUBECONFIG, get_logs=True, on_finish_action="delete_pod",
+        startup_timeout_seconds=120, startup_check_interval_seconds=1)
+    KubernetesJobOperator(
+        task_id="job", name="ticker-job", namespace=NAMESPACE, image=IMAGE, cmds=["sh", "-c", SCRIPT],
+        in_cluster=False, config_file=KUBECONFIG, wait_until_job_complete=True, get_logs=True,
+        backoff_limit=0, job_poll_interval=1, startup_timeout_seconds=120, startup_check_interval_seconds=1)
+'''
+
+
+@pytest.fixture(scope="module")
+def airflow(cluster, tmp_path_factory):
+    """AIRFLOW_HOME with a migrated SQLite database and the test DAG; returns a runner of the
+    airflow CLI that records when each output line arrived."""
+    client = client_python("airflow")
+    home = tmp_path_factory.mktemp("airflow-home")
+    dags = home / "dags"
+    dags.mkdir()
+    namespace = ensure_namespace(cluster, "airflow-clients")
+    (dags / "fair_clients.py").write_text(DAG.format(kubeconfig=cluster.kubeconfig, namespace=namespace,
+                                                     image=cluster.image, script=SCRIPT))
+    airflow_bin = str(os.path.join(os.path.dirname(client.python), "airflow"))
+    env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+               AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__UNIT_TEST_MODE="False",
+               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+               AIRFLOW__LOGGING__LOGGING_LEVEL="INFO", PYTHONUNBUFFERED="1", NO_COLOR="1")
+    env.pop("PYTHONPATH", None)
+
+    def run(*args, timeout=600):
+        """(returncode, [(seconds since start, line)]) of `airflow ARGS`."""
+        process = subprocess.Popen([airflow_bin, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, cwd=home)
+        started = time.monotonic()
+        lines = []
+
+        def read():
+            for line in process.stdout:
+                lines.append((round(time.monotonic() - started, 2), line.rstrip("\n")))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"airflow {' '.join(args)} did not finish within {timeout} s:\n"
+                                 + "\n".join(line for _, line in lines[-80:]))
+        reader.join(timeout=10)
+        return process.returncode, lines
+
+    code, lines = run("db", "migrate")
+    assert code == 0, "airflow db migrate failed:\n" + "\n".join(line for _, line in lines[-60:])
+    run.namespace = namespace
+    run.versions = client.versions
+    return run
+
+
+def ticks(lines):
+    """[(seconds, n)] of the tick-N-of-8 lines the task printed, in the order they arrived."""
+    found = []
+    for at, line in lines:
+        for match in re.finditer(r"tick-(\d)-of-8", line):
+            found.append((at, int(match.group(1))))
+    return found
+
+
+def check_task(airflow, cluster, task, live=True):
+    code, lines = airflow("tasks", "test", "fair_clients", task, "2024-01-01")
+    output = "\n".join(line for _, line in lines)
+    explain = f"`airflow tasks test fair_clients {task}` said:\n{output[-12000:]}\n\nfair server log:\n{cluster.log_tail()}"
+    assert code == 0, explain
+    seen = ticks(lines)
+    assert [n for _, n in seen] == list(range(1, 9)), f"each line once, in order; got {seen}\n{explain}"
+    # Live: the first line showed while the container was still printing the others.
+    assert not live or seen[-1][0] - seen[0][0] >= 5, f"the lines did not arrive as they were printed: {seen}\n{explain}"
+    return lines
+
+
+def test_kubernetes_pod_operator_streams_each_line_once_live(airflow, cluster):
+    check_task(airflow, cluster, "pod")
+    # on_finish_action="delete_pod": nothing is left behind.
+    left = cluster.kubectl("get", "pods", "-n", airflow.namespace, "-l", "task_id=pod", "-o", "name").stdout.strip()
+    assert left == "", left
+
+
+def test_kubernetes_job_operator_logs_each_line_once(airflow, cluster):
+    # The Job operator waits for the Job to complete and only then fetches its pods' logs (by
+    # design), so its lines come at the end: each once, in order, but not live.
+    check_task(airflow, cluster, "job", live=False)
+    job = cluster.kubectl("get", "jobs", "-n", airflow.namespace, "-o",
+                          "jsonpath={range .items[*]}{.metadata.name} {.status.succeeded}{'\\n'}{end}").stdout
+    # The operator names the Job job-NAME-SUFFIX.
+    assert re.search(r"^job-ticker-job-\S+ 1$", job, re.M), job

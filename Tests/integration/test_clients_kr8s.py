@@ -1,0 +1,145 @@
+"""`fair server` driven by kr8s (the newest from PyPI, in a venv of its own): what its users do
+first — connect (kr8s checks the server's version on connect), list, create a Pod, watch it, follow
+its logs, delete it. Pods run a static busybox image from the server's embedded registry."""
+import json
+
+import pytest
+
+from client_cluster import cluster, namespace  # noqa: F401  (fixtures)
+from client_venvs import client_python
+
+
+@pytest.fixture(scope="module")
+def kr8s_client():
+    return client_python("kr8s")
+
+
+PRELUDE = r'''
+import kr8s
+from kr8s.objects import Namespace, Pod
+NS = ARGS.get("ns")
+
+def connect():
+    return kr8s.api(kubeconfig=ARGS["kubeconfig"])
+
+def printing(count, pause):
+    return f"i=1; while [ $i -le {count} ]; do echo line-$i; i=$((i+1)); sleep {pause}; done"
+
+def pod_object(api, name, script):
+    return Pod({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": NS, "labels": {"app": "kr8s"}},
+                "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                         "containers": [{"name": "main", "image": ARGS["image"], "command": ["sh", "-c", script]}]}},
+               api=api)
+
+def wait_phase(pod, phases, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pod.refresh()
+        if pod.status.get("phase") in phases:
+            break
+        time.sleep(0.25)
+    return pod.status.get("phase")
+
+def failure():
+    return traceback.format_exc()[-3000:]
+'''
+
+
+def run(client, cluster, script, **args):
+    return client.run(PRELUDE + script, timeout=180, kubeconfig=cluster.kubeconfig, image=cluster.image, **args)
+
+
+CONNECT = r'''
+try:
+    api = connect()
+    emit({"version": api.version()})
+except Exception:
+    emit({"error": failure()})
+'''
+
+
+def test_connects_and_reads_the_version(kr8s_client, cluster):
+    result = run(kr8s_client, cluster, CONNECT)
+    assert "error" not in result, (f"{result['error']}\nGET /version/ (what kr8s asks for): "
+                                   f"{cluster.raw('GET', '/version/')}")
+    assert result["version"]["major"] == "1" and result["version"]["gitVersion"].startswith("v1."), result
+
+
+CREATE_LIST_LOGS_DELETE = r'''
+result = {}
+try:
+    api = connect()
+    Namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, api=api).create()
+    pod = pod_object(api, "printer", printing(6, 1))
+    pod.create()
+    result["listed"] = [p.name for p in api.get("pods", namespace=NS)]
+    result["phase_before"] = wait_phase(pod, ("Running", "Succeeded", "Failed"))
+    started = time.monotonic()
+    result["followed"] = [(line, round(time.monotonic() - started, 2)) for line in pod.logs(follow=True)]
+    result["phase_after"] = wait_phase(pod, ("Succeeded", "Failed"))
+    result["tail"] = list(pod.logs(tail_lines=2))
+    pod.delete()
+    deadline = time.monotonic() + 60
+    while pod.exists() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    result["exists_after_delete"] = pod.exists()
+    result["listed_after_delete"] = [p.name for p in api.get("pods", namespace=NS)]
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_create_list_follow_logs_and_delete_a_pod(kr8s_client, cluster, namespace):
+    result = run(kr8s_client, cluster, CREATE_LIST_LOGS_DELETE, ns=namespace)
+    explain = json.dumps(result, indent=1)
+    assert "error" not in result, explain
+    assert result["listed"] == ["printer"], explain
+    assert result["phase_before"] == "Running", explain
+    assert [line for line, _ in result["followed"]] == [f"line-{i}" for i in range(1, 7)], explain
+    times = [at for _, at in result["followed"]]
+    assert times[-1] - times[0] >= 3, f"the lines did not arrive as they were printed: {explain}"
+    assert result["phase_after"] == "Succeeded", explain
+    assert result["tail"] == ["line-5", "line-6"], explain
+    assert result["exists_after_delete"] is False and result["listed_after_delete"] == [], explain
+
+
+WATCH = r'''
+result = {"events": []}
+try:
+    api = connect()
+    Namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, api=api).create()
+    pod_object(api, "watched", "echo watched").create()
+    for kind, obj in api.watch("pods", namespace=NS):
+        result["events"].append({"type": kind, "class": type(obj).__name__, "name": obj.name,
+                                 "phase": obj.raw.get("status", {}).get("phase"), "rv": obj.metadata.resourceVersion})
+        if obj.raw.get("status", {}).get("phase") in ("Succeeded", "Failed") or len(result["events"]) > 50:
+            break
+    resume = result["events"][-1]["rv"]
+    pod_object(api, "later", "echo later").create()
+    result["resumed"] = []
+    for kind, obj in api.watch("pods", namespace=NS, since=resume):
+        result["resumed"].append({"type": kind, "name": obj.name, "rv": obj.metadata.resourceVersion,
+                                  "phase": obj.raw.get("status", {}).get("phase")})
+        if (obj.name == "later" and obj.raw.get("status", {}).get("phase") in ("Succeeded", "Failed")) \
+                or len(result["resumed"]) > 50:
+            break
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_watch_pods_and_resume(kr8s_client, cluster, namespace):
+    result = run(kr8s_client, cluster, WATCH, ns=namespace)
+    explain = json.dumps(result, indent=1)
+    assert "error" not in result, explain
+    events = result["events"]
+    assert (events[0]["type"], events[0]["name"], events[0]["class"]) == ("ADDED", "watched", "Pod"), explain
+    assert {event["type"] for event in events[1:]} <= {"MODIFIED"}, explain
+    assert events[-1]["phase"] == "Succeeded", explain
+    seen = {(event["name"], event["rv"]) for event in events}
+    resumed = result["resumed"]
+    assert resumed and all((event["name"], event["rv"]) not in seen for event in resumed), explain
+    assert (resumed[0]["type"], resumed[0]["name"]) == ("ADDED", "later") and resumed[-1]["phase"] == "Succeeded", explain
