@@ -139,8 +139,9 @@ def prepare_all(names, python=None):
         results = dict(zip(names, pool.map(lambda n: prepare(n, python, retry_failed=True), names)))
     for name, (state, info) in results.items():
         if state == "ready":
-            print(f"client venv {name}: ready in {info.get('seconds', 0)} s "
-                  "(" + ", ".join(p + "==" + str(info["versions"].get(p)) for p in _main_packages(name)) + ")")
+            print(f"client venv {name}: "
+                  + ", ".join(p + "==" + str(info["versions"].get(p)) for p in _main_packages(name))
+                  + f" (installed in {info.get('seconds', 0)} s)")
         else:
             print(f"client venv {name}: FAILED: {info.splitlines()[0] if info else ''}")
     return results
