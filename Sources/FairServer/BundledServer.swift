@@ -19,6 +19,10 @@ public final class BundledServer: @unchecked Sendable {
     public let token: String
     private let certificate: ServerCertificate
 
+    /// Asked once the server stops: whether this node's pods stop with it (a Ctrl-C in the
+    /// terminal) or keep running to be adopted by the next start (SIGTERM, a service manager).
+    public var stopsPodsOnExit: @Sendable () -> Bool = { false }
+
     public init(options: ServerOptions) throws {
         self.options = options
         // The data directory holds every object (Secrets among them), the registry's blobs and the
@@ -135,7 +139,8 @@ public final class BundledServer: @unchecked Sendable {
             },
             logger: logger)
 
-        defer { controlPlane.stop() }
+        let stopsPods = stopsPodsOnExit
+        defer { controlPlane.stop(stoppingPods: stopsPods()) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await registryApp.runService() }
             group.addTask { try await servingApp.runService() }

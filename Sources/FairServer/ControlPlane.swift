@@ -46,6 +46,7 @@ final class ControlPlane: @unchecked Sendable {
             nodeOptions.heartbeatInterval = min(nodeOptions.heartbeatInterval, options.nodeMonitorGracePeriod / 4)
             var runcOptions = RuncRuntime.Options()
             runcOptions.cgroupParent = "/fair/\(options.nodeName)"
+            runcOptions.logWriter = ContainerLogWriter.selfCommand
             let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, options: runcOptions)
             let node = try NodeAgent(client: client, options: nodeOptions, runtime: runtime)
             try node.start()
@@ -65,13 +66,19 @@ final class ControlPlane: @unchecked Sendable {
         return depths
     }
 
-    func stop() {
+    /// `stoppingPods`: also stop and remove this node's containers (a stop from the terminal);
+    /// otherwise they keep running for the next start to adopt.
+    func stop(stoppingPods: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
         stopped = true
         serviceProxy?.stop()
         node?.stop()
+        if stoppingPods { node?.stopContainers(grace: Self.podStopGrace) }
         scheduler?.stop()
         controllers?.stop()
     }
+
+    /// How long pods get to end on a stop from the terminal before they are killed.
+    static let podStopGrace: TimeInterval = 10
 }

@@ -2,6 +2,9 @@
 import FairKube
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The pure parts of the agent: Kubernetes' argv and `$(VAR)` rules, pod phases, address
 /// allocation, log tails.
@@ -103,11 +106,66 @@ final class AgentUnitTests: XCTestCase {
         XCTAssertEqual(String(decoding: Array(long.utf8.dropFirst(Int(start))), as: UTF8.self), "line 29997\nline 29998\nline 29999\n")
     }
 
-    func testLineStamperPrefixesEveryLineAcrossChunks() {
-        var stamper = LineStamper()
+    func testRawLogsAreStampedPerLineAcrossChunks() {
+        var decoder = LogDecoder(options: ContainerLogOptions(timestamps: true))
         let time = Date(timeIntervalSince1970: 1_700_000_000.5)
-        let first = String(decoding: stamper.stamp(Array("a\nb".utf8), time: time), as: UTF8.self)
-        let second = String(decoding: stamper.stamp(Array("c\nd\n".utf8), time: time), as: UTF8.self)
+        let first = String(decoding: decoder.decode(Array("a\nb".utf8)[...], readAt: time), as: UTF8.self)
+        let second = String(decoding: decoder.decode(Array("c\nd\n".utf8)[...], readAt: time), as: UTF8.self)
         XCTAssertEqual(first + second, "2023-11-14T22:13:20.500000000Z a\n2023-11-14T22:13:20.500000000Z bc\n2023-11-14T22:13:20.500000000Z d\n")
+    }
+
+    func testCRILinesAreDecodedJoinedFilteredAndLimited() {
+        let file = """
+            2023-11-14T22:13:20.100000000Z stdout F first
+            2023-11-14T22:13:21.200000000Z stderr P par
+            2023-11-14T22:13:21.300000000Z stderr F tial
+            2023-11-14T22:13:22.000000000Z stdout F last
+
+            """
+        func decoded(_ options: ContainerLogOptions, chunk: Int = 7) -> String {
+            var decoder = LogDecoder(options: options)
+            var output: [UInt8] = []
+            let bytes = Array(file.utf8)
+            for start in stride(from: 0, to: bytes.count, by: chunk) {
+                output += decoder.decode(bytes[start..<min(bytes.count, start + chunk)], readAt: Date())
+                if decoder.limitReached { break }
+            }
+            output += decoder.finish(readAt: Date())
+            return String(decoding: output, as: UTF8.self)
+        }
+        XCTAssertEqual(decoded(ContainerLogOptions()), "first\npartial\nlast\n")
+        XCTAssertEqual(decoded(ContainerLogOptions(timestamps: true)),
+                       "2023-11-14T22:13:20.100000000Z first\n2023-11-14T22:13:21.200000000Z partial\n2023-11-14T22:13:22.000000000Z last\n")
+        var since = ContainerLogOptions()
+        since.since = Date(timeIntervalSince1970: 1_700_000_001)  // 22:13:21
+        XCTAssertEqual(decoded(since), "partial\nlast\n")
+        var limited = ContainerLogOptions()
+        limited.limitBytes = 9
+        XCTAssertEqual(decoded(limited), "first\npar")
+    }
+
+    func testLogWriterWritesCRILinesAndSplitsLongOnes() throws {
+        var pipe: [Int32] = [0, 0]
+        XCTAssertEqual(pipe.withUnsafeMutableBufferPointer { Glibc.pipe($0.baseAddress!) }, 0)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("cri-\(UUID().uuidString).log").path
+        let file = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { unlink(output) }
+        let long = String(repeating: "x", count: CRILogFormat.maximumLineBytes + 10)
+        let text = "hello\n\(long)\nno newline"
+        _ = text.withCString { write(pipe[1], $0, strlen($0)) }
+        close(pipe[1])
+        XCTAssertEqual(ContainerLogWriter.run(stream: "stderr", input: pipe[0], output: file), 0)
+        close(pipe[0])
+        close(file)
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertTrue(lines[0].hasSuffix(" stderr F hello"), lines[0])
+        XCTAssertTrue(lines[1].contains(" stderr P x"), String(lines[1].prefix(60)))
+        XCTAssertTrue(lines[2].hasSuffix(" stderr F xxxxxxxxxx"), String(lines[2].suffix(60)))
+        XCTAssertTrue(lines[3].hasSuffix(" stderr P no newline"), lines[3])
+        var decoder = LogDecoder(options: ContainerLogOptions())
+        let bytes = Array(try String(contentsOfFile: output, encoding: .utf8).utf8)
+        let decoded = decoder.decode(bytes[...], readAt: Date()) + decoder.finish(readAt: Date())
+        XCTAssertEqual(String(decoding: decoded, as: UTF8.self), text)
     }
 }

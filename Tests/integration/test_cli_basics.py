@@ -49,12 +49,12 @@ def test_server_merges_its_context_into_an_empty_kubeconfig_and_cleanup_removes_
         assert oct(user.stat().st_mode & 0o777) == "0o600"
         # kubectl, with nothing but the user's kubeconfig, reaches the server.
         listed = subprocess.run(["kubectl", "get", "namespaces", "-o", "name"], capture_output=True, text=True,
-                                env={"KUBECONFIG": str(user), "PATH": "/usr/bin:/bin"}, timeout=60)
+                                env={"KUBECONFIG": str(user), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=60)
         assert "namespace/default" in listed.stdout, listed.stderr
         assert "kubectl and fair now use this server" in server.log_path.read_text()
     finally:
         server.stop()
-    fair("server", "--cleanup", env={"KUBECONFIG": str(user), "PATH": "/usr/bin:/bin"})
+    fair("server", "--cleanup", env={"KUBECONFIG": str(user), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     config = yaml.safe_load(user.read_text())
     assert config["contexts"] == [] and config["current-context"] == ""
 

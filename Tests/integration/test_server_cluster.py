@@ -135,6 +135,44 @@ def test_logs_follow_streams_until_the_container_exits(cluster, trainer_image):
     assert tail.strip() == "epoch 3"
 
 
+def test_logs_carry_a_time_per_line_and_honour_since_and_limit_bytes(cluster, trainer_image):
+    script = ("import sys, time\\nfor i in range(6):\\n    print(f'line {i}', flush=True)\\n"
+              "    print(f'err {i}', file=sys.stderr, flush=True)\\n    time.sleep(0.6)\\n")
+    extra = f"""        command: ["python3", "-c", "{script}"]"""
+    apply(cluster, JOB.format(name="stamped", backoff=0, image=trainer_image, extra=extra))
+    condition = wait_for(lambda: job_condition(cluster, "stamped"), what="the job to finish")
+    assert condition["type"] == "Complete", condition
+    name = pods(cluster, "job-name=stamped")[0]["metadata"]["name"]
+    plain = cluster.kubectl("logs", name).stdout.splitlines()
+    assert sorted(plain) == sorted([f"line {i}" for i in range(6)] + [f"err {i}" for i in range(6)])
+    stamped = cluster.kubectl("logs", name, "--timestamps").stdout.splitlines()
+    times = [line.split(" ", 1)[0] for line in stamped]
+    assert [line.split(" ", 1)[1] for line in stamped] == plain
+    # One time per line, as written: they rise over the ~3.6 s the script ran, in each stream
+    # (the two streams' writers append independently, as with any CRI runtime).
+    for stream in ("line", "err"):
+        own = [t for t, line in zip(times, stamped) if line.split(" ", 1)[1].startswith(stream)]
+        assert len(own) == 6 and own == sorted(own) and len(set(own)) == 6, own
+    from datetime import datetime
+    first = datetime.fromisoformat(times[0][:26] + "+00:00")
+    last = datetime.fromisoformat(times[-1][:26] + "+00:00")
+    assert 2.5 < (last - first).total_seconds() < 10, times
+    # sinceTime (what --since-time sends) keeps the lines written at or after it.
+    # (kubectl sends whole seconds, as metav1.Time is written.)
+    def when(text):
+        whole, _, fraction = text.rstrip("Z").partition(".")
+        return datetime.fromisoformat(whole + "+00:00").timestamp() + float("0." + (fraction or "0"))
+    cut = sorted(times)[6][:19] + "Z"
+    since = cluster.kubectl("logs", name, "--timestamps", f"--since-time={cut}").stdout.splitlines()
+    assert since and all(when(line.split(" ", 1)[0]) >= when(cut) for line in since), (cut, since)
+    assert len(since) == len([t for t in times if when(t) >= when(cut)]) < len(stamped)
+    # sinceSeconds: the job ended a moment ago; a 1 s window after a pause holds nothing.
+    time.sleep(2)
+    assert cluster.kubectl("logs", name, "--since=1s").stdout == ""
+    assert cluster.kubectl("logs", name, "--since=1h").stdout.splitlines() == plain
+    assert cluster.kubectl("logs", name, "--limit-bytes=9").stdout == "\n".join(plain)[:9]
+
+
 def test_deployment_scales_and_deletes_with_its_pods(cluster, trainer_image):
     manifest = f"""
 apiVersion: apps/v1
@@ -365,3 +403,23 @@ def test_metrics_show_the_control_planes_queues(cluster):
     text = urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(cluster.ca_file))).read().decode()
     for queue in ("job", "replicaset", "deployment", "endpoints", "scheduler"):
         assert any(line.startswith(f'fair_workqueue_depth{{name="{queue}') for line in text.splitlines()), queue
+
+
+def test_ctrl_c_stops_the_servers_pods_and_sigterm_keeps_them(trainer_image, tmp_path):
+    import signal
+    from server_harness import containers
+    for stop_signal, kept in [(signal.SIGINT, False), (signal.SIGTERM, True)]:
+        server = FairServer(fair_binary(), tmp_path / f"data-{stop_signal.name}", extra=["--pod-cidr", "127.31.0.0/24", "--node-name", f"stop-{stop_signal.name.lower()}"]).start()
+        try:
+            server.kubectl("run", "sleeper", "--image", trainer_image, "--restart", "Never", "--command", "--",
+                           "python3", "-c", "import time; time.sleep(600)")
+            wait_for(lambda: json.loads(server.kubectl("get", "pod", "sleeper", "-o", "json").stdout)["status"].get("phase") == "Running",
+                     what="the pod to run")
+            assert containers(server.data_dir)
+            server.process.send_signal(stop_signal)
+            server.process.wait(timeout=60)
+            assert bool(containers(server.data_dir)) == kept, (stop_signal, containers(server.data_dir))
+            if not kept:
+                assert "stopping this node's pods" in server.log_path.read_text()
+        finally:
+            server.stop()

@@ -144,8 +144,19 @@ extension APIServer {
     }
 
     private func log(_ path: ResourcePath, name: String, query: Query) async throws -> Response {
-        let options = LogOptions(container: query["container"], follow: query.flag("follow"),
-                                 tailLines: query["tailLines"].flatMap(Int.init), timestamps: query.flag("timestamps"))
+        var options = LogOptions(container: query["container"], follow: query.flag("follow"),
+                                 tailLines: try query.integer("tailLines").map(Int.init), timestamps: query.flag("timestamps"))
+        options.previous = query.flag("previous")
+        options.sinceSeconds = try query.integer("sinceSeconds")
+        options.sinceTime = query["sinceTime"].flatMap { $0.isEmpty ? nil : $0 }
+        options.limitBytes = try query.integer("limitBytes")
+        // PodLogOptions' validation, as kube-apiserver applies it before asking the node.
+        if let tail = options.tailLines, tail < 0 { throw APIError.badRequest("tailLines: Invalid value: \(tail): must be greater than or equal to 0") }
+        if let seconds = options.sinceSeconds, seconds < 1 { throw APIError.badRequest("sinceSeconds: Invalid value: \(seconds): must be greater than 0") }
+        if let bytes = options.limitBytes, bytes < 1 { throw APIError.badRequest("limitBytes: Invalid value: \(bytes): must be greater than 0") }
+        if options.sinceSeconds != nil && options.sinceTime != nil {
+            throw APIError.badRequest("at most one of `sinceTime` or `sinceSeconds` may be specified")
+        }
         let chunks = try await logs.open(namespace: path.namespace ?? "default", pod: name, options: options)
         let body = ResponseBody { writer in
             for await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }

@@ -19,6 +19,10 @@ public final class APIServer: @unchecked Sendable {
         public var follow: Bool
         public var tailLines: Int?
         public var timestamps: Bool
+        public var previous = false
+        public var sinceSeconds: Int64?
+        public var sinceTime: String?
+        public var limitBytes: Int64?
     }
 
     public init(dataDirectory: String, token: String?) throws {

@@ -65,6 +65,10 @@ final class PodLogProxy: @unchecked Sendable {
         if options.follow { query.append(URLQueryItem(name: "follow", value: "true")) }
         if let tail = options.tailLines { query.append(URLQueryItem(name: "tailLines", value: String(tail))) }
         if options.timestamps { query.append(URLQueryItem(name: "timestamps", value: "true")) }
+        if options.previous { query.append(URLQueryItem(name: "previous", value: "true")) }
+        if let seconds = options.sinceSeconds { query.append(URLQueryItem(name: "sinceSeconds", value: String(seconds))) }
+        if let time = options.sinceTime { query.append(URLQueryItem(name: "sinceTime", value: time)) }
+        if let bytes = options.limitBytes { query.append(URLQueryItem(name: "limitBytes", value: String(bytes))) }
         if !query.isEmpty { components.queryItems = query }
         guard let url = components.string else { throw APIError.badRequest("cannot address node \(nodeName)") }
         return try await relay(url: url, node: nodeName)

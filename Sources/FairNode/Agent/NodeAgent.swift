@@ -111,6 +111,23 @@ public final class NodeAgent: @unchecked Sendable {
         logServer?.stop()
     }
 
+    /// Stops and removes every container of this node: SIGTERM, up to `grace` for them to end,
+    /// then SIGKILL, as kubelet does on a node's shutdown. For a server stopped for good from its
+    /// terminal; the pods stay declared, and a later start runs them anew. Call after `stop`.
+    public func stopContainers(grace: TimeInterval) {
+        let ids = (try? runtime.containerIDs()) ?? []
+        for id in ids { try? runtime.signal(id: id, SIGTERM) }
+        let deadline = Date().addingTimeInterval(grace)
+        func running() -> [String] {
+            ids.filter { if case .running = runtime.state(id: $0) { return true } else { return false } }
+        }
+        while Date() < deadline, !running().isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        for id in running() { try? runtime.signal(id: id, SIGKILL) }
+        let killedBy = Date().addingTimeInterval(5)
+        while Date() < killedBy, !running().isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        for id in ids { try? runtime.remove(id: id) }
+    }
+
     // MARK: - Work
 
     private func handle(_ key: String) throws -> AgentWorkQueue.Outcome {

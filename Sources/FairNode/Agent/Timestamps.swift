@@ -41,4 +41,18 @@ enum Timestamps {
         parts.tm_sec = second
         return Date(timeIntervalSince1970: TimeInterval(timegm(&parts)))
     }
+
+    /// With the fraction of a second, when there is one (`…T12:00:00.123456789Z`, `…T12:00:00Z`).
+    static func parseRFC3339(_ text: String) -> Date? {
+        guard let whole = parse(text) else { return nil }
+        let bytes = Array(text.utf8)
+        guard bytes.count > 20, bytes[19] == UInt8(ascii: ".") else { return whole }
+        var fraction = 0.0, scale = 0.1
+        for byte in bytes[20...] {
+            guard byte >= 48, byte <= 57 else { break }
+            fraction += Double(byte - 48) * scale
+            scale /= 10
+        }
+        return whole.addingTimeInterval(fraction)
+    }
 }

@@ -31,6 +31,10 @@ public struct ContainerLogOptions: Sendable, Equatable {
     public var tailLines: Int?
     public var timestamps = false
     public var previous = false
+    /// Only lines written at or after this time (`sinceTime`, or now minus `sinceSeconds`).
+    public var since: Date?
+    /// Stop after this many bytes of output (`limitBytes`).
+    public var limitBytes: Int?
 
     public init(follow: Bool = false, tailLines: Int? = nil, timestamps: Bool = false, previous: Bool = false) {
         self.follow = follow

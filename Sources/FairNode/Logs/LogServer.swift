@@ -4,7 +4,8 @@ import Hummingbird
 import Logging
 
 /// The node's log endpoint, kubelet's `GET /containerLogs/{namespace}/{pod}/{container}` with
-/// `follow`, `tailLines`, `timestamps` and `previous`. Bound to 127.0.0.1 only, and every request
+/// every `PodLogOptions` field kubelet reads: `follow`, `previous`, `tailLines`, `timestamps`,
+/// `sinceSeconds`, `sinceTime` and `limitBytes`. Bound to 127.0.0.1 only, and every request
 /// must carry the cluster's bearer token: logs can hold secrets.
 public final class LogServer: @unchecked Sendable {
     private let requestedPort: Int
@@ -97,9 +98,10 @@ public final class LogServer: @unchecked Sendable {
             return Self.text("not found: logs are at /containerLogs/{namespace}/{pod}/{container}\n", status: .notFound)
         }
         let query = request.uri.queryParameters
+        // Booleans as kubelet reads them: absent is false, `false`/`0` (any case) false, else true.
         func flag(_ name: String) -> Bool {
             guard let value = query[name[...]] else { return false }
-            return value == "true" || value == "1" || value.isEmpty
+            return !["false", "0", "f"].contains(value.lowercased())
         }
         var options = ContainerLogOptions(follow: flag("follow"), timestamps: flag("timestamps"), previous: flag("previous"))
         if let text = query["tailLines"] {
@@ -107,6 +109,27 @@ public final class LogServer: @unchecked Sendable {
                 return Self.text("tailLines must be a non-negative integer, got \"\(text)\"\n", status: .badRequest)
             }
             options.tailLines = lines
+        }
+        if let text = query["limitBytes"] {
+            guard let bytes = Int(text), bytes > 0 else {
+                return Self.text("limitBytes must be a positive integer, got \"\(text)\"\n", status: .badRequest)
+            }
+            options.limitBytes = bytes
+        }
+        if let text = query["sinceSeconds"] {
+            guard let seconds = Int(text), seconds > 0 else {
+                return Self.text("sinceSeconds must be a positive integer, got \"\(text)\"\n", status: .badRequest)
+            }
+            options.since = Date().addingTimeInterval(-TimeInterval(seconds))
+        }
+        if let text = query["sinceTime"] {
+            guard options.since == nil else {
+                return Self.text("at most one of sinceTime or sinceSeconds may be specified\n", status: .badRequest)
+            }
+            guard let time = Timestamps.parseRFC3339(String(text)) else {
+                return Self.text("sinceTime must be an RFC 3339 time, got \"\(text)\"\n", status: .badRequest)
+            }
+            options.since = time
         }
         let source: ContainerLogSource
         do {

@@ -21,11 +21,27 @@ enum ContainerSupervisor {
         echo $? >"$3/exit-code"
         """
 
+    /// The same, with each output stream through a log writer ($6…, the stream name appended)
+    /// that appends CRI lines to the log file. The exit code is written once both writers have
+    /// drained their pipes, so a finished container's log is complete when its end is seen.
+    static let stampingSupervisorScript = """
+        runc="$1"; root="$2"; bundle="$3"; id="$4"; log="$5"; shift 5
+        rm -f "$bundle/stdout.pipe" "$bundle/stderr.pipe"
+        mkfifo -m 600 "$bundle/stdout.pipe" "$bundle/stderr.pipe" || exit 1
+        "$@" stdout <"$bundle/stdout.pipe" >>"$log" 2>>"$bundle/log-writer.err" &
+        "$@" stderr <"$bundle/stderr.pipe" >>"$log" 2>>"$bundle/log-writer.err" &
+        "$runc" --root "$root" --log "$bundle/runc.log" --log-format json run --keep --bundle "$bundle" --pid-file "$bundle/pid" "$id" </dev/null >"$bundle/stdout.pipe" 2>"$bundle/stderr.pipe"
+        code=$?
+        wait
+        echo $code >"$bundle/exit-code"
+        """
+
     /// Starts the supervisor in the background and records its pid before exiting, so the pid
     /// is on disk when `launch` returns. Arguments as above, shifted by one: $1 is the script.
     static let launcherScript = """
-        /bin/sh -c "$1" fair-supervisor "$2" "$3" "$4" "$5" "$6" </dev/null &
-        echo $! >"$4/supervisor.pid"
+        script="$1"; shift
+        /bin/sh -c "$script" fair-supervisor "$@" </dev/null &
+        echo $! >"$3/supervisor.pid"
         """
 
     static let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
@@ -35,8 +51,11 @@ enum ContainerSupervisor {
     private static let spawnSetSignalMask: Int32 = 0x08
     private static let spawnSetSession: Int32 = 0x80
 
-    static func launch(runc: String, stateRoot: String, bundle: ContainerBundle, id: String, logPath: String) throws {
-        let arguments = ["/bin/sh", "-c", launcherScript, "fair-launcher", supervisorScript, runc, stateRoot, bundle.directory, id, logPath]
+    /// `logWriter`: a command that turns one output stream into CRI log lines (the stream name
+    /// is appended); nil writes the raw output, as before there was one.
+    static func launch(runc: String, stateRoot: String, bundle: ContainerBundle, id: String, logPath: String, logWriter: [String]? = nil) throws {
+        let script = logWriter == nil ? supervisorScript : stampingSupervisorScript
+        let arguments = ["/bin/sh", "-c", launcherScript, "fair-launcher", script, runc, stateRoot, bundle.directory, id, logPath] + (logWriter ?? [])
         let pid = try spawn(arguments, output: bundle.supervisorLog)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

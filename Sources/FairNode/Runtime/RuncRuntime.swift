@@ -18,6 +18,9 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         public var tmpSizeBytes: Int64 = 1 << 30
         /// How long `start` waits for runc to report the container's process running.
         public var startTimeout: TimeInterval = 60
+        /// A command that turns a container's output stream into CRI log lines, a line and its
+        /// time each (`ContainerLogWriter.selfCommand`); nil keeps raw output without times.
+        public var logWriter: [String]?
 
         public init() {}
     }
@@ -97,7 +100,8 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
                 throw error
             }
             do {
-                try ContainerSupervisor.launch(runc: runcPath, stateRoot: stateRoot, bundle: bundle, id: spec.id, logPath: spec.logPath)
+                try ContainerSupervisor.launch(runc: runcPath, stateRoot: stateRoot, bundle: bundle, id: spec.id, logPath: spec.logPath,
+                                              logWriter: options.logWriter)
             } catch {
                 try? FileManager.default.removeItem(atPath: spec.bundleDirectory)
                 throw error

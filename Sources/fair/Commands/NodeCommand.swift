@@ -72,6 +72,7 @@ struct NodeCommand: AsyncParsableCommand {
             do {
                 var runcOptions = RuncRuntime.Options()
                 runcOptions.cgroupParent = "/fair/\(name)"
+                runcOptions.logWriter = ContainerLogWriter.selfCommand
                 containerRuntime = try RuncRuntime(dataDirectory: options.dataDirectory, options: runcOptions)
             } catch {
                 Console.error("\(error)")

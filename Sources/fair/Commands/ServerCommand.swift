@@ -43,6 +43,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Remove the `fair` context from your kubeconfig and exit.")
     var cleanup = false
 
+    @Flag(help: "On Ctrl-C (SIGINT), leave this node's pods running for the next start to adopt, as SIGTERM always does.")
+    var keepPods = false
+
     func run() async throws {
         if cleanup {
             let kubeconfig = UserKubeconfig()
@@ -78,6 +81,19 @@ struct ServerCommand: AsyncParsableCommand {
             Console.error("cannot start: \(error)")
             throw ExitCode.failure
         }
+        // Ctrl-C in the terminal means "stop all of it": the pods stop too, unless --keep-pods.
+        // SIGTERM (a service manager, a restart) leaves them for the next start to adopt.
+        let interrupted = InterruptFlag()
+        let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupts.setEventHandler { interrupted.set() }
+        interrupts.resume()
+        defer { interrupts.cancel() }
+        let keepPods = self.keepPods
+        server.stopsPodsOnExit = {
+            let stopping = interrupted.isSet && !keepPods
+            if stopping { Console.progress("stopping this node's pods (fair server --keep-pods leaves them running)") }
+            return stopping
+        }
         do {
             let update = kubeconfigUpdate
             try await server.run { endpoints in
@@ -103,4 +119,12 @@ struct ServerCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
+}
+
+/// Set from a signal handler's queue, read when the server stops.
+private final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
