@@ -321,3 +321,19 @@ def test_pull_picks_the_platform_from_an_index(make_registry, fair, tmp_path, do
     assert pull("--platform", "linux/arm64")["digest"] == arm64.manifest_digest
     missing = fair.run("pull", f"{registry.host}/multi/app:v1", "--platform", "linux/s390x", check=False)
     assert missing.returncode != 0 and "linux/s390x" in missing.stderr and "linux/arm64" in missing.stderr
+
+
+def test_pushing_an_archive_to_a_second_repository_mounts_every_blob(
+        make_registry, fault_proxy, fair, base_image, tmp_path, docker_config):
+    registry = make_registry("htpasswd")
+    proxy = fault_proxy(registry)
+    fair.run("login", proxy.host, "-u", registry.username, "--password-stdin", input=registry.password)
+    first = json.loads(fair.run("push", base_image, proxy.ref("team/one", "v1"), "--output-format", "json").stdout)
+    assert all(blob["action"] == "uploaded" for blob in first["blobs"])
+    proxy.clear()
+    second = json.loads(fair.run("push", base_image, proxy.ref("team/two", "v1"), "--output-format", "json").stdout)
+    assert second["digest"] == first["digest"]
+    assert {blob["action"] for blob in second["blobs"]} == {"mounted"}, second["blobs"]
+    assert not proxy.uploaded_blobs(), "no blob is sent again"
+    assert set(proxy.mounted_blobs()) == {blob["digest"] for blob in second["blobs"]}
+    assert second["bytesUploaded"] == 0

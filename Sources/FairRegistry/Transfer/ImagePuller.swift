@@ -60,6 +60,7 @@ public struct ImagePuller {
             event(.started)
             let existed = store.existingPath(layer.digest) != nil
             let path = try client.downloadBlob(pulled.reference.repository, digest: layer.digest, into: store) { event(.progress(bytes: $0)) }
+            BlobLocations(store: store).record(layer.digest, on: client.host, repository: pulled.reference.repository)
             event(existed ? .exists : .done)
             lock.lock()
             paths[layer.digest] = path

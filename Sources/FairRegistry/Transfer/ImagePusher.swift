@@ -11,12 +11,15 @@ public struct ImagePusher {
     public var jobs: Int
     public var store: BlobStore
     public var events: ((TransferEvent) -> Void)?
+    /// Where blobs are known to be on registries, for mounting instead of uploading.
+    public var locations: BlobLocations
 
     public init(client: RegistryClient, jobs: Int = 4, store: BlobStore, events: ((TransferEvent) -> Void)? = nil) {
         self.client = client
         self.jobs = jobs
         self.store = store
         self.events = events
+        locations = BlobLocations(store: store)
     }
 
     public struct Report: Codable, Sendable {
@@ -62,18 +65,24 @@ public struct ImagePusher {
         let event = { (kind: TransferEvent.Kind) in events?(TransferEvent(digest: blob.digest, size: blob.size, kind: kind)) }
         event(.started)
         if try client.blobExists(repository, digest: blob.digest) {
+            locations.record(blob.digest, on: client.host, repository: repository)
             event(.exists)
             return "exists"
         }
-        if case let .remote(remote) = blob.content, remote.host == client.host, remote.repository != repository,
-           try client.mountBlob(repository, digest: blob.digest, from: remote.repository) {
-            event(.mounted(from: remote.repository))
+        // A blob of the same registry is linked, not sent: from where the image came from, else
+        // from a repository an earlier push or pull of this machine put it in.
+        var sources = locations.repositories(holding: blob.digest, on: client.host)
+        if case let .remote(remote) = blob.content, remote.host == client.host { sources.insert(remote.repository, at: 0) }
+        for source in sources.filter({ $0 != repository }).prefix(3) where try client.mountBlob(repository, digest: blob.digest, from: source) {
+            locations.record(blob.digest, on: client.host, repository: repository)
+            event(.mounted(from: source))
             return "mounted"
         }
         let body = try uploadBody(for: blob)
         try withBlobRetries {
             try client.uploadBlob(repository, digest: blob.digest, size: blob.size, body: body) { sent in event(.progress(bytes: sent)) }
         }
+        locations.record(blob.digest, on: client.host, repository: repository)
         event(.done)
         return "uploaded"
     }
