@@ -13,6 +13,10 @@ public enum BuildError: Error, CustomStringConvertible {
     case toolMissing(tool: String, hint: String)
     case invalidOption(option: String, message: String)
     case baseCreation(String)
+    /// A path named in fair.yaml (or the project) that leads outside the project directory.
+    case outsideProject(field: String, path: String, resolved: String, project: String)
+    /// A file fair reads whole that is larger than it will read.
+    case fileTooLarge(path: String, size: Int64, limit: Int64, kind: String)
 
     public var description: String {
         switch self {
@@ -41,6 +45,11 @@ public enum BuildError: Error, CustomStringConvertible {
             return "\(option): \(message)"
         case let .baseCreation(message):
             return "fair base create: \(message)"
+        case let .outsideProject(field, path, resolved, project):
+            let target = resolved == path ? "" : " (it resolves to \(resolved))"
+            return "\(field): \(path) is outside the project directory \(project)\(target); only files inside the project go into the image, so copy the file into the project"
+        case let .fileTooLarge(path, size, limit, kind):
+            return "\(path) is \(FileSizeLimit.describe(size)); fair reads \(kind) of at most \(FileSizeLimit.describe(limit)), so this is not one (check that the right file is named)"
         }
     }
 }

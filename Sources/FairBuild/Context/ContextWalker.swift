@@ -19,21 +19,24 @@ public struct ContextWalker {
     public let rules: IgnoreRules
     /// Absolute paths never to include (e.g. the archive being written into the context).
     public let excludedAbsolutePaths: Set<String>
+    /// Leave out directories holding a `pyvenv.cfg` unless the rules re-include them with `!`.
+    public let skipsVirtualenvs: Bool
     public private(set) var warnings: [String] = []
 
-    public init(root: String, rules: IgnoreRules, excludedAbsolutePaths: Set<String> = []) {
+    public init(root: String, rules: IgnoreRules, excludedAbsolutePaths: Set<String> = [], skipsVirtualenvs: Bool = false) {
         self.root = root
         self.rules = rules
         self.excludedAbsolutePaths = excludedAbsolutePaths
+        self.skipsVirtualenvs = skipsVirtualenvs
     }
 
     public mutating func walk() throws -> [Entry] {
         var entries: [Entry] = []
-        try walk(directory: "", into: &entries)
+        try walk(directory: "", rules: rules, into: &entries)
         return entries.sorted { $0.relativePath.utf8.lexicographicallyPrecedes($1.relativePath.utf8) }
     }
 
-    private mutating func walk(directory: String, into entries: inout [Entry]) throws {
+    private mutating func walk(directory: String, rules: IgnoreRules, into entries: inout [Entry]) throws {
         let absoluteDirectory = directory.isEmpty ? root : "\(root)/\(directory)"
         let names: [String]
         do {
@@ -49,7 +52,13 @@ public struct ContextWalker {
             guard lstat(absolute, &info) == 0 else {
                 throw BuildError.unreadable(path: absolute, reason: String(cString: strerror(errno)))
             }
-            let excluded = rules.isExcluded(relative)
+            var rules = rules
+            var excluded = rules.isExcluded(relative)
+            if !excluded, skipsVirtualenvs, info.st_mode & S_IFMT == S_IFDIR,
+               FileManager.default.fileExists(atPath: "\(absolute)/\(DefaultIgnores.virtualenvMarker)") {
+                rules = rules.excludingFirst(relative)
+                excluded = rules.isExcluded(relative)
+            }
             let permissions = UInt32(info.st_mode) & 0o7777
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
@@ -57,7 +66,7 @@ public struct ContextWalker {
                 if !excluded {
                     entries.append(Entry(relativePath: relative, content: .directory, sourceMode: permissions))
                 }
-                try walk(directory: relative, into: &entries)
+                try walk(directory: relative, rules: rules, into: &entries)
             case S_IFREG:
                 if excluded { continue }
                 guard access(absolute, R_OK) == 0 else {

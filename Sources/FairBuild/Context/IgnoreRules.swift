@@ -90,6 +90,15 @@ public struct IgnoreRules: Sendable {
         exceptionPrefixes = prefixes
     }
 
+    /// These rules with `path` (taken literally, no wildcards) excluded before every line, so
+    /// that a `!` line can still re-include it: how directories found while walking (a
+    /// virtualenv) join the default ignores.
+    public func excludingFirst(_ path: String) -> IgnoreRules {
+        let wildcards: Set<Character> = ["*", "?", "[", "]", "\\"]
+        let literal = String(path.flatMap { wildcards.contains($0) ? ["\\", $0] : [$0] })
+        return IgnoreRules(patterns: [IgnorePattern(text: literal, isException: false)] + patterns)
+    }
+
     /// Whether `path` is left out of the build context.
     ///
     /// `path` is relative to the context root, '/'-separated, no leading "./".

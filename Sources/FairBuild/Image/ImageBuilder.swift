@@ -14,9 +14,6 @@ public struct ImageBuilder {
     public var registries: RegistryClients?
     public var pushEvents: ((TransferEvent) -> Void)?
 
-    /// Patterns every build starts with; a project's .fairignore can re-include them with `!`.
-    static let defaultIgnores = [".git", "**/__pycache__", "**/*.pyc", "**/.ipynb_checkpoints"]
-
     public init(options: BuildOptions, home: FairHome = FairHome(), registries: RegistryClients? = nil,
                 log: @escaping (String) -> Void = { _ in }) {
         self.options = options
@@ -59,10 +56,9 @@ public struct ImageBuilder {
         // Context.
         let outputs = try resolveOutputs(project: config)
         let rules = try ignoreRules(projectDirectory)
-        var walker = ContextWalker(root: projectDirectory, rules: rules, excludedAbsolutePaths: Set(outputs.excluded))
+        var walker = ContextWalker(root: projectDirectory, rules: rules, excludedAbsolutePaths: Set(outputs.excluded), skipsVirtualenvs: true)
         let context = try walker.walk()
         var warnings = walker.warnings
-        let (codeEntries, scriptPath) = try codeEntries(context: context, config: config, projectDirectory: projectDirectory)
 
         let scratch = try home.makeScratchDirectory(prefix: "build")
         TemporaryFiles.register(scratch)
@@ -71,12 +67,22 @@ public struct ImageBuilder {
             TemporaryFiles.unregister(scratch)
         }
 
+        let targetPython = try? pythonVersion(base: base, config: config, reference: source.reference)
+        let code = try codeEntries(context: context, config: config, projectDirectory: projectDirectory,
+                                   targetPython: targetPython, scratch: scratch)
+        let (codeEntries, scriptPath) = (code.entries, code.scriptPath)
+        warnings += code.warnings
+        if let sizeWarning = CodeLayerSize.warning(for: codeEntries, workdir: String(config.workdir.dropFirst())) {
+            warnings.append(sizeWarning)
+        }
+
         var builtLayers: [(layer: BuiltLayer, source: String, cached: Bool, createdBy: String)] = []
         if let requirements = config.requirements {
-            let requirementsPath = (projectDirectory as NSString).appendingPathComponent(requirements)
+            let requirementsPath = try ProjectPath.resolve(requirements, in: projectDirectory, field: "requirements")
             guard FileManager.default.fileExists(atPath: requirementsPath) else {
                 throw BuildError.config(file: project.file, line: nil, field: "requirements", message: "\(requirements) not found in \(projectDirectory)")
             }
+            warnings += try RequirementsReview.review(path: requirementsPath, name: requirements, project: projectDirectory)
             let deps = DependencyLayer(
                 requirementsPath: requirementsPath, projectDirectory: projectDirectory,
                 pythonVersion: try pythonVersion(base: base, config: config, reference: source.reference),
@@ -84,8 +90,8 @@ public struct ImageBuilder {
             let (layer, cached) = try deps.build(writer: writer, cache: LayerCache(home: home), scratch: scratch, log: log)
             builtLayers.append((layer, "deps", cached, "fair build: pip install -r \(requirements) --target \(DependencyLayer.sitePackages)"))
         }
-        let code = try writer.write(codeEntries, to: "\(scratch)/code.layer")
-        builtLayers.append((code, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))
+        let codeLayer = try writer.write(codeEntries, to: "\(scratch)/code.layer")
+        builtLayers.append((codeLayer, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))
         if let addition = options.addition {
             let layer = try writer.write(addition.entries, to: "\(scratch)/\(addition.source).layer")
             builtLayers.append((layer, addition.source, false, "fair: add \(addition.files.map { "/" + $0.path }.joined(separator: " "))"))
@@ -200,6 +206,7 @@ public struct ImageBuilder {
         let path = "\(projectDirectory)/.fairignore"
         var userRules = ""
         if FileManager.default.fileExists(atPath: path) {
+            try FileSizeLimit.check(path, limit: FileSizeLimit.ignoreFile, kind: "a .fairignore")
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw BuildError.unreadable(path: path, reason: "not readable UTF-8 text")
             }
@@ -210,12 +217,14 @@ public struct ImageBuilder {
             }
             userRules = text
         }
-        return try IgnoreRules(contents: (Self.defaultIgnores + [userRules]).joined(separator: "\n"))
+        return try IgnoreRules(contents: (DefaultIgnores.patterns + [userRules]).joined(separator: "\n"))
     }
 
-    private func codeEntries(context: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String) throws -> ([LayerEntry], String) {
+    private func codeEntries(context: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String,
+                             targetPython: String?, scratch: String) throws -> (entries: [LayerEntry], scriptPath: String, warnings: [String]) {
         let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
-        let entrypointPath = "\(projectDirectory)/\(entrypoint)"
+        // Resolved first: a symlink out of the project must not even be checked for existence.
+        let entrypointPath = try ProjectPath.resolve(entrypoint, in: projectDirectory, field: "entrypoint")
         guard FileManager.default.fileExists(atPath: entrypointPath) else {
             throw BuildError.entrypointNotFound(entrypoint: config.entrypoint, project: projectDirectory)
         }
@@ -232,6 +241,7 @@ public struct ImageBuilder {
         if !prefix.isEmpty { entries.append(LayerEntry(path: prefix, content: .directory, mode: 0o755)) }
 
         var script = entrypoint
+        var warnings: [String] = []
         if entrypoint.hasSuffix(".ipynb") {
             script = String(entrypoint.dropLast(".ipynb".count)) + ".py"
             if context.contains(where: { $0.relativePath == script }) {
@@ -239,13 +249,16 @@ public struct ImageBuilder {
                     file: "fair.yaml", line: nil, field: "entrypoint",
                     message: "\(entrypoint) converts to \(script), which already exists in the project; rename one of them or ignore \(script) in .fairignore")
             }
+            try FileSizeLimit.check(entrypointPath, limit: FileSizeLimit.notebook, kind: "a notebook")
             guard let data = FileManager.default.contents(atPath: entrypointPath) else {
                 throw BuildError.unreadable(path: entrypointPath, reason: "permission denied")
             }
-            let converted = try NotebookConverter.convert(data, sourceName: entrypoint)
-            entries.append(LayerEntry(path: imagePath(script), content: .bytes(Array(converted.utf8)), mode: 0o644))
+            let conversion = try NotebookConverter.conversion(of: data, sourceName: entrypoint)
+            try NotebookSyntaxCheck.check(conversion, sourceName: entrypoint, targetPython: targetPython, scratch: scratch)
+            warnings = conversion.warnings.map(\.description)
+            entries.append(LayerEntry(path: imagePath(script), content: .bytes(Array(conversion.script.utf8)), mode: 0o644))
         }
-        return (entries, config.workdir == "/" ? "/\(script)" : "\(config.workdir)/\(script)")
+        return (entries, config.workdir == "/" ? "/\(script)" : "\(config.workdir)/\(script)", warnings)
     }
 
     private func pythonVersion(base: ResolvedImage?, config: ProjectConfig, reference: String) throws -> String {

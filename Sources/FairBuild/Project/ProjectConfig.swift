@@ -60,6 +60,7 @@ public struct ProjectConfig: Sendable, Equatable {
     /// Loads `file` for the project in `projectDirectory`.
     public static func load(file: String, projectDirectory: String) throws -> ProjectConfig {
         guard FileManager.default.fileExists(atPath: file) else { throw BuildError.configNotFound(file) }
+        try FileSizeLimit.check(file, limit: FileSizeLimit.projectConfig, kind: "a fair.yaml")
         guard let data = FileManager.default.contents(atPath: file) else {
             throw BuildError.unreadable(path: file, reason: "permission denied")
         }
