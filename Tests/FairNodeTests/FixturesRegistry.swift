@@ -37,15 +37,17 @@ final class FixtureRegistry: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw XCTSkip("the embedded registry did not start")
         }
-        return FixtureRegistry(directory: directory, host: host, task: task, stopped: stopped)
+        return FixtureRegistry(directory: directory, host: host, token: server.token, task: task, stopped: stopped)
     }
 
-    private init(directory: String, host: String, task: Task<Void, Never>, stopped: DispatchSemaphore) {
+    private init(directory: String, host: String, token: String, task: Task<Void, Never>, stopped: DispatchSemaphore) {
         self.directory = directory
         self.host = host
         self.task = task
         self.stopped = stopped
         self.clients = RegistryClients(store: BlobStore(directory: directory + "/push-cache"))
+        // Pushes need the server's credential; nodes pull anonymously, as in a cluster.
+        clients.fallbackCredentials = { _ in Credentials(username: "fair", password: token) }
     }
 
     func stop() {

@@ -106,6 +106,27 @@ final class ImageHostileLayerTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: image.rootfs + "/etc"), target)
     }
 
+    /// A few hundred kilobytes of gzip that unpack to 64 MiB of zeros: refused before they are
+    /// written, naming the limit, and nothing is left behind.
+    func testAnImageLargerThanTheNodesLimitIsRefusedBeforeItFillsTheDisk() throws {
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        let layer = try FixtureLayers.write(to: sandbox + "/layers/zeros.tar.gz") { tar in
+            for index in 0..<64 {
+                try tar.writeFile(TarEntry(path: "zeros-\(index)", kind: .file(size: 0), mode: 0o644, mtime: 1), contents: zeros)
+            }
+        }
+        XCTAssertLessThan(layer.size, 1 << 20, "the layer is small; what it unpacks to is not")
+        let store = try ImageStore(dataDirectory: sandbox + "/node")
+        store.maximumUnpackedBytes = 16 << 20
+        let reference = try push([layer])
+        XCTAssertThrowsError(try store.prepare(image: reference, pullPolicy: "IfNotPresent")) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.hasPrefix("ErrImagePull: \(reference): "), text)
+            XCTAssertTrue(text.contains("unpacks to more than the node's limit per image (16777216 bytes)"), text)
+        }
+        try assertNothingUnpacked(store)
+    }
+
     // MARK: - Helpers
 
     private func push(_ layers: [FixtureLayer]) throws -> String {

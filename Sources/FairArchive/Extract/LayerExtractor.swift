@@ -29,6 +29,8 @@ public struct LayerExtractor {
     /// (`etc -> /etc` then `etc/passwd`). Such a write stays inside the root either way; a node
     /// running images from registries refuses it as the attempt it is.
     public let refusesAbsoluteLinks: Bool
+    /// Bytes and entries this extraction may write, shared by the layers of one image.
+    public var budget: ExtractionBudget?
 
     public init(root: String, refusesAbsoluteLinks: Bool = false) {
         self.init(root: root, strategy: .kernelWhenAvailable, refusesAbsoluteLinks: refusesAbsoluteLinks)
@@ -47,6 +49,11 @@ public struct LayerExtractor {
         let reader = try TarReader(path: path)
         let application = try LayerApplication(resolver: RootResolver(rootPath: root, strategy: strategy, refusesAbsoluteLinks: refusesAbsoluteLinks))
         while let entry = try reader.next() {
+            if let budget {
+                var size: Int64 = 0
+                if case let .file(bytes) = entry.kind { size = bytes }
+                try budget.spend(bytes: size, entry: entry.path)
+            }
             try application.apply(entry, from: reader)
         }
         try application.finish()

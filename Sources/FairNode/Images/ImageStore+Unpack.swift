@@ -24,12 +24,15 @@ extension ImageStore {
                                                 attributes: [.posixPermissions: 0o755])
 
         let count = pulled.manifest.layers.count
+        let budget = try unpackBudget(reference: reference)
         for (index, layer) in pulled.manifest.layers.enumerated() {
             guard let path = layers[layer.digest] else {
                 throw ImageError(.pull, reference: reference, detail: "layer \(layer.digest) was not downloaded")
             }
             do {
-                try LayerExtractor(root: rootfs, refusesAbsoluteLinks: true).apply(layerAt: path)
+                var extractor = LayerExtractor(root: rootfs, refusesAbsoluteLinks: true)
+                extractor.budget = budget
+                try extractor.apply(layerAt: path)
             } catch {
                 throw ImageError(.pull, reference: reference,
                                  detail: "layer \(index + 1) of \(count) (\(layer.digest)): \(error)")
@@ -54,6 +57,26 @@ extension ImageStore {
             throw ImageError(.pull, reference: reference, detail: "the unpacked image at \(final) cannot be read back")
         }
         return image
+    }
+
+    /// What one image may unpack to: the node's limit per image, and never so much that the
+    /// disk keeps less than `reservedFreeBytes` free (kubelet's image GC and eviction thresholds
+    /// guard the same). An image that needs more fails its pull, naming the limit.
+    private func unpackBudget(reference: String) throws -> ExtractionBudget {
+        var info = statvfs()
+        guard statvfs(imagesDirectory, &info) == 0 else {
+            return ExtractionBudget(bytes: maximumUnpackedBytes, name: "the node's limit per image")
+        }
+        let free = Int64(info.f_bavail) * Int64(info.f_frsize)
+        let room = free - reservedFreeBytes
+        guard room > 0 else {
+            throw ImageError(.pull, reference: reference,
+                             detail: "the node's disk has \(free / (1 << 20)) MiB free, less than the \(reservedFreeBytes / (1 << 20)) MiB it keeps free")
+        }
+        if room < maximumUnpackedBytes {
+            return ExtractionBudget(bytes: room, name: "the node's free disk space less \(reservedFreeBytes / (1 << 20)) MiB kept free")
+        }
+        return ExtractionBudget(bytes: maximumUnpackedBytes, name: "the node's limit per image")
     }
 
     /// syncfs(2): the files must be on disk before the rename that declares them complete.

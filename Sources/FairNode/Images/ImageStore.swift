@@ -27,6 +27,10 @@ public final class ImageStore: @unchecked Sendable {
     private let digestLocks = KeyedMutex()
 
     static let stagingPrefix = ".unpack-"
+    /// The most one image may unpack to (the sum of its files' sizes).
+    public var maximumUnpackedBytes: Int64 = 32 << 30
+    /// Free disk space an unpack never takes.
+    public var reservedFreeBytes: Int64 = 512 << 20
 
     /// `registries` defaults to clients with the docker configuration's credentials and the blob
     /// cache under `dataDirectory/blobs`; loopback registries are reached over plain HTTP.
