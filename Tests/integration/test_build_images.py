@@ -127,3 +127,33 @@ def test_default_output_is_fairs_local_layout(fair, project):
     layout = fair.home / "images"
     assert result["outputs"]["layout"] == str(layout)
     assert skopeo_inspect(f"oci:{layout}:linear-regression:latest")["Digest"] == result["digest"]
+
+
+def test_a_requirement_with_only_a_pure_python_sdist_is_built_into_a_wheel(fair, base_image, tmp_path, podman_storage):
+    project = tmp_path / "sdist"
+    project.mkdir()
+    (project / "fair.yaml").write_text("name: sdist\nentrypoint: train.py\n")
+    # omegaconf 2.3.0 needs antlr4-python3-runtime 4.9.*, which PyPI has as source only.
+    (project / "requirements.txt").write_text("omegaconf==2.3.0\n")
+    (project / "train.py").write_text(
+        "import antlr4, omegaconf\n"
+        "config = omegaconf.OmegaConf.create({'lr': 0.1})\n"
+        "print('omegaconf', omegaconf.__version__, 'lr', config.lr)\n")
+    out = tmp_path / "sdist.tar"
+    result = fair.run("build", project, "--base", f"oci-archive:{base_image}", "--output", out)
+    assert "built antlr4_python3_runtime-4.9.3-py3-none-any.whl from its source" in result.stderr, result.stderr
+    layers = skopeo_inspect(f"oci-archive:{out}")["Layers"]
+    assert len(layers) == 3  # base, deps, code
+    assert "omegaconf 2.3.0 lr 0.1" in podman_load_and_run(out, podman_storage).stdout
+
+
+def test_a_requirement_whose_source_needs_a_compiler_is_named(fair, base_image, tmp_path):
+    project = tmp_path / "compiled"
+    project.mkdir()
+    (project / "fair.yaml").write_text("name: compiled\nentrypoint: train.py\n")
+    (project / "train.py").write_text("print('never')\n")
+    # A C extension published as source only: building it here would fit this machine, not the image.
+    (project / "requirements.txt").write_text("pyyaml==5.3.1\n")
+    result = fair.run("build", project, "--base", f"oci-archive:{base_image}", "--output", tmp_path / "c.tar", check=False)
+    assert result.returncode != 0
+    assert "pyyaml==5.3.1" in result.stderr.lower() and ("compiler" in result.stderr or "could not be built" in result.stderr), result.stderr

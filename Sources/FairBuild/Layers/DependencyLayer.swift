@@ -65,7 +65,7 @@ public struct DependencyLayer {
 
         let target = "\(scratch)/site-packages"
         log("installing \((requirementsPath as NSString).lastPathComponent) for Python \(pythonVersion) on \(platform)")
-        try runPip(target: target)
+        try runPip(target: target, log: log)
         try fixScriptInterpreters(in: "\(target)/bin")
         var walker = ContextWalker(root: target, rules: .none)
         let prefix = String(Self.sitePackages.dropFirst())
@@ -99,18 +99,42 @@ public struct DependencyLayer {
         }
     }
 
-    private func runPip(target: String) throws {
+    private func runPip(target: String, log: (String) -> Void) throws {
         let python = ProcessInfo.processInfo.environment["FAIR_PIP_PYTHON"] ?? "python3"
+        let sourceOnly = SourceOnlyWheels(python: python, projectDirectory: projectDirectory, directory: "\(target)-wheels")
         var arguments = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--no-compile",
                          "--no-warn-script-location", "--target", target,
                          "--python-version", pythonVersion, "--implementation", "cp",
                          "--abi", abiTag, "--abi", "abi3", "--abi", "none", "--only-binary=:all:"]
         for tag in platformTags { arguments += ["--platform", tag] }
-        arguments += ["-r", requirementsPath]
+        arguments += ["--find-links", sourceOnly.directory, "-r", requirementsPath]
+        try FileManager.default.createDirectory(atPath: sourceOnly.directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: sourceOnly.directory) }
 
+        // Each requirement that exists only as source is built into a wheel (when pure Python)
+        // and the install tried again; a few at most, each named in the build's output.
+        var built: Set<String> = []
+        while true {
+            do {
+                try? FileManager.default.removeItem(atPath: target)
+                try ToolRun(executable: "/usr/bin/env", arguments: arguments, workingDirectory: projectDirectory)
+                    .run(logPath: "\(target).log")
+                return
+            } catch let failure as ToolRun.Failure {
+                if let requirement = SourceOnlyWheels.missingRequirement(in: failure.log), !built.contains(requirement), built.count < 10 {
+                    built.insert(requirement)
+                    let wheel = try sourceOnly.build(requirement, log: "\(target)-wheel.log")
+                    log("\(requirement) has no wheel on the index; built \(wheel) from its source (pure Python, fits any image)")
+                    continue
+                }
+                try Self.explain(failure, python: python, pythonVersion: pythonVersion, platform: platform.description)
+            }
+        }
+    }
+
+    private static func explain(_ failure: ToolRun.Failure, python: String, pythonVersion: String, platform: String) throws -> Never {
         do {
-            try ToolRun(executable: "/usr/bin/env", arguments: arguments, workingDirectory: projectDirectory)
-                .run(logPath: "\(target).log")
+            throw failure
         } catch let failure as ToolRun.Failure {
             if failure.log.contains("No module named pip") || failure.status == 127 {
                 throw BuildError.toolMissing(tool: "pip (\(python) -m pip)", hint: "install python3-pip on the build machine")
