@@ -3,16 +3,30 @@ import Foundation
 /// Where fair talks to people: progress and warnings go to standard error, results to standard
 /// output, so `DIGEST=$(fair build …)` and `fair build --output-format json | jq` both work.
 enum Console {
+    /// A live display at the bottom of the terminal (transfer bars), which other lines must go
+    /// above instead of being drawn over.
+    nonisolated(unsafe) static var liveArea: TransferDisplay? {
+        get { liveAreaLock.lock(); defer { liveAreaLock.unlock() }; return currentLiveArea }
+        set { liveAreaLock.lock(); currentLiveArea = newValue; liveAreaLock.unlock() }
+    }
+    nonisolated(unsafe) private static var currentLiveArea: TransferDisplay?
+    private static let liveAreaLock = NSLock()
+
     static func progress(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        if let area = liveArea { area.printAbove(message) } else { write(message) }
     }
 
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+        progress("warning: " + message)
     }
 
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+        progress("error: " + message)
+    }
+
+    /// A line to standard error, as it is.
+    static func write(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
     static func result(_ text: String) {
