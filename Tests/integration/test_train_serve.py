@@ -370,3 +370,28 @@ def test_rolling_to_a_new_model_version_under_load_fails_no_request(fair_cluster
     assert outcomes["failed"] == [] and outcomes["ok"] > 100, outcomes
     assert served_version() == [second["model"]["version"]]
     fair_cluster.run("undeploy", "rolling")
+
+
+def test_a_serve_that_cannot_roll_out_leaves_nothing_broken(fair_cluster, cluster, tmp_path):
+    fair_cluster.train_json(FIXTURES / "plain-python")
+    broken = tmp_path / "broken-serve"
+    shutil.copytree(FIXTURES / "plain-python", broken)
+    (broken / "predict.py").write_text("raise ImportError('the predict module is broken')\n")
+
+    # A new deployment that never becomes ready is removed, with its Service.
+    failed = fair_cluster.serve("linear-regression", broken, "--name", "never-ready", "--timeout", "120", check=False)
+    assert failed.returncode != 0
+    assert "removed deployment never-ready" in failed.stderr, failed.stderr
+    assert cluster.kubectl("get", "deployment", "never-ready", check=False).returncode != 0
+    assert cluster.kubectl("get", "service", "never-ready", check=False).returncode != 0
+
+    # A working one that a broken version would replace goes back to what it ran.
+    fair_cluster.serve("linear-regression", FIXTURES / "plain-python", "--name", "keeps-working")
+    image = lambda: json.loads(cluster.kubectl("get", "deployment", "keeps-working", "-o", "json").stdout)["spec"]["template"]["spec"]["containers"][0]["image"]
+    working = image()
+    failed = fair_cluster.serve("linear-regression", broken, "--name", "keeps-working", "--timeout", "120", check=False)
+    assert failed.returncode != 0 and "rolled deployment keeps-working back" in failed.stderr, failed.stderr
+    assert image() == working
+    cluster.kubectl("rollout", "status", "deployment/keeps-working", "--timeout=120s")
+    assert len(fair_cluster.predict("keeps-working", [1.0])) == 1
+    fair_cluster.run("undeploy", "keeps-working")

@@ -46,6 +46,9 @@ struct ServeRun {
             return
         }
 
+        // What was there before, to go back to when this rollout fails.
+        let previous = try? client.get(.deployments, namespace: namespace, name: serving.name)
+        let previousService = try? client.get(.services, namespace: namespace, name: serving.name)
         try client.createOrReplace(.services, service)
         try client.createOrReplace(.deployments, deployment)
         if talk { Console.progress("applied deployment and service \(serving.name) in namespace \(namespace); rolling out") }
@@ -53,7 +56,16 @@ struct ServeRun {
         var waiter = RolloutWaiter(client: client, namespace: namespace, name: serving.name)
         waiter.timeout = TimeInterval(command.timeout)
         let started = Date()
-        try waiter.wait { line in if talk { Console.progress("rollout: \(line)") } }
+        do {
+            try waiter.wait { line in if talk { Console.progress("rollout: \(line)") } }
+        } catch let error as RolloutWaiter.Failure {
+            // A rollout that cannot finish (the predict module does not import, the model does not
+            // load) leaves nothing broken behind: the previous deployment comes back, as
+            // `kubectl rollout undo` would bring it, or a new one is removed with its Service.
+            Console.progress(Self.undo(client: client, namespace: namespace, name: serving.name,
+                                       previous: previous, previousService: previousService))
+            throw error
+        }
         let seconds = Date().timeIntervalSince(started)
 
         let path = "/api/v1/namespaces/\(namespace)/services/\(serving.name):http/proxy/v1/models/\(modelName):predict"
@@ -68,6 +80,21 @@ struct ServeRun {
             Console.progress(String(format: "serving %@:%@ as %@ (%d replica%@, rolled out in %.1fs)", modelName, model.version, serving.name,
                                     serving.replicas, serving.replicas == 1 ? "" : "s", seconds))
             Console.progress("predict with: fair predict \(serving.name) --data '{\"instances\": [...]}'")
+        }
+    }
+
+    /// Puts back what a failed rollout replaced, or removes what it created; says which.
+    static func undo(client: KubeClient, namespace: String, name: String, previous: JSONValue?, previousService: JSONValue?) -> String {
+        do {
+            if let previous, let template = previous.value(at: "spec.template") {
+                _ = try client.mergePatch(.deployments, namespace: namespace, name: name, ["spec": ["template": template]])
+                return "rolled deployment \(name) back to what it ran before (kubectl rollout history deployment/\(name) -n \(namespace))"
+            }
+            try client.delete(.deployments, namespace: namespace, name: name, propagation: "Background")
+            if previousService == nil { try? client.delete(.services, namespace: namespace, name: name) }
+            return "removed deployment \(name), which did not become ready"
+        } catch {
+            return "could not undo the rollout (\(error)); remove it with: fair undeploy \(name) -n \(namespace)"
         }
     }
 
