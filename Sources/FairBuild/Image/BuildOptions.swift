@@ -5,8 +5,10 @@ import Foundation
 /// Everything `fair build` was asked to do.
 public struct BuildOptions: Sendable {
     public var projectDirectory: String
-    /// fair.yaml path; defaults to `<project>/fair.yaml`.
+    /// fair.yaml path; defaults to `<project>/fair.yaml`, and without one the project is inferred.
     public var configFile: String?
+    /// The script or notebook to run, overriding fair.yaml's `entrypoint` (`fair build train.py`).
+    public var entrypoint: String?
     /// Overrides `base:` in fair.yaml; relative paths are relative to the current directory.
     public var base: String?
     /// `NAME[:TAG]`; defaults to `<name>:latest`.

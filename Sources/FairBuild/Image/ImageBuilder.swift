@@ -31,25 +31,29 @@ public struct ImageBuilder {
 
         // Base image: the flag wins over fair.yaml; flag paths are relative to where fair runs,
         // fair.yaml paths to the project.
-        let baseText = options.base ?? config.base
-        guard let baseText else {
-            throw BuildError.invalidBase(
-                reference: "(none)",
-                reason: "no base image: set `base:` in fair.yaml or pass --base (make one with `fair base create --output base.tar`, or use --base scratch)")
-        }
-        let baseReference = try ImageReference.parse(baseText, relativeTo: options.base != nil ? options.currentDirectory : projectDirectory)
+        // Neither: FAIR_BASE, the user's fair config, else the official Python image.
+        let defaultBase = options.base == nil && config.base == nil ? DefaultBase.choose() : nil
+        let baseText = options.base ?? config.base ?? defaultBase!.reference
+        let baseReference = try ImageReference.parse(baseText, relativeTo: config.base != nil && options.base == nil ? projectDirectory : options.currentDirectory)
         let pushReference = try options.push.map { text -> RegistryReference in
             do { return try RegistryReference(parsing: text) } catch let error as RegistryError {
                 throw BuildError.invalidOption(option: "--push", message: error.description)
             }
         }
-        let source = try baseReference.open(registries: registries)
+        let source: ImageSource
+        do {
+            source = try baseReference.open(registries: registries)
+        } catch {
+            throw Self.explainDefaultBase(defaultBase, error)
+        }
         let requestedPlatform = try config.platform.map { try Platform(parsing: $0) } ?? .linuxAMD64
         let base: ResolvedImage?
         do {
             base = try source.resolve(platform: requestedPlatform)
         } catch let error as OCIError {
             throw BuildError.invalidBase(reference: source.reference, reason: error.description)
+        } catch {
+            throw Self.explainDefaultBase(defaultBase, error)
         }
         let platform = base?.config.platform ?? requestedPlatform
 
@@ -162,14 +166,26 @@ public struct ImageBuilder {
 
     // MARK: - Steps
 
+    /// A base nobody named that cannot be had (no network, no such image) is explained: where
+    /// the choice came from, and how to make a base without a registry.
+    static func explainDefaultBase(_ choice: DefaultBase.Choice?, _ error: Error) -> Error {
+        guard let choice else { return error }
+        return BuildError.invalidBase(
+            reference: choice.reference,
+            reason: "no base image was named, so \(choice.origin) chose \(choice.reference), which cannot be fetched (\(error)); "
+                + "name one with --base, `base:` in fair.yaml or FAIR_BASE, or make one without a registry: "
+                + "`fair base create --output base.tar` then FAIR_BASE=oci-archive:base.tar")
+    }
+
     private func loadProject() throws -> (directory: String, file: String, config: ProjectConfig) {
         let directory = Self.realPath(options.projectDirectory, relativeTo: options.currentDirectory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw BuildError.projectNotFound(options.projectDirectory)
         }
-        let file = options.configFile.map { Self.realPath($0, relativeTo: options.currentDirectory) } ?? "\(directory)/fair.yaml"
-        return (directory, file, try ProjectConfig.load(file: file, projectDirectory: directory))
+        let given = options.configFile.map { Self.realPath($0, relativeTo: options.currentDirectory) }
+        let config = try ProjectConfig.loadOrInfer(file: given, projectDirectory: directory, entrypoint: options.entrypoint)
+        return (directory, given ?? "\(directory)/fair.yaml", config)
     }
 
     private func compressionLevel() throws -> Int {

@@ -15,7 +15,7 @@ struct BuildCommand: ParsableCommand {
         Without --output or --layout the image is added to fair's local layout ($FAIR_HOME/images).
         """)
 
-    @Argument(help: "The project directory.", completion: .directory)
+    @Argument(help: "The project directory, or a script or notebook in it to run (fair.yaml is optional).", completion: .file())
     var directory: String = "."
 
     @Option(name: [.customShort("f"), .long], help: "fair.yaml to use (default: DIR/fair.yaml).")
@@ -56,7 +56,9 @@ struct BuildCommand: ParsableCommand {
             guard let algorithm = CompressionAlgorithm(rawValue: compression) else {
                 throw BuildError.invalidOption(option: "--compression", message: "\"\(compression)\" is not supported; use gzip or zstd")
             }
-            var options = BuildOptions(projectDirectory: directory)
+            let project = ProjectArgument(directory)
+            var options = BuildOptions(projectDirectory: project.directory)
+            options.entrypoint = project.entrypoint
             options.configFile = file
             options.base = base
             options.tag = tag

@@ -10,8 +10,9 @@ struct ServeRun {
 
     func run() throws {
         let (modelName, version) = try Self.parseModel(command.model)
-        let projectDirectory = command.directory
-        let config = try ProjectConfig.load(file: command.file ?? "\(projectDirectory)/fair.yaml", projectDirectory: projectDirectory)
+        let projectArgument = ProjectArgument(command.directory)
+        let projectDirectory = projectArgument.directory
+        let config = try ProjectConfig.loadOrInfer(file: command.file, projectDirectory: projectDirectory, entrypoint: projectArgument.entrypoint)
         guard let predict = config.serve.predict else {
             throw InputError(description: "\(command.file ?? "\(projectDirectory)/fair.yaml") has no serve.predict: name the function fair serve calls, e.g.\nserve:\n  predict: predict.py:predict")
         }
@@ -26,7 +27,7 @@ struct ServeRun {
 
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)
         let digest = try PushedImage.buildAndPush(
-            directory: command.directory, file: command.file, base: command.base, registries: registries,
+            directory: projectDirectory, entrypoint: projectArgument.entrypoint, file: command.file, base: command.base, registries: registries,
             reference: "\(hosts.push)/\(project):serve", addition: ServingImage.addition(predict: predict, workdir: config.workdir),
             talk: talk).digest
         var serving = ServingDeployment(

@@ -10,9 +10,10 @@ struct PushedImage {
     var buildSeconds: Double
     var pushSeconds: Double
 
-    static func buildAndPush(directory: String, file: String?, base: String?, registries: RegistryClients,
+    static func buildAndPush(directory: String, entrypoint: String? = nil, file: String?, base: String?, registries: RegistryClients,
                              reference: String, addition: ImageAddition? = nil, talk: Bool) throws -> PushedImage {
         var options = BuildOptions(projectDirectory: directory)
+        options.entrypoint = entrypoint
         options.configFile = file
         options.base = base
         options.push = reference

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
         Exits 0 when the Job completes, 1 when it fails or cannot start, with the reason.
         """)
 
-    @Argument(help: "The project directory.", completion: .directory)
+    @Argument(help: "The project directory, or a script or notebook in it to run (fair.yaml is optional).", completion: .file())
     var directory: String = "."
 
     @Option(name: [.customShort("f"), .long], help: "fair.yaml to use (default: DIR/fair.yaml).")

@@ -9,9 +9,9 @@ struct TrainRun {
 
     func run() throws -> Int32 {
         let started = Date()
-        let projectDirectory = command.directory
-        let configFile = command.file ?? "\(projectDirectory)/fair.yaml"
-        let config = try ProjectConfig.load(file: configFile, projectDirectory: projectDirectory)
+        let projectArgument = ProjectArgument(command.directory)
+        let projectDirectory = projectArgument.directory
+        let config = try ProjectConfig.loadOrInfer(file: command.file, projectDirectory: projectDirectory, entrypoint: projectArgument.entrypoint)
         let client = try command.cluster.client()
         let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
         let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
@@ -21,7 +21,7 @@ struct TrainRun {
         // Image.
         let registries = command.registryOptions.clients(cluster: client, registryHost: hosts.push)
         let image = try PushedImage.buildAndPush(
-            directory: command.directory, file: command.file, base: command.base, registries: registries,
+            directory: projectDirectory, entrypoint: projectArgument.entrypoint, file: command.file, base: command.base, registries: registries,
             reference: "\(hosts.push)/\(project):latest", talk: talk)
         let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
 
