@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Generates Sources/FairAPIServer/Schema/KubernetesTypeSchemas.swift: the field types of the
+kinds the API server serves, taken from Kubernetes' own OpenAPI definitions.
+
+Run by a developer when the Kubernetes version changes, not by CI; the output is committed.
+
+Source: the PyPI package `kubernetes-validate`, which ships, per Kubernetes release, the JSON
+schemas that openapi2jsonschema derives from the official OpenAPI (swagger) document of
+kubernetes/kubernetes (api/openapi-spec/swagger.json). Of the packages on PyPI it is the one that
+carries those definitions whole: the `kubernetes` client package ships generated Python models,
+not swagger.json. Its `*-local` schemas are used (every type also admits null, as the
+API server treats null as unset), not the `*-strict` ones (unknown fields are not errors here).
+
+    python3 -m venv /tmp/schema-venv
+    /tmp/schema-venv/bin/pip install kubernetes-validate
+    /tmp/schema-venv/bin/python scripts/generate-openapi-schemas.py [--kubernetes-version 1.32.0]
+
+Only what type-checking needs is kept, for only the definitions reachable from the served kinds:
+
+    {"kubernetesVersion": "1.32.0",
+     "kinds": {"v1/Pod": "io.k8s.api.core.v1.Pod", ...},
+     "definitions": {"io.k8s.api.core.v1.Pod": {"properties": {"spec": <schema>, ...}}, ...}}
+
+where a <schema> is one of
+
+    {"$ref": "<definition>"}                        an object definition
+    {"type": "string" | "integer" | "number" | "boolean"}
+    {"type": "string", "format": "int-or-string"}   IntOrString: an integer or a string
+    {"type": "string", "format": "quantity"}        Quantity: a number or a string
+    {"type": "array", "items": <schema>}
+    {"type": "object", "additionalProperties": <schema>}   a map
+    {"type": "object"}                              an object of any members
+    {}                                              any JSON value (RawExtension, FieldsV1, JSON)
+
+Definitions that are not objects with properties (Time, MicroTime, IntOrString, Quantity, ...)
+are written in place of their references.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+# The kinds fair's API server serves, or accepts as bodies of subresources (pods/binding, scale).
+SERVED_KINDS = [
+    ("v1", "Namespace", "io.k8s.api.core.v1.Namespace"),
+    ("v1", "Pod", "io.k8s.api.core.v1.Pod"),
+    ("v1", "Node", "io.k8s.api.core.v1.Node"),
+    ("v1", "Service", "io.k8s.api.core.v1.Service"),
+    ("v1", "Endpoints", "io.k8s.api.core.v1.Endpoints"),
+    ("v1", "Event", "io.k8s.api.core.v1.Event"),
+    ("v1", "ConfigMap", "io.k8s.api.core.v1.ConfigMap"),
+    ("v1", "Secret", "io.k8s.api.core.v1.Secret"),
+    ("v1", "ServiceAccount", "io.k8s.api.core.v1.ServiceAccount"),
+    ("v1", "Binding", "io.k8s.api.core.v1.Binding"),
+    ("apps/v1", "Deployment", "io.k8s.api.apps.v1.Deployment"),
+    ("apps/v1", "ReplicaSet", "io.k8s.api.apps.v1.ReplicaSet"),
+    ("batch/v1", "Job", "io.k8s.api.batch.v1.Job"),
+    ("batch/v1", "CronJob", "io.k8s.api.batch.v1.CronJob"),
+    ("autoscaling/v1", "Scale", "io.k8s.api.autoscaling.v1.Scale"),
+]
+
+# Types whose Go decoders accept more than their OpenAPI `type` says.
+SPECIAL = {
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {"type": "string", "format": "int-or-string"},
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {"type": "string", "format": "quantity"},
+    # Kept as raw JSON by their decoders: any value.
+    "io.k8s.apimachinery.pkg.runtime.RawExtension": {},
+    "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1": {},
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON": {},
+}
+
+SCALAR_TYPES = {"string", "integer", "number", "boolean"}
+REF_PREFIX = "#/$defs/"
+
+OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                      "Sources", "FairAPIServer", "Schema", "KubernetesTypeSchemas.swift")
+
+
+def schema_directory(version):
+    import kubernetes_validate
+    base = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    path = os.path.join(base, "v%s-local" % version)
+    if not os.path.isdir(path):
+        available = sorted(name for name in os.listdir(base) if name.endswith("-local"))
+        sys.exit("no schemas for Kubernetes %s in kubernetes-validate %s; it has: %s"
+                 % (version, kubernetes_validate.__version__, ", ".join(available)))
+    return path, kubernetes_validate.__version__
+
+
+def json_type(schema, where):
+    """The one non-null type of a schema, or None when it names none."""
+    value = schema.get("type")
+    if value is None:
+        return None
+    types = [value] if isinstance(value, str) else [t for t in value if t != "null"]
+    if len(types) != 1:
+        raise SystemExit("%s: cannot reduce type %r to one type" % (where, value))
+    return types[0]
+
+
+class Compactor:
+    def __init__(self, definitions):
+        self.definitions = definitions
+        self.output = {}
+        self.pending = []
+
+    def reference(self, name, where):
+        if name in SPECIAL:
+            return dict(SPECIAL[name])
+        if name not in self.definitions:
+            raise SystemExit("%s: reference to unknown definition %s" % (where, name))
+        definition = self.definitions[name]
+        if "properties" in definition:
+            if name not in self.output and name not in self.pending:
+                self.pending.append(name)
+            return {"$ref": name}
+        # Not an object with fields: write it where it is used.
+        return self.schema(definition, name)
+
+    def schema(self, schema, where):
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            if not ref.startswith(REF_PREFIX):
+                raise SystemExit("%s: unexpected reference %s" % (where, ref))
+            return self.reference(ref[len(REF_PREFIX):], where)
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            return self.schema(schema["allOf"][0], where)
+        if "oneOf" in schema or "anyOf" in schema or "allOf" in schema:
+            raise SystemExit("%s: oneOf/anyOf/allOf outside the known special types" % where)
+        if schema.get("x-kubernetes-int-or-string"):
+            return {"type": "string", "format": "int-or-string"}
+        if schema.get("x-kubernetes-preserve-unknown-fields") and "properties" not in schema:
+            return {"type": "object"} if json_type(schema, where) == "object" else {}
+        kind = json_type(schema, where)
+        if kind is None:
+            if "properties" in schema:
+                kind = "object"
+            else:
+                return {}
+        if kind in SCALAR_TYPES:
+            return {"type": kind}
+        if kind == "array":
+            if "items" not in schema:
+                return {"type": "array"}
+            return {"type": "array", "items": self.schema(schema["items"], where + "[]")}
+        if kind == "object":
+            if "properties" in schema:
+                raise SystemExit("%s: an inline object with properties; expected a reference" % where)
+            additional = schema.get("additionalProperties")
+            if isinstance(additional, dict):
+                return {"type": "object", "additionalProperties": self.schema(additional, where + "{}")}
+            return {"type": "object"}
+        raise SystemExit("%s: unexpected type %r" % (where, kind))
+
+    def run(self, roots):
+        for root in roots:
+            self.reference(root, root)
+        while self.pending:
+            name = self.pending.pop(0)
+            definition = self.definitions[name]
+            properties = {}
+            for field in sorted(definition["properties"]):
+                properties[field] = self.schema(definition["properties"][field], "%s.%s" % (name, field))
+            self.output[name] = {"properties": properties}
+        return self.output
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kubernetes-version", default="1.32.0")
+    parser.add_argument("--output", default=OUTPUT)
+    arguments = parser.parse_args()
+
+    directory, package_version = schema_directory(arguments.kubernetes_version)
+    with open(os.path.join(directory, "_definitions.json")) as handle:
+        definitions = json.load(handle)["$defs"]
+
+    roots = [name for _, _, name in SERVED_KINDS]
+    compact = Compactor(definitions).run(roots)
+    document = {
+        "kubernetesVersion": arguments.kubernetes_version,
+        "kinds": {"%s/%s" % (api_version, kind): name for api_version, kind, name in SERVED_KINDS},
+        "definitions": compact,
+    }
+
+    # One definition per line, so a regeneration's diff shows which types changed.
+    lines = ['{"kubernetesVersion":%s,' % json.dumps(document["kubernetesVersion"]),
+             '"kinds":%s,' % json.dumps(document["kinds"], sort_keys=True, separators=(",", ":")),
+             '"definitions":{']
+    names = sorted(compact)
+    for index, name in enumerate(names):
+        entry = json.dumps(compact[name], sort_keys=True, separators=(",", ":"))
+        lines.append("%s:%s%s" % (json.dumps(name), entry, "," if index < len(names) - 1 else ""))
+    lines.append("}}")
+    text = "\n".join(lines)
+    json.loads(text)  # what is written must parse
+    if '"#' in text or "\\" in text:
+        raise SystemExit("the data would need escaping inside a raw string literal")
+
+    swift = """// Generated by scripts/generate-openapi-schemas.py from the OpenAPI definitions of
+// Kubernetes {version} (PyPI kubernetes-validate {package}). Do not edit; regenerate.
+
+/// The field types of the served kinds, as compact JSON (the script's header describes it).
+enum KubernetesTypeSchemas {{
+    static let kubernetesVersion = "{version}"
+
+    static let json = #\"\"\"
+{text}
+\"\"\"#
+}}
+""".format(version=arguments.kubernetes_version, package=package_version, text=text)
+    os.makedirs(os.path.dirname(arguments.output), exist_ok=True)
+    with open(arguments.output, "w") as handle:
+        handle.write(swift)
+    print("%s: %d definitions, %d bytes" % (os.path.relpath(arguments.output), len(compact), len(swift)))
+
+
+if __name__ == "__main__":
+    main()
