@@ -332,3 +332,23 @@ def test_failed_init_container_shows_init_error(server):
     assert code == 200
     line = server.kubectl("get", "pod", "initfail", "--no-headers").stdout
     assert line.split()[2] == "Init:Error", line
+
+
+def test_field_types_are_checked_against_the_kubernetes_schema(server):
+    status, body = request(server, "POST", "/api/v1/namespaces/default/configmaps", configmap("typed", {"a": 1}))
+    assert status == 422 and body["reason"] == "Invalid", body
+    assert [c["field"] for c in body["details"]["causes"]] == ["data[a]"] or [c["field"] for c in body["details"]["causes"]] == ["data.a"], body
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typed"},
+           "spec": {"containers": [{"name": "a", "image": "b", "ports": [{"containerPort": "80"}]}]}}
+    status, body = request(server, "POST", "/api/v1/namespaces/default/pods", pod)
+    assert status == 422
+    assert body["details"]["causes"][0]["field"] == "spec.containers[0].ports[0].containerPort"
+    assert 'must be of type integer: "string"' in body["details"]["causes"][0]["message"]
+    for name in ["typed"]:
+        assert request(server, "GET", f"/api/v1/namespaces/default/configmaps/{name}")[0] == 404
+    # Unknown fields still round-trip, and an IntOrString takes either.
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "typed", "x-extra": {"kept": True}},
+               "spec": {"ports": [{"port": 80, "targetPort": "http"}, {"name": "b", "port": 81, "targetPort": 8081}]}}
+    status, created = request(server, "POST", "/api/v1/namespaces/default/services", service)
+    assert status == 201, created
+    assert created["metadata"]["x-extra"] == {"kept": True}

@@ -129,6 +129,10 @@ enum Admission {
 
     /// Field errors of an object about to be stored; empty when it is valid.
     static func validate(_ object: JSONValue, _ definition: ResourceDefinition) -> [(field: String, message: String)] {
+        // Field types first, against Kubernetes' own definitions: what kube-apiserver's decoder
+        // would refuse never reaches the checks below (or the store).
+        let typeCauses = SchemaValidator.causes(object, apiVersion: definition.apiVersion, kind: definition.kind)
+        if !typeCauses.isEmpty { return typeCauses }
         var causes: [(String, String)] = []
         let name = object.name ?? ""
         if name.isEmpty {
