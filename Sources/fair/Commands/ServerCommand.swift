@@ -35,6 +35,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
 
+    @Flag(help: "Let pods run privileged containers on this machine's node (every capability, no seccomp filter).")
+    var allowPrivileged = false
+
     func run() async throws {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
             throw ValidationError("--listen must be HOST:PORT, got \(listen)")
@@ -52,6 +55,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.podCIDR = podCidr
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
+        options.allowPrivileged = allowPrivileged
         let server: BundledServer
         do {
             server = try BundledServer(options: options)
