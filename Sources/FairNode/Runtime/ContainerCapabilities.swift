@@ -29,13 +29,23 @@ enum ContainerCapabilities {
 
     /// The set for `security`, in number order.
     static func resolve(_ security: ContainerSecurity) -> [String] {
-        if security.privileged { return all }
+        if security.privileged { return grantable }
         let add = security.addCapabilities.map { $0.uppercased() }
         let drop = security.dropCapabilities.map { $0.uppercased() }
-        var held = Set(add.contains("ALL") ? all : defaults)
+        var held = Set(add.contains("ALL") ? grantable : defaults)
         if drop.contains("ALL") { held = [] }
         for name in add where name != "ALL" { if let capability = canonical(name) { held.insert(capability) } }
         for name in drop where name != "ALL" { if let capability = canonical(name) { held.remove(capability) } }
         return all.filter { held.contains($0) }
     }
+
+    /// What "every capability" can mean here: those in the node's own bounding set (a node
+    /// that itself runs in a container may lack some, and runc cannot grant what it lacks).
+    static let grantable: [String] = {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
+              let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return all }
+        return all.enumerated().filter { mask & (1 << UInt64($0.offset)) != 0 }.map(\.element)
+    }()
 }
