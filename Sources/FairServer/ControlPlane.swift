@@ -42,6 +42,7 @@ final class ControlPlane: @unchecked Sendable {
         do {
             var nodeOptions = NodeOptions(name: options.nodeName, dataDirectory: "\(options.dataDirectory)/node")
             nodeOptions.podCIDR = options.podCIDR
+            nodeOptions.allowPrivileged = options.allowPrivileged
             // At least four heartbeats per grace period, as kubelet's 10 s against 40 s.
             nodeOptions.heartbeatInterval = min(nodeOptions.heartbeatInterval, options.nodeMonitorGracePeriod / 4)
             var runcOptions = RuncRuntime.Options()

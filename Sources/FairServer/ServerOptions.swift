@@ -23,6 +23,8 @@ public struct ServerOptions: Sendable {
     public var podCIDR = "127.20.0.0/16"
     /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
     public var nodeMonitorGracePeriod: Double = 40
+    /// Let this machine's node run `privileged` containers (refused by default).
+    public var allowPrivileged = false
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

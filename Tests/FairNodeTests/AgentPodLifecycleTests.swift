@@ -99,9 +99,12 @@ final class AgentPodLifecycleTests: AgentTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.source))
         XCTAssertFalse(scratch.readOnly)
         let data = try XCTUnwrap(spec.mounts.first { $0.destination == "/data" })
-        XCTAssertEqual(data.source, hostDirectory + "/models")
+        // The subPath is staged: a bind mount of the directory opened beneath the volume.
+        XCTAssertTrue(data.source.hasSuffix("/pods/\(spec.podUID)/volume-subpaths/data/c/1"), data.source)
         XCTAssertTrue(data.readOnly)
         XCTAssertTrue(FileManager.default.fileExists(atPath: hostDirectory + "/models"))
+        try "weights".write(toFile: hostDirectory + "/models/m.bin", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try String(contentsOfFile: data.source + "/m.bin", encoding: .utf8), "weights")
     }
 
     func testUnsupportedVolumeAndMissingConfigMapAreConfigErrors() throws {

@@ -10,13 +10,13 @@ final class RuntimeConfigTests: XCTestCase {
     private let etc = ContainerEtcFiles(directory: "/bundle/etc")
 
     private func spec(mounts: [ContainerMount] = [], cpuMilli: Int64? = 1500, memoryBytes: Int64? = 256 << 20,
-                      env: [String] = ["A=1"], workingDirectory: String = "work") -> ContainerSpec {
+                      env: [String] = ["A=1"], workingDirectory: String = "work", security: ContainerSecurity = ContainerSecurity()) -> ContainerSpec {
         ContainerSpec(
             id: "uid-main-0", podUID: "uid", podNamespace: "ns", podName: "pod", containerName: "main",
             image: PreparedImage(reference: "r", digest: "sha256:x", rootfs: "/images/x/rootfs", config: [:]),
             args: ["/bin/app", "--flag"], env: env, workingDirectory: workingDirectory, mounts: mounts,
             cpuMilli: cpuMilli, memoryBytes: memoryBytes, podIP: "127.0.0.9", hostname: "pod",
-            logPath: "/logs/x.log", bundleDirectory: "/bundle")
+            logPath: "/logs/x.log", bundleDirectory: "/bundle", security: security)
     }
 
     private func json(_ spec: ContainerSpec, user: ImageUser = .root) throws -> JSONValue {
@@ -45,8 +45,11 @@ final class RuntimeConfigTests: XCTestCase {
         ])
         XCTAssertEqual(config.value(at: "process.rlimits"), [["type": "RLIMIT_NOFILE", "hard": 4096, "soft": 4096]])
         let capabilities = config.value(at: "process.capabilities.bounding")?.arrayValue ?? []
-        XCTAssertEqual(capabilities.count, 14)
-        XCTAssertTrue(capabilities.contains("CAP_NET_BIND_SERVICE"))
+        XCTAssertEqual(Set(capabilities.compactMap(\.stringValue)), [
+            "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+            "CAP_NET_BIND_SERVICE", "CAP_KILL",
+        ], "CRI-O's default set: no CAP_NET_RAW unless the pod asks")
+        XCTAssertEqual(config.value(at: "linux.seccomp.defaultAction"), "SCMP_ACT_ERRNO")
         XCTAssertFalse(capabilities.contains("CAP_SYS_ADMIN"))
         XCTAssertTrue(config.value(at: "linux.maskedPaths")?.arrayValue?.contains("/proc/kcore") ?? false)
         XCTAssertEqual(config.value(at: "linux.resources.devices"), [["allow": false, "access": "rwm"]])
@@ -106,5 +109,62 @@ final class RuntimeConfigTests: XCTestCase {
         let hosts = try String(contentsOfFile: files.hosts, encoding: .utf8)
         XCTAssertTrue(hosts.hasPrefix("127.0.0.1\tlocalhost\n"), hosts)
         XCTAssertTrue(hosts.hasSuffix("127.0.3.4\tweb-1\n"), hosts)
+    }
+
+    func testSecurityContextChangesCapabilitiesSeccompPrivilegesAndTmp() throws {
+        var security = ContainerSecurity()
+        security.addCapabilities = ["NET_RAW", "cap_sys_time"]
+        security.dropCapabilities = ["CHOWN"]
+        security.allowPrivilegeEscalation = true
+        security.seccompUnconfined = true
+        security.readOnlyRootFilesystem = true
+        security.supplementalGroups = [3000, 4000]
+        let config = try json(spec(security: security), user: ImageUser(uid: 1000, gid: 2000, home: "/"))
+        let capabilities = config.value(at: "process.capabilities.effective")?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertTrue(capabilities.contains("CAP_NET_RAW"))
+        XCTAssertTrue(capabilities.contains("CAP_SYS_TIME"))
+        XCTAssertFalse(capabilities.contains("CAP_CHOWN"))
+        XCTAssertEqual(config.value(at: "process.noNewPrivileges"), false)
+        XCTAssertNil(config.value(at: "linux.seccomp"))
+        XCTAssertFalse(config["mounts"]?.arrayValue?.contains { $0["destination"] == "/tmp" } ?? true, "no writable /tmp on a read-only root")
+        XCTAssertEqual(config.value(at: "process.user"), ["uid": 1000, "gid": 2000, "additionalGids": [3000, 4000]])
+
+        var all = ContainerSecurity()
+        all.addCapabilities = ["ALL"]
+        all.dropCapabilities = ["NET_ADMIN"]
+        let allConfig = try json(spec(security: all))
+        XCTAssertEqual(allConfig.value(at: "process.capabilities.bounding")?.arrayValue?.count,
+                       ContainerCapabilities.grantable.filter { $0 != "CAP_NET_ADMIN" }.count)
+        var none = ContainerSecurity()
+        none.dropCapabilities = ["ALL"]
+        none.addCapabilities = ["KILL"]
+        XCTAssertEqual(try json(spec(security: none)).value(at: "process.capabilities.permitted"), ["CAP_KILL"])
+    }
+
+    func testTheDefaultSeccompProfileFollowsTheCapabilities() throws {
+        let plain = try json(spec()).value(at: "linux.seccomp")
+        let rules = plain?["syscalls"]?.arrayValue ?? []
+        let allowed = Set(rules.filter { $0["action"] == "SCMP_ACT_ALLOW" && $0["args"] == nil }.flatMap { $0["names"]?.arrayValue ?? [] })
+        XCTAssertTrue(allowed.contains("read"))
+        XCTAssertFalse(allowed.contains("mount"), "mount needs CAP_SYS_ADMIN")
+        XCTAssertFalse(allowed.contains("clone"), "clone is allowed only without namespace flags")
+        XCTAssertTrue(rules.contains { $0["names"] == ["clone3"] && $0["errnoRet"] == 38 })
+        XCTAssertEqual(plain?["defaultErrnoRet"], 1)
+
+        var admin = ContainerSecurity()
+        admin.addCapabilities = ["SYS_ADMIN"]
+        let adminRules = try json(spec(security: admin)).value(at: "linux.seccomp.syscalls")?.arrayValue ?? []
+        XCTAssertTrue(adminRules.contains { $0["names"]?.arrayValue?.contains("mount") ?? false })
+        XCTAssertFalse(adminRules.contains { $0["names"] == ["clone3"] })
+    }
+
+    func testPrivilegedGetsEverythingAndNoFilter() throws {
+        var security = ContainerSecurity()
+        security.privileged = true
+        let config = try json(spec(security: security))
+        XCTAssertEqual(config.value(at: "process.capabilities.bounding")?.arrayValue?.count, ContainerCapabilities.grantable.count)
+        XCTAssertNil(config.value(at: "linux.seccomp"))
+        XCTAssertEqual(config.value(at: "linux.maskedPaths"), [])
+        XCTAssertEqual(config.value(at: "process.noNewPrivileges"), false)
     }
 }

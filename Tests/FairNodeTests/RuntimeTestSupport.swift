@@ -64,13 +64,14 @@ final class RuntimeTestEnvironment: @unchecked Sendable {
     /// A spec for a busybox container with a unique id, its bundle and log in the data directory.
     func spec(_ name: String, args: [String], env: [String] = ["PATH=/bin"], workingDirectory: String = "/",
               mounts: [ContainerMount] = [], cpuMilli: Int64? = nil, memoryBytes: Int64? = nil,
-              podIP: String = "127.0.0.1", hostname: String = "test-pod", image: PreparedImage? = nil) -> ContainerSpec {
+              podIP: String = "127.0.0.1", hostname: String = "test-pod", image: PreparedImage? = nil,
+              security: ContainerSecurity = ContainerSecurity()) -> ContainerSpec {
         let id = "pod\(UUID().uuidString.prefix(8).lowercased())-\(name)-0"
         return ContainerSpec(
             id: id, podUID: UUID().uuidString, podNamespace: "default", podName: "test-pod", containerName: name,
             image: image ?? busybox, args: args, env: env, workingDirectory: workingDirectory, mounts: mounts,
             cpuMilli: cpuMilli, memoryBytes: memoryBytes, podIP: podIP, hostname: hostname,
-            logPath: "\(directory)/logs/\(id).log", bundleDirectory: "\(directory)/bundles/\(id)")
+            logPath: "\(directory)/logs/\(id).log", bundleDirectory: "\(directory)/bundles/\(id)", security: security)
     }
 
     /// A host directory for volumes.

@@ -16,6 +16,9 @@ class AgentTestCase: XCTestCase {
     override func tearDown() async throws {
         for agent in agents { agent.stop() }
         agents = []
+        // Staged subPaths are bind mounts: unmounted before the test directory is deleted, so
+        // the delete never reaches through one.
+        if let cluster { HostMounts.unmountAll(under: cluster.directory) }
         await cluster?.stop()
     }
 

@@ -12,10 +12,12 @@ import Glibc
 /// registers and glibc's `syscall` is the assembly stub that ignores the vector-count register:
 /// x86_64 and arm64 Linux. Elsewhere this reports ENOSYS and callers fall back to resolving
 /// components themselves.
-enum OpenAt2 {
-    static let resolveNoMagicLinks: UInt64 = 0x02
-    static let resolveNoSymlinks: UInt64 = 0x04
-    static let resolveInRoot: UInt64 = 0x10
+public enum OpenAt2 {
+    public static let resolveNoMagicLinks: UInt64 = 0x02
+    public static let resolveNoSymlinks: UInt64 = 0x04
+    /// Fail with EXDEV, rather than follow, where resolution would leave the directory.
+    public static let resolveBeneath: UInt64 = 0x08
+    public static let resolveInRoot: UInt64 = 0x10
     /// The syscall number: the same in the unified table of every architecture.
     private static let number = 437
 
@@ -39,7 +41,7 @@ enum OpenAt2 {
     }()
 
     /// The new descriptor, or -1 with errno set (ENOSYS where the call is unavailable).
-    static func open(_ directory: Int32, _ path: UnsafePointer<CChar>, flags: Int32, resolve: UInt64) -> Int32 {
+    public static func open(_ directory: Int32, _ path: UnsafePointer<CChar>, flags: Int32, resolve: UInt64) -> Int32 {
         guard let call = syscallFunction else {
             errno = ENOSYS
             return -1

@@ -2,7 +2,8 @@ import FairKube
 import Foundation
 
 /// Turns a pod's container into the `ContainerSpec` a runtime starts: argv and env merged with
-/// the image's config the Kubernetes way, working directory, mounts, limits and file locations.
+/// the image's config the Kubernetes way, working directory, mounts, limits, securityContext and
+/// file locations.
 struct ContainerSpecFactory {
     let syncer: PodSyncer
     let record: PodRecord
@@ -30,7 +31,10 @@ struct ContainerSpecFactory {
         let workingDirectory = [container["workingDir"]?.stringValue, config["WorkingDir"]?.stringValue]
             .compactMap { $0 }.first { !$0.isEmpty } ?? "/"
         let mounts = try PodVolumes(pod: pod, volumesDirectory: syncer.store.volumesDirectory(record.uid))
-            .mounts(for: container, volumePaths: volumePaths)
+            .mounts(for: container, volumePaths: volumePaths, subPaths: SubPathStager(directory: syncer.store.subPathsDirectory(record.uid)))
+        let securityReader = SecurityContextReader(pod: pod, container: container, allowPrivileged: syncer.options.allowPrivileged)
+        let security = try securityReader.read()
+        try securityReader.verifyNonRoot(security, image: image)
         let limits = container.value(at: "resources.limits")
         return ContainerSpec(
             id: id, podUID: record.uid, podNamespace: record.namespace, podName: record.name, containerName: name, image: image,
@@ -38,6 +42,6 @@ struct ContainerSpecFactory {
             cpuMilli: Quantity(limits?["cpu"])?.milli, memoryBytes: Quantity(limits?["memory"])?.units,
             podIP: podIP, hostname: pod.value(at: "spec.hostname")?.stringValue ?? record.name,
             logPath: syncer.store.logPath(record.uid, container: name, restartCount: restartCount),
-            bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id))
+            bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id), security: security)
     }
 }

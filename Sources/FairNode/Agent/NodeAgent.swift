@@ -38,9 +38,10 @@ public final class NodeAgent: @unchecked Sendable {
         let name = options.name
         log = { message in FileHandle.standardError.write(Data("node \(name): \(message)\n".utf8)) }
         do {
-            try FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true)
+            try PrivateDirectory.ensure(options.dataDirectory)
+            try PrivateDirectory.ensure(store.root)
         } catch {
-            throw NodeOptionsError(description: "cannot create the node's data directory \(options.dataDirectory): \(error.localizedDescription)")
+            throw NodeOptionsError(description: "cannot create the node's data directory \(options.dataDirectory): \(error)")
         }
     }
 

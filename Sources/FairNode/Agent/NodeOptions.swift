@@ -23,6 +23,9 @@ public struct NodeOptions: Sendable {
     public var labels: [String: String] = [:]
     /// How often the runtime is asked whether containers are still running (kubelet's PLEG relist).
     public var relistInterval: TimeInterval = 1
+    /// Whether pods may run `privileged` containers (every capability, no seccomp filter, host
+    /// kernel interfaces writable). Off: such containers wait with CreateContainerConfigError.
+    public var allowPrivileged = false
 
     /// Crash-loop back-off: first delay, doubled per restart, capped (kubelet: 10 s to 5 min, reset
     /// after a container ran for 10 min). Internal so tests can shorten them.

@@ -51,6 +51,7 @@ struct PodStateStore: Sendable {
 
     func directory(_ uid: String) -> String { "\(root)/\(uid)" }
     func volumesDirectory(_ uid: String) -> String { "\(root)/\(uid)/volumes" }
+    func subPathsDirectory(_ uid: String) -> String { "\(root)/\(uid)/volume-subpaths" }
     func bundleDirectory(_ uid: String, containerID: String) -> String { "\(root)/\(uid)/containers/\(containerID)" }
 
     func logPath(_ uid: String, container: String, restartCount: Int) -> String {
@@ -76,13 +77,25 @@ struct PodStateStore: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(to: "\(directory)/state.json", bytes: Array(try encoder.encode(pod)))
+        try AtomicFile.write(to: "\(directory)/state.json", bytes: Array(try encoder.encode(pod)), permissions: PrivateDirectory.fileMode)
     }
 
-    /// Removes everything of the pod: state, volumes, logs, bundles.
+    /// Removes everything of the pod: state, volumes, logs, bundles. Staged subPaths are
+    /// unmounted first; while one stays mounted nothing is deleted (it would delete what it shows).
     func remove(_ uid: String) throws {
         guard !uid.isEmpty, !uid.contains("/"), uid != ".", uid != ".." else { return }
         let directory = directory(uid)
+        let stillMounted = HostMounts.unmountAll(under: directory)
+        guard stillMounted.isEmpty else { throw PodDirectoryBusyError(directory: directory, mountPoints: stillMounted) }
         if FileManager.default.fileExists(atPath: directory) { try FileManager.default.removeItem(atPath: directory) }
+    }
+}
+
+/// A pod's directory still has mounts the agent could not undo; it is kept until they go.
+struct PodDirectoryBusyError: Error, CustomStringConvertible {
+    let directory: String
+    let mountPoints: [String]
+    var description: String {
+        "cannot remove \(directory) while these stay mounted (unmount them, then the agent removes it): \(mountPoints.joined(separator: ", "))"
     }
 }

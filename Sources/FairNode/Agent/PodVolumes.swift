@@ -21,6 +21,9 @@ struct PodVolumes {
             if volume["emptyDir"] != nil {
                 let path = "\(volumesDirectory)/\(name)"
                 try createDirectory(path, volume: name)
+                // Writable by whatever user the pod's containers run as, as kubelet makes it;
+                // other local users cannot reach it (the node's data directory is 0700).
+                chmod(path, 0o777)
                 paths[name] = path
             } else if let hostPath = volume["hostPath"]?["path"]?.stringValue {
                 guard hostPath.hasPrefix("/") else {
@@ -58,10 +61,11 @@ struct PodVolumes {
         return paths
     }
 
-    /// The container's mounts of those volumes (with subPath resolved inside the volume).
-    func mounts(for container: JSONValue, volumePaths: [String: String]) throws -> [ContainerMount] {
+    /// The container's mounts of those volumes; a subPath is staged beneath its volume by
+    /// `subPaths` (see `SubPathStager`), and mounted from there.
+    func mounts(for container: JSONValue, volumePaths: [String: String], subPaths: SubPathStager) throws -> [ContainerMount] {
         let containerName = container["name"]?.stringValue ?? ""
-        return try (container["volumeMounts"]?.arrayValue ?? []).map { mount in
+        return try (container["volumeMounts"]?.arrayValue ?? []).enumerated().map { index, mount in
             let name = mount["name"]?.stringValue ?? ""
             guard let source = volumePaths[name] else {
                 throw ContainerConfigError(message: "container \(containerName): volumeMount \"\(name)\" names no volume of the pod")
@@ -71,11 +75,7 @@ struct PodVolumes {
             }
             var path = source
             if let subPath = mount["subPath"]?.stringValue, !subPath.isEmpty {
-                guard !subPath.hasPrefix("/"), !subPath.split(separator: "/").contains("..") else {
-                    throw ContainerConfigError(message: "container \(containerName): subPath \"\(subPath)\" must be relative and stay inside volume \(name)")
-                }
-                path = "\(source)/\(subPath)"
-                if !FileManager.default.fileExists(atPath: path) { try createDirectory(path, volume: name) }
+                path = try subPaths.stage(volume: name, root: source, subPath: subPath, container: containerName, index: index)
             }
             return ContainerMount(source: path, destination: destination, readOnly: mount["readOnly"]?.boolValue ?? false)
         }

@@ -40,7 +40,8 @@ public final class ImageStore: @unchecked Sendable {
         imagesDirectory = "\(dataDirectory)/images"
         self.registries = registries ?? RegistryClients(store: BlobStore(directory: "\(dataDirectory)/blobs"))
         records = ImageReferenceRecords(directory: "\(imagesDirectory)/references")
-        try FileManager.default.createDirectory(atPath: imagesDirectory, withIntermediateDirectories: true)
+        // Unpacked images keep their setuid binaries: other local users must not reach them.
+        try PrivateDirectory.ensure(imagesDirectory)
         removeAbandonedUnpacks()
     }
 

@@ -58,10 +58,12 @@ public struct ContainerSpec: Sendable {
     public var logPath: String
     /// Where the runtime may keep this container's bundle and state.
     public var bundleDirectory: String
+    public var security: ContainerSecurity
 
     public init(id: String, podUID: String, podNamespace: String, podName: String, containerName: String, image: PreparedImage,
                 args: [String], env: [String], workingDirectory: String, mounts: [ContainerMount], cpuMilli: Int64?,
-                memoryBytes: Int64?, podIP: String, hostname: String, logPath: String, bundleDirectory: String) {
+                memoryBytes: Int64?, podIP: String, hostname: String, logPath: String, bundleDirectory: String,
+                security: ContainerSecurity = ContainerSecurity()) {
         self.id = id
         self.podUID = podUID
         self.podNamespace = podNamespace
@@ -78,6 +80,7 @@ public struct ContainerSpec: Sendable {
         self.hostname = hostname
         self.logPath = logPath
         self.bundleDirectory = bundleDirectory
+        self.security = security
     }
 }
 

@@ -55,6 +55,37 @@ struct OCIRuntimeConfig: Encodable, Equatable {
         var namespaces: [Namespace]
         var maskedPaths: [String]
         var readonlyPaths: [String]
+        /// nil: no filter (a privileged or `Unconfined` container).
+        var seccomp: Seccomp?
+    }
+
+    struct Seccomp: Encodable, Equatable {
+        var defaultAction: String
+        var defaultErrnoRet: UInt32
+        var architectures: [String]
+        var syscalls: [SeccompRule]
+    }
+
+    struct SeccompRule: Encodable, Equatable {
+        var names: [String]
+        var action: String
+        var errnoRet: UInt32?
+        var args: [SeccompArgument]?
+
+        init(names: [String], action: String, errnoRet: UInt32? = nil, args: [SeccompArgument]? = nil) {
+            self.names = names
+            self.action = action
+            self.errnoRet = errnoRet
+            self.args = args
+        }
+    }
+
+    /// Argument `index` compared by `op` with `value` (SCMP_CMP_MASKED_EQ: `arg & value == valueTwo`).
+    struct SeccompArgument: Encodable, Equatable {
+        var index: UInt32
+        var value: UInt64
+        var valueTwo: UInt64 = 0
+        var op: String
     }
 
     struct Resources: Encodable, Equatable {

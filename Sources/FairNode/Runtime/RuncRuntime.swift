@@ -70,8 +70,8 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
             cgroupParent: options.cgroupParent, tmpSizeBytes: options.tmpSizeBytes,
             swapAccounting: CgroupMemoryEvents.swapAccounting, openFilesLimit: Self.openFilesLimit())
         bootID = Self.currentBootID()
-        try FileManager.default.createDirectory(atPath: stateRoot, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try PrivateDirectory.ensure(dataDirectory)
+        try PrivateDirectory.ensure(stateRoot)
         try FileManager.default.createDirectory(atPath: index.directory, withIntermediateDirectories: true)
     }
 
@@ -127,12 +127,17 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         try files.createDirectory(atPath: bundle.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let logDirectory = URL(fileURLWithPath: spec.logPath).deletingLastPathComponent().path
         try files.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        try Self.createPrivateLog(spec.logPath)
 
         let user: ImageUser
         do {
-            user = try ImageUser.resolve(spec.image.config["User"]?.stringValue ?? "", rootfs: spec.image.rootfs)
+            user = try ImageUser.resolve(spec.image.config["User"]?.stringValue ?? "", security: spec.security, rootfs: spec.image.rootfs)
         } catch {
             throw RuntimeError.invalidSpec(id: spec.id, detail: "\(error)")
+        }
+        // The agent refuses these before asking; checked again where the uid is final.
+        if spec.security.runAsNonRoot && user.uid == 0 {
+            throw RuntimeError.invalidSpec(id: spec.id, detail: "container has runAsNonRoot and image will run as root")
         }
         guard !spec.args.isEmpty else {
             throw RuntimeError.invalidSpec(id: spec.id, detail: "no command: neither the pod nor the image gives one")
@@ -340,6 +345,17 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         else { return true }
         let state = data[close + 2]
         return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
+
+    /// The log exists, mode 0600, before the supervisor's shell appends to it (which would
+    /// create it world-readable under the usual umask).
+    static func createPrivateLog(_ path: String) throws {
+        let file = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, PrivateDirectory.fileMode)
+        guard file >= 0 else { throw RuntimeError.io(path: path, operation: "create the log", detail: String(cString: strerror(errno))) }
+        defer { close(file) }
+        guard fchmod(file, PrivateDirectory.fileMode) == 0 else {
+            throw RuntimeError.io(path: path, operation: "make private (0600) the log", detail: String(cString: strerror(errno)))
+        }
     }
 
     static func currentBootID() -> String {

@@ -2,8 +2,9 @@ import Foundation
 
 /// Turns a `ContainerSpec` into the runc `config.json`: the image's shared root filesystem
 /// read-only, the host's network namespace (each pod listens on its own 127.x address), private
-/// pid, ipc, uts and mount namespaces, docker's default capabilities, no new privileges, and the
-/// pod's limits as cgroup resources.
+/// pid, ipc, uts and mount namespaces, the pod's limits as cgroup resources, and its
+/// securityContext: CRI-O's default capabilities as changed by the pod, no new privileges unless
+/// the pod allows escalation, the RuntimeDefault seccomp profile unless it asks for Unconfined.
 struct RuntimeConfigBuilder {
     /// The cgroup every container of this node goes under, e.g. `/fair/node-1`.
     var cgroupParent: String
@@ -14,12 +15,6 @@ struct RuntimeConfigBuilder {
     /// The file-descriptor limit (soft and hard).
     var openFilesLimit: UInt64
 
-    /// What docker grants by default (moby's oci/caps/defaults.go).
-    static let defaultCapabilities = [
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
-        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
-        "CAP_AUDIT_WRITE",
-    ]
     /// Kernel interfaces hidden or frozen in every container, as docker does.
     static let maskedPaths = [
         "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -35,20 +30,25 @@ struct RuntimeConfigBuilder {
     }
 
     func config(for spec: ContainerSpec, user: ImageUser, etc: ContainerEtcFiles) -> OCIRuntimeConfig {
+        let security = spec.security
+        let capabilities = ContainerCapabilities.resolve(security)
+        let groups = security.supplementalGroups.filter { $0 != user.gid }
         let process = OCIRuntimeConfig.Process(
-            user: .init(uid: user.uid, gid: user.gid, additionalGids: nil),
+            user: .init(uid: user.uid, gid: user.gid, additionalGids: groups.isEmpty ? nil : groups),
             args: spec.args,
             env: environment(spec, user: user),
             cwd: spec.workingDirectory.isEmpty ? "/" : (spec.workingDirectory.hasPrefix("/") ? spec.workingDirectory : "/" + spec.workingDirectory),
-            capabilities: .init(bounding: Self.defaultCapabilities, effective: Self.defaultCapabilities,
-                                permitted: Self.defaultCapabilities),
-            rlimits: [.init(type: "RLIMIT_NOFILE", hard: openFilesLimit, soft: openFilesLimit)])
+            capabilities: .init(bounding: capabilities, effective: capabilities, permitted: capabilities),
+            rlimits: [.init(type: "RLIMIT_NOFILE", hard: openFilesLimit, soft: openFilesLimit)],
+            noNewPrivileges: !security.privileged && security.allowPrivilegeEscalation != true)
+        let confined = !security.privileged && !security.seccompUnconfined
         let linux = OCIRuntimeConfig.Linux(
             resources: resources(spec),
             cgroupsPath: cgroupsPath(for: spec.id),
             namespaces: ["pid", "ipc", "uts", "mount"].map { .init(type: $0) },
-            maskedPaths: Self.maskedPaths,
-            readonlyPaths: Self.readonlyPaths)
+            maskedPaths: security.privileged ? [] : Self.maskedPaths,
+            readonlyPaths: security.privileged ? [] : Self.readonlyPaths,
+            seccomp: confined ? SeccompDefaultProfile.profile(capabilities: Set(capabilities)) : nil)
         return OCIRuntimeConfig(
             process: process,
             root: .init(path: spec.image.rootfs, readonly: true),
@@ -89,9 +89,10 @@ struct RuntimeConfigBuilder {
                   options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
             .init(destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
             .init(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
-            .init(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            .init(destination: "/sys", type: "sysfs", source: "sysfs",
+                  options: ["nosuid", "noexec", "nodev", spec.security.privileged ? "rw" : "ro"]),
         ]
-        if !podDestinations.contains("/tmp") {
+        if !podDestinations.contains("/tmp") && !spec.security.readOnlyRootFilesystem {
             mounts.append(.init(destination: "/tmp", type: "tmpfs", source: "tmpfs",
                                 options: ["nosuid", "nodev", "mode=1777", "size=\(tmpSizeBytes)"]))
         }

@@ -42,6 +42,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("capacity"), help: "A capacity override, RESOURCE=QUANTITY, e.g. cpu=4 or nvidia.com/gpu=1 (repeatable).")
     var capacity: [String] = []
 
+    @Flag(help: "Let pods run privileged containers on this node (every capability, no seccomp filter).")
+    var allowPrivileged = false
+
     /// The agent blocks (start-up, then waiting for a signal): it runs on a thread of its own so
     /// that the Swift concurrency pool stays free for the log server.
     func run() async throws {
@@ -63,6 +66,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.kubeletPort = kubeletPort
         options.labels = try Self.pairs(labels, option: "--label")
         options.capacity = try Self.pairs(capacity, option: "--capacity")
+        options.allowPrivileged = allowPrivileged
 
         let containerRuntime: ContainerRuntime
         switch runtime {

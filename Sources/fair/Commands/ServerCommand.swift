@@ -46,6 +46,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "On Ctrl-C (SIGINT), leave this node's pods running for the next start to adopt, as SIGTERM always does.")
     var keepPods = false
 
+    @Flag(help: "Let pods run privileged containers on this machine's node (every capability, no seccomp filter).")
+    var allowPrivileged = false
+
     func run() async throws {
         if cleanup {
             let kubeconfig = UserKubeconfig()
@@ -74,6 +77,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.podCIDR = podCidr
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
+        options.allowPrivileged = allowPrivileged
         let server: BundledServer
         do {
             server = try BundledServer(options: options)
