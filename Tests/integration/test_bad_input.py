@@ -43,10 +43,20 @@ def test_missing_project_directory(fair, tmp_path):
     assert_nothing_written(tmp_path)
 
 
-def test_missing_fair_yaml(fair, tmp_path):
+def test_missing_fair_yaml_and_nothing_to_run(fair, tmp_path):
+    # Without fair.yaml the project is inferred; with no script in it there is nothing to run.
     (tmp_path / "p").mkdir()
-    assert_fails(build(fair, tmp_path / "p", tmp_path), "fair.yaml not found")
+    assert_fails(build(fair, tmp_path / "p", tmp_path), "no fair.yaml, and no train.py, main.py or single script")
     assert_nothing_written(tmp_path)
+
+
+def test_a_named_fair_yaml_that_is_missing(fair, tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "train.py").write_text("print(1)\n")
+    result = fair.run("build", tmp_path / "p", "--file", tmp_path / "p" / "other.yaml", "--base", "scratch",
+                      "--output", tmp_path / "out.tar", check=False)
+    assert result.returncode != 0 and "other.yaml" in result.stderr and "not found" in result.stderr, result.stderr
+    assert not (tmp_path / "out.tar").exists()
 
 
 def test_invalid_yaml_names_the_line(fair, tmp_path):
