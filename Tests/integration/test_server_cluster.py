@@ -286,14 +286,16 @@ def test_hostile_layers_are_refused_and_nothing_escapes(cluster, tmp_path, kind)
 def test_embedded_registry_rejects_a_blob_with_a_wrong_digest(cluster):
     import hashlib
     import urllib.request
+    # Pushing takes the cluster's credential; the digest check is what is tested here.
+    auth = {"Authorization": f"Bearer {cluster.token}"}
     base = f"http://{cluster.registry}/v2/hostile/wrong/blobs/uploads/"
-    start = urllib.request.urlopen(urllib.request.Request(base, method="POST", data=b""))
+    start = urllib.request.urlopen(urllib.request.Request(base, method="POST", data=b"", headers=auth))
     location = start.headers["Location"]
     if location.startswith("/"):
         location = f"http://{cluster.registry}{location}"
     claimed = "sha256:" + hashlib.sha256(b"what was promised").hexdigest()
     separator = "&" if "?" in location else "?"
-    request = urllib.request.Request(f"{location}{separator}digest={claimed}", method="PUT", data=b"something else")
+    request = urllib.request.Request(f"{location}{separator}digest={claimed}", method="PUT", data=b"something else", headers=auth)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request)
     assert refused.value.code == 400

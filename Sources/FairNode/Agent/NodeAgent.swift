@@ -230,12 +230,21 @@ public final class NodeAgent: @unchecked Sendable {
         if previous && !exists {
             throw ContainerLogError.badRequest("previous terminated container \"\(container)\" in pod \"\(pod)\" not found")
         }
-        let runtime = self.runtime, records = self.records, uid = snapshot.uid
+        let runtime = self.runtime, records = self.records, uid = snapshot.uid, queue = self.queue
         return ContainerLogSource(path: exists || instance.running ? path : nil, isRunning: {
             guard !previous, let current = records.snapshot(uid: uid)?.containers[container],
                   current.restartCount == restartCount, let id = current.containerID else { return false }
             if case .running = runtime.state(id: id) { return true }
             return false
+        }, settle: {
+            // Sync the pod now rather than at the next relist, and wait (up to 3 s) until its
+            // status, written before the snapshot is published, no longer says running.
+            queue.add("pod:" + uid)
+            for _ in 0..<60 {
+                guard let current = records.snapshot(uid: uid)?.containers[container], current.restartCount == restartCount,
+                      current.running else { return }
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            }
         })
     }
 }

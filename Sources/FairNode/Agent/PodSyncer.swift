@@ -118,7 +118,9 @@ final class PodSyncer: @unchecked Sendable {
             reports.append(try context.run(&wake))
         }
         if record.persisted != before { try store.save(record.persisted) }
-        publish(record, initReports + reports)
+        // Published once the status is written: what the log server reads from it (a container
+        // has ended) is then already what the API says.
+        defer { publish(record, initReports + reports) }
 
         // A phase someone else made terminal (or we did earlier) stays: Kubernetes never moves back.
         if !finished {

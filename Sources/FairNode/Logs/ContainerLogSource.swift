@@ -7,10 +7,15 @@ public struct ContainerLogSource: Sendable {
     public var path: String?
     /// False once the instance has exited; following stops when the file is drained after that.
     public var isRunning: @Sendable () -> Bool
+    /// Called once a followed instance is seen to have exited, before its stream ends: returns
+    /// when the pod's status says so too (bounded), so a client that reads the status after the
+    /// stream ends (Airflow does, to decide whether to read again) sees the container ended.
+    public var settle: (@Sendable () async -> Void)?
 
-    public init(path: String?, isRunning: @escaping @Sendable () -> Bool) {
+    public init(path: String?, isRunning: @escaping @Sendable () -> Bool, settle: (@Sendable () async -> Void)? = nil) {
         self.path = path
         self.isRunning = isRunning
+        self.settle = settle
     }
 }
 

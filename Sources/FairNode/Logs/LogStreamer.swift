@@ -54,6 +54,7 @@ struct LogStreamer {
             if !source.isRunning() {
                 // Read once more: the last writes may have landed after the read above.
                 exited = true
+                await source.settle?()
                 continue
             }
             try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
