@@ -127,22 +127,19 @@ public struct DependencyLayer {
                     log("\(requirement) has no wheel on the index; built \(wheel) from its source (pure Python, fits any image)")
                     continue
                 }
-                try Self.explain(failure, python: python, pythonVersion: pythonVersion, platform: platform.description)
+                throw Self.explain(failure, python: python, pythonVersion: pythonVersion, platform: platform.description)
             }
         }
     }
 
-    private static func explain(_ failure: ToolRun.Failure, python: String, pythonVersion: String, platform: String) throws -> Never {
-        do {
-            throw failure
-        } catch let failure as ToolRun.Failure {
-            if failure.log.contains("No module named pip") || failure.status == 127 {
-                throw BuildError.toolMissing(tool: "pip (\(python) -m pip)", hint: "install python3-pip on the build machine")
-            }
-            let errors = failure.log.split(separator: "\n").filter { $0.hasPrefix("ERROR:") }
-                .map { $0.dropFirst("ERROR:".count).trimmingCharacters(in: .whitespaces) }
-            let reason = errors.isEmpty ? failure.log.split(separator: "\n").suffix(3).joined(separator: " ") : errors.joined(separator: "; ")
-            throw BuildError.pip(reason: "\(reason) (pip exit \(failure.status); target Python \(pythonVersion), \(platform), only binary wheels)")
+    /// pip's failure as the build reports it: its ERROR lines, or its last lines.
+    private static func explain(_ failure: ToolRun.Failure, python: String, pythonVersion: String, platform: String) -> BuildError {
+        if failure.log.contains("No module named pip") || failure.status == 127 {
+            return BuildError.toolMissing(tool: "pip (\(python) -m pip)", hint: "install python3-pip on the build machine")
         }
+        let errors = failure.log.split(separator: "\n").filter { $0.hasPrefix("ERROR:") }
+            .map { $0.dropFirst("ERROR:".count).trimmingCharacters(in: .whitespaces) }
+        let reason = errors.isEmpty ? failure.log.split(separator: "\n").suffix(3).joined(separator: " ") : errors.joined(separator: "; ")
+        return BuildError.pip(reason: "\(reason) (pip exit \(failure.status); target Python \(pythonVersion), \(platform), only binary wheels)")
     }
 }
