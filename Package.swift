@@ -39,6 +39,17 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Certificates: the cluster's root, the leaves it signs, self-signed node certificates, key pins.
+        .target(
+            name: "FairTLS",
+            dependencies: [
+                "FairArchive",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // OCI image-spec types, image layout and oci-archive.
         .target(
             name: "FairOCI",
@@ -105,8 +116,9 @@ let package = Package(
         .target(
             name: "FairNode",
             dependencies: [
-                "FairKube", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP",
+                "FairKube", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -130,7 +142,7 @@ let package = Package(
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "Yams",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -167,7 +179,7 @@ let package = Package(
         .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairServingTests",
             dependencies: [

@@ -20,6 +20,9 @@ public final class HTTPClient: @unchecked Sendable {
         /// PEM files of a client certificate and its key, for servers that authenticate by certificate.
         public var clientCertificateFile: String?
         public var clientKeyFile: String?
+        /// `sha256//BASE64` of the one public key the server may present (libcurl's
+        /// `CURLOPT_PINNEDPUBLICKEY`); checked whether or not `verifiesServer` is on.
+        public var pinnedPublicKey: String?
         public init() {}
     }
 
@@ -101,6 +104,7 @@ public final class HTTPClient: @unchecked Sendable {
             try easy.set(CURLOPT_SSLCERT, certificate)
             try easy.set(CURLOPT_SSLCERTTYPE, "PEM")
         }
+        if let pin = configuration.pinnedPublicKey { try easy.set(CURLOPT_PINNEDPUBLICKEY, pin) }
         if let key = configuration.clientKeyFile {
             try easy.set(CURLOPT_SSLKEY, key)
             try easy.set(CURLOPT_SSLKEYTYPE, "PEM")

@@ -57,12 +57,12 @@ struct DistributionError: Error, CustomStringConvertible {
     }
     /// 401 with the challenge docker, skopeo and podman follow: get a token for these scopes
     /// from the realm (with the user's credentials, or anonymously), then retry with it.
-    static func challenge(realm: String, scopes: [RegistryScope]) -> Self {
+    static func challenge(realm: String, scopes: [RegistryScope], message: String = "authentication required") -> Self {
         var headers = HTTPFields()
         var value = #"Bearer realm="\#(realm)",service="fair-registry""#
         if !scopes.isEmpty { value += #",scope="\#(scopes.map(\.description).joined(separator: " "))""# }
         headers[.wwwAuthenticate] = value
-        return .init(status: .unauthorized, code: "UNAUTHORIZED", message: "authentication required", headers: headers)
+        return .init(status: .unauthorized, code: "UNAUTHORIZED", message: message, headers: headers)
     }
     /// 403: the credential is valid but does not cover this repository or action.
     static func denied(_ scopes: [RegistryScope]) -> Self {

@@ -17,6 +17,16 @@ public final class RegistryService: @unchecked Sendable {
     let sessionLocks = KeyedLock()
     let repositoryLocks = KeyedLock()
     let hashers = UploadHashers()
+    private let realmLock = NSLock()
+    private var tlsRealm: String?
+
+    /// The token endpoint as reached over TLS (the API port's `https://HOST:PORT/v2/token`),
+    /// known once that port is bound: named to a client that sent the cluster's token in clear,
+    /// as the place to exchange it for a scoped one where no pod can read it.
+    public var tokenRealmOverTLS: String? {
+        get { realmLock.lock(); defer { realmLock.unlock() }; return tlsRealm }
+        set { realmLock.lock(); tlsRealm = newValue; realmLock.unlock() }
+    }
 
     /// Manifests larger than this are refused (distribution-spec: registries may limit them to 4 MiB).
     static let manifestLimit = 4 << 20
@@ -44,12 +54,14 @@ public final class RegistryService: @unchecked Sendable {
     }
 
     /// Handles the request if its path starts with /v2 (returns nil otherwise, so other routes can answer).
-    public func handle<Context: RequestContext>(_ request: Request, context: Context) async throws -> Response? {
+    /// `overTLS`: the request came over TLS; over plain HTTP the admin's secret is never accepted.
+    public func handle<Context: RequestContext>(_ request: Request, context: Context, overTLS: Bool = false) async throws -> Response? {
+        let inClear = !overTLS
         let path = request.uri.path
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
         purgeAbandonedUploadsNowAndThen()
         var response: Response
-        if let denial = accessDenial(request, path: path) {
+        if let denial = accessDenial(request, path: path, inClear: inClear) {
             response = denial
         } else if path == Self.tokenPath, policy != nil {
             response = tokenResponse(request)

@@ -1,7 +1,9 @@
+import FairArchive
 import FairAPIServer
 import FairKube
 import FairRegistryServer
 import FairServing
+import FairTLS
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -17,7 +19,7 @@ public final class BundledServer: @unchecked Sendable {
     public let registry: RegistryService
     public let serviceProxy: ServiceProxy
     public let token: String
-    private let certificate: ServerCertificate
+    private let pki: ServerPKI
 
     /// Asked once the server stops: whether this node's pods stop with it (a Ctrl-C in the
     /// terminal) or keep running to be adopted by the next start (SIGTERM, a service manager).
@@ -31,8 +33,10 @@ public final class BundledServer: @unchecked Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         chmod(options.dataDirectory, 0o700)
         token = try ServerToken.load(dataDirectory: options.dataDirectory)
-        certificate = try ServerCertificate.loadOrCreate(directory: "\(options.dataDirectory)/tls", host: options.host)
-        api = try APIServer(dataDirectory: options.dataDirectory, token: token)
+        pki = try ServerPKI.loadOrCreate(directory: "\(options.dataDirectory)/tls", host: options.host)
+        api = try APIServer(dataDirectory: options.dataDirectory, token: token,
+                            nodeClient: NodeClientCredential(certificateFile: pki.kubeletClientCertificatePath,
+                                                             keyFile: pki.kubeletClientKeyPath))
         // Pods share the host's loopback, so being on loopback proves nothing: pulls are open
         // there (nodes and model servers pull anonymously), but a push, delete or mount needs
         // the server's token or a token scoped to the repository (a training pod's model).
@@ -63,7 +67,7 @@ public final class BundledServer: @unchecked Sendable {
         }()
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
-        let controlPlane = ControlPlane(options: options, serviceProxy: serviceProxy)
+        let controlPlane = ControlPlane(options: options, serviceProxy: serviceProxy, certificateAuthority: pki.authority)
         api.queueDepths = { controlPlane.queueDepths }
         let registryBound = BoundPort()
         let registryApp = Application(
@@ -84,20 +88,20 @@ public final class BundledServer: @unchecked Sendable {
             logger: logger)
 
         var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(certificate.certificatePEM.utf8), format: .pem))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(certificate.privateKeyPEM.utf8), format: .pem)))
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(pki.server.certificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.server.privateKeyPEM.utf8), format: .pem)))
         // Idle keep-alive clients (watchers, node agents) never answer a close_notify; waiting
         // the default 5 s for each only delays a stop.
         tls.shutdownTimeout = .milliseconds(200)
-        let caPEM = certificate.certificatePEM
+        let caPEM = pki.authority.certificatePEM
         let apiApp = Application(
             responder: CallbackResponder<ProxyRequestContext> { request, context in
                 // The registry answers on the API port too (with the token), for clients that
                 // only know the API's address.
-                if let response = try await registry.handle(request, context: context) { return response }
+                if let response = try await registry.handle(request, context: context, overTLS: true) { return response }
                 // So does the service proxy, at the Kubernetes path kubectl users know.
                 if let response = try await serviceProxy.respondToKubernetesProxy(
-                    request, clientAddress: context.remoteAddress, authorize: { Self.isBearer($0, token: token) }) {
+                    request, clientAddress: context.remoteAddress, authorize: { SecretComparison.isBearer($0, token: token) }) {
                     return response
                 }
                 return try await api.handle(request, context: context)
@@ -107,6 +111,8 @@ public final class BundledServer: @unchecked Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "https://\(host):\(port)"
+                // Challenges answered on the plain registry port send clients here for tokens.
+                registry.tokenRealmOverTLS = "\(url)/v2/token"
                 let registryPort = await registryBound.wait()
                 let registryAddress = "\(host):\(registryPort)"
                 let servingAddress = "\(host):\(await servingBound.wait())"
@@ -152,15 +158,6 @@ public final class BundledServer: @unchecked Sendable {
 }
 
 extension BundledServer {
-    /// The API's bearer token check, for what answers on the API port beside the API server.
-    /// Compared in constant time, as the API server does.
-    static func isBearer(_ authorization: String?, token: String) -> Bool {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
-        let given = Array(authorization.utf8.dropFirst(7)), expected = Array(token.utf8)
-        guard given.count == expected.count else { return false }
-        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-
     /// Retried briefly: the listener may take a moment to accept after it is bound.
     static func publish(_ hosting: LocalRegistryHosting, config: FairKube.Kubeconfig) -> Error? {
         var last: Error?

@@ -3,6 +3,7 @@ import FairKube
 import FairNode
 import FairScheduler
 import FairServing
+import FairTLS
 import Foundation
 
 /// The loops that make declared state real: controllers, the scheduler, this machine's node
@@ -11,15 +12,17 @@ import Foundation
 final class ControlPlane: @unchecked Sendable {
     private let options: ServerOptions
     private let serviceProxy: ServiceProxy?
+    private let certificateAuthority: CertificateAuthority?
     private var controllers: ControllerManager?
     private var scheduler: Scheduler?
     private var node: NodeAgent?
     private let lock = NSLock()
     private var stopped = false
 
-    init(options: ServerOptions, serviceProxy: ServiceProxy? = nil) {
+    init(options: ServerOptions, serviceProxy: ServiceProxy? = nil, certificateAuthority: CertificateAuthority? = nil) {
         self.options = options
         self.serviceProxy = serviceProxy
+        self.certificateAuthority = certificateAuthority
     }
 
     /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
@@ -43,6 +46,9 @@ final class ControlPlane: @unchecked Sendable {
             var nodeOptions = NodeOptions(name: options.nodeName, dataDirectory: "\(options.dataDirectory)/node")
             nodeOptions.podCIDR = options.podCIDR
             nodeOptions.allowPrivileged = options.allowPrivileged
+            // This machine's node is the cluster's own: its serving certificate comes from the
+            // cluster's root, as a kubelet's does once its certificate request is approved.
+            nodeOptions.servingCertificateIssuer = certificateAuthority
             // At least four heartbeats per grace period, as kubelet's 10 s against 40 s.
             nodeOptions.heartbeatInterval = min(nodeOptions.heartbeatInterval, options.nodeMonitorGracePeriod / 4)
             var runcOptions = RuncRuntime.Options()

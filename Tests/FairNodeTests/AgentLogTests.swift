@@ -4,7 +4,9 @@ import Foundation
 import XCTest
 
 final class AgentLogTests: AgentTestCase {
-    private var token: String { client.config.token ?? "" }
+    private func logs(_ agent: NodeAgent, _ path: String, as caller: TestNodeLogs.Caller = .apiServer, timeout: TimeInterval = 10) throws -> TestHTTPResponse {
+        try TestNodeLogs.get(agent, cluster: cluster, path: path, as: caller, timeout: timeout)
+    }
 
     func testTailAuthAndNotFound() throws {
         let runtime = ScriptedRuntime()
@@ -12,31 +14,27 @@ final class AgentLogTests: AgentTestCase {
         let agent = try startAgent(quickOptions("node-1"), runtime: runtime)
         try cluster.createPod("talker", node: "node-1", containers: [["name": "app", "image": "img:1"]])
         waitForPhase("talker", "Running")
-        let port = agent.kubeletPort
-
-        let all = try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app", token: token)
+        let all = try logs(agent, "/containerLogs/default/talker/app")
         XCTAssertEqual(all.status, 200)
         XCTAssertEqual(all.body, "one\ntwo\nthree\n")
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app?tailLines=2", token: token).body, "two\nthree\n")
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app?tailLines=0", token: token).body, "")
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app?tailLines=10", token: token).body, "one\ntwo\nthree\n")
+        XCTAssertEqual(try logs(agent, "/containerLogs/default/talker/app?tailLines=2").body, "two\nthree\n")
+        XCTAssertEqual(try logs(agent, "/containerLogs/default/talker/app?tailLines=0").body, "")
+        XCTAssertEqual(try logs(agent, "/containerLogs/default/talker/app?tailLines=10").body, "one\ntwo\nthree\n")
 
-        let stamped = try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app?timestamps=true&tailLines=1", token: token).body
+        let stamped = try logs(agent, "/containerLogs/default/talker/app?timestamps=true&tailLines=1").body
         let parts = stamped.split(separator: " ", maxSplits: 1)
         XCTAssertEqual(parts.count, 2)
         XCTAssertEqual(parts.last, "three\n")
         XCTAssertTrue(parts.first?.hasSuffix("Z") ?? false, stamped)
         XCTAssertEqual(parts.first?.count, "2024-01-01T00:00:00.000000000Z".count, stamped)
 
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app", token: nil).status, 401)
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app", token: "wrong").status, 401)
-        let noPod = try TestHTTP.get(port: port, path: "/containerLogs/default/nobody/app", token: token)
+        let noPod = try logs(agent, "/containerLogs/default/nobody/app")
         XCTAssertEqual(noPod.status, 404)
         XCTAssertTrue(noPod.body.contains("pod default/nobody is not on node node-1"), noPod.body)
-        let noContainer = try TestHTTP.get(port: port, path: "/containerLogs/default/talker/nope", token: token)
+        let noContainer = try logs(agent, "/containerLogs/default/talker/nope")
         XCTAssertEqual(noContainer.status, 404)
         XCTAssertTrue(noContainer.body.contains("container \"nope\" is not in pod default/talker (its containers: app)"), noContainer.body)
-        XCTAssertEqual(try TestHTTP.get(port: port, path: "/containerLogs/default/talker/app?previous=true", token: token).status, 400)
+        XCTAssertEqual(try logs(agent, "/containerLogs/default/talker/app?previous=true").status, 400)
     }
 
     func testFollowStreamsUntilTheContainerExits() throws {
@@ -48,9 +46,9 @@ final class AgentLogTests: AgentTestCase {
         let id = "\(pod.uid ?? "")-app-0"
 
         let result = ResultBox()
-        let port = agent.kubeletPort, token = self.token
+        let cluster = self.cluster!
         let reader = Thread {
-            result.set(Result { try TestHTTP.get(port: port, path: "/containerLogs/default/follower/app?follow=true", token: token, timeout: 20) })
+            result.set(Result { try TestNodeLogs.get(agent, cluster: cluster, path: "/containerLogs/default/follower/app?follow=true", timeout: 20) })
         }
         reader.start()
         Thread.sleep(forTimeInterval: 0.5)
@@ -69,7 +67,7 @@ final class AgentLogTests: AgentTestCase {
         let agent = try startAgent(quickOptions("node-1"), runtime: runtime)
         try cluster.createPod("retry", node: "node-1", containers: [["name": "app", "image": "img:1"]], restartPolicy: "OnFailure")
         eventually("a restart", { cluster.pod("retry")?.containerStatus("app")?["restartCount"]?.intValue ?? 0 }, until: { $0 >= 1 })
-        let previous = try TestHTTP.get(port: agent.kubeletPort, path: "/containerLogs/default/retry/app?previous=true", token: token)
+        let previous = try logs(agent, "/containerLogs/default/retry/app?previous=true")
         XCTAssertEqual(previous.status, 200)
         XCTAssertEqual(previous.body, "attempt\n")
     }

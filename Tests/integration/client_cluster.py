@@ -51,7 +51,7 @@ def cluster(tmp_path_factory):
     directory = tmp_path_factory.mktemp("client-cluster")
     server = FairServer(fair_binary(), directory / "data").start()
     try:
-        image = busybox_image(server.registry, server.token, directory / "busybox")
+        image = busybox_image(server.registry, server.registry_token("clients/busybox"), directory / "busybox")
         yield Cluster(server, image)
     finally:
         server.stop()

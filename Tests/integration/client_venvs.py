@@ -214,8 +214,8 @@ def _text(value):
 
 def busybox_image(registry, token, directory, repository="clients/busybox", tag="v1"):
     """A one-layer image with the host's static busybox (and its applets as links) pushed to the
-    embedded registry with skopeo (pushing takes the server's token); returns its reference by
-    digest."""
+    embedded registry with skopeo (pushing takes a token for the repository); returns its reference
+    by digest."""
     import gzip
     busybox = shutil.which("busybox")
     if not busybox or "statically linked" not in subprocess.run(["file", "-L", busybox], capture_output=True,

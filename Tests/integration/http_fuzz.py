@@ -120,8 +120,10 @@ class Connection:
         self.sock = None
 
 
-def fuzz(host, port, paths, *, seed, count, seconds, token=None, tls_context=None, alive=None):
-    """Sends up to `count` requests in at most `seconds`; returns (sent, failures)."""
+def fuzz(host, port, paths, *, seed, count, seconds, token=None, tls_context=None, alive=None, answers=None):
+    """Sends up to `count` requests in at most `seconds`; returns (sent, failures). Each HTTP
+    status received is appended to `answers` when given, so a caller can tell requests that
+    were answered from connections that were refused outright."""
     rng = random.Random(seed)
     connection = Connection(host, port, tls_context, "127.0.0.1")
     failures, sent = [], 0
@@ -138,6 +140,8 @@ def fuzz(host, port, paths, *, seed, count, seconds, token=None, tls_context=Non
                 failures.append((method, target, "the server died"))
                 break
             continue
+        if answers is not None:
+            answers.append(status)
         if status >= 500:
             failures.append((method, target, status))
     connection.close()

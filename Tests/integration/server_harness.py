@@ -37,7 +37,7 @@ class FairServer:
 
     @property
     def ca_file(self):
-        return self.data_dir / "tls" / "server.crt"
+        return self.data_dir / "tls" / "ca.crt"
 
     @property
     def ssl_context(self):
@@ -64,10 +64,22 @@ class FairServer:
         credential, which fair finds through the kubeconfig."""
         return {"KUBECONFIG": str(self.kubeconfig)}
 
-    @property
-    def registry_creds(self):
-        """USER:PASSWORD for skopeo's --dest-creds (the password is the cluster's token)."""
-        return f"fair:{self.token}"
+    def registry_creds(self, repository):
+        """USER:PASSWORD for skopeo's --dest-creds to push `repository`. The password is a token
+        scoped to it (see `registry_token`); skopeo exchanges it at the plain port's token endpoint."""
+        return "fair:" + self.registry_token(repository)
+
+    def registry_token(self, repository):
+        """A token that may push and pull `repository`, got over TLS with the cluster's token
+        (which the registry refuses in clear), as fair gets its own."""
+        import base64
+        import urllib.parse
+        import urllib.request
+        query = urllib.parse.urlencode({"service": "fair-registry", "scope": f"repository:{repository}:push,pull"})
+        request = urllib.request.Request(f"{self.url}/v2/token?{query}")
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"fair:{self.token}".encode()).decode())
+        with urllib.request.urlopen(request, context=self.ssl_context, timeout=30) as response:
+            return json.load(response)["token"]
 
     def start(self, timeout=60):
         try:

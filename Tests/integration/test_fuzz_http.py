@@ -1,8 +1,13 @@
 """Seeded, time-bounded fuzzing of every HTTP surface of `fair server`: the API server (with and
-without the token), the embedded registry and the service proxy. No request may crash the
+without the token), the embedded registry, the service proxy and the node's log endpoint (with
+the API server's client certificate, the only caller it lets past the handshake). No request may crash the
 server or get a 5xx; FAIR_FUZZ_SEED replays a run, FAIR_FUZZ_REQUESTS sets its size."""
+import json
 import os
 import random
+import ssl
+import time
+import urllib.request
 
 import pytest
 
@@ -24,6 +29,8 @@ API_PATHS = ["/healthz", "/livez", "/readyz", "/version", "/api", "/apis", "/api
 REGISTRY_PATHS = ["/v2/", "/v2/_catalog", "/v2/a/b/manifests/latest", "/v2/a/blobs/sha256:" + "0" * 64, "/v2/a/blobs/uploads/",
                   "/v2/a/blobs/uploads/00000000-0000-0000-0000-000000000000", "/v2/a/tags/list", "/v2/models/x/manifests/v1",
                   "/v2/token", "/v2/a/referrers/sha256:" + "1" * 64]
+NODE_PATHS = ["/containerLogs/default/p/app", "/containerLogs/kube-system/p/c", "/containerLogs/default/p", "/containerLogs",
+              "/containerLogs/default/p/app/extra", "/", "/healthz", "/logs/", "/exec/default/p/app", "/containerLogs/%2e%2e/p/app"]
 PROXY_PATHS = ["/serving/default/svc/", "/serving/default/svc:http/v2/models/x/infer", "/serving/", "/serving/default/",
                "/v2/models/x", "/"]
 
@@ -66,3 +73,37 @@ def test_fuzz_service_proxy(server):
     # cluster, not a failure to parse: only other 5xx count.
     failures = [f for f in failures if f[2] not in (502, 503, 504)]
     check(server, sent, failures)
+
+
+@pytest.fixture(scope="module")
+def node_server(tmp_path_factory):
+    """A server with its node agent, whose log endpoint is fuzzed."""
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp("fuzz-node") / "data").start()
+    yield server
+    server.stop()
+
+
+def kubelet_port(server, timeout=60):
+    context = server.ssl_context
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(server.url + "/api/v1/nodes", headers={"Authorization": f"Bearer {server.token}"})
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            for node in json.load(response)["items"]:
+                port = node.get("status", {}).get("daemonEndpoints", {}).get("kubeletEndpoint", {}).get("Port") or 0
+                if port:
+                    return port
+        time.sleep(0.2)
+    pytest.fail("the node never published its log endpoint")
+
+
+def test_fuzz_node_log_endpoint(node_server):
+    context = ssl.create_default_context(cafile=str(node_server.ca_file))
+    tls = node_server.data_dir / "tls"
+    context.load_cert_chain(tls / "kubelet-client.crt", tls / "kubelet-client.key")
+    answers = []
+    sent, failures = fuzz("127.0.0.1", kubelet_port(node_server), NODE_PATHS, seed=SEED + 4, count=REQUESTS, seconds=SECONDS,
+                          tls_context=context, alive=alive(node_server), answers=answers)
+    check(node_server, sent, failures)
+    # The fuzz reached the handler, not only the handshake: most requests were answered.
+    assert len(answers) >= sent // 2, f"only {len(answers)} of {sent} requests were answered (seed {SEED})"

@@ -1,7 +1,9 @@
 """Who may write to the embedded registry. Pods share the host's loopback, so loopback proves
-nothing: pulls stay anonymous, but pushes, deletes and mounts need the cluster's token (what
-`fair` finds through the kubeconfig, or `--dest-creds fair:TOKEN`), or a token from /v2/token
-scoped to one repository (what a training pod gets for its model)."""
+nothing: pulls stay anonymous, but pushes, deletes and mounts need a token from /v2/token scoped
+to the repository (what a training pod gets for its model), or the cluster's token over TLS.
+The cluster's token itself is never accepted in clear, where a pod with NET_RAW could read it:
+the plain port's challenge sends clients to the token endpoint on the API's TLS port, where
+`fair` (through the kubeconfig) and skopeo (`--dest-creds fair:TOKEN`) exchange it."""
 import base64
 import hashlib
 import json
@@ -22,14 +24,16 @@ def server(tmp_path_factory):
     server.stop()
 
 
-def call(server, method, path, authorization=None, body=None, headers=None):
-    request = urllib.request.Request(f"http://{server.registry}{path}", method=method, data=body)
+def call(server, method, path, authorization=None, body=None, headers=None, tls=False):
+    """A request to the registry's plain port, or with `tls` to the API's port, which serves it too."""
+    base = server.url if tls else f"http://{server.registry}"
+    request = urllib.request.Request(f"{base}{path}", method=method, data=body)
     for key, value in (headers or {}).items():
         request.add_header(key, value)
     if authorization:
         request.add_header("Authorization", authorization)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30, context=server.ssl_context if tls else None) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
@@ -39,16 +43,21 @@ def basic(password, user="fair"):
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def token_for(server, scope, authorization=None):
-    status, _, body = call(server, "GET", "/v2/token?service=fair-registry&scope=" + urllib.parse.quote(scope), authorization)
+def token_for(server, scope, authorization=None, tls=False):
+    status, _, body = call(server, "GET", "/v2/token?service=fair-registry&scope=" + urllib.parse.quote(scope), authorization, tls=tls)
     assert status == 200, body
     return json.loads(body)["token"]
 
 
-def push_blob(server, repository, data, authorization=None):
+def admin_token_for(server, scope):
+    """What fair does with the cluster's token: exchange it over TLS for a scoped token."""
+    return "Bearer " + token_for(server, scope, basic(server.token), tls=True)
+
+
+def push_blob(server, repository, data, authorization=None, tls=False):
     """POST + PUT of one blob: the status of the first refused step, else the final 201."""
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    status, headers, _ = call(server, "POST", f"/v2/{repository}/blobs/uploads/", authorization)
+    status, headers, _ = call(server, "POST", f"/v2/{repository}/blobs/uploads/", authorization, tls=tls)
     if status != 202:
         return status, headers
     location = headers["Location"]
@@ -56,7 +65,7 @@ def push_blob(server, repository, data, authorization=None):
     path = urllib.parse.urlsplit(location)
     target = (path.path + ("?" + path.query if path.query else "")) if path.scheme else location
     status, headers, _ = call(server, "PUT", f"{target}{separator}digest={digest}", authorization, body=data,
-                              headers={"Content-Type": "application/octet-stream"})
+                              headers={"Content-Type": "application/octet-stream"}, tls=tls)
     return status, headers
 
 
@@ -64,9 +73,10 @@ def test_anonymous_push_is_challenged_and_pull_stays_open(server):
     status, headers = push_blob(server, "stolen/tag", b"payload")
     assert status == 401
     challenge = headers["WWW-Authenticate"]
-    assert challenge.startswith('Bearer realm="http://') and 'scope="repository:stolen/tag:pull,push"' in challenge
-    # The cluster's credential may push; anyone may then pull.
-    status, _ = push_blob(server, "open/pull", b"public layer", basic(server.token))
+    assert challenge.startswith(f'Bearer realm="http://{server.registry}/v2/token"'), challenge
+    assert 'scope="repository:stolen/tag:pull,push"' in challenge
+    # A token scoped to the repository may push; anyone may then pull.
+    status, _ = push_blob(server, "open/pull", b"public layer", admin_token_for(server, "repository:open/pull:push,pull"))
     assert status == 201
     digest = "sha256:" + hashlib.sha256(b"public layer").hexdigest()
     status, _, body = call(server, "GET", f"/v2/open/pull/blobs/{digest}")
@@ -76,23 +86,38 @@ def test_anonymous_push_is_challenged_and_pull_stays_open(server):
 def test_delete_and_mount_need_credentials(server):
     data = b"mount me"
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    assert push_blob(server, "source/repo", data, "Bearer " + server.token)[0] == 201
+    assert push_blob(server, "source/repo", data, admin_token_for(server, "repository:source/repo:push,pull"))[0] == 201
     status, _, _ = call(server, "POST", f"/v2/other/repo/blobs/uploads/?mount={digest}&from=source/repo")
     assert status == 401
     status, _, _ = call(server, "DELETE", f"/v2/source/repo/blobs/{digest}")
     assert status == 401
-    status, _, _ = call(server, "POST", f"/v2/other/repo/blobs/uploads/?mount={digest}&from=source/repo", basic(server.token))
+    # Over TLS the cluster's token itself may mount.
+    status, _, _ = call(server, "POST", f"/v2/other/repo/blobs/uploads/?mount={digest}&from=source/repo", basic(server.token), tls=True)
     assert status == 201
 
 
 def test_base_endpoint_checks_credentials_like_docker_login(server):
     assert call(server, "GET", "/v2/")[0] == 401
     assert call(server, "GET", "/v2/", basic("wrong"))[0] == 401
-    assert call(server, "GET", "/v2/", basic(server.token))[0] == 200
+    assert call(server, "GET", "/v2/", basic(server.token), tls=True)[0] == 200
+    assert call(server, "GET", "/v2/", admin_token_for(server, "repository:any/repo:pull"))[0] == 200
+
+
+def test_the_clusters_token_is_refused_in_clear(server):
+    """Pods share loopback: whatever is sent in clear there may be read, so the cluster's token
+    is refused on the plain port, as Basic or Bearer, for data and for tokens alike."""
+    for authorization in (basic(server.token), "Bearer " + server.token):
+        status, headers, body = call(server, "GET", "/v2/", authorization)
+        assert status == 401, body
+        assert b"not accepted over plain HTTP" in body
+        assert f"{server.url}/v2/token".encode() in body
+        assert push_blob(server, "clear/text", b"x", authorization)[0] == 401
+        status, _, body = call(server, "GET", "/v2/token?scope=repository:clear/text:push", authorization)
+        assert status == 401, body
 
 
 def test_scoped_token_pushes_its_repository_only(server):
-    token = token_for(server, "repository:models/linear:push,pull", basic(server.token))
+    token = token_for(server, "repository:models/linear:push,pull", basic(server.token), tls=True)
     assert push_blob(server, "models/linear", b"model bytes", "Bearer " + token)[0] == 201
     assert push_blob(server, "models/other", b"model bytes", "Bearer " + token)[0] == 403
     assert push_blob(server, "library/python", b"model bytes", "Bearer " + token)[0] == 403
@@ -129,7 +154,7 @@ def test_skopeo_follows_the_token_challenge(server, tmp_path):
     refused = run("skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci-archive:{out}",
                   f"docker://{server.registry}/ci/skopeo:v1", check=False)
     assert refused.returncode != 0
-    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", server.registry_creds, f"oci-archive:{out}",
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", server.registry_creds("ci/skopeo"), f"oci-archive:{out}",
         f"docker://{server.registry}/ci/skopeo:v1")
     status, _, _ = call(server, "GET", "/v2/ci/skopeo/tags/list")
     assert status == 200

@@ -290,7 +290,7 @@ def test_embedded_registry_takes_fair_push_and_skopeo(server, tmp_path):
     assert inspected["Digest"] == built["digest"]
     copy = tmp_path / "copy"
     run("skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{server.registry}/examples/plain:v1", f"oci:{copy}:v1")
-    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", server.registry_creds,
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", server.registry_creds("examples/copied"),
         f"oci:{copy}:v1", f"docker://{server.registry}/examples/copied:v1")
     again = json.loads(fair.run("push", out, f"{server.registry}/examples/plain:v1", "--output-format", "json",
                                 env=server.registry_env).stdout)

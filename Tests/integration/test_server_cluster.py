@@ -263,7 +263,7 @@ def test_hostile_layers_are_refused_and_nothing_escapes(cluster, tmp_path, kind)
     hostile_layer(layer, kind)
     oci_image_with_layer(tmp_path / "image", layer)
     reference = f"{cluster.registry}/hostile/{kind}:v1"
-    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", cluster.registry_creds,
+    run("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", cluster.registry_creds(f"hostile/{kind}"),
         f"oci:{tmp_path / 'image'}:v1", f"docker://{reference}")
     name = f"hostile-{kind}"
     cluster.kubectl("run", name, "--image", reference, "--restart", "Never")
@@ -286,8 +286,8 @@ def test_hostile_layers_are_refused_and_nothing_escapes(cluster, tmp_path, kind)
 def test_embedded_registry_rejects_a_blob_with_a_wrong_digest(cluster):
     import hashlib
     import urllib.request
-    # Pushing takes the cluster's credential; the digest check is what is tested here.
-    auth = {"Authorization": f"Bearer {cluster.token}"}
+    # Pushing takes a credential for the repository; the digest check is what is tested here.
+    auth = {"Authorization": f"Bearer {cluster.registry_token('hostile/wrong')}"}
     base = f"http://{cluster.registry}/v2/hostile/wrong/blobs/uploads/"
     start = urllib.request.urlopen(urllib.request.Request(base, method="POST", data=b"", headers=auth))
     location = start.headers["Location"]

@@ -1,3 +1,4 @@
+import FairArchive
 import FairKube
 import Foundation
 import Hummingbird
@@ -25,12 +26,14 @@ public final class APIServer: @unchecked Sendable {
         public var limitBytes: Int64?
     }
 
-    public init(dataDirectory: String, token: String?) throws {
+    /// `nodeClient`: the certificate the API server proves itself with to nodes when it relays
+    /// their logs; without one, nodes are not asked (logs answer 503).
+    public init(dataDirectory: String, token: String?, nodeClient: NodeClientCredential? = nil) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         store = try ObjectStore(path: "\(dataDirectory)/store.db")
         self.token = token
-        logs = PodLogProxy(store: store, token: token)
+        logs = PodLogProxy(store: store, credential: nodeClient)
         try ensureSystemNamespaces()
     }
 
@@ -153,16 +156,9 @@ public final class APIServer: @unchecked Sendable {
 
     private func authenticate(_ request: Request) throws {
         guard let token else { return }
-        let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), Self.constantTimeEqual(String(header.dropFirst(7)), token) else {
+        guard SecretComparison.isBearer(request.headers[.authorization], token: token) else {
             throw APIError.unauthorized
         }
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     private func body(of request: Request) async throws -> JSONValue? {

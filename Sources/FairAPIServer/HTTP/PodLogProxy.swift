@@ -6,19 +6,31 @@ import Foundation
 /// `pods/NAME/log`: the node agent keeps container logs, so the API server asks the pod's node
 /// for them (kubelet's `/containerLogs` endpoint, at the port the node publishes in
 /// `status.daemonEndpoints`), as kube-apiserver does, and relays the bytes as they come.
+/// Always over TLS: the node must present the key it published with its Node
+/// (`NodeServingKey`), and the API server proves itself with its client certificate.
 final class PodLogProxy: @unchecked Sendable {
     private let store: ObjectStore
-    private let token: String?
-    private let http: HTTPClient
+    private let credential: NodeClientCredential?
 
-    init(store: ObjectStore, token: String?) {
+    init(store: ObjectStore, credential: NodeClientCredential?) {
         self.store = store
-        self.token = token
+        self.credential = credential
+    }
+
+    /// A client that talks only to the node holding `pin`'s key. Made per relay: the pin is the
+    /// node's, and a relay is long (a follow) next to one handshake.
+    private func client(pinning pin: String, credential: NodeClientCredential) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectTimeout = 5
         // A followed log may be quiet for hours.
         configuration.stallTimeout = 365 * 24 * 3600
-        http = HTTPClient(configuration: configuration)
+        configuration.maxRedirects = 0
+        // The key, not a chain, is what identifies the node (its certificate may sign itself).
+        configuration.verifiesServer = false
+        configuration.pinnedPublicKey = pin
+        configuration.clientCertificateFile = credential.certificateFile
+        configuration.clientKeyFile = credential.keyFile
+        return HTTPClient(configuration: configuration)
     }
 
     /// Checks the request against the pod before answering, so a wrong container or a pod that
@@ -52,12 +64,19 @@ final class PodLogProxy: @unchecked Sendable {
               let port = node.value(at: "status.daemonEndpoints.kubeletEndpoint.Port")?.intValue, port > 0 else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \"\(nodeName)\" does not serve logs (no kubelet endpoint)")
         }
+        guard let credential else {
+            throw APIError(code: 503, reason: "ServiceUnavailable", message: "this API server has no client certificate for nodes, so it cannot ask node \"\(nodeName)\" for logs")
+        }
+        guard let pin = node.value(at: ["metadata", "annotations", NodeServingKey.annotation])?.stringValue, pin.hasPrefix("sha256//") else {
+            throw APIError(code: 503, reason: "ServiceUnavailable",
+                           message: "node \"\(nodeName)\" publishes no serving key (annotation \(NodeServingKey.annotation)), so its log endpoint cannot be trusted")
+        }
         let address = (node.value(at: "status.addresses")?.arrayValue ?? [])
             .first { $0["type"]?.stringValue == "InternalIP" }?["address"]?.stringValue ?? "127.0.0.1"
         let host = address.contains(":") ? "[\(address)]" : address
 
         var components = URLComponents()
-        components.scheme = "http"
+        components.scheme = "https"
         components.percentEncodedHost = host
         components.port = Int(port)
         components.path = "/containerLogs/\(namespace)/\(name)/\(container)"
@@ -71,21 +90,18 @@ final class PodLogProxy: @unchecked Sendable {
         if let bytes = options.limitBytes { query.append(URLQueryItem(name: "limitBytes", value: String(bytes))) }
         if !query.isEmpty { components.queryItems = query }
         guard let url = components.string else { throw APIError.badRequest("cannot address node \(nodeName)") }
-        return try await relay(url: url, node: nodeName)
+        return try await relay(url: url, node: nodeName, http: client(pinning: pin, credential: credential))
     }
 
     /// Runs the blocking transfer on its own thread; bytes go out as they arrive, and a reader
     /// that hangs up ends the transfer. Returns once the node has answered: a node that refuses
     /// (its agent restarting, the pod not known there yet) gets its status and words passed on,
     /// never written into a 200 stream where a client would take them for the container's output.
-    private func relay(url: String, node: String) async throws -> AsyncStream<[UInt8]> {
+    private func relay(url: String, node: String, http: HTTPClient) async throws -> AsyncStream<[UInt8]> {
         let (stream, continuation) = AsyncStream<[UInt8]>.makeStream()
         let sink = RelaySink(continuation)
         continuation.onTermination = { _ in sink.cancel() }
-        var headers = HTTPHeaders()
-        if let token { headers.set("Authorization", "Bearer \(token)") }
-        let request = HTTPRequest(method: "GET", url: url, headers: headers)
-        let http = self.http
+        let request = HTTPRequest(method: "GET", url: url)
         let start = RelayStart()
         let thread = Thread {
             do {

@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// Query parameters of a request, read defensively: this runs before authentication, so no
@@ -31,23 +32,8 @@ struct Query {
 
     subscript(key: String) -> String? { items[key] }
 
-    /// A boolean parameter as kube-apiserver reads one: absent is false; the spellings Go's
-    /// `strconv.ParseBool` knows mean what they say (`True`, `t`, `1`, `FALSE`, `f`, `0`, …),
-    /// and any other value present (even empty, `?watch`) is true, as apimachinery's
-    /// `Convert_Slice_string_To_bool` decides. The Python client sends `True`.
-    func flag(_ key: String) -> Bool {
-        guard let value = items[key] else { return false }
-        return Self.parseBool(value) ?? true
-    }
-
-    /// Go's `strconv.ParseBool`: nil for anything it would refuse.
-    static func parseBool(_ value: String) -> Bool? {
-        switch value {
-        case "1", "t", "T", "TRUE", "true", "True": return true
-        case "0", "f", "F", "FALSE", "false", "False": return false
-        default: return nil
-        }
-    }
+    /// A boolean parameter, as `QueryFlag` reads one (the Python client sends `True`).
+    func flag(_ key: String) -> Bool { QueryFlag.value(items[key]) }
 
     /// An integer parameter; a value that is not one is the client's error (400), not ignored.
     func integer(_ key: String) throws -> Int64? {

@@ -25,6 +25,10 @@ public final class KubeClient: @unchecked Sendable {
         http = HTTPClient(configuration: configuration)
     }
 
+    /// The file of the kubeconfig's certificate authority, for another client that must trust
+    /// the same server (the registry's token endpoint on the API port); nil: the system's roots.
+    public var certificateAuthorityFile: String? { http.configuration.caFile }
+
     /// libcurl takes CA bundles, client certificates and keys from files: keep one per distinct
     /// content, in a directory only we can read.
     private static func privateFile(_ pem: String, suffix: String) throws -> String {

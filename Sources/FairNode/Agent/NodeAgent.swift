@@ -26,6 +26,8 @@ public final class NodeAgent: @unchecked Sendable {
     private var registration: NodeRegistration?
     private var logServer: LogServer?
     private var started = false
+    /// The pin of the log server's key, as the Node publishes it (nil: logs are not served).
+    private(set) var servingPin: String?
 
     public init(client: KubeClient, options: NodeOptions, runtime: ContainerRuntime) throws {
         network = try options.validated()
@@ -51,6 +53,12 @@ public final class NodeAgent: @unchecked Sendable {
         return logServer?.port ?? 0
     }
 
+    private func setStarted(_ value: Bool) {
+        lock.lock()
+        started = value
+        lock.unlock()
+    }
+
     /// Adopts what a previous run left, serves logs, registers the Node and starts the loops.
     /// Throws when the Node cannot be registered (the API server is unreachable or refuses).
     public func start() throws {
@@ -59,20 +67,32 @@ public final class NodeAgent: @unchecked Sendable {
         started = true
         lock.unlock()
 
-        let logServer = LogServer(port: options.kubeletPort, token: client.config.token) { [weak self] namespace, pod, container, previous in
-            guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
-            return try self.logSource(namespace: namespace, pod: pod, container: container, previous: previous)
+        // Logs are served only to the API server, over TLS; a node that cannot tell the API
+        // server's requests apart (no authority in its kubeconfig) runs pods without them.
+        var logServer: LogServer?
+        do {
+            let tls = try NodeServingIdentity.make(nodeName: options.name, addresses: [NodeRegistration.internalIP],
+                                                   issuer: options.servingCertificateIssuer, config: client.config)
+            logServer = LogServer(port: options.kubeletPort, tls: tls) { [weak self] namespace, pod, container, previous in
+                guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
+                return try self.logSource(namespace: namespace, pod: pod, container: container, previous: previous)
+            }
+            servingPin = tls.publicKeyPin
+        } catch let error as NodeServingIdentity.MissingAuthority {
+            log("\(error)")
+        } catch {
+            setStarted(false)
+            throw NodeRegistrationError(description: "cannot make node \(options.name)'s serving certificate: \(error)")
         }
         let registration: NodeRegistration
         do {
-            try logServer.start()
-            registration = NodeRegistration(client: client, options: options, runtime: runtimeDescription, logPort: logServer.port)
+            try logServer?.start()
+            registration = NodeRegistration(client: client, options: options, runtime: runtimeDescription,
+                                            logPort: logServer?.port ?? 0, servingPin: servingPin)
             try registration.register()
         } catch {
-            logServer.stop()
-            lock.lock()
-            started = false
-            lock.unlock()
+            logServer?.stop()
+            setStarted(false)
             if error is LogServer.StartError { throw error }
             throw NodeRegistrationError(description: "cannot register node \(options.name) with the API server \(client.config.server): \(error)")
         }

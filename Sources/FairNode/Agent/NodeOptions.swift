@@ -1,4 +1,5 @@
 import FairKube
+import FairTLS
 import Foundation
 
 /// Which runtime a node agent drives: `runc` for real work, `fake` for scheduling benchmarks.
@@ -26,6 +27,9 @@ public struct NodeOptions: Sendable {
     /// Whether pods may run `privileged` containers (every capability, no seccomp filter, host
     /// kernel interfaces writable). Off: such containers wait with CreateContainerConfigError.
     public var allowPrivileged = false
+    /// Signs the log server's certificate when given (the bundled server's own node); otherwise
+    /// the certificate signs itself. Either way the API server trusts the key the Node publishes.
+    public var servingCertificateIssuer: CertificateAuthority?
 
     /// Crash-loop back-off: first delay, doubled per restart, capped (kubelet: 10 s to 5 min, reset
     /// after a container ran for 10 min). Internal so tests can shorten them.

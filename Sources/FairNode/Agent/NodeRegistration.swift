@@ -9,13 +9,26 @@ final class NodeRegistration: @unchecked Sendable {
     private let runtime: RuntimeDescription
     private let machine: MachineInfo
     private let logPort: Int
+    private let servingPin: String?
 
-    init(client: KubeClient, options: NodeOptions, runtime: RuntimeDescription, logPort: Int, machine: MachineInfo = .current) {
+    /// The node's address: pods share the host's network, on loopback.
+    static let internalIP = "127.0.0.1"
+
+    init(client: KubeClient, options: NodeOptions, runtime: RuntimeDescription, logPort: Int, servingPin: String?,
+         machine: MachineInfo = .current) {
         self.client = client
         self.options = options
         self.runtime = runtime
         self.logPort = logPort
+        self.servingPin = servingPin
         self.machine = machine
+    }
+
+    /// The serving key's pin, or nothing (and a stale pin removed) when logs are not served.
+    private func annotate(_ node: inout JSONValue) {
+        var annotations = node.value(at: "metadata.annotations")?.objectValue ?? [:]
+        annotations[NodeServingKey.annotation] = servingPin.map { .string($0) }
+        node.set(.object(annotations), at: "metadata.annotations")
     }
 
     var labels: [String: JSONValue] {
@@ -31,12 +44,13 @@ final class NodeRegistration: @unchecked Sendable {
     /// Creates the Node, or updates the one a previous run (or someone else) registered.
     func register() throws {
         let now = Date()
-        let fresh: JSONValue = [
+        var fresh: JSONValue = [
             "apiVersion": "v1", "kind": "Node",
             "metadata": ["name": .string(options.name), "labels": .object(labels)],
             "spec": ["podCIDR": .string(options.podCIDR), "podCIDRs": [.string(options.podCIDR)]],
             "status": status(previous: nil, now: now),
         ]
+        annotate(&fresh)
         do {
             _ = try client.create(.nodes, fresh)
             return
@@ -48,6 +62,7 @@ final class NodeRegistration: @unchecked Sendable {
             var merged = node.value(at: "metadata.labels")?.objectValue ?? [:]
             for (key, value) in labels { merged[key] = value }
             node.set(.object(merged), at: "metadata.labels")
+            annotate(&node)
             node.set(.string(options.podCIDR), at: "spec.podCIDR")
             node.set([.string(options.podCIDR)], at: "spec.podCIDRs")
             node = try client.update(.nodes, node)
@@ -101,7 +116,7 @@ final class NodeRegistration: @unchecked Sendable {
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
         ]
-        status["addresses"] = [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(options.name)]]
+        status["addresses"] = [["type": "InternalIP", "address": .string(Self.internalIP)], ["type": "Hostname", "address": .string(options.name)]]
         status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": .int(Int64(logPort))]]
         status["nodeInfo"] = [
             "machineID": .string(machine.machineID), "systemUUID": .string(machine.machineID), "bootID": .string(machine.bootID),

@@ -1,34 +1,50 @@
 import FairKube
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import Logging
 
 /// The node's log endpoint, kubelet's `GET /containerLogs/{namespace}/{pod}/{container}` with
 /// every `PodLogOptions` field kubelet reads: `follow`, `previous`, `tailLines`, `timestamps`,
-/// `sinceSeconds`, `sinceTime` and `limitBytes`. Bound to 127.0.0.1 only, and every request
-/// must carry the cluster's bearer token: logs can hold secrets.
-public final class LogServer: @unchecked Sendable {
+/// `sinceSeconds`, `sinceTime` and `limitBytes`. Bound to 127.0.0.1 only, and TLS only: a
+/// connection without a client certificate from the cluster's root ends in the handshake, so
+/// neither logs (they can hold secrets) nor any credential ever cross loopback in clear, where
+/// a pod with NET_RAW could read them.
+final class LogServer: @unchecked Sendable {
     private let requestedPort: Int
-    private let token: String?
+    private let tls: NodeServingIdentity
     private let locate: ContainerLogLocator
     private let lock = NSLock()
     private var task: Task<Void, Never>?
     private var stopped = false
-    public private(set) var port = 0
+    private(set) var port = 0
 
-    public init(port: Int, token: String?, locate: @escaping ContainerLogLocator) {
+    init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator) {
         requestedPort = port
-        self.token = token
+        self.tls = tls
         self.locate = locate
     }
 
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private func tlsConfiguration() throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(tls.identity.certificatePEM.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(tls.identity.privateKeyPEM.utf8), format: .pem)))
+        configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(tls.clientAuthorityPEM.utf8)))
+        // On a server this demands a client certificate that chains to the roots above, with
+        // client use; host names are a client's concern.
+        configuration.certificateVerification = .noHostnameVerification
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.shutdownTimeout = .milliseconds(200)
+        return configuration
     }
 
     /// Binds and serves in the background; returns the port once it accepts connections.
     @discardableResult
-    public func start(timeout: TimeInterval = 15) throws -> Int {
+    func start(timeout: TimeInterval = 15) throws -> Int {
         let outcome = StartOutcome()
         var logger = Logger(label: "fair.node.logs")
         // Failures to bind come back from `start`; a stop cancels the server, which
@@ -38,6 +54,7 @@ public final class LogServer: @unchecked Sendable {
             responder: CallbackResponder<BasicRequestContext> { [self] request, _ in
                 await respond(to: request)
             },
+            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration()),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: "fair-node"),
             onServerRunning: { channel in outcome.finish(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
@@ -68,7 +85,7 @@ public final class LogServer: @unchecked Sendable {
     }
 
     /// Stops accepting, and ends follows in progress at their next poll.
-    public func stop() {
+    func stop() {
         lock.lock()
         stopped = true
         let task = self.task
@@ -85,9 +102,6 @@ public final class LogServer: @unchecked Sendable {
     // MARK: - Requests
 
     private func respond(to request: Request) async -> Response {
-        guard authorized(request.headers[.authorization]) else {
-            return Self.text("Unauthorized: this endpoint needs \"Authorization: Bearer <token>\" with the cluster's token\n", status: .unauthorized)
-        }
         guard request.method == .get else {
             return Self.text("only GET is served here\n", status: .methodNotAllowed)
         }
@@ -98,11 +112,7 @@ public final class LogServer: @unchecked Sendable {
             return Self.text("not found: logs are at /containerLogs/{namespace}/{pod}/{container}\n", status: .notFound)
         }
         let query = request.uri.queryParameters
-        // Booleans as kubelet reads them: absent is false, `false`/`0` (any case) false, else true.
-        func flag(_ name: String) -> Bool {
-            guard let value = query[name[...]] else { return false }
-            return !["false", "0", "f"].contains(value.lowercased())
-        }
+        func flag(_ name: String) -> Bool { QueryFlag.value(query[name[...]].map(String.init)) }
         var options = ContainerLogOptions(follow: flag("follow"), timestamps: flag("timestamps"), previous: flag("previous"))
         if let text = query["tailLines"] {
             guard let lines = Int(text), lines >= 0 else {
@@ -145,13 +155,6 @@ public final class LogServer: @unchecked Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
-    }
-
-    private func authorized(_ header: String?) -> Bool {
-        guard let token, let header, header.hasPrefix("Bearer ") else { return false }
-        let given = Array(header.dropFirst(7).utf8), expected = Array(token.utf8)
-        guard given.count == expected.count else { return false }
-        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     private static func text(_ message: String, status: HTTPResponse.Status) -> Response {

@@ -2,10 +2,22 @@
 public struct Credentials: Sendable, Equatable {
     public var username: String
     public var password: String
+    /// Sent only over TLS, to a token endpoint that exchanges them for a scoped token (the
+    /// cluster's token, on a registry reached in clear on a loopback that pods share).
+    public var sendsOnlyOverTLS = false
+    /// Where these credentials are exchanged for tokens, instead of the realm the registry's
+    /// challenge names (which anonymous clients use): a cluster's token endpoint on its API port.
+    public var tokenEndpoint: String?
+    /// The roots to trust `tokenEndpoint` with (a cluster's own CA); nil: the system's.
+    public var tokenServerCAFile: String?
 
-    public init(username: String, password: String) {
+    public init(username: String, password: String, sendsOnlyOverTLS: Bool = false, tokenEndpoint: String? = nil,
+                tokenServerCAFile: String? = nil) {
         self.username = username
         self.password = password
+        self.sendsOnlyOverTLS = sendsOnlyOverTLS
+        self.tokenEndpoint = tokenEndpoint
+        self.tokenServerCAFile = tokenServerCAFile
     }
 
     var basicHeader: String {

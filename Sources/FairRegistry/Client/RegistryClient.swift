@@ -78,7 +78,8 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// One request with retries for connection errors, 429 and 5xx.
     private func send(_ request: HTTPRequest, retrying: Bool, makeSink: (() throws -> ByteSink)? = nil,
-                      maxBodyBytes: Int = 16 << 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> HTTPResponse {
+                      maxBodyBytes: Int = 16 << 20, progress: ((Int64, Int64) -> Void)? = nil, http: HTTPClient? = nil) throws -> HTTPResponse {
+        let http = http ?? self.http
         let attempts = retrying ? retry.maxAttempts : 1
         var attempt = 0
         while true {
@@ -107,8 +108,12 @@ public final class RegistryClient: @unchecked Sendable {
         let current = challenge
         lock.unlock()
         guard let current else { return nil }
-        if current.isBasic { return credentials?.basicHeader }
-        guard current.isBearer, let realm = current.realm else { return nil }
+        if current.isBasic {
+            guard let credentials else { return nil }
+            try refuseInClear(credentials, to: url("/v2/"))
+            return credentials.basicHeader
+        }
+        guard current.isBearer, let realm = credentials?.tokenEndpoint ?? current.realm else { return nil }
         if let token = tokens.token(for: scopes) { return "Bearer \(token)" }
         let token = try fetchToken(realm: realm, service: current.service, scopes: scopes)
         return "Bearer \(token)"
@@ -118,18 +123,52 @@ public final class RegistryClient: @unchecked Sendable {
         try fetchToken(realm: realm, service: service, scopes: [])
     }
 
-    private func fetchToken(realm: String, service: String?, scopes: [String]) throws -> String {
+    /// A token for `scopes` from the registry's token endpoint (the one its challenge names),
+    /// not kept here: it is for someone else to use.
+    func fetchScopedToken(_ scopes: [String], lifetime: Int) throws -> String? {
+        try ping()
+        lock.lock()
+        let current = challenge
+        lock.unlock()
+        guard let current, current.isBearer, let realm = credentials?.tokenEndpoint ?? current.realm else { return nil }
+        return try fetchToken(realm: realm, service: current.service, scopes: scopes, lifetime: lifetime, caches: false)
+    }
+
+    /// Credentials that must not cross the network in clear are never sent to a plain-HTTP URL.
+    private func refuseInClear(_ credentials: Credentials, to target: String) throws {
+        if credentials.sendsOnlyOverTLS && !target.lowercased().hasPrefix("https://") {
+            throw RegistryError.unauthorized(host: host, detail: "the credential for \(host) is sent only over TLS, and the registry asked for it at \(target)")
+        }
+    }
+
+    /// The client for token requests: the registry's own, or one that trusts the roots the
+    /// credentials name (a cluster's CA, for the token endpoint on its API port).
+    private lazy var tokenHTTP: HTTPClient = {
+        guard let file = credentials?.tokenServerCAFile else { return http }
+        var configuration = http.configuration
+        configuration.caFile = file
+        return HTTPClient(configuration: configuration)
+    }()
+
+    private func fetchToken(realm: String, service: String?, scopes: [String], lifetime: Int? = nil, caches: Bool = true) throws -> String {
         var components = URLComponents(string: realm)
         var query = components?.queryItems ?? []
         if let service { query.append(URLQueryItem(name: "service", value: service)) }
         for scope in scopes { query.append(URLQueryItem(name: "scope", value: scope)) }
+        if let lifetime { query.append(URLQueryItem(name: "lifetime", value: String(lifetime))) }
         components?.queryItems = query.isEmpty ? nil : query
         guard let tokenURL = components?.string else {
             throw RegistryError.protocolViolation("token realm \"\(realm)\" is not a URL")
         }
         var headers = HTTPHeaders()
-        if let credentials { headers.set("Authorization", credentials.basicHeader) }
-        let response = try send(HTTPRequest(method: "GET", url: tokenURL, headers: headers), retrying: true)
+        if let credentials {
+            try refuseInClear(credentials, to: tokenURL)
+            headers.set("Authorization", credentials.basicHeader)
+        }
+        lock.lock()
+        let tokenHTTP = self.tokenHTTP
+        lock.unlock()
+        let response = try send(HTTPRequest(method: "GET", url: tokenURL, headers: headers), retrying: true, http: tokenHTTP)
         switch response.status {
         case 200:
             break
@@ -149,7 +188,7 @@ public final class RegistryClient: @unchecked Sendable {
               let token = body.token ?? body.access_token, !token.isEmpty else {
             throw RegistryError.protocolViolation("the token server at \(realm) answered without a token")
         }
-        tokens.store(token, for: scopes, expiresIn: body.expires_in ?? 60)
+        if caches { tokens.store(token, for: scopes, expiresIn: body.expires_in ?? 60) }
         return token
     }
 
@@ -189,11 +228,12 @@ extension RegistryClient {
         let current = challenge
         lock.unlock()
         guard let current else { return }  // the registry wants no authentication at all
-        if current.isBearer, let realm = current.realm {
+        if current.isBearer, let realm = credentials?.tokenEndpoint ?? current.realm {
             _ = try fetchTokenForLogin(realm: realm, service: current.service)
             return
         }
         var headers = HTTPHeaders()
+        try refuseInClear(credentials!, to: url("/v2/"))
         headers.set("Authorization", credentials!.basicHeader)
         let response = try http.send(HTTPRequest(method: "GET", url: url("/v2/"), headers: headers))
         if response.status == 401 { throw RegistryError.wrongCredentials(host: host) }

@@ -1,3 +1,4 @@
+import FairArchive
 import Foundation
 
 /// Who may do what in the registry: anyone may pull (when `anonymousPull`), and pushing or
@@ -43,7 +44,7 @@ public struct RegistryAccessPolicy: Sendable {
         } else {
             return .invalid
         }
-        if Self.constantTimeEqual(secret, adminSecret) { return .admin }
+        if SecretComparison.matches(secret, adminSecret) { return .admin }
         if let scopes = authority.verify(secret) { return .scopes(scopes) }
         return .invalid
     }
@@ -82,11 +83,5 @@ public struct RegistryAccessPolicy: Sendable {
 
     private static func actions(_ granted: [RegistryScope], _ repository: String) -> Set<RegistryScope.Action> {
         granted.filter { $0.repository == repository }.reduce(into: Set()) { $0.formUnion($1.actions) }
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

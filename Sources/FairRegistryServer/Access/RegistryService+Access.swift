@@ -10,29 +10,44 @@ extension RegistryService {
     static let longestTokenLifetime: TimeInterval = 7 * 24 * 3600
 
     /// nil when the request may go ahead; otherwise the 401 or 403 to answer.
-    func accessDenial(_ request: Request, path: String) -> Response? {
+    func accessDenial(_ request: Request, path: String, inClear: Bool) -> Response? {
         guard let policy else {
             return authorize(request.method.rawValue, path, request.headers[.authorization]) ? nil : DistributionError.unauthorized().response
+        }
+        let authorization = request.headers[.authorization]
+        let realm = realm(request, inClear: inClear)
+        // Pods share loopback and may read what crosses it: the cluster's token sent in clear is
+        // refused (and so never useful to send), with where to exchange it for a scoped token.
+        if inClear, case .admin = policy.grant(authorization) {
+            return DistributionError.challenge(realm: realm, scopes: Self.requiredScopes(request, path: path),
+                                               message: Self.clearTextRefusal(tokenRealmOverTLS)).response
         }
         if path == Self.tokenPath { return nil }
         // `/v2/` answers whether the credential is good, as distribution with auth does: a
         // client's `login` checks it here, and an anonymous client is sent for a token.
         if Route(path: path) == .base {
-            if case .admin = policy.grant(request.headers[.authorization]) { return nil }
-            if case .scopes = policy.grant(request.headers[.authorization]) { return nil }
-            return DistributionError.challenge(realm: realm(request), scopes: []).response
+            if case .admin = policy.grant(authorization) { return nil }
+            if case .scopes = policy.grant(authorization) { return nil }
+            return DistributionError.challenge(realm: realm, scopes: []).response
         }
         let required = Self.requiredScopes(request, path: path)
-        switch policy.decide(required: required, authorization: request.headers[.authorization]) {
+        switch policy.decide(required: required, authorization: authorization) {
         case .allow: return nil
-        case .challenge: return DistributionError.challenge(realm: realm(request), scopes: required).response
+        case .challenge: return DistributionError.challenge(realm: realm, scopes: required).response
         case .deny: return DistributionError.denied(required).response
         }
     }
 
-    private func realm(_ request: Request) -> String {
+    static func clearTextRefusal(_ secureEndpoint: String?) -> String {
+        "the cluster's token is not accepted over plain HTTP, where pods could read it: exchange it over TLS at \(secureEndpoint ?? "the API server's /v2/token") for a token scoped to the repository, and send that (fair does this itself with the kubeconfig)"
+    }
+
+    /// Where the challenge sends a client for a token: this same endpoint, by the scheme it was
+    /// reached with. Anonymous clients and holders of scoped tokens get their tokens there; the
+    /// cluster's token goes only to the TLS one.
+    private func realm(_ request: Request, inClear: Bool) -> String {
         let host = request.head.authority ?? "127.0.0.1"
-        return "http://\(host)\(Self.tokenPath)"
+        return "\(inClear ? "http" : "https")://\(host)\(Self.tokenPath)"
     }
 
     /// What a request does, as scopes: reads pull, writes push, DELETE deletes; a mount also
