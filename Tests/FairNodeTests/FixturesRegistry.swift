@@ -23,31 +23,36 @@ final class FixtureRegistry: @unchecked Sendable {
         let server = try BundledServer(options: options)
         let ready = DispatchSemaphore(value: 0)
         let address = LockedValue<String>()
+        let api = LockedValue<String>()
         let stopped = DispatchSemaphore(value: 0)
         let task = Task {
             _ = try? await server.run { endpoints in
+                api.set(endpoints.apiURL)
                 address.set(endpoints.registry)
                 ready.signal()
             }
             stopped.signal()
         }
-        guard ready.wait(timeout: .now() + 60) == .success, let host = address.get() else {
+        guard ready.wait(timeout: .now() + 60) == .success, let host = address.get(), let apiURL = api.get() else {
             task.cancel()
             _ = stopped.wait(timeout: .now() + 30)
             try? FileManager.default.removeItem(atPath: directory)
             throw XCTSkip("the embedded registry did not start")
         }
-        return FixtureRegistry(directory: directory, host: host, token: server.token, task: task, stopped: stopped)
+        // What fair does with the cluster's token: exchange it over TLS for scoped tokens.
+        let credentials = Credentials(username: "fair", password: server.token, sendsOnlyOverTLS: true,
+                                      tokenEndpoint: apiURL + "/v2/token", tokenServerCAFile: directory + "/tls/ca.crt")
+        return FixtureRegistry(directory: directory, host: host, credentials: credentials, task: task, stopped: stopped)
     }
 
-    private init(directory: String, host: String, token: String, task: Task<Void, Never>, stopped: DispatchSemaphore) {
+    private init(directory: String, host: String, credentials: Credentials, task: Task<Void, Never>, stopped: DispatchSemaphore) {
         self.directory = directory
         self.host = host
         self.task = task
         self.stopped = stopped
         self.clients = RegistryClients(store: BlobStore(directory: directory + "/push-cache"))
         // Pushes need the server's credential; nodes pull anonymously, as in a cluster.
-        clients.fallbackCredentials = { _ in Credentials(username: "fair", password: token) }
+        clients.fallbackCredentials = { _ in credentials }
     }
 
     func stop() {
