@@ -77,7 +77,14 @@ let package = Package(
         // Kubernetes API objects as JSON values, with the conventions every component shares.
         .target(
             name: "FairKube",
-            dependencies: ["FairHTTP", "FairArchive", "Yams", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["FairHTTP", "FairArchive", "Yams"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        // What the CLI does with a cluster: training and serving manifests rendered from Templates/,
+        // following a Job's pods and logs, waiting for a rollout. Only `fair` links it.
+        .target(
+            name: "FairWorkloads",
+            dependencies: ["FairKube", "FairArchive", "Yams", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.
@@ -155,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "fair",
             dependencies: [
-                "FairBuild", "FairRegistry", "FairOCI", "FairArchive", "FairServer", "FairNode", "FairKube",
+                "FairBuild", "FairRegistry", "FairOCI", "FairArchive", "FairServer", "FairNode", "FairKube", "FairWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -177,6 +184,7 @@ let package = Package(
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairWorkloadsTests", dependencies: ["FairWorkloads", "FairKube", "FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FairKube
+import FairWorkloads
 
 /// `fair version`, as `kubectl version --client` and `docker version` answer: the version on
 /// standard output, or JSON for scripts.

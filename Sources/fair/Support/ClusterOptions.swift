@@ -1,5 +1,6 @@
 import ArgumentParser
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// How commands reach a Kubernetes API server: kubectl's flags and defaults.

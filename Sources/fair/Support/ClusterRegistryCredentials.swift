@@ -1,4 +1,5 @@
 import FairKube
+import FairWorkloads
 import FairRegistry
 import Foundation
 

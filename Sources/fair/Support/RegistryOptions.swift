@@ -1,6 +1,7 @@
 import ArgumentParser
 import FairBuild
 import FairKube
+import FairWorkloads
 import FairRegistry
 
 /// How to reach registries: what every command that talks to one shares (login among them).

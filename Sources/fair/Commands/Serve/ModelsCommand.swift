@@ -1,6 +1,7 @@
 import ArgumentParser
 import FairBuild
 import FairKube
+import FairWorkloads
 import FairRegistry
 import Foundation
 

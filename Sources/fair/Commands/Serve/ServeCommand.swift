@@ -1,5 +1,6 @@
 import ArgumentParser
 import FairKube
+import FairWorkloads
 import Foundation
 
 struct ServeCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import FairBuild
 import FairKube
+import FairWorkloads
 import FairRegistry
 import Foundation
 

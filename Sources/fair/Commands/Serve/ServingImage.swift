@@ -1,6 +1,7 @@
 import FairArchive
 import FairBuild
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// The serving image: the project's image (same base, deps and code layers, so the registry

@@ -1,4 +1,5 @@
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// Shows a followed Job: the training container's output as it is written (stdout, or stderr

@@ -1,4 +1,5 @@
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// The registry a training image and its model go to: the flag, else fair.yaml's

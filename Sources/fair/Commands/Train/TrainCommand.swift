@@ -1,6 +1,7 @@
 import ArgumentParser
 import FairBuild
 import FairKube
+import FairWorkloads
 import Foundation
 
 enum TrainOutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,4 +1,5 @@
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// What `fair train --output-format json|yaml` prints.

@@ -1,5 +1,6 @@
 import FairBuild
 import FairKube
+import FairWorkloads
 import Foundation
 
 /// One `fair train`: build and push the image, render the Job, then create it and follow it (or

@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// Why a pod cannot make progress on its own: what `fair train` reports at once instead of

@@ -1,3 +1,5 @@
+import FairKube
+
 extension JSONValue {
     /// A pod's container statuses, init containers first: the order they run in.
     public var allContainerStatuses: [JSONValue] {

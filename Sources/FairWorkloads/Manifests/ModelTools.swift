@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// fair's in-pod tools: `fair-model.py` (stores a trained model as an OCI artifact, and fetches

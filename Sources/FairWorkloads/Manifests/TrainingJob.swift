@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// What `fair train` runs: one batch/v1 Job rendered from `Templates/job.yaml` (or a project's own

@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// What `fair serve` rolls out: a Deployment of model-server pods and the Service in front of

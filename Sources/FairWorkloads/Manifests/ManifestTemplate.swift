@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 import Mustache
 

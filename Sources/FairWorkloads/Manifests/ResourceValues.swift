@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// The template values for a container's resources, shared by the Job and the Deployment:

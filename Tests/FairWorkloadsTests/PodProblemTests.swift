@@ -1,4 +1,5 @@
-@testable import FairKube
+import FairKube
+@testable import FairWorkloads
 import FairArchive
 import XCTest
 
