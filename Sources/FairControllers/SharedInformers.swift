@@ -23,13 +23,10 @@ final class SharedInformers: @unchecked Sendable {
 
     var all: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes] }
 
-    /// The informer that caches objects of `kind`, for owner lookups.
-    func informer(for kind: OwnerKind) -> Informer {
-        switch kind.kind {
-        case "Job": return jobs
-        case "ReplicaSet": return replicaSets
-        default: return deployments
-        }
+    /// The informer that caches objects of `resource`; nil for a kind no controller caches
+    /// (the caller then asks the API), never another kind's cache.
+    func informer(for resource: APIResource) -> Informer? {
+        all.first { $0.resource == resource }
     }
 }
 

@@ -101,11 +101,9 @@ final class EventRecorder: @unchecked Sendable {
     }
 
     private func run() {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
         while let event = next() {
             do {
-                _ = try client.create(.events, namespace: event.involved.namespace, body(of: event, formatter))
+                _ = try client.create(.events, namespace: event.involved.namespace, body(of: event))
                 condition.lock(); written += 1; condition.unlock()
             } catch {
                 // Best effort: the namespace may be going away, the server restarting.
@@ -125,8 +123,8 @@ final class EventRecorder: @unchecked Sendable {
         return queue.removeFirst()
     }
 
-    private func body(of event: Pending, _ formatter: ISO8601DateFormatter) -> JSONValue {
-        let time = JSONValue.string(formatter.string(from: event.time))
+    private func body(of event: Pending) -> JSONValue {
+        let time = JSONValue.string(KubeTime.format(event.time))
         // kube's recorder names events "<object>.<unix nanoseconds in hex>".
         let nanos = UInt64(max(0, event.time.timeIntervalSince1970 * 1e9))
         var involved: JSONValue = ["kind": "Pod", "apiVersion": "v1", "namespace": .string(event.involved.namespace),

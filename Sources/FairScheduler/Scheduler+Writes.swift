@@ -65,9 +65,5 @@ extension Scheduler {
         }
     }
 
-    private static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
-    }
+    private static func timestamp() -> String { KubeTime.now() }
 }

@@ -351,7 +351,7 @@ final class SchemaValidatorTests: XCTestCase {
     func testTheDefinitionsLoad() {
         let catalog = TypeCatalog.kubernetes
         XCTAssertEqual(catalog.kubernetesVersion, KubernetesTypeSchemas.kubernetesVersion)
-        for definition in ResourceCatalog.all {
+        for definition in KindCatalog.all {
             XCTAssertNotNil(catalog.root(apiVersion: definition.apiVersion, kind: definition.kind),
                             "no type definition for \(definition.apiVersion) \(definition.kind)")
         }

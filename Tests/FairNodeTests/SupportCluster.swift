@@ -60,7 +60,7 @@ final class TestCluster {
     func markDeleted(_ name: String, gracePeriodSeconds: Int64) throws {
         try server.api.store.write("pods", namespace: "default", name: name) { stored in
             guard var pod = stored?.object else { return nil }
-            pod.set(.string(Timestamps.rfc3339(Date())), at: "metadata.deletionTimestamp")
+            pod.set(.string(KubeTime.format(Date())), at: "metadata.deletionTimestamp")
             pod.set(.int(gracePeriodSeconds), at: "metadata.deletionGracePeriodSeconds")
             return pod
         }

@@ -352,3 +352,28 @@ def test_field_types_are_checked_against_the_kubernetes_schema(server):
     status, created = request(server, "POST", "/api/v1/namespaces/default/services", service)
     assert status == 201, created
     assert created["metadata"]["x-extra"] == {"kept": True}
+
+
+def test_field_selectors_name_only_the_fields_a_kind_declares(server):
+    """As kube-apiserver's field label conversion: metadata.name/namespace for every kind, the
+    kind's own fields (pods: spec.nodeName, status.phase, …; events: involvedObject.*), and a
+    400 naming any other field rather than a silently empty list."""
+    for name, data in (("fs-a", {"k": "a"}), ("fs-b", {"k": "b"})):
+        assert request(server, "POST", "/api/v1/namespaces/default/configmaps", configmap(name, data))[0] == 201
+    status, body = request(server, "GET", "/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dfs-a")
+    assert status == 200 and [item["metadata"]["name"] for item in body["items"]] == ["fs-a"]
+    status, body = request(server, "GET", "/api/v1/namespaces/default/configmaps?fieldSelector=data.k%3Da")
+    assert status == 400, body
+    assert body["reason"] == "BadRequest" and body["message"] == "field label not supported: data.k"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fs-pod"},
+           "spec": {"nodeName": "nowhere", "containers": [{"name": "c", "image": "x"}]}}
+    assert request(server, "POST", "/api/v1/namespaces/default/pods", pod)[0] == 201
+    status, body = request(server, "GET", "/api/v1/pods?fieldSelector=spec.nodeName%3Dnowhere,status.phase%3DPending")
+    assert status == 200 and [item["metadata"]["name"] for item in body["items"]] == ["fs-pod"]
+    assert request(server, "GET", "/api/v1/pods?fieldSelector=spec.containers%3Dx")[0] == 400
+    assert request(server, "GET", "/api/v1/events?fieldSelector=involvedObject.name%3Dfs-pod")[0] == 200
+    # kubectl's own use: `kubectl get pods --field-selector`.
+    listed = server.kubectl("get", "pods", "-A", "--field-selector", "spec.nodeName=nowhere", "-o", "name").stdout.split()
+    assert listed == ["pod/fs-pod"]
+    refused = server.kubectl("get", "pods", "--field-selector", "spec.bogus=1", check=False)
+    assert refused.returncode != 0 and "field label not supported: spec.bogus" in refused.stderr

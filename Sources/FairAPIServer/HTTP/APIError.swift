@@ -21,23 +21,23 @@ public struct APIError: Error, Sendable {
     /// kube-apiserver's answer for a path it does not serve.
     static let unknownPath = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
 
-    static func notFound(_ definition: ResourceDefinition, _ name: String) -> APIError {
+    static func notFound(_ definition: KindDefinition, _ name: String) -> APIError {
         APIError(code: 404, reason: "NotFound", message: "\(definition.plural)\(groupSuffix(definition)) \"\(name)\" not found",
                  details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    static func alreadyExists(_ definition: ResourceDefinition, _ name: String) -> APIError {
+    static func alreadyExists(_ definition: KindDefinition, _ name: String) -> APIError {
         APIError(code: 409, reason: "AlreadyExists", message: "\(definition.plural)\(groupSuffix(definition)) \"\(name)\" already exists",
                  details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    static func conflict(_ definition: ResourceDefinition, _ name: String, _ why: String) -> APIError {
+    static func conflict(_ definition: KindDefinition, _ name: String, _ why: String) -> APIError {
         APIError(code: 409, reason: "Conflict",
                  message: "Operation cannot be fulfilled on \(definition.plural)\(groupSuffix(definition)) \"\(name)\": \(why)",
                  details: .init(name: name, group: definition.group, kind: definition.plural))
     }
 
-    static func invalid(_ definition: ResourceDefinition, _ name: String, _ causes: [(field: String, message: String)]) -> APIError {
+    static func invalid(_ definition: KindDefinition, _ name: String, _ causes: [(field: String, message: String)]) -> APIError {
         let summary = causes.map { "\($0.field): \($0.message)" }.joined(separator: ", ")
         let listed = causes.count > 1 ? "[\(summary)]" : summary
         return APIError(code: 422, reason: "Invalid", message: "\(definition.kind) \"\(name)\" is invalid: \(listed)",
@@ -62,7 +62,7 @@ public struct APIError: Error, Sendable {
     static func gone(_ message: String) -> APIError { APIError(code: 410, reason: "Expired", message: message) }
     static func tooLarge(_ message: String) -> APIError { APIError(code: 413, reason: "RequestEntityTooLarge", message: message) }
 
-    private static func groupSuffix(_ definition: ResourceDefinition) -> String {
+    private static func groupSuffix(_ definition: KindDefinition) -> String {
         definition.group.isEmpty ? "" : ".\(definition.group)"
     }
 

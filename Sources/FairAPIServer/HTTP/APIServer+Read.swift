@@ -27,9 +27,13 @@ extension APIServer {
         }
     }
 
-    private func filters(_ query: Query) throws -> (LabelSelector, FieldSelector?) {
+    func filters(_ query: Query, _ definition: KindDefinition) throws -> (LabelSelector, FieldSelector?) {
         let labels = try query["labelSelector"].map { try LabelSelector(parsing: $0) } ?? .everything
         let fields = try query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelector(parsing: $0) }
+        // Only the fields the kind declares, as kube-apiserver's field label conversion allows.
+        if let unsupported = fields?.requirements.first(where: { !definition.selects($0.path) }) {
+            throw APIError.badRequest("field label not supported: \(unsupported.path)")
+        }
         return (labels, fields)
     }
 
@@ -45,7 +49,7 @@ extension APIServer {
     private func list(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
         _ = try requestedRevision(query)
-        let (labels, fields) = try filters(query)
+        let (labels, fields) = try filters(query, definition)
         let (items, revision) = store.list(definition.storageKey, namespace: path.namespace)
         var selected = items.map(\.object).filter { labels.matches($0.labels) && (fields?.matches($0) ?? true) }
         var metadata: JSONValue = ["resourceVersion": .string(String(revision))]
@@ -73,7 +77,7 @@ extension APIServer {
 
     private func watch(_ path: ResourcePath, query: Query, table: Bool) throws -> Response {
         let definition = path.definition
-        let (labels, fields) = try filters(query)
+        let (labels, fields) = try filters(query, definition)
         let since: Int64? = try requestedRevision(query).flatMap { $0 == 0 ? nil : $0 }
         let onlyName = path.name
         let events = try store.watch(definition.storageKey, namespace: path.namespace, since: since)

@@ -39,7 +39,7 @@ extension APIServer {
         if let fromBody, fromBody != namespace {
             throw APIError.badRequest("the namespace of the provided object (\(fromBody)) does not match the namespace sent on the request (\(namespace))")
         }
-        let namespaces = ResourceCatalog.find(group: "", version: "v1", plural: "namespaces")!
+        let namespaces = KindDefinition.namespace
         guard let stored = store.get(namespaces.storageKey, namespace: "", name: namespace) else {
             throw APIError.notFound(namespaces, namespace)
         }
@@ -148,7 +148,7 @@ extension APIServer {
 
     /// A body names what it is; that must be what the path holds, or a Pod sent to `configmaps`
     /// would be stored as a ConfigMap. Either may be left out (the path then says it).
-    static func checkTypeMeta(_ object: JSONValue, _ definition: ResourceDefinition) throws {
+    static func checkTypeMeta(_ object: JSONValue, _ definition: KindDefinition) throws {
         if let apiVersion = object["apiVersion"], !apiVersion.isNull {
             guard let text = apiVersion.stringValue, text == definition.apiVersion else {
                 throw APIError.badRequest("the API version in the data (\(apiVersion.stringValue ?? "\(apiVersion)")) does not match the expected API version (\(definition.apiVersion))")
@@ -206,7 +206,7 @@ extension APIServer {
             }
             pod.set(.string(node), at: "spec.nodeName")
             var conditions = (pod.value(at: "status.conditions")?.arrayValue ?? []).filter { $0["type"]?.stringValue != "PodScheduled" }
-            conditions.append(["type": "PodScheduled", "status": "True", "lastTransitionTime": .string(Admission.now())])
+            conditions.append(["type": "PodScheduled", "status": "True", "lastTransitionTime": .string(KubeTime.now())])
             pod.set(.array(conditions), at: "status.conditions")
             return pod
         }
@@ -235,15 +235,15 @@ extension APIServer {
 
     /// What DELETE answers once the object is gone: the object for resources whose store returns
     /// it (pods, services, namespaces), otherwise a `Status` naming what was deleted.
-    private func deletedResponse(_ definition: ResourceDefinition, object: JSONValue) -> Response {
+    private func deletedResponse(_ definition: KindDefinition, object: JSONValue) -> Response {
         if definition.returnsDeletedObject { return Self.json(object) }
         return Self.status(StatusBody(status: "Success", details: .init(name: object.name, group: definition.group,
                                                                         kind: definition.plural, uid: object.uid), code: 200))
     }
 
     /// Dependents follow a removed owner; a namespace takes its contents along.
-    func afterRemoval(_ definition: ResourceDefinition, object: JSONValue, namespace: String, orphan: Bool) throws {
-        if definition.kind == "Namespace", let name = object.name {
+    func afterRemoval(_ definition: KindDefinition, object: JSONValue, namespace: String, orphan: Bool) throws {
+        if definition.containsObjects, let name = object.name {
             try deleteNamespaceContents(name)
         } else if let uid = object.uid {
             try cascade(from: uid, namespace: namespace, orphan: orphan)
@@ -254,7 +254,7 @@ extension APIServer {
     /// on a node is marked terminating (deletionTimestamp) and its node agent removes it once its
     /// containers stopped, as the kubelet does; an object with finalizers is marked and stays
     /// until whoever set them removes the last one. Returns the object and whether it is gone.
-    private func remove(_ definition: ResourceDefinition, namespace: String, name: String, gracePeriod requested: Int64?,
+    private func remove(_ definition: KindDefinition, namespace: String, name: String, gracePeriod requested: Int64?,
                         check: @escaping (JSONValue) throws -> Void = { _ in }) throws -> (JSONValue, Bool) {
         var removed = true
         let (object, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
@@ -262,20 +262,20 @@ extension APIServer {
             try check(existing.object)
             removed = true
             var object = existing.object
-            if definition.kind == "Pod", let grace = Self.gracePeriod(of: object, requested: requested) {
+            if let grace = definition.gracePeriod(object, requested) {
                 removed = false
                 if let current = object.value(at: "metadata.deletionGracePeriodSeconds")?.intValue, current <= grace {
                     return object  // already terminating, at least as soon
                 }
                 let deadline = Date().addingTimeInterval(TimeInterval(grace))
-                object.set(.string(Admission.timestamp(deadline)), at: "metadata.deletionTimestamp")
+                object.set(.string(KubeTime.format(deadline)), at: "metadata.deletionTimestamp")
                 object.set(.int(grace), at: "metadata.deletionGracePeriodSeconds")
                 return object
             }
             if !(object.value(at: "metadata.finalizers")?.arrayValue ?? []).isEmpty {
                 removed = false
                 if object.value(at: "metadata.deletionTimestamp") == nil {
-                    object.set(.string(Admission.now()), at: "metadata.deletionTimestamp")
+                    object.set(.string(KubeTime.now()), at: "metadata.deletionTimestamp")
                 }
                 object.set(.int(0), at: "metadata.deletionGracePeriodSeconds")
                 return object
@@ -285,20 +285,10 @@ extension APIServer {
         return (object, removed)
     }
 
-    /// Seconds a pod gets to stop, or nil when it has nothing to stop: not on a node, finished,
-    /// or asked to go at once (grace 0).
-    private static func gracePeriod(of pod: JSONValue, requested: Int64?) -> Int64? {
-        guard let node = pod.value(at: "spec.nodeName")?.stringValue, !node.isEmpty else { return nil }
-        let phase = pod.value(at: "status.phase")?.stringValue
-        if phase == "Succeeded" || phase == "Failed" { return nil }
-        let grace = requested ?? pod.value(at: "spec.terminationGracePeriodSeconds")?.intValue ?? 30
-        return grace > 0 ? grace : nil
-    }
-
     /// Dependents of a deleted owner (through ownerReferences) are deleted too, or released
     /// (`Orphan`). Done at once, in the same request, so nothing is left pointing at a ghost.
     private func cascade(from ownerUID: String, namespace: String, orphan: Bool) throws {
-        for definition in ResourceCatalog.all where definition.namespaced {
+        for definition in KindCatalog.all where definition.namespaced {
             for stored in store.list(definition.storageKey, namespace: namespace).items {
                 let references = stored.object.ownerReferences
                 guard references.contains(where: { $0["uid"]?.stringValue == ownerUID }), let name = stored.object.name else { continue }
@@ -317,7 +307,7 @@ extension APIServer {
     }
 
     private func deleteNamespaceContents(_ namespace: String) throws {
-        for definition in ResourceCatalog.all where definition.namespaced {
+        for definition in KindCatalog.all where definition.namespaced {
             for stored in store.list(definition.storageKey, namespace: namespace).items {
                 guard let name = stored.object.name else { continue }
                 _ = try? remove(definition, namespace: namespace, name: name, gracePeriod: nil)
@@ -327,8 +317,7 @@ extension APIServer {
 
     private func deleteCollection(_ path: ResourcePath, query: Query) throws -> Response {
         let definition = path.definition
-        let labels = try query["labelSelector"].map { try LabelSelector(parsing: $0) } ?? .everything
-        let fields = try query["fieldSelector"].flatMap { $0.isEmpty ? nil : try FieldSelector(parsing: $0) }
+        let (labels, fields) = try filters(query, definition)
         var deleted: [JSONValue] = []
         for stored in store.list(definition.storageKey, namespace: path.namespace).items
         where labels.matches(stored.object.labels) && (fields?.matches(stored.object) ?? true) {

@@ -38,7 +38,7 @@ public final class APIServer: @unchecked Sendable {
     }
 
     private func ensureSystemNamespaces() throws {
-        let definition = ResourceCatalog.find(group: "", version: "v1", plural: "namespaces")!
+        let definition = KindDefinition.namespace
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] where store.get(definition.storageKey, namespace: "", name: name) == nil {
             var object: JSONValue = ["metadata": ["name": .string(name)]]
             Admission.prepareNew(&object, definition, namespace: "")
@@ -127,7 +127,7 @@ public final class APIServer: @unchecked Sendable {
         if segments.count == 2, segments[0] == "api", let list = Discovery.resourceList(group: "", version: segments[1]) {
             return Self.json(list)
         }
-        if segments.count == 2, segments[0] == "apis", ResourceCatalog.groups.contains(segments[1]) {
+        if segments.count == 2, segments[0] == "apis", KindCatalog.groups.contains(segments[1]) {
             return Self.json(Discovery.group(segments[1]))
         }
         if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {

@@ -14,7 +14,7 @@ enum Discovery {
     ]
 
     static var groupList: JSONValue {
-        ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(ResourceCatalog.groups.map(group))]
+        ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(KindCatalog.groups.map(group))]
     }
 
     static func group(_ name: String) -> JSONValue {
@@ -23,14 +23,14 @@ enum Discovery {
     }
 
     static func resourceList(group: String, version: String) -> JSONValue? {
-        let definitions = ResourceCatalog.resources(group: group, version: version)
+        let definitions = KindCatalog.resources(group: group, version: version)
         guard !definitions.isEmpty else { return nil }
         var resources: [JSONValue] = []
         for definition in definitions {
             resources.append([
                 "name": .string(definition.plural), "singularName": .string(definition.singular),
                 "namespaced": .bool(definition.namespaced), "kind": .string(definition.kind),
-                "verbs": .array(ResourceDefinition.verbs.map { .string($0) }),
+                "verbs": .array(KindDefinition.verbs.map { .string($0) }),
                 "shortNames": .array(definition.shortNames.map { .string($0) }),
                 "categories": .array(definition.categories.map { .string($0) }),
             ])

@@ -7,7 +7,7 @@ import FairKube
 enum OpenAPI {
     static func discovery() -> JSONValue {
         var paths: [String: JSONValue] = [:]
-        for definition in ResourceCatalog.all {
+        for definition in KindCatalog.all {
             let key = definition.groupVersionPath
             paths[key] = ["serverRelativeURL": .string("/openapi/v3/\(key)")]
         }
@@ -16,7 +16,7 @@ enum OpenAPI {
 
     /// The document for `api/v1`, `apis/apps/v1`, …; nil for anything else.
     static func document(_ groupVersionPath: String) -> JSONValue? {
-        let definitions = ResourceCatalog.all.filter { $0.groupVersionPath == groupVersionPath }
+        let definitions = KindCatalog.all.filter { $0.groupVersionPath == groupVersionPath }
         guard !definitions.isEmpty else { return nil }
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = [:]

@@ -36,7 +36,7 @@ final class PodLogProxy: @unchecked Sendable {
     /// Checks the request against the pod before answering, so a wrong container or a pod that
     /// is not running yet gets kubectl's 400 instead of an empty stream.
     func open(namespace: String, pod name: String, options: APIServer.LogOptions) async throws -> AsyncStream<[UInt8]> {
-        let pods = ResourceCatalog.find(group: "", version: "v1", plural: "pods")!
+        let pods = KindDefinition.pod
         guard let pod = store.get(pods.storageKey, namespace: namespace, name: name)?.object else { throw APIError.notFound(pods, name) }
         let containers = (pod.value(at: "spec.containers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
         let initContainers = (pod.value(at: "spec.initContainers")?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
@@ -59,7 +59,7 @@ final class PodLogProxy: @unchecked Sendable {
             let reason = status?["state"]?["waiting"]?["reason"]?.stringValue ?? "ContainerCreating"
             throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: \(reason)")
         }
-        let nodes = ResourceCatalog.find(group: "", version: "v1", plural: "nodes")!
+        let nodes = KindDefinition.node
         guard let node = store.get(nodes.storageKey, namespace: "", name: nodeName)?.object,
               let port = node.value(at: "status.daemonEndpoints.kubeletEndpoint.Port")?.intValue, port > 0 else {
             throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \"\(nodeName)\" does not serve logs (no kubelet endpoint)")

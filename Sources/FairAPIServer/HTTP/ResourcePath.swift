@@ -1,7 +1,8 @@
+import FairKube
 /// A parsed resource URL: `/api/v1/namespaces/NS/pods/NAME/status`,
 /// `/apis/apps/v1/deployments`, `/api/v1/nodes/NAME`, …
 struct ResourcePath: Equatable {
-    var definition: ResourceDefinition
+    var definition: KindDefinition
     var namespace: String?
     var name: String?
     var subresource: String?
@@ -32,12 +33,12 @@ struct ResourcePath: Equatable {
         }
         var namespace: String?
         // `namespaces/NS/<resource>…` is a namespaced path, unless it addresses the namespace itself.
-        if segments.count >= 3, segments[0] == "namespaces", ResourceCatalog.find(group: group, version: version, plural: segments[2])?.namespaced == true {
+        if segments.count >= 3, segments[0] == "namespaces", KindCatalog.find(group: group, version: version, plural: segments[2])?.namespaced == true {
             namespace = segments[1]
             segments.removeFirst(2)
         }
         guard let plural = segments.first else { return nil }
-        guard let definition = ResourceCatalog.find(group: group, version: version, plural: plural) else {
+        guard let definition = KindCatalog.find(group: group, version: version, plural: plural) else {
             throw APIError.unknownPath
         }
         if definition.namespaced == false && namespace != nil {

@@ -13,7 +13,7 @@ final class GarbageCollector: QueuedController {
 
     /// The dependents this collector looks after, by the prefix of their queue keys.
     private static let dependents: [(prefix: String, resource: APIResource)] = [
-        ("pods", .pods), ("replicasets", .replicaSets), ("jobs", .jobs),
+        (APIResource.pods.plural, .pods), (APIResource.replicaSets.plural, .replicaSets), (APIResource.jobs.plural, .jobs),
     ]
 
     private let client: KubeClient
@@ -23,13 +23,13 @@ final class GarbageCollector: QueuedController {
         client = context.client
         informers = context.informers
         super.init()
-        informers.pods.addHandler { [weak self] event in self?.dependentChanged("pods", event) }
+        informers.pods.addHandler { [weak self] event in self?.dependentChanged(APIResource.pods.plural, event) }
         informers.replicaSets.addHandler { [weak self] event in
-            self?.dependentChanged("replicasets", event)
+            self?.dependentChanged(APIResource.replicaSets.plural, event)
             self?.ownerChanged(event)
         }
         informers.jobs.addHandler { [weak self] event in
-            self?.dependentChanged("jobs", event)
+            self?.dependentChanged(APIResource.jobs.plural, event)
             self?.ownerChanged(event)
         }
         informers.deployments.addHandler { [weak self] event in self?.ownerChanged(event) }
@@ -46,7 +46,7 @@ final class GarbageCollector: QueuedController {
     private func ownerChanged(_ event: InformerEvent) {
         guard case let .deleted(owner) = event, let uid = owner.uid else { return }
         for (prefix, resource) in Self.dependents {
-            let informer = informer(for: resource)
+            guard let informer = informers.informer(for: resource) else { continue }
             for dependent in informer.list(namespace: owner.namespace, where: { object in
                 object.ownerReferences.contains { $0["uid"]?.stringValue == uid }
             }) {
@@ -55,19 +55,11 @@ final class GarbageCollector: QueuedController {
         }
     }
 
-    private func informer(for resource: APIResource) -> Informer {
-        switch resource.plural {
-        case "pods": return informers.pods
-        case "replicasets": return informers.replicaSets
-        default: return informers.jobs
-        }
-    }
-
     override func sync(_ key: String) throws -> ReconcileResult {
         guard let colon = key.firstIndex(of: ":"),
               let resource = Self.dependents.first(where: { $0.prefix == key[..<colon] })?.resource else { return .done }
         let objectKey = String(key[key.index(after: colon)...])
-        guard let object = informer(for: resource).get(objectKey), let name = object.name else { return .done }
+        guard let object = informers.informer(for: resource)?.get(objectKey), let name = object.name else { return .done }
         let references = object.ownerReferences
         guard !references.isEmpty else { return .done }
 
@@ -93,8 +85,7 @@ final class GarbageCollector: QueuedController {
     private func isAbsent(_ reference: JSONValue, namespace: String?) throws -> Bool {
         guard let kind = OwnerKind.find(apiVersion: reference["apiVersion"]?.stringValue, kind: reference["kind"]?.stringValue),
               let name = reference["name"]?.stringValue, let uid = reference["uid"]?.stringValue else { return false }
-        let cache = informers.informer(for: kind)
-        guard cache.hasSynced else { return false }
+        guard let cache = informers.informer(for: kind.resource), cache.hasSynced else { return false }
         if cache.get(namespace: namespace, name: name)?.uid == uid { return false }
         do {
             return try client.get(kind.resource, namespace: namespace, name: name).uid != uid

@@ -6,9 +6,15 @@ struct OwnerKind: Sendable, Equatable {
     let kind: String
     let resource: APIResource
 
-    static let job = OwnerKind(apiVersion: "batch/v1", kind: "Job", resource: .jobs)
-    static let replicaSet = OwnerKind(apiVersion: "apps/v1", kind: "ReplicaSet", resource: .replicaSets)
-    static let deployment = OwnerKind(apiVersion: "apps/v1", kind: "Deployment", resource: .deployments)
+    init(_ definition: KindDefinition) {
+        apiVersion = definition.apiVersion
+        kind = definition.kind
+        resource = definition.resource
+    }
+
+    static let job = OwnerKind(.job)
+    static let replicaSet = OwnerKind(.replicaSet)
+    static let deployment = OwnerKind(.deployment)
 
     /// Every kind the garbage collector can check for existence.
     static let watched: [OwnerKind] = [.job, .replicaSet, .deployment]

@@ -14,10 +14,8 @@ extension KubeClient {
                 let current = try get(resource, namespace: namespace, name: object.name ?? "")
                 var replacement = object
                 replacement["metadata"]?["resourceVersion"] = current.value(at: "metadata.resourceVersion")
-                if resource.plural == "services" {
-                    for field in ["clusterIP", "clusterIPs"] {
-                        if let value = current.value(at: "spec.\(field)") { replacement["spec"]?[field] = value }
-                    }
+                for field in KindCatalog.find(resource)?.allocatedFields ?? [] {
+                    if let value = current.value(at: field) { replacement.set(value, at: field) }
                 }
                 do {
                     return try update(resource, replacement)

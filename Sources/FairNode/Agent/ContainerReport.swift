@@ -42,14 +42,14 @@ struct ContainerReport: Equatable {
             if let message = waiting.message { fields["message"] = .string(message) }
             return ["waiting": .object(fields)]
         case let .running(startedAt):
-            return ["running": ["startedAt": .string(Timestamps.rfc3339(startedAt))]]
+            return ["running": ["startedAt": .string(KubeTime.format(startedAt))]]
         case let .terminated(termination):
             var fields: [String: JSONValue] = [
                 "exitCode": .int(Int64(termination.exitCode)), "reason": .string(termination.reason),
-                "finishedAt": .string(Timestamps.rfc3339(termination.finishedAt)),
+                "finishedAt": .string(KubeTime.format(termination.finishedAt)),
                 "containerID": .string(termination.containerID),
             ]
-            if let startedAt = termination.startedAt { fields["startedAt"] = .string(Timestamps.rfc3339(startedAt)) }
+            if let startedAt = termination.startedAt { fields["startedAt"] = .string(KubeTime.format(startedAt)) }
             if let message = termination.message { fields["message"] = .string(message) }
             return ["terminated": .object(fields)]
         }

@@ -99,7 +99,7 @@ final class NodeRegistration: @unchecked Sendable {
     /// The whole status; conditions keep their lastTransitionTime while their status holds.
     func status(previous: JSONValue?, now: Date) -> JSONValue {
         let capacity = machine.capacity(overrides: options.capacity)
-        let stamp = JSONValue.string(Timestamps.rfc3339(now))
+        let stamp = JSONValue.string(KubeTime.format(now))
         let previousConditions = previous?["conditions"]?.arrayValue ?? []
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
             let old = previousConditions.first { $0["type"]?.stringValue == type }

@@ -32,7 +32,7 @@ struct PodStatusBuilder {
     }
 
     private func conditions() -> [JSONValue] {
-        let stamp = Timestamps.rfc3339(now)
+        let stamp = KubeTime.format(now)
         func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
             let status = value ? "True" : "False"
             let old = previousConditions.first { $0["type"]?.stringValue == type }

@@ -153,7 +153,7 @@ final class PodSyncer: @unchecked Sendable {
     private func writeStatus(_ record: PodRecord, pod: JSONValue, reports: [ContainerReport], initReports: [ContainerReport],
                              phase: String, now: Date) throws {
         let current = pod["status"] ?? [:]
-        let startTime = record.startTime ?? current["startTime"]?.stringValue ?? Timestamps.rfc3339(now)
+        let startTime = record.startTime ?? current["startTime"]?.stringValue ?? KubeTime.format(now)
         record.startTime = startTime
         let previous = record.lastWrittenStatus ?? current
         let desired = PodStatusBuilder(pod: pod, reports: reports, initReports: initReports, phase: phase, podIP: record.persisted.podIP,

@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// A container log line as CRI runtimes write them (kubelet's `pkg/kubelet/kuberuntime/logs`):
@@ -25,7 +26,7 @@ enum CRILogFormat {
         guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let timeBytes = line[line.startIndex..<firstSpace]
         guard timeBytes.count >= 20, timeBytes.last == UInt8(ascii: "Z"),
-              let timeText = String(bytes: timeBytes, encoding: .ascii), let time = Timestamps.parseRFC3339(timeText) else { return nil }
+              let timeText = String(bytes: timeBytes, encoding: .ascii), let time = KubeTime.parse(timeText) else { return nil }
         let afterTime = line[line.index(after: firstSpace)...]
         guard let secondSpace = afterTime.firstIndex(of: UInt8(ascii: " ")) else { return nil }
         let stream = afterTime[afterTime.startIndex..<secondSpace]
@@ -40,7 +41,7 @@ enum CRILogFormat {
 
     /// One CRI line for `content` (no newline inside), read at `time`.
     static func line(_ content: ArraySlice<UInt8>, stream: String, partial: Bool, time: Date) -> [UInt8] {
-        var bytes = Array("\(Timestamps.rfc3339Nano(time)) \(stream) \(partial ? "P" : "F") ".utf8)
+        var bytes = Array("\(KubeTime.formatNano(time)) \(stream) \(partial ? "P" : "F") ".utf8)
         bytes.reserveCapacity(bytes.count + content.count + 1)
         bytes.append(contentsOf: content)
         bytes.append(UInt8(ascii: "\n"))

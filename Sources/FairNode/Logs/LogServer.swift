@@ -136,7 +136,7 @@ final class LogServer: @unchecked Sendable {
             guard options.since == nil else {
                 return Self.text("at most one of sinceTime or sinceSeconds may be specified\n", status: .badRequest)
             }
-            guard let time = Timestamps.parseRFC3339(String(text)) else {
+            guard let time = KubeTime.parse(String(text)) else {
                 return Self.text("sinceTime must be an RFC 3339 time, got \"\(text)\"\n", status: .badRequest)
             }
             options.since = time

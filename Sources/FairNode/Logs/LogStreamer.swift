@@ -1,3 +1,4 @@
+import FairKube
 import Foundation
 
 /// Streams one container log file: from the start or from the last N lines, then (with follow)
@@ -149,7 +150,7 @@ struct LogDecoder {
             append(bytes, into: &output)
             return
         }
-        let prefix = Array((Timestamps.rfc3339Nano(time) + " ").utf8)
+        let prefix = Array((KubeTime.formatNano(time) + " ").utf8)
         var stamped: [UInt8] = []
         for byte in bytes {
             if rawAtLineStart {

@@ -52,7 +52,7 @@ public struct ServingDeployment: Sendable {
     /// The Deployment, rendered and checked.
     public func renderDeployment(with template: ManifestTemplate) throws -> JSONValue {
         let documents = try template.render(try values)
-        guard documents.count == 1, let deployment = documents.first, deployment.kind == "Deployment",
+        guard documents.count == 1, let deployment = documents.first, deployment.kind == KindDefinition.deployment.kind,
               deployment.apiVersion == "apps/v1" else {
             throw TrainingJob.Invalid(description: "\(template.source) must render exactly one apps/v1 Deployment (got \(documents.map { $0.kind ?? "?" }))")
         }
@@ -67,7 +67,7 @@ public struct ServingDeployment: Sendable {
     /// The Service, rendered and checked.
     public func renderService(with template: ManifestTemplate) throws -> JSONValue {
         let documents = try template.render(try values)
-        guard documents.count == 1, let service = documents.first, service.kind == "Service", service.apiVersion == "v1",
+        guard documents.count == 1, let service = documents.first, service.kind == KindDefinition.service.kind, service.apiVersion == KindDefinition.service.apiVersion,
               service.name == name else {
             throw TrainingJob.Invalid(description: "\(template.source) must render exactly one v1 Service named {{{name}}}")
         }

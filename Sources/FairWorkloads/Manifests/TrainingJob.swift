@@ -55,7 +55,7 @@ public struct TrainingJob: Sendable {
         if let registryToken { values["registryToken"] = registryToken }
         if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
         let documents = try template.render(values)
-        guard documents.count == 1, let job = documents.first, job.kind == "Job", job.apiVersion == "batch/v1" else {
+        guard documents.count == 1, let job = documents.first, job.kind == KindDefinition.job.kind, job.apiVersion == KindDefinition.job.apiVersion else {
             throw Invalid(description: "\(template.source) must render exactly one batch/v1 Job (got \(documents.map { $0.kind ?? "?" }))")
         }
         guard job.name == name,
