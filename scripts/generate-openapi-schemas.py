@@ -39,26 +39,33 @@ are written in place of their references.
 import argparse
 import json
 import os
+import re
 import sys
 
-# The kinds fair's API server serves, or accepts as bodies of subresources (pods/binding, scale).
-SERVED_KINDS = [
-    ("v1", "Namespace", "io.k8s.api.core.v1.Namespace"),
-    ("v1", "Pod", "io.k8s.api.core.v1.Pod"),
-    ("v1", "Node", "io.k8s.api.core.v1.Node"),
-    ("v1", "Service", "io.k8s.api.core.v1.Service"),
-    ("v1", "Endpoints", "io.k8s.api.core.v1.Endpoints"),
-    ("v1", "Event", "io.k8s.api.core.v1.Event"),
-    ("v1", "ConfigMap", "io.k8s.api.core.v1.ConfigMap"),
-    ("v1", "Secret", "io.k8s.api.core.v1.Secret"),
-    ("v1", "ServiceAccount", "io.k8s.api.core.v1.ServiceAccount"),
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KINDS_DIRECTORY = os.path.join(ROOT, "Sources", "FairKube", "Kinds")
+
+# Bodies the API server accepts on subresources (pods/binding, scale): not kinds of their own.
+SUBRESOURCE_BODIES = [
     ("v1", "Binding", "io.k8s.api.core.v1.Binding"),
-    ("apps/v1", "Deployment", "io.k8s.api.apps.v1.Deployment"),
-    ("apps/v1", "ReplicaSet", "io.k8s.api.apps.v1.ReplicaSet"),
-    ("batch/v1", "Job", "io.k8s.api.batch.v1.Job"),
-    ("batch/v1", "CronJob", "io.k8s.api.batch.v1.CronJob"),
     ("autoscaling/v1", "Scale", "io.k8s.api.autoscaling.v1.Scale"),
 ]
+
+
+def served_kinds():
+    """The kinds of the catalog (one file each in Sources/FairKube/Kinds), read from their
+    definitions, so that the catalog stays the only list of kinds."""
+    pattern = re.compile(r'KindDefinition\(\s*group:\s*"([^"]*)",\s*version:\s*"([^"]+)",\s*kind:\s*"([^"]+)"')
+    kinds = []
+    for name in sorted(os.listdir(KINDS_DIRECTORY)):
+        with open(os.path.join(KINDS_DIRECTORY, name)) as handle:
+            for group, version, kind in pattern.findall(handle.read()):
+                api_version = "%s/%s" % (group, version) if group else version
+                kinds.append((api_version, kind, "io.k8s.api.%s.%s.%s" % (group or "core", version, kind)))
+    if not kinds:
+        raise SystemExit("no kinds found in %s" % KINDS_DIRECTORY)
+    return kinds + SUBRESOURCE_BODIES
+
 
 # Types whose Go decoders accept more than their OpenAPI `type` says.
 SPECIAL = {
@@ -176,11 +183,12 @@ def main():
     with open(os.path.join(directory, "_definitions.json")) as handle:
         definitions = json.load(handle)["$defs"]
 
-    roots = [name for _, _, name in SERVED_KINDS]
+    served = served_kinds()
+    roots = [name for _, _, name in served]
     compact = Compactor(definitions).run(roots)
     document = {
         "kubernetesVersion": arguments.kubernetes_version,
-        "kinds": {"%s/%s" % (api_version, kind): name for api_version, kind, name in SERVED_KINDS},
+        "kinds": {"%s/%s" % (api_version, kind): name for api_version, kind, name in served},
         "definitions": compact,
     }
 
