@@ -61,7 +61,7 @@ def served_kinds():
         with open(os.path.join(KINDS_DIRECTORY, name)) as handle:
             for group, version, kind in pattern.findall(handle.read()):
                 api_version = "%s/%s" % (group, version) if group else version
-                kinds.append((api_version, kind, "io.k8s.api.%s.%s.%s" % (group or "core", version, kind)))
+                kinds.append((api_version, kind, "io.k8s.api.%s.%s.%s" % ((group or "core").split(".")[0], version, kind)))
     if not kinds:
         raise SystemExit("no kinds found in %s" % KINDS_DIRECTORY)
     return kinds + SUBRESOURCE_BODIES
@@ -82,6 +82,89 @@ REF_PREFIX = "#/$defs/"
 
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                       "Sources", "FairAPIServer", "Schema", "KubernetesTypeSchemas.swift")
+# The same definitions with their descriptions, as OpenAPI v3 schemas: what /openapi/v3 (and so
+# `kubectl explain`) serves.
+OPENAPI_OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                              "Sources", "FairAPIServer", "Schema", "KubernetesOpenAPISchemas.swift")
+
+# What an OpenAPI v3 schema keeps of a definition: the shape, the words, Kubernetes' extensions.
+OPENAPI_KEYS = {"description", "type", "format", "enum", "required", "properties", "items", "additionalProperties",
+                "default", "minimum", "maximum", "pattern"}
+
+
+class OpenAPIConverter:
+    """JSON-schema definitions of kubernetes-validate back into OpenAPI v3 component schemas as
+    kube-apiserver publishes them: `#/components/schemas/NAME` references (wrapped in allOf when
+    the property carries its own description), one type per schema (no "null"), IntOrString as
+    a string of format int-or-string, Kubernetes' x-kubernetes-* extensions kept."""
+
+    def __init__(self, definitions):
+        self.definitions = definitions
+        self.output = {}
+        self.pending = []
+
+    def name(self, ref, where):
+        if not ref.startswith(REF_PREFIX):
+            raise SystemExit("%s: unexpected reference %s" % (where, ref))
+        name = ref[len(REF_PREFIX):]
+        if name not in self.definitions:
+            raise SystemExit("%s: reference to unknown definition %s" % (where, name))
+        if name not in self.output and name not in self.pending:
+            self.pending.append(name)
+        return "#/components/schemas/" + name
+
+    def schema(self, schema, where):
+        if "$ref" in schema:
+            return {"$ref": self.name(schema["$ref"], where)}
+        result = {}
+        if "oneOf" in schema:
+            # IntOrString and Quantity: a string or a number, published as a string with a format.
+            result["type"] = "string"
+            if where.endswith("IntOrString"):
+                result["format"] = "int-or-string"
+        for key, value in schema.items():
+            if key.startswith("x-kubernetes-"):
+                result[key] = value
+            elif key not in OPENAPI_KEYS:
+                continue
+            elif key == "type":
+                kind = json_type(schema, where)
+                if kind is not None:
+                    result["type"] = kind
+            elif key == "properties":
+                result["properties"] = {field: self.property(value[field], "%s.%s" % (where, field)) for field in sorted(value)}
+            elif key == "items":
+                result["items"] = self.schema(value, where + "[]")
+            elif key == "additionalProperties":
+                result["additionalProperties"] = self.schema(value, where + "{}") if isinstance(value, dict) else value
+            elif key == "enum":
+                result["enum"] = [item for item in value if item is not None]
+            else:
+                result[key] = value
+        if "allOf" in schema and len(schema["allOf"]) == 1:
+            result["allOf"] = [self.schema(schema["allOf"][0], where)]
+        return result
+
+    def property(self, schema, where):
+        """A property that is a reference keeps its own description beside it, as allOf."""
+        if "$ref" in schema and "description" in schema:
+            wrapped = {"allOf": [{"$ref": self.name(schema["$ref"], where)}], "description": schema["description"]}
+            for key, value in schema.items():
+                if key.startswith("x-kubernetes-"):
+                    wrapped[key] = value
+            return wrapped
+        return self.schema(schema, where)
+
+    def run(self, roots, kinds):
+        for root in roots:
+            self.name(REF_PREFIX + root, root)
+        while self.pending:
+            name = self.pending.pop(0)
+            self.output[name] = self.schema(self.definitions[name], name)
+        for (api_version, kind, name) in kinds:
+            group, _, version = api_version.rpartition("/")
+            self.output[name]["x-kubernetes-group-version-kind"] = [{"group": group, "version": version, "kind": kind}]
+        return self.output
 
 
 def schema_directory(version):
@@ -222,6 +305,32 @@ enum KubernetesTypeSchemas {{
     with open(arguments.output, "w") as handle:
         handle.write(swift)
     print("%s: %d definitions, %d bytes" % (os.path.relpath(arguments.output), len(compact), len(swift)))
+
+    schemas = OpenAPIConverter(definitions).run(roots, served)
+    lines = ["{"]
+    names = sorted(schemas)
+    for index, name in enumerate(names):
+        entry = json.dumps(schemas[name], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        lines.append("%s:%s%s" % (json.dumps(name), entry, "," if index < len(names) - 1 else ""))
+    lines.append("}")
+    text = "\n".join(lines)
+    json.loads(text)
+    if '"#' in text.replace('"#/components/schemas/', ""):
+        raise SystemExit("the OpenAPI data would need another raw-string delimiter")
+    swift = """// Generated by scripts/generate-openapi-schemas.py from the OpenAPI definitions of
+// Kubernetes {version} (PyPI kubernetes-validate {package}). Do not edit; regenerate.
+
+/// Kubernetes' own component schemas of the served kinds and every type they reach, with their
+/// descriptions: what /openapi/v3 serves, and so what `kubectl explain` prints. One per line.
+enum KubernetesOpenAPISchemas {{
+    static let json = ##\"\"\"
+{text}
+\"\"\"##
+}}
+""".format(version=arguments.kubernetes_version, package=package_version, text=text)
+    with open(OPENAPI_OUTPUT, "w") as handle:
+        handle.write(swift)
+    print("%s: %d schemas, %d bytes" % (os.path.relpath(OPENAPI_OUTPUT), len(schemas), len(swift)))
 
 
 if __name__ == "__main__":
