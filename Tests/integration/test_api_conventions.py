@@ -400,3 +400,24 @@ def test_kubectl_explain_prints_kubernetes_own_descriptions(server):
                              input="apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: \"x\"}\n")
     assert refused.returncode != 0
     assert 'The Pod "bad" is invalid: spec.containers: Invalid value: "x"' in refused.stderr, refused.stderr
+
+
+def test_a_kind_added_by_one_file_is_served_like_the_others(server):
+    """PriorityClass is one file in Sources/FairKube/Kinds and one line in the catalog: discovery,
+    create, get with its columns, explain and its checks follow from it."""
+    status, groups = request(server, "GET", "/apis")
+    assert "scheduling.k8s.io" in [group["name"] for group in groups["groups"]]
+    status, resources = request(server, "GET", "/apis/scheduling.k8s.io/v1")
+    assert status == 200
+    [listed] = [r for r in resources["resources"] if r["name"] == "priorityclasses"]
+    assert listed["kind"] == "PriorityClass" and listed["namespaced"] is False and listed["shortNames"] == ["pc"]
+    server.kubectl("create", "-f", "-", input="apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\n"
+                                              "metadata: {name: training-high}\nvalue: 100000\ndescription: long jobs\n")
+    table = server.kubectl("get", "pc", "training-high").stdout.splitlines()
+    assert table[0].split() == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]
+    assert table[1].split()[:3] == ["training-high", "100000", "false"] and table[1].split()[-1] == "PreemptLowerPriority"
+    explained = server.kubectl("explain", "priorityclass.value").stdout
+    assert "FIELD: value <integer>" in explained and "actual priority that pods receive" in explained
+    missing = server.kubectl("create", "-f", "-", check=False,
+                             input="apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: nothing}\n")
+    assert missing.returncode != 0 and "value: Required value" in missing.stderr, missing.stderr
