@@ -12,6 +12,7 @@ public enum KindCatalog {
         .deployment,
         .replicaSet,
         .job,
+        .priorityClass,
     ]
 
     public static var groups: [String] { Array(Set(all.map(\.group).filter { !$0.isEmpty })).sorted() }
