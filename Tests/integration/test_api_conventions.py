@@ -395,6 +395,12 @@ def test_kubectl_explain_prints_kubernetes_own_descriptions(server):
     assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "version": "v1", "kind": "Pod"}]
     containers = document["components"]["schemas"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]
     assert containers["x-kubernetes-patch-merge-key"] == "name" and containers["type"] == "array"
+    patch = document["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]["requestBody"]["content"]
+    assert "application/strategic-merge-patch+json" in patch
+    status, swagger = request(server, "GET", "/openapi/v2")
+    assert status == 200 and swagger["swagger"] == "2.0"
+    spec = swagger["definitions"]["io.k8s.api.core.v1.Pod"]["properties"]["spec"]
+    assert spec["allOf"] == [{"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}]
     # The same definitions check what is stored: a wrong type is a 422 naming the field.
     refused = server.kubectl("create", "-f", "-", check=False,
                              input="apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: \"x\"}\n")

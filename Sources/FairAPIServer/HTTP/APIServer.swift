@@ -115,6 +115,7 @@ public final class APIServer: @unchecked Sendable {
         case "/apis": return Self.json(Discovery.groupList)
         case "/metrics": return metricsResponse()
         case "/openapi/v3": return Self.json(OpenAPI.discovery())
+        case "/openapi/v2": return Self.json(OpenAPI.version2)
         default: break
         }
         if path.hasPrefix("/openapi/v3/") {

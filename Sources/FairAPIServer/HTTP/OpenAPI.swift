@@ -64,9 +64,17 @@ enum OpenAPI {
             let reference: JSONValue = ["$ref": .string("#/components/schemas/\(name)")]
             let body: JSONValue = ["content": ["application/json": ["schema": reference]]]
             let response: JSONValue = ["200": ["description": "OK", "content": ["application/json": ["schema": reference]]]]
+            // The patch types the server applies, as kube-apiserver lists them: kubectl's
+            // client-side apply sends a strategic merge patch only where the path says so.
+            var patchContent: [String: JSONValue] = [:]
+            for type in ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json",
+                         "application/strategic-merge-patch+json"] {
+                patchContent[type] = ["schema": ["type": "object"]]
+            }
             func operation(_ action: String) -> JSONValue {
                 ["x-kubernetes-group-version-kind": gvk, "x-kubernetes-action": .string(action),
-                 "parameters": [fieldValidation], "requestBody": body, "responses": response]
+                 "parameters": [fieldValidation], "requestBody": action == "patch" ? ["content": .object(patchContent)] : body,
+                 "responses": response]
             }
             paths[collection] = ["post": operation("post"), "get": ["x-kubernetes-group-version-kind": gvk, "responses": response]]
             paths["\(collection)/{name}"] = ["put": operation("put"), "patch": operation("patch"),
@@ -74,6 +82,37 @@ enum OpenAPI {
         }
         return ["openapi": "3.0.0", "info": ["title": "Kubernetes", "version": .string("v\(KubernetesTypeSchemas.kubernetesVersion)")],
                 "paths": .object(paths), "components": ["schemas": .object(components)]]
+    }
+
+    /// Swagger 2.0 (`/openapi/v2`, for clients that read no v3): every served kind's schema and
+    /// what it reaches, under `definitions`, as kube-apiserver publishes it. Built once.
+    static let version2: JSONValue = {
+        var components: [String: JSONValue] = [:]
+        for definition in KindCatalog.all where schemas[schemaName(definition)] != nil {
+            addReachable(from: schemaName(definition), into: &components)
+        }
+        let definitions = components.mapValues { rewriteReferences($0, from: "#/components/schemas/", to: "#/definitions/") }
+        return ["swagger": "2.0", "info": ["title": "Kubernetes", "version": .string("v\(KubernetesTypeSchemas.kubernetesVersion)")],
+                "paths": [:], "definitions": .object(definitions)]
+    }()
+
+    private static func rewriteReferences(_ value: JSONValue, from old: String, to new: String) -> JSONValue {
+        switch value {
+        case let .object(members):
+            var result: [String: JSONValue] = [:]
+            for (key, member) in members {
+                if key == "$ref", let ref = member.stringValue, ref.hasPrefix(old) {
+                    result[key] = .string(new + ref.dropFirst(old.count))
+                } else {
+                    result[key] = rewriteReferences(member, from: old, to: new)
+                }
+            }
+            return .object(result)
+        case let .array(items):
+            return .array(items.map { rewriteReferences($0, from: old, to: new) })
+        default:
+            return value
+        }
     }
 
     /// `name` and every schema its `$ref`s reach.
