@@ -7,7 +7,12 @@ burst of pods, a watch timing the bindings, reads on the side), stops the server
 prints a table. The server's own scheduler places the pods; `--scheduler-in-bench` runs one in the
 benchmark's process instead (to profile it alone).
 
+With `--transports both` (the default) each run is done twice, interleaved: the server's loops
+calling the API server in process (`--in-process=true`, the default) and over HTTPS
+(`--in-process=false`), and the table gives both and their ratio.
+
 Usage: scripts/bench_server.py [--nodes 100] [--pods 10000] [--clients 8] [--runs 1]
+                               [--transports both|in-process|https]
                                [--scheduler-in-bench] [--skip-build] [--configuration release|debug]
                                [--json FILE]
 """
@@ -47,10 +52,11 @@ def cpu_seconds(pid):
         return float("nan")
 
 
-def run_once(bins, args):
+def run_once(bins, args, transport):
     work = tempfile.mkdtemp(prefix="fair-bench-server-")
     # The server's own node agent stays off: the benchmark brings its 100 fake-runtime agents.
-    server = FairServer(os.path.join(bins, "fair"), os.path.join(work, "data"), extra=["--no-node"])
+    in_process = "true" if transport == "in-process" else "false"
+    server = FairServer(os.path.join(bins, "fair"), os.path.join(work, "data"), extra=["--no-node", "--in-process", in_process])
     try:
         server.start()
         kubeconfig = str(server.kubeconfig)
@@ -69,6 +75,8 @@ def run_once(bins, args):
             raise RuntimeError(f"fair-bench exited with {completed.returncode} and no result")
         result = json.loads(lines[-1])
         result["server_cpu_seconds"] = server_cpu
+        result["transport"] = transport
+        result["load_average"] = os.getloadavg()[0]
         result["bench_cpu_seconds"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
         return result
     finally:
@@ -76,13 +84,14 @@ def run_once(bins, args):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def table(results, args):
+def table(results, args, transport):
     def ms(value):
         return f"{value * 1000:8.1f}"
 
     print()
-    print(f"Scheduling benchmark: {args.pods} pods, {args.nodes} fake-runtime node agents, {args.clients} client threads, "
-          f"scheduler {'in the benchmark process' if args.scheduler_in_bench else 'in the server'}")
+    print(f"Scheduling benchmark, server loops {transport}: {args.pods} pods, {args.nodes} fake-runtime node agents, "
+          f"{args.clients} client threads, scheduler {'in the benchmark process' if args.scheduler_in_bench else 'in the server'}, "
+          f"load average at the ends of the runs: {', '.join('%.2f' % r['load_average'] for r in results)}")
     print(f"{'run':>4} {'bound':>7} {'create/s':>9} {'bound/s':>9} {'c→b p50':>9} {'c→b p99':>9} "
           f"{'create p50':>11} {'p99':>8} {'get p50':>8} {'p99':>8} {'list p50':>9} {'p99':>8} {'srv cpu':>8} {'bench cpu':>9}")
     for index, r in enumerate(results, 1):
@@ -113,6 +122,8 @@ def main():
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--transports", choices=("both", "in-process", "https"), default="both",
+                        help="how the server's own loops reach its API; both: interleaved runs of each")
     parser.add_argument("--scheduler-in-bench", action="store_true",
                         help="run the scheduler in the benchmark's process (the server runs its own otherwise)")
     parser.add_argument("--skip-build", action="store_true")
@@ -124,15 +135,24 @@ def main():
     if not args.skip_build:
         build(args.configuration)
     bins = bin_path(args.configuration)
-    results = []
+    transports = ["in-process", "https"] if args.transports == "both" else [args.transports]
+    results = {transport: [] for transport in transports}
     for run in range(args.runs):
-        print(f"run {run + 1}/{args.runs}...", flush=True)
-        results.append(run_once(bins, args))
-    table(results, args)
+        for transport in transports:
+            print(f"run {run + 1}/{args.runs}, {transport}...", flush=True)
+            results[transport].append(run_once(bins, args, transport))
+    for transport in transports:
+        table(results[transport], args, transport)
+    if len(transports) == 2:
+        fast, slow = (statistics.median(r["pods_per_second"] for r in results[t]) for t in transports)
+        fast_p99, slow_p99 = (statistics.median(r["api"]["create"]["p99_seconds"] for r in results[t]) for t in transports)
+        fast_cpu, slow_cpu = (statistics.median(r["server_cpu_seconds"] / max(1, r["bound"]) for r in results[t]) for t in transports)
+        print(f"\nin-process / https: {fast:.0f} / {slow:.0f} pods/s = {fast / slow:.2f}x; create p99 {fast_p99 * 1000:.0f} / "
+              f"{slow_p99 * 1000:.0f} ms; server CPU per pod {fast_cpu * 1000:.2f} / {slow_cpu * 1000:.2f} ms")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
-    return 0 if all(r["bound"] == r["pods"] for r in results) else 1
+    return 0 if all(r["bound"] == r["pods"] for runs in results.values() for r in runs) else 1
 
 
 if __name__ == "__main__":

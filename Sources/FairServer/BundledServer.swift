@@ -67,7 +67,7 @@ public final class BundledServer: @unchecked Sendable {
         }()
         let host = options.host.contains(":") ? "[\(options.host)]" : options.host
 
-        let controlPlane = ControlPlane(options: options, serviceProxy: serviceProxy, certificateAuthority: pki.authority)
+        let controlPlane = ControlPlane(options: options, serviceProxy: serviceProxy, certificateAuthority: pki.authority, api: api)
         api.queueDepths = { controlPlane.queueDepths }
         let registryBound = BoundPort()
         let registryApp = Application(

@@ -1,3 +1,4 @@
+import FairAPIServer
 import FairControllers
 import FairKube
 import FairNode
@@ -19,8 +20,12 @@ final class ControlPlane: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    init(options: ServerOptions, serviceProxy: ServiceProxy? = nil, certificateAuthority: CertificateAuthority? = nil) {
+    /// Where the loops' requests go when they run in process (`ServerOptions.inProcess`).
+    private let api: APIServer?
+
+    init(options: ServerOptions, serviceProxy: ServiceProxy? = nil, certificateAuthority: CertificateAuthority? = nil, api: APIServer? = nil) {
         self.options = options
+        self.api = api
         self.serviceProxy = serviceProxy
         self.certificateAuthority = certificateAuthority
     }
@@ -28,7 +33,10 @@ final class ControlPlane: @unchecked Sendable {
     /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
     /// the API stays up for `kubectl` and for nodes joining from elsewhere.
     func start(kubeconfig path: String, log: @escaping (String) -> Void) throws {
-        let client = try KubeClient(config: try FairKube.Kubeconfig.load(path: path))
+        let config = try FairKube.Kubeconfig.load(path: path)
+        let client = try options.inProcess && api != nil
+            ? KubeClient(config: config, transport: InProcessTransport(api: api!))
+            : KubeClient(config: config)
         var controllerOptions = ControllerOptions()
         controllerOptions.nodeMonitorGracePeriod = options.nodeMonitorGracePeriod
         let controllers = ControllerManager(client: client, options: controllerOptions)

@@ -25,6 +25,9 @@ public struct ServerOptions: Sendable {
     public var nodeMonitorGracePeriod: Double = 40
     /// Let this machine's node run `privileged` containers (refused by default).
     public var allowPrivileged = false
+    /// The bundled loops (controllers, scheduler, node agent, service proxy) call the API server's
+    /// handlers in this process; false: over HTTPS through the kubeconfig, as a remote process.
+    public var inProcess = true
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -6,7 +6,16 @@ import Foundation
 /// standard API paths. Controllers, the scheduler, node agents and `fair train` all go through it.
 public final class KubeClient: @unchecked Sendable {
     public let config: Kubeconfig
-    private let http: HTTPClient
+    private let http: KubeTransport
+    /// The HTTPS client, when that is the transport (for its CA file).
+    private let https: HTTPClient?
+
+    /// A client for `config`'s server over `transport`: the bundled loops' in-process one.
+    public init(config: Kubeconfig, transport: KubeTransport) {
+        self.config = config
+        http = transport
+        https = transport as? HTTPClient
+    }
 
     public init(config: Kubeconfig) throws {
         self.config = config
@@ -22,12 +31,14 @@ public final class KubeClient: @unchecked Sendable {
             configuration.clientCertificateFile = try Self.privateFile(certificate, suffix: "crt")
             configuration.clientKeyFile = try Self.privateFile(key, suffix: "key")
         }
-        http = HTTPClient(configuration: configuration)
+        let client = HTTPClient(configuration: configuration)
+        http = client
+        https = client
     }
 
     /// The file of the kubeconfig's certificate authority, for another client that must trust
     /// the same server (the registry's token endpoint on the API port); nil: the system's roots.
-    public var certificateAuthorityFile: String? { http.configuration.caFile }
+    public var certificateAuthorityFile: String? { https?.configuration.caFile }
 
     /// libcurl takes CA bundles, client certificates and keys from files: keep one per distinct
     /// content, in a directory only we can read.
@@ -94,7 +105,7 @@ public final class KubeClient: @unchecked Sendable {
                                       query: query, body: nil, contentType: nil)
         let response: HTTPResponse
         do {
-            response = try http.send(request, sink: sink)
+            response = try http.send(request, sink: sink, maxBodyBytes: 16 << 20)
         } catch let error as HTTPError {
             throw KubeError(code: 0, reason: "Unreachable", message: "cannot reach the API server \(config.server): \(error.description)")
         }
@@ -129,7 +140,7 @@ public final class KubeClient: @unchecked Sendable {
         let sink = WatchLineSink(handler: handler)
         let request = try makeRequest("GET", resource.path(namespace: namespace), query: query, body: nil, contentType: nil)
         do {
-            let response = try http.send(request, sink: sink)
+            let response = try http.send(request, sink: sink, maxBodyBytes: 16 << 20)
             guard (200..<300).contains(response.status) else { throw KubeError(response) }
         } catch let error as HTTPError {
             if case .sink = error, sink.stopped { return sink.lastResourceVersion }
@@ -151,7 +162,7 @@ public final class KubeClient: @unchecked Sendable {
         var request = HTTPRequest(method: method, url: url, headers: headers)
         if let body { request.body = .bytes(body) }
         do {
-            let response = try http.send(request, maxBodyBytes: maxBodyBytes)
+            let response = try http.send(request, sink: nil, maxBodyBytes: maxBodyBytes)
             return (response.status, response.body)
         } catch let error as HTTPError {
             throw KubeError(code: 0, reason: "Unreachable", message: "cannot reach the API server \(config.server): \(error.description)")
@@ -182,7 +193,7 @@ public final class KubeClient: @unchecked Sendable {
         let request = try makeRequest(method, path, query: query, body: body, contentType: contentType)
         let response: HTTPResponse
         do {
-            response = try http.send(request, maxBodyBytes: 256 << 20)
+            response = try http.send(request, sink: nil, maxBodyBytes: 256 << 20)
         } catch let error as HTTPError {
             throw KubeError(code: 0, reason: "Unreachable", message: "cannot reach the API server \(config.server): \(error.description)")
         }

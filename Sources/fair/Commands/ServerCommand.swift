@@ -49,6 +49,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Let pods run privileged containers on this machine's node (every capability, no seccomp filter).")
     var allowPrivileged = false
 
+    @Option(name: .customLong("in-process"), help: ArgumentHelp(
+        "Whether the bundled controllers, scheduler and node agent call the API server in this process (true), or over HTTPS through the kubeconfig as a separate process would (false).",
+        valueName: "true|false"))
+    var inProcess: Bool = true
+
     func run() async throws {
         if cleanup {
             let kubeconfig = UserKubeconfig()
@@ -78,6 +83,7 @@ struct ServerCommand: AsyncParsableCommand {
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
+        options.inProcess = inProcess
         let server: BundledServer
         do {
             server = try BundledServer(options: options)
