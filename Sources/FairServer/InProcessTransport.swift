@@ -11,7 +11,9 @@ import NIOCore
 /// The bundled loops' way to the API: each request goes to the API server's handler in this
 /// process, through its authentication, admission, store and watches as any client's would,
 /// without TLS, sockets or HTTP framing. Callers block (as over HTTPS) while the handler runs
-/// as a task; a watch's body streams into the caller's sink until either side ends it.
+/// as a task; a watch's body streams into the caller's sink until either side ends it. Like
+/// the HTTPS client, it is for threads of their own (informers, workers), never for code on
+/// Swift's cooperative threads, which the handler's task needs.
 final class InProcessTransport: KubeTransport, @unchecked Sendable {
     private let api: APIServer
 
@@ -63,16 +65,26 @@ final class InProcessTransport: KubeTransport, @unchecked Sendable {
     }
 }
 
-/// One request's answer, handed from the handler's task to the blocked caller.
+/// One request's answer, handed from the handler's task to the blocked caller. The body's bytes
+/// are written into the caller's sink on the caller's thread, as libcurl does on its transfer
+/// thread: a watch handler then never runs on (or blocks) Swift's cooperative threads. At most
+/// `bufferLimit` bytes wait between the two; the handler's task is suspended beyond that.
 final class Exchange: @unchecked Sendable {
+    private static let bufferLimit = 4 << 20
+
     private let condition = NSCondition()
     private let sink: ByteSink?
     private let maxBodyBytes: Int
     private let url: String
     private var status = 0
     private var headers = HTTPHeaders()
+    private var started = false
+    private var pending: [ByteBuffer] = []
+    private var pendingBytes = 0
+    private var collectedBytes = 0
     private var collected: [UInt8] = []
-    private var streaming = false
+    private var producerWaiting: CheckedContinuation<Void, Error>?
+    private var refused: Error?
     private var done = false
     private var failure: Error?
 
@@ -86,23 +98,40 @@ final class Exchange: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         status = Int(response.status.code)
         for field in response.headers { headers.add(field.name.rawName, field.value) }
-        streaming = sink != nil && (200..<300).contains(status)
-        if streaming, let observer = sink as? ResponseHeadObserver { observer.responseStarted(status: status) }
+        started = true
+        condition.broadcast()
     }
 
-    /// Bytes of the body: into the sink for a 2xx with one (its error ends the exchange, as a
-    /// reader hanging up ends a transfer), else collected up to the limit.
-    func write(_ bytes: ByteBuffer) throws {
-        condition.lock()
-        let streaming = self.streaming
-        condition.unlock()
-        if streaming {
-            try bytes.withUnsafeReadableBytes { try sink!.write($0) }
-            return
+    private var streams: Bool { sink != nil && (200..<300).contains(status) }
+
+    /// From the handler's task: queues bytes for the caller, waiting while too many are queued.
+    func write(_ bytes: ByteBuffer) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            condition.lock()
+            if let refused {
+                condition.unlock()
+                continuation.resume(throwing: refused)
+                return
+            }
+            if !streams {
+                collectedBytes += bytes.readableBytes
+                if collectedBytes > maxBodyBytes {
+                    condition.unlock()
+                    continuation.resume(throwing: FairHTTP.HTTPError.bodyTooLarge(url: url, limit: maxBodyBytes))
+                    return
+                }
+            }
+            pending.append(bytes)
+            pendingBytes += bytes.readableBytes
+            condition.broadcast()
+            if pendingBytes > Self.bufferLimit {
+                producerWaiting = continuation  // resumed once the caller has taken the bytes
+                condition.unlock()
+            } else {
+                condition.unlock()
+                continuation.resume()
+            }
         }
-        condition.lock(); defer { condition.unlock() }
-        guard collected.count + bytes.readableBytes <= maxBodyBytes else { throw FairHTTP.HTTPError.bodyTooLarge(url: url, limit: maxBodyBytes) }
-        collected.append(contentsOf: bytes.readableBytesView)
     }
 
     func finish(_ error: Error?) {
@@ -113,15 +142,54 @@ final class Exchange: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// On the caller's thread: hands the body to the sink (or collects it) until the handler ends.
     func wait() throws -> FairHTTP.HTTPResponse {
-        condition.lock(); defer { condition.unlock() }
-        while !done { condition.wait() }
+        condition.lock()
+        while !started && !done { condition.wait() }
+        if started, streams, let observer = sink as? ResponseHeadObserver {
+            let status = self.status
+            condition.unlock()
+            observer.responseStarted(status: status)
+            condition.lock()
+        }
+        while true {
+            while pending.isEmpty && !done { condition.wait() }
+            if pending.isEmpty && done { break }
+            let chunks = pending
+            pending = []
+            pendingBytes = 0
+            let producer = producerWaiting
+            producerWaiting = nil
+            let streaming = streams
+            condition.unlock()
+            producer?.resume()
+            if streaming {
+                do {
+                    for chunk in chunks { try chunk.withUnsafeReadableBytes { try sink!.write($0) } }
+                } catch {
+                    // The reader has seen enough (a watch handler that returned false): the
+                    // handler's next write fails, and its task ends.
+                    condition.lock()
+                    refused = error
+                    let waiting = producerWaiting
+                    producerWaiting = nil
+                    condition.unlock()
+                    waiting?.resume(throwing: error)
+                    throw FairHTTP.HTTPError.sink(url: url, message: "\(error)")
+                }
+            } else {
+                for chunk in chunks { collected.append(contentsOf: chunk.readableBytesView) }
+            }
+            condition.lock()
+        }
+        let failure = self.failure
+        let response = FairHTTP.HTTPResponse(status: status, headers: headers, url: url, body: collected)
+        condition.unlock()
         if let failure {
             if let error = failure as? FairHTTP.HTTPError { throw error }
-            // The sink refused more (a watch handler that has seen enough): as libcurl reports it.
-            throw FairHTTP.HTTPError.sink(url: url, message: "\(failure)")
+            throw FairHTTP.HTTPError.transport(url: url, code: 0, message: "the API server's handler failed: \(failure)")
         }
-        return FairHTTP.HTTPResponse(status: status, headers: headers, url: url, body: collected)
+        return response
     }
 }
 
@@ -129,7 +197,7 @@ struct InProcessBodyWriter: ResponseBodyWriter {
     let exchange: Exchange
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        try exchange.write(buffer)
+        try await exchange.write(buffer)
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
