@@ -233,3 +233,33 @@ def test_a_node_with_another_key_or_none_is_not_asked(server, recording_node):
     assert PIN_ANNOTATION.encode() in body
     # The TLS handshake with the wrong key ended before any request was sent.
     assert recording_node.requests == []
+
+
+def test_a_data_directory_whose_certificate_was_its_own_root_gets_a_cluster_root(tmp_path):
+    """Before the root was kept apart, `tls/server.crt` signed itself. Such a directory starts
+    with a new root, a serving certificate from it and the kubelet-client certificate, and the
+    kubeconfig it writes pins the new root."""
+    tls = tmp_path / "data" / "tls"
+    tls.mkdir(parents=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "fair"), x509.NameAttribute(NameOID.COMMON_NAME, "fair server")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    old = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+           .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+           .not_valid_after(now + datetime.timedelta(days=365))
+           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+           .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+           .sign(key, hashes.SHA256()))
+    (tls / "server.crt").write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    (tls / "server.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    server = FairServer(fair_binary(), tmp_path / "data", extra=["--no-node"]).start()
+    try:
+        assert server.kubectl("get", "namespaces", "-o", "name").stdout.split()[0] == "namespace/default"
+        root = x509.load_pem_x509_certificate((tls / "ca.crt").read_bytes())
+        serving = x509.load_pem_x509_certificate((tls / "server.crt").read_bytes())
+        assert serving.issuer == root.subject != old.subject
+        assert (tls / "kubelet-client.crt").exists() and oct((tls / "kubelet-client.key").stat().st_mode & 0o777) == "0o600"
+        assert oct((tls / "ca.key").stat().st_mode & 0o777) == "0o600"
+    finally:
+        server.stop()
