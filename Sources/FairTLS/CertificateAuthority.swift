@@ -33,22 +33,12 @@ public struct CertificateAuthority: Sendable {
             CommonName(commonName)
         }
         let publicKey = Certificate.PublicKey(key.publicKey)
-        let now = Date()
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: publicKey,
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(10 * 365 * 24 * 3600),
-            issuer: name,
-            subject: name,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
-                SubjectKeyIdentifier(hash: publicKey)
-            },
-            issuerPrivateKey: .init(key))
+        let certificate = try sign(subject: name, issuer: name, publicKey: publicKey, lifetime: 10 * 365 * 24 * 3600, signer: key,
+                                   extensions: try Certificate.Extensions {
+                                       Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                                       Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                                       SubjectKeyIdentifier(hash: publicKey)
+                                   })
         return try CertificateAuthority(identity: TLSIdentity(certificatePEM: try certificate.serializeAsPEM().pemString,
                                                               privateKeyPEM: key.pemRepresentation))
     }
@@ -107,25 +97,33 @@ public struct CertificateAuthority: Sendable {
         }
         let publicKey = Certificate.PublicKey(leafKey.publicKey)
         let names = profile.alternativeNames
+        let certificate = try sign(subject: subject, issuer: issuer?.name ?? subject, publicKey: publicKey, lifetime: lifetime,
+                                   signer: issuer?.key ?? leafKey,
+                                   extensions: try Certificate.Extensions {
+                                       Critical(BasicConstraints.notCertificateAuthority)
+                                       Critical(KeyUsage(digitalSignature: true))
+                                       try profile.extendedKeyUsage
+                                       SubjectKeyIdentifier(hash: publicKey)
+                                       if let issuer { AuthorityKeyIdentifier(keyIdentifier: issuer.keyID) }
+                                       if !names.isEmpty { SubjectAlternativeNames(names) }
+                                   })
+        return TLSIdentity(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
+    }
+
+    /// A v3 certificate, ECDSA-SHA256, valid from an hour ago (clocks differ a little) for `lifetime`.
+    private static func sign(subject: DistinguishedName, issuer: DistinguishedName, publicKey: Certificate.PublicKey,
+                             lifetime: TimeInterval, signer: P256.Signing.PrivateKey, extensions: Certificate.Extensions) throws -> Certificate {
         let now = Date()
-        let certificate = try Certificate(
+        return try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: publicKey,
             notValidBefore: now.addingTimeInterval(-3600),
             notValidAfter: now.addingTimeInterval(lifetime),
-            issuer: issuer?.name ?? subject,
+            issuer: issuer,
             subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try profile.extendedKeyUsage
-                SubjectKeyIdentifier(hash: publicKey)
-                if let issuer { AuthorityKeyIdentifier(keyIdentifier: issuer.keyID) }
-                if !names.isEmpty { SubjectAlternativeNames(names) }
-            },
-            issuerPrivateKey: .init(issuer?.key ?? leafKey))
-        return TLSIdentity(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
+            extensions: extensions,
+            issuerPrivateKey: .init(signer))
     }
 }

@@ -9,6 +9,19 @@ import time
 from pathlib import Path
 
 
+def wait_for(predicate, timeout=120, interval=0.25, what="condition"):
+    """Polls `predicate` until it returns something true and returns that; fails naming `what`
+    and the last value after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import FIXTURES, Fair, fair_binary
-from server_harness import FairServer
+from server_harness import FairServer, wait_for
 
 SNIFFER = r'''
 import json, os, socket, sys, time
@@ -58,17 +58,6 @@ def cluster(tmp_path_factory):
     server.stop()
 
 
-def wait_for(predicate, timeout=180, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
 def send_in_clear(cluster, text):
     """An HTTP request to the registry's plain port carrying `text` in its path."""
     try:
@@ -96,7 +85,8 @@ def test_a_pod_with_net_raw_reads_no_credential_on_loopback(cluster, base_image,
             "env": [{"name": "SNIFF_FORMS", "value": json.dumps(forms)}, {"name": "SNIFF_STOP", "value": stop}],
             "securityContext": {"capabilities": {"add": ["NET_RAW"]}}}]}}
     cluster.kubectl("apply", "-f", "-", input=json.dumps(pod))
-    wait_for(lambda: "sniffing" in cluster.kubectl("logs", "sniffer", check=False).stdout, what="the sniffer to listen")
+    wait_for(lambda: "sniffing" in cluster.kubectl("logs", "sniffer", check=False).stdout, timeout=180,
+             what="the sniffer to listen")
 
     # What crosses loopback with a credential: the API server asking the node for logs...
     for _ in range(3):

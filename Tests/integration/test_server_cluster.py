@@ -11,18 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import fair_binary, Fair, FIXTURES, run
-from server_harness import FairServer, FairNode
-
-
-def wait_for(predicate, timeout=120, interval=0.25, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+from server_harness import FairServer, FairNode, wait_for
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import fair_binary, Fair
-from server_harness import FairServer
+from server_harness import FairServer, wait_for
 
 SERVER = r'''
 import http.server
@@ -80,17 +80,6 @@ spec:
   selector: {{app: echo}}
   ports: [{{name: http, port: 80, targetPort: http}}]
 """
-
-
-def wait_for(predicate, timeout=120, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def get(url, headers=None, context=None, timeout=10):

@@ -14,10 +14,6 @@ enum Admission {
         object.set(.int(1), at: "metadata.generation")
         object.set(nil, at: "metadata.deletionTimestamp")
         definition.prepareCreate(&object)
-        applyDefaults(&object, definition)
-    }
-
-    static func applyDefaults(_ object: inout JSONValue, _ definition: KindDefinition) {
         definition.defaults(&object)
     }
 

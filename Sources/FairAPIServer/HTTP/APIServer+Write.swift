@@ -120,7 +120,7 @@ extension APIServer {
             if object["spec"] != stored["spec"] {
                 object.set(.int((stored.value(at: "metadata.generation")?.intValue ?? 1) + 1), at: "metadata.generation")
             }
-            Admission.applyDefaults(&object, definition)
+            definition.defaults(&object)
             var causes = Admission.validate(object, definition)
             causes += Self.finalizerCauses(old: stored, new: object)
             if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
