@@ -30,6 +30,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // The primitives every loop below the CLI shares: a work queue, a thread pool, a keyed lock,
+        // an injectable clock. Imports nothing but Foundation.
+        .target(name: "FairSupport", swiftSettings: [.swiftLanguageMode(.v5)]),
         // Byte streams, hashing, compression and tar (libarchive). Imports nothing of ours.
         .target(
             name: "FairArchive",
@@ -65,7 +68,7 @@ let package = Package(
         // OCI distribution client: auth (docker config, Basic, Bearer tokens), push, pull, mount, retries.
         .target(
             name: "FairRegistry",
-            dependencies: ["FairHTTP", "FairOCI", "FairArchive"],
+            dependencies: ["FairSupport", "FairHTTP", "FairOCI", "FairArchive"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // fair.yaml, build context, preprocessors, layers, image assembly, cache.
@@ -77,7 +80,7 @@ let package = Package(
         // Kubernetes API objects as JSON values, with the conventions every component shares.
         .target(
             name: "FairKube",
-            dependencies: ["FairHTTP", "FairArchive", "Yams"],
+            dependencies: ["FairSupport", "FairHTTP", "FairArchive", "Yams"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // What the CLI does with a cluster: training and serving manifests rendered from Templates/,
@@ -101,7 +104,7 @@ let package = Package(
         .target(
             name: "FairRegistryServer",
             dependencies: [
-                "FairOCI", "FairArchive",
+                "FairSupport", "FairOCI", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -110,20 +113,20 @@ let package = Package(
         // The scheduler: binds pending pods to nodes that fit them.
         .target(
             name: "FairScheduler",
-            dependencies: ["FairKube"],
+            dependencies: ["FairKube", "FairSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The controllers: Job, ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle.
         .target(
             name: "FairControllers",
-            dependencies: ["FairKube"],
+            dependencies: ["FairKube", "FairSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The node agent (kubelet): pulls and unpacks images, runs pods with runc, logs, probes.
         .target(
             name: "FairNode",
             dependencies: [
-                "FairKube", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS",
+                "FairKube", "FairSupport", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -149,7 +152,7 @@ let package = Package(
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "Yams",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairSupport", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "Yams",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -179,15 +182,16 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
 
+        .testTarget(name: "FairSupportTests", dependencies: ["FairSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairArchiveTests", dependencies: ["FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairOCITests", dependencies: ["FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairRegistryTests", dependencies: ["FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer", "FairSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairWorkloadsTests", dependencies: ["FairWorkloads", "FairKube", "FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer", "FairSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer", "FairSupport", "FairAPIServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairSupport", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairServingTests",
             dependencies: [

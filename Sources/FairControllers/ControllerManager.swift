@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// Tuning of the controllers; the defaults are kube-controller-manager's.
@@ -11,6 +12,8 @@ public struct ControllerOptions: Sendable {
     /// success, up to `jobBackoffMax`.
     public var jobBackoffBase: TimeInterval = 10
     public var jobBackoffMax: TimeInterval = 360
+    /// The time controllers read and their delays run on; tests move a `ManualClock` by hand.
+    public var clock: WallClock = SystemClock.shared
     /// Where controllers report errors they retry.
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -43,7 +46,7 @@ public final class ControllerManager: @unchecked Sendable {
             (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
         ]
         loops = controllers.map { controller, workers in
-            let loop = ReconcileLoop(controller, workers: workers, log: options.log)
+            let loop = ReconcileLoop(controller, workers: workers, clock: options.clock, log: options.log)
             controller.queue = loop.queue
             return loop
         }
@@ -88,6 +91,12 @@ public final class ControllerManager: @unchecked Sendable {
     /// How many keys wait in each controller's queue (for `/metrics`).
     public var queueDepths: [(queue: String, depth: Int)] {
         zip(controllers, loops).map { ($0.name, $1.queue.depth) }
+    }
+
+    /// Whether every controller's queue is empty and no reconcile runs (tests wait for this
+    /// before moving a manual clock on).
+    public var isIdle: Bool {
+        loops.allSatisfy { $0.queue.isIdle }
     }
 
     private var isStopped: Bool {

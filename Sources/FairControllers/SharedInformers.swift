@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 
 /// One informer per resource, shared by every controller that reads it: one list and one watch
 /// per kind, however many controllers look.
@@ -36,4 +37,11 @@ struct ControllerContext {
     let informers: SharedInformers
     let options: ControllerOptions
     let log: @Sendable (String) -> Void
+
+    var clock: WallClock { options.clock }
+
+    /// Events from `component`, written on the shared pool at this context's time.
+    func events(_ component: String) -> EventRecorder {
+        EventRecorder(client: client, component: component, clock: clock, log: log)
+    }
 }

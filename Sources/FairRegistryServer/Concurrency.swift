@@ -4,46 +4,6 @@ import Foundation
 import Glibc
 #endif
 
-/// Mutual exclusion per key (a repository, an upload session) for async handlers: a waiter
-/// suspends instead of blocking a thread.
-actor KeyedLock {
-    private var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
-
-    private func acquire(_ key: String) async {
-        if waiters[key] == nil {
-            waiters[key] = []
-            return
-        }
-        await withCheckedContinuation { continuation in
-            waiters[key]!.append(continuation)
-        }
-    }
-
-    private func release(_ key: String) {
-        guard var queue = waiters[key] else { return }
-        if queue.isEmpty {
-            waiters[key] = nil
-        } else {
-            // Ownership passes straight to the next waiter.
-            let next = queue.removeFirst()
-            waiters[key] = queue
-            next.resume()
-        }
-    }
-
-    nonisolated func withLock<T>(_ key: String, _ body: () async throws -> T) async rethrows -> T {
-        await acquire(key)
-        do {
-            let result = try await body()
-            await release(key)
-            return result
-        } catch {
-            await release(key)
-            throw error
-        }
-    }
-}
-
 /// Runs blocking file work (hashing a large file) on a dispatch queue, off the threads that run
 /// request handlers.
 func runBlocking<T>(_ work: @escaping () throws -> T) async throws -> T {

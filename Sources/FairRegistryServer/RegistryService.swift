@@ -1,5 +1,6 @@
 import FairArchive
 import FairOCI
+import FairSupport
 import Foundation
 import Hummingbird
 

@@ -15,8 +15,8 @@ extension Scheduler {
             _ = try client.post(.pods, namespace: pod.namespace, name: pod.name, subresource: "binding", binding)
             queue.forget(pod.key)
             count { $0.scheduled += 1 }
-            events.record(.init(namespace: pod.namespace, name: pod.name, uid: pod.uid, resourceVersion: nil),
-                          type: "Normal", reason: "Scheduled",
+            events.record(.init(apiVersion: "v1", kind: "Pod", namespace: pod.namespace, name: pod.name, uid: pod.uid),
+                          .normal, reason: "Scheduled",
                           message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)")
         } catch {
             cache.forget(key: pod.key, uid: pod.uid)
@@ -52,7 +52,8 @@ extension Scheduler {
         // was computed from and a concurrent change wins (the next attempt redoes this).
         let patch: JSONValue = ["metadata": ["resourceVersion": .string(pod.resourceVersion ?? "")],
                                 "status": ["conditions": .array(conditions)]]
-        let involved = EventRecorder.Involved(namespace: namespace, name: name, uid: pod.uid ?? "", resourceVersion: pod.resourceVersion)
+        let involved = EventRecorder.InvolvedObject(apiVersion: "v1", kind: "Pod", namespace: namespace, name: name, uid: pod.uid ?? "",
+                                                    resourceVersion: pod.resourceVersion)
         writers?.submit { [self] in
             do {
                 _ = try client.mergePatch(.pods, namespace: namespace, name: name, patch, subresource: "status")
@@ -61,7 +62,7 @@ extension Scheduler {
             } catch {
                 logError("cannot set the PodScheduled condition of pod \(namespace)/\(name): \(error)")
             }
-            events.record(involved, type: "Warning", reason: "FailedScheduling", message: message)
+            events.record(involved, .warning, reason: "FailedScheduling", message: message)
         }
     }
 

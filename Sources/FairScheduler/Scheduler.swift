@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// The scheduler: binds each pending pod to a node that can run it (kube-scheduler's filter →
@@ -18,7 +19,7 @@ public final class Scheduler: @unchecked Sendable {
     let cache = SchedulerCache()
     let queue = SchedulingQueue()
     let events: EventRecorder
-    private(set) var writers: WorkerPool?
+    private(set) var writers: ThreadPool?
 
     private let state = NSCondition()
     private var started = false
@@ -41,12 +42,11 @@ public final class Scheduler: @unchecked Sendable {
         guard !started && !stopped else { return state.unlock() }
         started = true
         loopRunning = true
-        writers = WorkerPool(name: "\(options.name) writer", threads: options.bindWorkers)
+        writers = ThreadPool(name: "\(options.name) writer", maxThreads: options.bindWorkers)
         state.unlock()
 
         nodes.addHandler { [weak self] event in self?.nodeChanged(event) }
         pods.addHandler { [weak self] event in self?.podChanged(event) }
-        events.start()
         nodes.start()
         pods.start()
         let thread = Thread { [self] in decisionLoop() }

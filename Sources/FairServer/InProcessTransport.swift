@@ -14,14 +14,14 @@ import NIOCore
 /// as a task; a watch's body streams into the caller's sink until either side ends it. Like
 /// the HTTPS client, it is for threads of their own (informers, workers), never for code on
 /// Swift's cooperative threads, which the handler's task needs.
-final class InProcessTransport: KubeTransport, @unchecked Sendable {
+public final class InProcessTransport: KubeTransport, @unchecked Sendable {
     private let api: APIServer
 
-    init(api: APIServer) {
+    public init(api: APIServer) {
         self.api = api
     }
 
-    func send(_ request: FairHTTP.HTTPRequest, sink: ByteSink?, maxBodyBytes: Int) throws -> FairHTTP.HTTPResponse {
+    public func send(_ request: FairHTTP.HTTPRequest, sink: ByteSink?, maxBodyBytes: Int) throws -> FairHTTP.HTTPResponse {
         let head = try Self.head(of: request)
         let body: ByteBuffer
         switch request.body {

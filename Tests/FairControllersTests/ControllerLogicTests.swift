@@ -65,7 +65,7 @@ final class ControllerLogicTests: XCTestCase {
             pod("not-ready", node: "n"),
             pod("pending", phase: "Pending", node: "n"),
             pod("unscheduled", phase: "Pending"),
-        ])
+        ], now: Date())
         XCTAssertEqual(sorted.compactMap(\.uid), ["unscheduled", "pending", "not-ready", "ready-new", "ready-old"])
     }
 

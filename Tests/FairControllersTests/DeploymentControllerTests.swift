@@ -31,7 +31,7 @@ final class DeploymentControllerTests: ControllerTestCase {
             if let pod = try activePods("app=\(app)").first(where: { !isReady($0) }) {
                 try markRunning(pod)
             }
-            Thread.sleep(forTimeInterval: 0.03)
+            settle()
         }
         throw Timeout(description: "the rollout of \(app) did not finish")
     }

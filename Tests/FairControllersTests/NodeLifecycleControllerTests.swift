@@ -43,20 +43,14 @@ final class NodeLifecycleControllerTests: ControllerTestCase {
         _ = try boundPod("safe", node: "alive")
 
         // The agent of "alive" keeps posting; the one of "silent" has stopped.
-        let stop = Heartbeats()
-        let beating = Thread { [client] in
-            while !stop.isSet {
-                _ = try? client?.mergePatch(.nodes, name: "alive", ["status": ["conditions": [[
-                    "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ready",
-                    "lastHeartbeatTime": .string(Self.timestamp())]]]], subresource: "status")
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-            stop.finished()
+        let client = self.client!
+        every(0.2) {
+            _ = try? client.mergePatch(.nodes, name: "alive", ["status": ["conditions": [[
+                "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ready",
+                "lastHeartbeatTime": .string(Self.timestamp())]]]], subresource: "status")
         }
-        beating.start()
-        defer { stop.stopAndWait() }
 
-        let started = Date()
+        let started = now
         startControllers { options in
             options.nodeMonitorGracePeriod = 1.5
             options.nodeMonitorPeriod = 0.2
@@ -67,7 +61,7 @@ final class NodeLifecycleControllerTests: ControllerTestCase {
             guard condition(node, "Ready")?["status"]?.stringValue == "Unknown" else { return nil }
             return node
         }
-        XCTAssertGreaterThan(Date().timeIntervalSince(started), 1.0, "not before the grace period")
+        XCTAssertGreaterThan(now.timeIntervalSince(started), 1.0, "not before the grace period")
         XCTAssertEqual(condition(node, "Ready")?["reason"], "NodeStatusUnknown")
         XCTAssertEqual(condition(node, "Ready")?["message"], "Kubelet stopped posting node status.")
         try waitUntil("the unreachable taint") { try taintKeys("silent") == ["node.kubernetes.io/unreachable"] }
@@ -104,29 +98,5 @@ final class NodeLifecycleControllerTests: ControllerTestCase {
         XCTAssertNil(replacement.value(at: "spec.nodeName"))
         try waitUntil("the lost pod removed") { try !exists(pod.name ?? "") }
         XCTAssertEqual(try activePods("app=svc").count, 1)
-    }
-}
-
-/// A stop flag for a helper thread, and a wait for it to end.
-private final class Heartbeats: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stop = false
-    private var done = false
-
-    var isSet: Bool {
-        condition.lock(); defer { condition.unlock() }
-        return stop
-    }
-
-    func finished() {
-        condition.lock(); defer { condition.unlock() }
-        done = true
-        condition.broadcast()
-    }
-
-    func stopAndWait() {
-        condition.lock(); defer { condition.unlock() }
-        stop = true
-        while !done { condition.wait() }
     }
 }

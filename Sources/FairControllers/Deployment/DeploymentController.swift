@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// apps/v1 Deployments: one ReplicaSet per pod template (`<name>-<pod-template-hash>`), rolled
@@ -10,11 +11,13 @@ final class DeploymentController: QueuedController {
     private let client: KubeClient
     private let informers: SharedInformers
     private let events: EventRecorder
+    private let clock: WallClock
 
     init(_ context: ControllerContext) {
         client = context.client
         informers = context.informers
-        events = EventRecorder(client: context.client, component: "deployment-controller", log: context.log)
+        events = context.events("deployment-controller")
+        clock = context.clock
         super.init()
         informers.deployments.addHandler { [weak self] event in self?.enqueue(Informer.key(event.object)) }
         informers.replicaSets.addHandler { [weak self] event in self?.replicaSetChanged(event) }
@@ -191,7 +194,7 @@ final class DeploymentController: QueuedController {
 
     private func syncStatus(_ deployment: JSONValue, spec: DeploymentSpec, current: JSONValue?, old: [JSONValue],
                             createdNew: String?) throws -> ReconcileResult {
-        let now = Date()
+        let now = clock.now
         let computed = DeploymentStatus(deployment: deployment, spec: spec, current: current, old: old,
                                         createdNew: createdNew, now: now)
         if computed.status != deployment["status"] {

@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// batch/v1 Jobs (NonIndexed): runs pods from the template until `completions` succeed, replaces
@@ -11,14 +12,17 @@ final class JobController: QueuedController {
     private let informers: SharedInformers
     private let options: ControllerOptions
     private let events: EventRecorder
-    let expectations = Expectations()
+    let expectations: Expectations
+    private let clock: WallClock
     private let memory = JobMemory()
 
     init(_ context: ControllerContext) {
         client = context.client
         informers = context.informers
         options = context.options
-        events = EventRecorder(client: context.client, component: "job-controller", log: context.log)
+        events = context.events("job-controller")
+        clock = context.clock
+        expectations = Expectations(clock: context.clock)
         super.init()
         informers.jobs.addHandler { [weak self] event in self?.jobChanged(event) }
         informers.pods.addHandler { [weak self] event in self?.podChanged(event) }
@@ -69,7 +73,7 @@ final class JobController: QueuedController {
         let job = memory.newest(cached)
         guard !job.isTerminating, let jobUID = job.uid else { return .done }
         let pods = informers.pods.list(namespace: job.namespace) { $0.isControlled(by: job) }
-        let now = Date()
+        let now = clock.now
         let status = job["status"] ?? .object([:])
         var conditions = Conditions(status)
 
@@ -79,7 +83,7 @@ final class JobController: QueuedController {
             var final = status
             final["active"] = 0
             final["ready"] = 0
-            try writeStatus(job, final)
+            try writeStatus(job, final, now: now)
             return .done
         }
 
@@ -249,7 +253,7 @@ final class JobController: QueuedController {
     /// Writes the status when it changed, against the resourceVersion it was computed from: a
     /// conflict means someone else counted meanwhile, and the reconcile starts over.
     private func writeStatus(_ job: JSONValue, _ status: JSONValue, countedGone: [String: PodOutcome] = [:],
-                             counts: JobPodCounting? = nil, now: Date = Date()) throws {
+                             counts: JobPodCounting? = nil, now: Date) throws {
         guard status != (job["status"] ?? .object([:])) else { return }
         var updated = job
         updated["status"] = status

@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// Watches node heartbeats. A Node whose agent has not renewed its Ready condition's
@@ -17,13 +18,15 @@ final class NodeLifecycleController: QueuedController {
     private let informers: SharedInformers
     private let options: ControllerOptions
     private let events: EventRecorder
+    private let clock: WallClock
     private let heartbeats = HeartbeatClock()
 
     init(_ context: ControllerContext) {
         client = context.client
         informers = context.informers
         options = context.options
-        events = EventRecorder(client: context.client, component: "node-controller", log: context.log)
+        events = context.events("node-controller")
+        clock = context.clock
         super.init()
         informers.nodes.addHandler { [weak self] event in
             if case let .deleted(node) = event { self?.heartbeats.forget(node.name ?? "") }
@@ -36,7 +39,7 @@ final class NodeLifecycleController: QueuedController {
             heartbeats.forget(key)
             return .done
         }
-        let now = Date()
+        let now = clock.now
         let ready = node.condition("Ready")
         let silentFor = heartbeats.silence(of: node, now: now)
         let lost = silentFor >= options.nodeMonitorGracePeriod
@@ -82,7 +85,7 @@ final class NodeLifecycleController: QueuedController {
             return key == wanted && taint["effect"]?.stringValue == "NoSchedule"
         }
         if let wanted, !kept.contains(where: { $0["key"]?.stringValue == wanted }) {
-            kept.append(["key": .string(wanted), "effect": "NoSchedule", "timeAdded": .string(KubeTime.now())])
+            kept.append(["key": .string(wanted), "effect": "NoSchedule", "timeAdded": .string(KubeTime.format(clock.now))])
         }
         guard kept != taints else { return }
         var updated = node
@@ -99,7 +102,7 @@ final class NodeLifecycleController: QueuedController {
             guard let name = pod.name else { continue }
             do {
                 var conditions = pod.value(at: "status.conditions")?.arrayValue ?? []
-                let stamp = KubeTime.now()
+                let stamp = KubeTime.format(clock.now)
                 let ready: JSONValue = ["type": "Ready", "status": "False", "reason": "NodeLost", "lastTransitionTime": .string(stamp)]
                 if let index = conditions.firstIndex(where: { $0["type"]?.stringValue == "Ready" }) {
                     conditions[index] = ready

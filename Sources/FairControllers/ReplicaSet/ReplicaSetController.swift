@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// apps/v1 ReplicaSets: keeps `spec.replicas` active pods that match the selector and are
@@ -13,12 +14,15 @@ final class ReplicaSetController: QueuedController {
     private let client: KubeClient
     private let informers: SharedInformers
     private let events: EventRecorder
-    let expectations = Expectations()
+    let expectations: Expectations
+    private let clock: WallClock
 
     init(_ context: ControllerContext) {
         client = context.client
         informers = context.informers
-        events = EventRecorder(client: context.client, component: "replicaset-controller", log: context.log)
+        events = context.events("replicaset-controller")
+        clock = context.clock
+        expectations = Expectations(clock: context.clock)
         super.init()
         informers.replicaSets.addHandler { [weak self] event in self?.replicaSetChanged(event) }
         informers.pods.addHandler { [weak self] event in self?.podChanged(event) }
@@ -126,7 +130,7 @@ final class ReplicaSetController: QueuedController {
                 }
             }
         } else if difference > 0 {
-            let victims = Array(PodDeletionOrder.sorted(active).prefix(min(difference, Self.burst)))
+            let victims = Array(PodDeletionOrder.sorted(active, now: clock.now).prefix(min(difference, Self.burst)))
             expectations.expectDeletions(key, uids: victims.compactMap(\.uid))
             var firstError: Error?
             for pod in victims {
@@ -158,7 +162,7 @@ final class ReplicaSetController: QueuedController {
 
     private func writeStatus(_ replicaSet: JSONValue, active: [JSONValue],
                              failure: (reason: String, message: String)?) throws -> ReconcileResult {
-        let now = Date()
+        let now = clock.now
         let minReadySeconds = replicaSet.value(at: "spec.minReadySeconds")?.intValue ?? 0
         let templateLabels = (replicaSet.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
         var status = replicaSet["status"] ?? .object([:])
@@ -172,7 +176,7 @@ final class ReplicaSetController: QueuedController {
         status["observedGeneration"] = replicaSet.value(at: "metadata.generation") ?? .int(1)
         var conditions = Conditions(status)
         if let failure {
-            conditions.set("ReplicaFailure", status: "True", reason: failure.reason, message: failure.message)
+            conditions.set("ReplicaFailure", status: "True", reason: failure.reason, message: failure.message, now: KubeTime.format(now))
         } else {
             conditions.remove("ReplicaFailure")
         }

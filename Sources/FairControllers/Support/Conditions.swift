@@ -16,7 +16,7 @@ struct Conditions {
     /// (`lastProbeTime` for Jobs, `lastUpdateTime` for Deployments, nil for none). An identical
     /// condition is left alone unless `touch` asks to record a new check (a rollout's progress).
     mutating func set(_ type: String, status: String, reason: String, message: String,
-                      now: String = KubeTime.now(), probeField: String? = nil, touch: Bool = false) {
+                      now: String, probeField: String? = nil, touch: Bool = false) {
         let existing = get(type)
         let unchanged = existing?["status"]?.stringValue == status
         if unchanged, !touch, existing?["reason"]?.stringValue == reason, existing?["message"]?.stringValue == message {

@@ -1,3 +1,4 @@
+import FairSupport
 import Foundation
 
 /// What a controller has asked the API for and not yet seen come back through its informer
@@ -11,20 +12,24 @@ final class Expectations: @unchecked Sendable {
     private struct Pending {
         var creations = 0
         var deletions: Set<String> = []
-        var since = Date()
+        var since: Date
     }
 
     private let lock = NSLock()
     private var pending: [String: Pending] = [:]
     let timeout: TimeInterval
+    private let clock: WallClock
 
-    init(timeout: TimeInterval = 120) { self.timeout = timeout }
+    init(timeout: TimeInterval = 120, clock: WallClock) {
+        self.timeout = timeout
+        self.clock = clock
+    }
 
     func isSatisfied(_ owner: String) -> Bool {
         lock.lock(); defer { lock.unlock() }
         guard let entry = pending[owner] else { return true }
         if entry.creations <= 0 && entry.deletions.isEmpty { return true }
-        return Date().timeIntervalSince(entry.since) > timeout
+        return clock.now.timeIntervalSince(entry.since) > timeout
     }
 
     /// Called before creating `count` objects for `owner`.
@@ -65,7 +70,7 @@ final class Expectations: @unchecked Sendable {
     /// An entry whose earlier expectations all expired or were met starts its clock again.
     private func fresh(_ owner: String) -> Pending {
         guard let entry = pending[owner], entry.creations > 0 || !entry.deletions.isEmpty,
-              Date().timeIntervalSince(entry.since) <= timeout else { return Pending() }
+              clock.now.timeIntervalSince(entry.since) <= timeout else { return Pending(since: clock.now) }
         return entry
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// pending before running, not ready before ready, ready for less time before more, more
 /// restarts before fewer, and newer before older.
 enum PodDeletionOrder {
-    static func sorted(_ pods: [JSONValue], now: Date = Date()) -> [JSONValue] {
+    static func sorted(_ pods: [JSONValue], now: Date) -> [JSONValue] {
         pods.sorted { cheaperToLose($0, than: $1, now: now) }
     }
 

@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// A reconciler with the queue its loop feeds it from, so informer handlers can add keys.

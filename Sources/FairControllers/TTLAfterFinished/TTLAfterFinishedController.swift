@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// Deletes a finished Job once `spec.ttlSecondsAfterFinished` has passed since it finished
@@ -10,10 +11,12 @@ final class TTLAfterFinishedController: QueuedController {
 
     private let client: KubeClient
     private let informers: SharedInformers
+    private let clock: WallClock
 
     init(_ context: ControllerContext) {
         client = context.client
         informers = context.informers
+        clock = context.clock
         super.init()
         informers.jobs.addHandler { [weak self] event in
             switch event {
@@ -29,8 +32,8 @@ final class TTLAfterFinishedController: QueuedController {
         guard let job = informers.jobs.get(key), let name = job.name,
               job.value(at: "metadata.deletionTimestamp") == nil,
               let ttl = job.value(at: "spec.ttlSecondsAfterFinished")?.intValue,
-              let finished = Self.finishedAt(job) else { return .done }
-        let remaining = finished.addingTimeInterval(TimeInterval(ttl)).timeIntervalSinceNow
+              let finished = Self.finishedAt(job, now: clock.now) else { return .done }
+        let remaining = finished.addingTimeInterval(TimeInterval(ttl)).timeIntervalSince(clock.now)
         if remaining > 0 { return .requeue(after: remaining) }
         do {
             // The uid precondition: a Job made again under the same name is not this one.
@@ -42,11 +45,11 @@ final class TTLAfterFinishedController: QueuedController {
     }
 
     /// When the Job finished: its Complete or Failed condition's transition (else its completion time).
-    static func finishedAt(_ job: JSONValue) -> Date? {
+    static func finishedAt(_ job: JSONValue, now: Date) -> Date? {
         let finished = (job.value(at: "status.conditions")?.arrayValue ?? []).first {
             ["Complete", "Failed"].contains($0["type"]?.stringValue ?? "") && $0["status"]?.stringValue == "True"
         }
         guard let finished else { return nil }
-        return KubeTime.parse(finished["lastTransitionTime"]) ?? KubeTime.parse(job.value(at: "status.completionTime")) ?? Date()
+        return KubeTime.parse(finished["lastTransitionTime"]) ?? KubeTime.parse(job.value(at: "status.completionTime")) ?? now
     }
 }

@@ -1,3 +1,4 @@
+import FairSupport
 import Foundation
 
 /// Image preparation off the pod's sync: a pull may take minutes, and while it runs the pod
@@ -17,12 +18,12 @@ final class ImagePulls: @unchecked Sendable {
     }
 
     private let runtime: ContainerRuntime
-    private let pool: ElasticThreadPool
+    private let pool: ThreadPool
     private let finished: (String) -> Void
     private let condition = NSCondition()
     private var entries: [String: Entry] = [:]
 
-    init(runtime: ContainerRuntime, pool: ElasticThreadPool, finished: @escaping (_ notify: String) -> Void) {
+    init(runtime: ContainerRuntime, pool: ThreadPool, finished: @escaping (_ notify: String) -> Void) {
         self.runtime = runtime
         self.pool = pool
         self.finished = finished

@@ -1,4 +1,5 @@
 import FairKube
+import FairSupport
 import Foundation
 
 /// The node agent (kubelet): registers a Node, keeps its heartbeat, runs the pods bound to it
@@ -6,8 +7,8 @@ import Foundation
 ///
 /// It is cheap to run many in one process (the scheduling benchmark runs a hundred with
 /// `FakeRuntime`): one pod informer per agent, filtered to its node; all other work is keys on a
-/// queue served by a process-wide elastic thread pool and one shared timer queue, so an idle
-/// agent holds no thread but its informer's.
+/// work queue served by the process-wide thread pool and timers, so an idle agent holds no
+/// thread but its informer's.
 public final class NodeAgent: @unchecked Sendable {
     public let options: NodeOptions
     private let client: KubeClient
@@ -17,7 +18,8 @@ public final class NodeAgent: @unchecked Sendable {
     private let store: PodStateStore
     private let addresses: PodIPAllocator
     private let records = PodRecords()
-    private let queue = AgentWorkQueue()
+    private let loop: ReconcileLoop
+    private var queue: WorkQueue { loop.queue }
     private let log: @Sendable (String) -> Void
 
     private let lock = NSLock()
@@ -38,13 +40,19 @@ public final class NodeAgent: @unchecked Sendable {
         store = PodStateStore(dataDirectory: options.dataDirectory)
         addresses = PodIPAllocator(network: network)
         let name = options.name
-        log = { message in FileHandle.standardError.write(Data("node \(name): \(message)\n".utf8)) }
+        let log: @Sendable (String) -> Void = { message in FileHandle.standardError.write(Data("node \(name): \(message)\n".utf8)) }
+        self.log = log
+        let keys = AgentKeys()
+        // A failing key ("pod:<uid>", "node", "relist") is a server away or a runtime hiccup:
+        // retried quietly from 0.2 s doubling to 30 s. Pods sync in parallel, up to 32 at a time.
+        loop = ReconcileLoop(keys, workers: 32, backOff: WorkQueue.BackOff(base: 0.2, maximum: 30), log: log)
         do {
             try PrivateDirectory.ensure(options.dataDirectory)
             try PrivateDirectory.ensure(store.root)
         } catch {
             throw NodeOptionsError(description: "cannot create the node's data directory \(options.dataDirectory): \(error)")
         }
+        keys.agent = self
     }
 
     /// The log server's port (valid after `start`).
@@ -100,6 +108,7 @@ public final class NodeAgent: @unchecked Sendable {
 
         let informer = Informer(client: client, resource: .pods, fieldSelector: "spec.nodeName=\(options.name)")
         let allocatable = MachineInfo.current.capacity(overrides: options.capacity).compactMapValues { Quantity($0) }
+        let queue = self.queue
         let pulls = ImagePulls(runtime: runtime, pool: .shared) { [weak queue] uid in queue?.add("pod:" + uid) }
         let syncer = PodSyncer(nodeName: options.name, client: client, runtime: runtime, runtimeName: runtimeDescription.name,
                                options: options, store: store, addresses: addresses, records: records, pulls: pulls,
@@ -112,9 +121,7 @@ public final class NodeAgent: @unchecked Sendable {
         lock.unlock()
 
         informer.addHandler { [weak self] event in self?.podChanged(event) }
-        queue.setHandler({ [weak self] key in try self?.handle(key) ?? .done }, onError: { [weak self] key, error in
-            self?.report(key, error)
-        })
+        loop.start()
         informer.start()
         for record in records.all { queue.add("pod:" + record.uid) }
         queue.add("node", after: options.heartbeatInterval)
@@ -151,17 +158,17 @@ public final class NodeAgent: @unchecked Sendable {
 
     // MARK: - Work
 
-    private func handle(_ key: String) throws -> AgentWorkQueue.Outcome {
+    fileprivate func handle(_ key: String) throws -> ReconcileResult {
         lock.lock()
         let syncer = self.syncer, registration = self.registration
         lock.unlock()
         switch key {
         case "node":
             try registration?.heartbeat()
-            return .again(after: options.heartbeatInterval)
+            return .requeue(after: options.heartbeatInterval)
         case "relist":
             relist()
-            return .again(after: options.relistInterval)
+            return .requeue(after: options.relistInterval)
         default:
             guard key.hasPrefix("pod:"), let syncer else { return .done }
             return try syncer.sync(uid: String(key.dropFirst(4)))
@@ -189,11 +196,6 @@ public final class NodeAgent: @unchecked Sendable {
                 break
             }
         }
-    }
-
-    private func report(_ key: String, _ error: Error) {
-        if let error = error as? KubeError, error.isConflict || error.isNotFound { return }
-        log("\(key): \(error)")
     }
 
     // MARK: - Restart adoption
@@ -272,4 +274,15 @@ public final class NodeAgent: @unchecked Sendable {
 /// The Node could not be registered; `fair node` prints it and exits.
 public struct NodeRegistrationError: Error, CustomStringConvertible {
     public let description: String
+}
+
+/// The agent's keys, handed to its reconcile loop; weak, so the loop does not keep a stopped
+/// agent alive.
+private final class AgentKeys: Reconciler {
+    weak var agent: NodeAgent?
+    var name: String { "sync" }
+
+    func reconcile(_ key: String) throws -> ReconcileResult {
+        try agent?.handle(key) ?? .done
+    }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// delete the pod from the API for good (`gracePeriodSeconds: 0`, only if it is still the same
 /// pod). A pod deleted outright from the API goes the same way, minus the final delete.
 extension PodSyncer {
-    func terminate(_ record: PodRecord, stillInAPI pod: JSONValue?) throws -> AgentWorkQueue.Outcome {
+    func terminate(_ record: PodRecord, stillInAPI pod: JSONValue?) throws -> ReconcileResult {
         let now = Date()
         let grace = pod?.value(at: "metadata.deletionGracePeriodSeconds")?.intValue
             ?? record.pod?.value(at: "spec.terminationGracePeriodSeconds")?.intValue
@@ -28,7 +28,7 @@ extension PodSyncer {
             // then less, never past the deadline.
             let started = deadline.addingTimeInterval(-TimeInterval(max(0, grace)))
             let poll = now.timeIntervalSince(started) < 2 ? 0.1 : 0.5
-            return .again(after: record.killSent ? poll : min(poll, max(0.01, deadline.timeIntervalSince(now))))
+            return .requeue(after: record.killSent ? poll : min(poll, max(0.01, deadline.timeIntervalSince(now))))
         }
 
         for id in ids { try? runtime.remove(id: id) }

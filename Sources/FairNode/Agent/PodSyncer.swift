@@ -40,9 +40,9 @@ final class PodSyncer: @unchecked Sendable {
         return pod
     }
 
-    func sync(uid: String) throws -> AgentWorkQueue.Outcome {
+    func sync(uid: String) throws -> ReconcileResult {
         // Until the first list arrives, "not in the informer" does not mean deleted.
-        guard informer.hasSynced else { return .again(after: 0.2) }
+        guard informer.hasSynced else { return .requeue(after: 0.2) }
         let current = currentPod(uid)
         let record: PodRecord
         if let existing = records.record(uid) {
@@ -67,7 +67,7 @@ final class PodSyncer: @unchecked Sendable {
 
     // MARK: - A live pod
 
-    private func run(_ record: PodRecord, pod: JSONValue) throws -> AgentWorkQueue.Outcome {
+    private func run(_ record: PodRecord, pod: JSONValue) throws -> ReconcileResult {
         let now = Date()
         let before = record.persisted
         if record.persisted.podIP == nil {
@@ -193,8 +193,8 @@ struct Wake {
         at = date
     }
 
-    func outcome(now: Date) -> AgentWorkQueue.Outcome {
+    func outcome(now: Date) -> ReconcileResult {
         guard let at else { return .done }
-        return .again(after: max(0.01, at.timeIntervalSince(now)))
+        return .requeue(after: max(0.01, at.timeIntervalSince(now)))
     }
 }

@@ -2,6 +2,7 @@ import FairArchive
 import FairKube
 import FairOCI
 import FairRegistry
+import FairSupport
 import Foundation
 
 /// The node's images: pulled through `FairRegistry` into a content-addressed blob cache, then
@@ -23,8 +24,8 @@ public final class ImageStore: @unchecked Sendable {
     let registries: RegistryClients
     let records: ImageReferenceRecords
     /// One resolution per reference, one unpack per digest, at a time.
-    private let referenceLocks = KeyedMutex()
-    private let digestLocks = KeyedMutex()
+    private let referenceLocks = KeyedLock()
+    private let digestLocks = KeyedLock()
 
     static let stagingPrefix = ".unpack-"
     /// The most one image may unpack to (the sum of its files' sizes).

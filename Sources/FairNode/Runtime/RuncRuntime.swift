@@ -1,4 +1,5 @@
 import FairArchive
+import FairSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -44,8 +45,8 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
     private var bundles: [String: ContainerBundle] = [:]
     private var metadata: [String: ContainerMetadata] = [:]
     /// One start per id at a time; one exit record written per id.
-    private let containerLocks = KeyedMutex()
-    private let finalizeLocks = KeyedMutex()
+    private let containerLocks = KeyedLock()
+    private let finalizeLocks = KeyedLock()
 
     /// Checks that runc runs (`runc --version`) and prepares `DATA/runc` (runc's state) and
     /// `DATA/runc-containers` (bundle locations). `images` defaults to a store in the same

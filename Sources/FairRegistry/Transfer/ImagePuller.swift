@@ -1,5 +1,6 @@
 import FairArchive
 import FairOCI
+import FairSupport
 import Foundation
 
 /// Pulls an image for one platform into the content store: the manifest (through an index when

@@ -1,6 +1,7 @@
 import FairArchive
 import FairHTTP
 import FairOCI
+import FairSupport
 import Foundation
 
 /// Pushes an image: every blob the registry lacks (in parallel), then the manifest under its
