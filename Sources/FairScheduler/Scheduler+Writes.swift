@@ -46,7 +46,7 @@ extension Scheduler {
            current?["message"]?.stringValue == message { return }
         conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
         conditions.append(["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
-                           "lastProbeTime": .null, "lastTransitionTime": .string(Self.timestamp())])
+                           "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(options.clock.now))])
         let namespace = pod.namespace ?? "", name = pod.name ?? ""
         // Conditions are a list: a merge patch replaces it whole, so it carries the version it
         // was computed from and a concurrent change wins (the next attempt redoes this).
@@ -66,5 +66,4 @@ extension Scheduler {
         }
     }
 
-    private static func timestamp() -> String { KubeTime.now() }
 }

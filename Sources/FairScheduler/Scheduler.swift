@@ -17,7 +17,7 @@ public final class Scheduler: @unchecked Sendable {
     let pods: Informer
     let nodes: Informer
     let cache = SchedulerCache()
-    let queue = SchedulingQueue()
+    let queue: SchedulingQueue
     let events: EventRecorder
     private(set) var writers: ThreadPool?
 
@@ -33,7 +33,8 @@ public final class Scheduler: @unchecked Sendable {
         self.options = options
         pods = Informer(client: client, resource: .pods)
         nodes = Informer(client: client, resource: .nodes)
-        events = EventRecorder(client: client, component: options.name,
+        queue = SchedulingQueue(clock: options.clock)
+        events = EventRecorder(client: client, component: options.name, clock: options.clock,
                                normalPerSecond: options.scheduledEventsPerSecond, normalBurst: options.scheduledEventBurst)
     }
 

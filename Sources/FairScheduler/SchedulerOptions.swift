@@ -1,3 +1,5 @@
+import FairSupport
+
 /// How a `Scheduler` runs.
 public struct SchedulerOptions: Sendable {
     /// Pods whose `spec.schedulerName` is this (or absent) are ours; others are left alone.
@@ -10,6 +12,8 @@ public struct SchedulerOptions: Sendable {
     /// as the bindings themselves. `FailedScheduling` events are not limited.
     public var scheduledEventsPerSecond = 50.0
     public var scheduledEventBurst = 200
+    /// The time back-offs run on and conditions and events are stamped with.
+    public var clock: WallClock = SystemClock.shared
 
     public init() {}
 }

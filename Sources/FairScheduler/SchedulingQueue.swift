@@ -1,3 +1,4 @@
+import FairSupport
 import Foundation
 
 /// Pods waiting for a scheduling attempt: an active FIFO, plus pods that failed and wait out a
@@ -18,10 +19,16 @@ final class SchedulingQueue: @unchecked Sendable {
     /// Bumped by every cluster change; an attempt that started before one saw an older cluster.
     private var moveCycle: UInt64 = 0
     private var closed = false
+    /// Back-offs ending by this time are due, whatever the clock reads: a timer that fires a
+    /// hair before its deadline by another clock still promotes its pod.
+    private var dueThrough = Date.distantPast
 
-    init(initialBackoff: TimeInterval = 1, maxBackoff: TimeInterval = 10) {
+    private let clock: WallClock
+
+    init(initialBackoff: TimeInterval = 1, maxBackoff: TimeInterval = 10, clock: WallClock = SystemClock.shared) {
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.clock = clock
     }
 
     /// A new pod, or one whose spec changed: try it now.
@@ -46,11 +53,8 @@ final class SchedulingQueue: @unchecked Sendable {
                 activeKeys.remove(key)
                 return (key, moveCycle)
             }
-            if let next = backoff.first?.deadline {
-                _ = condition.wait(until: next)
-            } else {
-                condition.wait()
-            }
+            // A back-off's end is a timer on the clock that wakes this wait.
+            condition.wait()
         }
         return nil
     }
@@ -67,10 +71,10 @@ final class SchedulingQueue: @unchecked Sendable {
             return
         }
         let delay = min(maxBackoff, initialBackoff * pow(2, Double(min(count - 1, 30))))
-        let deadline = Date().addingTimeInterval(delay)
+        let deadline = clock.now.addingTimeInterval(delay)
         waitingUntil[key] = deadline
         backoff.push(.init(deadline: deadline, key: key))
-        condition.signal()
+        clock.schedule(after: delay) { [weak self] in self?.wake(dueThrough: deadline) }
     }
 
     /// Something changed that may let waiting pods fit.
@@ -107,6 +111,12 @@ final class SchedulingQueue: @unchecked Sendable {
         condition.broadcast()
     }
 
+    private func wake(dueThrough deadline: Date) {
+        condition.lock(); defer { condition.unlock() }
+        dueThrough = max(dueThrough, deadline)
+        condition.signal()
+    }
+
     private func activate(_ key: String) {
         guard activeKeys.insert(key).inserted else { return }
         active.append(key)
@@ -114,7 +124,7 @@ final class SchedulingQueue: @unchecked Sendable {
     }
 
     private func promoteDue() {
-        let now = Date()
+        let now = max(clock.now, dueThrough)
         while let entry = backoff.first, entry.deadline <= now {
             _ = backoff.popFirst()
             guard waitingUntil[entry.key] == entry.deadline else { continue }

@@ -1,22 +1,33 @@
+import FairAPIServer
 import FairKube
 import FairServer
 import Foundation
 import XCTest
 
-/// A real bundled API server in this process, on free ports.
+/// A real API server in this process: by default its handlers called in process (the same
+/// authentication, admission, store and watches, no TLS or sockets); with
+/// `FAIR_TEST_TRANSPORT=https`, a whole bundled server on free ports reached over HTTPS.
 final class TestServer {
     let directory: String
-    let kubeconfig: String
-    private let task: Task<Void, Error>
+    /// Makes a client of its own (as a separate process would have one).
+    let makeClient: () throws -> KubeClient
+    private let task: Task<Void, Error>?
 
-    private init(directory: String, kubeconfig: String, task: Task<Void, Error>) {
+    private init(directory: String, makeClient: @escaping () throws -> KubeClient, task: Task<Void, Error>?) {
         self.directory = directory
-        self.kubeconfig = kubeconfig
+        self.makeClient = makeClient
         self.task = task
     }
 
     static func start() async throws -> TestServer {
         let directory = NSTemporaryDirectory() + "scheduler-test-\(UUID().uuidString)"
+        guard ProcessInfo.processInfo.environment["FAIR_TEST_TRANSPORT"] == "https" else {
+            let token = "scheduler-tests"
+            let api = try APIServer(dataDirectory: directory, token: token)
+            return TestServer(directory: directory, makeClient: {
+                try KubeClient(config: Kubeconfig(server: "https://in-process", token: token), transport: InProcessTransport(api: api))
+            }, task: nil)
+        }
         var options = ServerOptions(dataDirectory: directory)
         options.port = 0
         options.registryPort = 0
@@ -28,16 +39,16 @@ final class TestServer {
             task.cancel()
             _ = try? await task.value
             try? FileManager.default.removeItem(atPath: directory)
-            throw XCTSkip("the API server did not start")
+            throw WaitTimeout(description: "the API server did not start")
         }
-        return TestServer(directory: directory, kubeconfig: kubeconfig, task: task)
+        return TestServer(directory: directory, makeClient: { try KubeClient(config: try Kubeconfig.load(path: kubeconfig)) }, task: task)
     }
 
     /// The server waits (seconds) for clients' idle keep-alive connections as it shuts down:
     /// release every client first.
     func stop() async {
-        task.cancel()
-        _ = try? await task.value
+        task?.cancel()
+        _ = try? await task?.value
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
@@ -50,7 +61,7 @@ final class TestCluster {
 
     init(server: TestServer) throws {
         self.server = server
-        client = try KubeClient(config: try Kubeconfig.load(path: server.kubeconfig))
+        client = try server.makeClient()
     }
 
     /// A stopped informer notices only at its watch's next event, and the server's shutdown waits
@@ -61,7 +72,7 @@ final class TestCluster {
     }
 
     /// A client of its own, as a separate scheduler process would have.
-    func newClient() throws -> KubeClient { try KubeClient(config: client.config) }
+    func newClient() throws -> KubeClient { try server.makeClient() }
 
     @discardableResult
     func createNode(_ name: String, cpu: String = "4", memory: String = "8Gi", pods: Int = 110, gpus: Int? = nil,
@@ -108,7 +119,7 @@ final class TestCluster {
         while true {
             if let value = try check() { return value }
             guard Date() < deadline else { throw WaitTimeout(description: "timed out after \(timeout) s waiting for \(what)") }
-            Thread.sleep(forTimeInterval: 0.02)
+            Thread.sleep(forTimeInterval: 0.002)
         }
     }
 
@@ -131,7 +142,8 @@ final class TestCluster {
         return items.filter { $0.value(at: "involvedObject.name")?.stringValue == pod && $0["reason"]?.stringValue == reason }
     }
 
-    struct WaitTimeout: Error, CustomStringConvertible {
-        let description: String
-    }
+}
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    let description: String
 }
