@@ -22,6 +22,8 @@ let package = Package(
         // client is written against NIO directly, and converts to Hummingbird's HTTP types.
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        // Resolved through Hummingbird too; `fair server` runs its three servers as one ServiceGroup.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -97,6 +99,7 @@ let package = Package(
                 "FairKube", "FairHTTP", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
@@ -153,6 +156,7 @@ let package = Package(
             name: "FairServer",
             dependencies: [
                 "FairAPIServer", "FairRegistryServer", "FairKube", "FairSupport", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "Yams",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "X509", package: "swift-certificates"),

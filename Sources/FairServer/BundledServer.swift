@@ -8,6 +8,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import ServiceLifecycle
 
 /// `fair server`: the API server with its store (HTTPS, bearer token), the embedded registry
 /// (plain HTTP on its own loopback port, as local registries are reached) and the service proxy
@@ -57,7 +58,10 @@ public final class BundledServer: @unchecked Sendable {
         public var serving: String
     }
 
-    /// Serves until SIGINT/SIGTERM. `ready` runs once every port is bound and the kubeconfig written.
+    /// Serves until SIGINT/SIGTERM, or until the task running it is cancelled. Either way the three
+    /// servers shut down gracefully as one `ServiceGroup`: they stop accepting, finish what they
+    /// are answering (at most `gracefulShutdownLimit`, then they are cancelled), and the loops stop
+    /// after them. `ready` runs once every port is bound and the kubeconfig written.
     public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
         let api = self.api, registry = self.registry, serviceProxy = self.serviceProxy, options = self.options, token = self.token
         let logger: Logger = {
@@ -147,17 +151,24 @@ public final class BundledServer: @unchecked Sendable {
 
         let stopsPods = stopsPodsOnExit
         defer { controlPlane.stop(stoppingPods: stopsPods()) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await registryApp.runService() }
-            group.addTask { try await servingApp.runService() }
-            group.addTask { try await apiApp.runService() }
-            try await group.next()
-            group.cancelAll()
+        var configuration = ServiceGroupConfiguration(services: [registryApp, servingApp, apiApp],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(Self.gracefulShutdownLimit)
+        let group = ServiceGroup(configuration: configuration)
+        // A cancelled task (a test's teardown, an embedding program) shuts down as a signal
+        // does, rather than tearing connections down mid-write.
+        try await withTaskCancellationHandler {
+            try await group.run()
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
         }
     }
 }
 
 extension BundledServer {
+    /// How long a stop waits for requests in progress (watches end at once) before cancelling them.
+    static let gracefulShutdownLimit: Int64 = 5
+
     /// Retried briefly: the listener may take a moment to accept after it is bound.
     static func publish(_ hosting: LocalRegistryHosting, config: FairKube.Kubeconfig) -> Error? {
         var last: Error?

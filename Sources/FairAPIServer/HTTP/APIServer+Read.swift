@@ -1,6 +1,7 @@
 import FairKube
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// GET: one object, a list (selectors, limit + continue), a watch, a scale or a log.
 extension APIServer {
@@ -106,27 +107,33 @@ extension APIServer {
                 clock.cancel()
             }
             var columnsSent = false
-            for await item in merged {
-                let line: JSONValue
-                if let event = item {
-                    guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true,
-                          onlyName == nil || event.object.name == onlyName else { continue }
-                    if table {
-                        // kubectl get -w: each event carries a one-row table; columns come once.
-                        let row = TablePrinter.table(definition, objects: [event.object], resourceVersion: event.object.resourceVersion,
-                                                     includeColumns: !columnsSent)
-                        columnsSent = true
-                        line = ["type": .string(event.kind.rawValue), "object": row]
+            // A server shutting down ends its watches at once, as kube-apiserver does; clients
+            // see the stream end and watch again elsewhere or later.
+            try await withGracefulShutdownHandler {
+                for await item in merged {
+                    let line: JSONValue
+                    if let event = item {
+                        guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true,
+                              onlyName == nil || event.object.name == onlyName else { continue }
+                        if table {
+                            // kubectl get -w: each event carries a one-row table; columns come once.
+                            let row = TablePrinter.table(definition, objects: [event.object], resourceVersion: event.object.resourceVersion,
+                                                         includeColumns: !columnsSent)
+                            columnsSent = true
+                            line = ["type": .string(event.kind.rawValue), "object": row]
+                        } else {
+                            line = ["type": .string(event.kind.rawValue), "object": event.object]
+                        }
                     } else {
-                        line = ["type": .string(event.kind.rawValue), "object": event.object]
+                        line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
+                                                               "metadata": ["resourceVersion": .string(String(store.currentRevision))]]]
                     }
-                } else {
-                    line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
-                                                           "metadata": ["resourceVersion": .string(String(store.currentRevision))]]]
+                    var buffer = ByteBuffer(data: JSONCoding.encode(line))
+                    buffer.writeString("\n")
+                    try await writer.write(buffer)
                 }
-                var buffer = ByteBuffer(data: JSONCoding.encode(line))
-                buffer.writeString("\n")
-                try await writer.write(buffer)
+            } onGracefulShutdown: {
+                relay.finish()
             }
             try await writer.finish(nil)
         }
