@@ -7,9 +7,11 @@ struct NodeAffinity: Equatable, Sendable {
     /// nil: no required affinity. Empty: no term can match, so no node does.
     var requiredTerms: [NodeSelectorTerm]?
 
-    init(pod: JSONValue) {
-        nodeSelector = (pod.value(at: "spec.nodeSelector")?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        let required = pod.value(at: "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
+    init(pod: JSONValue) { self.init(spec: Pod(json: pod).spec) }
+
+    init(spec: PodSpec) {
+        nodeSelector = spec.nodeSelector
+        let required = spec.affinity?.value(at: "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
         requiredTerms = required.map { ($0["nodeSelectorTerms"]?.arrayValue ?? []).map(NodeSelectorTerm.init) }
     }
 

@@ -14,11 +14,12 @@ struct PodDemand: Equatable, Sendable {
     static let defaultScoringMilliCPU: Int64 = 100
     static let defaultScoringMemory: Int64 = 200 << 20
 
-    init(pod: JSONValue) {
-        let spec = pod["spec"]
+    init(pod: JSONValue) { self.init(spec: Pod(json: pod).spec) }
+
+    init(spec: PodSpec) {
         var sum = ResourceAmounts()
         var containersCPU: Int64 = 0, containersMemory: Int64 = 0
-        for container in spec?["containers"]?.arrayValue ?? [] {
+        for container in spec.containers {
             let requests = Self.effectiveRequests(of: container)
             sum += requests.amounts
             containersCPU += requests.hasCPU ? requests.amounts.milliCPU : Self.defaultScoringMilliCPU
@@ -26,14 +27,14 @@ struct PodDemand: Equatable, Sendable {
         }
         var initMax = ResourceAmounts()
         var initScoringCPU: Int64 = 0, initScoringMemory: Int64 = 0
-        for container in spec?["initContainers"]?.arrayValue ?? [] {
+        for container in spec.initContainers {
             let requests = Self.effectiveRequests(of: container)
             initMax = initMax.componentMax(requests.amounts)
             initScoringCPU = max(initScoringCPU, requests.hasCPU ? requests.amounts.milliCPU : Self.defaultScoringMilliCPU)
             initScoringMemory = max(initScoringMemory, requests.hasMemory ? requests.amounts.memory : Self.defaultScoringMemory)
         }
         var total = sum.componentMax(initMax)
-        let overhead = ResourceAmounts(list: spec?["overhead"])
+        let overhead = ResourceAmounts(list: spec.overhead)
         total += overhead
         total.pods = 1
         requests = total
@@ -41,10 +42,9 @@ struct PodDemand: Equatable, Sendable {
         scoringMemory = max(containersMemory, initScoringMemory) + overhead.memory
     }
 
-    private static func effectiveRequests(of container: JSONValue) -> (amounts: ResourceAmounts, hasCPU: Bool, hasMemory: Bool) {
-        let resources = container["resources"]
-        let requests = resources?["requests"]?.objectValue ?? [:]
-        let limits = resources?["limits"]?.objectValue ?? [:]
+    private static func effectiveRequests(of container: Container) -> (amounts: ResourceAmounts, hasCPU: Bool, hasMemory: Bool) {
+        let requests = container.resources.requests
+        let limits = container.resources.limits
         // A limit stands in for a missing request, resource by resource.
         let merged = limits.merging(requests) { _, request in request }
         let amounts = ResourceAmounts(list: .object(merged))

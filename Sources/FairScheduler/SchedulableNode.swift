@@ -14,12 +14,12 @@ struct SchedulableNode: Equatable, Sendable {
     init(_ node: JSONValue) {
         name = node.name ?? ""
         // Allocatable is what pods may use; a node that reports only capacity offers all of it.
-        allocatable = ResourceAmounts(list: node.value(at: "status.allocatable") ?? node.value(at: "status.capacity"))
-        labels = node.labels
-        taints = (node.value(at: "spec.taints")?.arrayValue ?? []).compactMap(Taint.init).filter(\.blocksScheduling)
-        unschedulable = node.value(at: "spec.unschedulable")?.boolValue ?? false
-        let conditions = node.value(at: "status.conditions")?.arrayValue ?? []
-        ready = conditions.contains { $0["type"]?.stringValue == "Ready" && $0["status"]?.stringValue == "True" }
+        let node = Node(json: node)
+        allocatable = ResourceAmounts(list: node.status.allocatable ?? node.status.capacity)
+        labels = node.metadata.labels
+        taints = node.spec.taints.compactMap(Taint.init).filter(\.blocksScheduling)
+        unschedulable = node.spec.unschedulable ?? false
+        ready = node.status.conditions["Ready"]?.isTrue ?? false
     }
 }
 

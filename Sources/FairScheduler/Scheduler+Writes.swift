@@ -40,18 +40,22 @@ extension Scheduler {
     /// does not rewrite its status every 10 s.
     func reportUnschedulable(_ pod: JSONValue, _ failure: FitFailure) {
         let message = failure.message
-        var conditions = pod.value(at: "status.conditions")?.arrayValue ?? []
-        let current = conditions.first { $0["type"]?.stringValue == "PodScheduled" }
-        if current?["status"]?.stringValue == "False", current?["reason"]?.stringValue == "Unschedulable",
-           current?["message"]?.stringValue == message { return }
-        conditions.removeAll { $0["type"]?.stringValue == "PodScheduled" }
-        conditions.append(["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message),
-                           "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(options.clock.now))])
+        var conditions = Pod(json: pod).status.conditions
+        if let current = conditions["PodScheduled"], current.status == "False", current.reason == "Unschedulable",
+           current.message == message { return }
+        conditions.removeAll { $0.type == "PodScheduled" }
+        var scheduled = Condition(json: ["lastProbeTime": .null])
+        scheduled.type = "PodScheduled"
+        scheduled.status = "False"
+        scheduled.reason = "Unschedulable"
+        scheduled.message = message
+        scheduled.lastTransitionTime = options.clock.now
+        conditions.append(scheduled)
         let namespace = pod.namespace ?? "", name = pod.name ?? ""
         // Conditions are a list: a merge patch replaces it whole, so it carries the version it
         // was computed from and a concurrent change wins (the next attempt redoes this).
         let patch: JSONValue = ["metadata": ["resourceVersion": .string(pod.resourceVersion ?? "")],
-                                "status": ["conditions": .array(conditions)]]
+                                "status": ["conditions": .array(conditions.map(\.json))]]
         let involved = EventRecorder.InvolvedObject(apiVersion: "v1", kind: "Pod", namespace: namespace, name: name, uid: pod.uid ?? "",
                                                     resourceVersion: pod.resourceVersion)
         writers?.submit { [self] in

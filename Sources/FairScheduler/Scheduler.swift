@@ -135,7 +135,7 @@ public final class Scheduler: @unchecked Sendable {
             if awaitsScheduling(pod) {
                 // Our own status writes come back as updates too; only a changed spec or labels
                 // can change the verdict.
-                if !awaitsScheduling(old) || old["spec"] != pod["spec"] || old.value(at: "metadata.labels") != pod.value(at: "metadata.labels") {
+                if !awaitsScheduling(old) || Pod(json: old).spec.json != Pod(json: pod).spec.json || Pod(json: old).metadata.labels != Pod(json: pod).metadata.labels {
                     queue.add(Informer.key(pod))
                 }
             } else if pod.podNodeName != nil {
@@ -150,7 +150,7 @@ public final class Scheduler: @unchecked Sendable {
     /// Unbound, ours, and neither going away nor finished.
     func awaitsScheduling(_ pod: JSONValue) -> Bool {
         guard pod.podNodeName == nil, !pod.isTerminating, !pod.podHasFinished else { return false }
-        let name = pod.value(at: "spec.schedulerName")?.stringValue ?? ""
+        let name = Pod(json: pod).spec.schedulerName ?? ""
         return name.isEmpty || name == options.name
     }
 

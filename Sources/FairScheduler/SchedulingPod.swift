@@ -15,27 +15,19 @@ struct SchedulingPod: Sendable {
         namespace = pod.namespace ?? ""
         name = pod.name ?? ""
         uid = pod.uid ?? ""
-        demand = PodDemand(pod: pod)
-        affinity = NodeAffinity(pod: pod)
-        tolerations = (pod.value(at: "spec.tolerations")?.arrayValue ?? []).map(Toleration.init)
+        let spec = Pod(json: pod).spec
+        demand = PodDemand(spec: spec)
+        affinity = NodeAffinity(spec: spec)
+        tolerations = spec.tolerations.map(Toleration.init)
     }
 }
 
 /// Reading pods the way the scheduler classifies them.
 extension JSONValue {
-    var podNodeName: String? {
-        guard let name = value(at: "spec.nodeName")?.stringValue, !name.isEmpty else { return nil }
-        return name
-    }
+    var podNodeName: String? { Pod(json: self).spec.nodeName }
 
     /// Succeeded or Failed: the pod holds nothing on its node any more.
-    var podHasFinished: Bool {
-        let phase = value(at: "status.phase")?.stringValue
-        return phase == "Succeeded" || phase == "Failed"
-    }
+    var podHasFinished: Bool { Pod(json: self).status.hasFinished }
 
-    var isTerminating: Bool {
-        guard let timestamp = value(at: "metadata.deletionTimestamp") else { return false }
-        return !timestamp.isNull
-    }
+    var isTerminating: Bool { Pod(json: self).metadata.isTerminating }
 }

@@ -12,9 +12,9 @@ struct Taint: Equatable, Sendable {
         self.effect = effect
     }
 
-    init?(_ json: JSONValue) {
-        guard let key = json["key"]?.stringValue, let effect = json["effect"]?.stringValue else { return nil }
-        self.init(key: key, value: json["value"]?.stringValue ?? "", effect: effect)
+    init?(_ taint: FairKube.Taint) {
+        guard let key = taint.key, let effect = taint.effect else { return nil }
+        self.init(key: key, value: taint.value ?? "", effect: effect)
     }
 
     /// Only these keep new pods away; PreferNoSchedule is a scoring hint.
@@ -34,11 +34,13 @@ struct Toleration: Equatable, Sendable {
     var value: String
     var effect: String
 
-    init(_ json: JSONValue) {
-        key = json["key"]?.stringValue ?? ""
-        self.operator = json["operator"]?.stringValue ?? "Equal"
-        value = json["value"]?.stringValue ?? ""
-        effect = json["effect"]?.stringValue ?? ""
+    init(_ json: JSONValue) { self.init(FairKube.Toleration(json: json)) }
+
+    init(_ toleration: FairKube.Toleration) {
+        key = toleration.key ?? ""
+        self.operator = toleration.operator ?? "Equal"
+        value = toleration.value ?? ""
+        effect = toleration.effect ?? ""
     }
 
     /// An empty effect matches every effect; an empty key with `Exists` matches every taint.

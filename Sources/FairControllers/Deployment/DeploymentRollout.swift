@@ -85,7 +85,7 @@ struct DeploymentRollout {
         let oldUIDs = Set(old.compactMap(\.uid))
         if old.contains(where: { $0.statusReplicas > 0 }) { return .waiting }
         let running = pods.list(namespace: scaler.deployment.namespace) { pod in
-            guard let owner = pod.controllerReference?["uid"]?.stringValue, oldUIDs.contains(owner) else { return false }
+            guard let owner = pod.controllerReference?.uid, oldUIDs.contains(owner) else { return false }
             return !pod.isFinishedPod
         }
         return running.isEmpty ? .proceed : .waiting

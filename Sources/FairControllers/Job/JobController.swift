@@ -54,7 +54,7 @@ final class JobController: QueuedController {
         case let .deleted(pod):
             guard let key = pod.controllerKey(ofKind: .job), let uid = pod.uid else { return }
             expectations.deletionObserved(key, uid: uid)
-            if let jobUID = pod.controllerReference?["uid"]?.stringValue {
+            if let jobUID = pod.controllerReference?.uid {
                 memory.podGone(job: jobUID, pod: uid, outcome: pod.podPhase == "Succeeded" ? .succeeded : .failed)
             }
             enqueue(key)
@@ -95,7 +95,7 @@ final class JobController: QueuedController {
         newStatus["failed"] = .int(counts.failed)
         newStatus[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
 
-        let spec = JobSpec(job)
+        let spec = EffectiveJobSpec(job)
         var requeue: TimeInterval?
         if let finish = finishReason(spec, counts: counts, pods: pods, active: active, status: status, now: now) {
             conditions.set(finish.type, status: "True", reason: finish.reason, message: finish.message,
@@ -148,7 +148,7 @@ final class JobController: QueuedController {
     }
 
     /// Whether the Job just finished, and how. Failure is checked first, as Kubernetes does.
-    private func finishReason(_ spec: JobSpec, counts: JobPodCounting, pods: [JSONValue], active: [JSONValue],
+    private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, pods: [JSONValue], active: [JSONValue],
                               status: JSONValue, now: Date) -> Finish? {
         if counts.failed > spec.backoffLimit || restartsExceedBackoffLimit(spec, pods: pods) {
             return Finish(type: "Failed", reason: "BackoffLimitExceeded",
@@ -175,7 +175,7 @@ final class JobController: QueuedController {
 
     /// With restartPolicy OnFailure a failing container restarts in place instead of failing its
     /// pod; Kubernetes counts those restarts toward the limit.
-    private func restartsExceedBackoffLimit(_ spec: JobSpec, pods: [JSONValue]) -> Bool {
+    private func restartsExceedBackoffLimit(_ spec: EffectiveJobSpec, pods: [JSONValue]) -> Bool {
         guard spec.restartPolicy == "OnFailure" else { return false }
         let restarts = pods.filter { ["Pending", "Running"].contains($0.podPhase) }.reduce(0) { $0 + $1.containerRestarts }
         return spec.backoffLimit == 0 ? restarts > 0 : restarts >= spec.backoffLimit
@@ -185,7 +185,7 @@ final class JobController: QueuedController {
 
     /// Creates or deletes pods so `parallelism` (or fewer, near the end) run. Returns the active
     /// pods afterwards and when to look again if a failure back-off holds creations back.
-    private func manageActive(_ job: JSONValue, spec: JobSpec, counts: JobPodCounting, active: [JSONValue],
+    private func manageActive(_ job: JSONValue, spec: EffectiveJobSpec, counts: JobPodCounting, active: [JSONValue],
                               key: String, now: Date) throws -> (active: [JSONValue], retryAfter: TimeInterval?) {
         var wanted = spec.parallelism
         if let completions = spec.completions {

@@ -22,7 +22,7 @@ struct ControllerRefClaimer {
         for object in candidates {
             let matches = !selector.isEmpty && selector.matches(object.labels)
             if let reference = object.controllerReference {
-                guard reference["uid"]?.stringValue == uid else { continue }
+                guard reference.uid == uid else { continue }
                 if matches || owner.isTerminating {
                     claimed.append(object)
                     continue

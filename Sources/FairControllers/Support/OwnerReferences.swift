@@ -38,21 +38,19 @@ struct OwnerKind: Sendable, Equatable {
 
 extension JSONValue {
     /// The one ownerReference with `controller: true`, if any.
-    var controllerReference: JSONValue? {
-        ownerReferences.first { $0["controller"]?.boolValue == true }
-    }
+    var controllerReference: OwnerReference? { ObjectMeta(json: self["metadata"] ?? [:]).controller }
 
     /// Whether `owner` (of `kind`) is this object's controller.
     func isControlled(by owner: JSONValue) -> Bool {
         guard let uid = owner.uid, let reference = controllerReference else { return false }
-        return reference["uid"]?.stringValue == uid
+        return reference.uid == uid
     }
 
     /// The informer key ("namespace/name") of this object's controller when it is of `kind`.
     func controllerKey(ofKind kind: OwnerKind) -> String? {
-        guard let reference = controllerReference, reference["kind"]?.stringValue == kind.kind,
-              OwnerKind.find(apiVersion: reference["apiVersion"]?.stringValue, kind: kind.kind) == kind,
-              let name = reference["name"]?.stringValue else { return nil }
+        guard let reference = controllerReference, reference.kind == kind.kind,
+              OwnerKind.find(apiVersion: reference.apiVersion, kind: kind.kind) == kind,
+              let name = reference.name else { return nil }
         return Informer.key(namespace: namespace, name: name)
     }
 }

@@ -4,13 +4,10 @@ import Foundation
 /// How controllers read a pod: the phases and conditions they act on, in one place so every
 /// controller agrees on what "active", "ready" and "available" mean.
 extension JSONValue {
-    var podPhase: String { value(at: "status.phase")?.stringValue ?? "Pending" }
+    var podPhase: String { Pod(json: self).status.phase ?? "Pending" }
 
     /// Being deleted: the API server set a deletionTimestamp and the node agent is stopping it.
-    var isTerminating: Bool {
-        if let stamp = value(at: "metadata.deletionTimestamp"), !stamp.isNull { return true }
-        return false
-    }
+    var isTerminating: Bool { Pod(json: self).metadata.isTerminating }
 
     /// Ran to the end; nothing will run in it again.
     var isFinishedPod: Bool { podPhase == "Succeeded" || podPhase == "Failed" }
@@ -18,19 +15,19 @@ extension JSONValue {
     /// Counts toward a controller's replicas: neither finished nor on its way out.
     var isActivePod: Bool { !isFinishedPod && !isTerminating }
 
-    var isScheduled: Bool { !(value(at: "spec.nodeName")?.stringValue ?? "").isEmpty }
+    var isScheduled: Bool { Pod(json: self).spec.nodeName != nil }
 
     func condition(_ type: String) -> JSONValue? {
-        (value(at: "status.conditions")?.arrayValue ?? []).first { $0["type"]?.stringValue == type }
+        Pod(json: self).status.conditions[type]?.json
     }
 
-    var isReadyPod: Bool { condition("Ready")?["status"]?.stringValue == "True" }
+    var isReadyPod: Bool { Pod(json: self).status.conditions["Ready"]?.isTrue ?? false }
 
     /// When the pod last became ready (nil while it is not ready).
     var readySince: Date? {
-        guard let ready = condition("Ready"), ready["status"]?.stringValue == "True" else { return nil }
-        return KubeTime.parse(ready["lastTransitionTime"])
-            ?? KubeTime.parse(value(at: "metadata.creationTimestamp"))
+        let pod = Pod(json: self)
+        guard let ready = pod.status.conditions["Ready"], ready.isTrue else { return nil }
+        return ready.lastTransitionTime ?? pod.metadata.creationTimestamp
     }
 
     /// Ready for at least `minReadySeconds` (a ready pod without a transition time counts at once).
@@ -48,5 +45,5 @@ extension JSONValue {
         return statuses.reduce(0) { $0 + ($1["restartCount"]?.intValue ?? 0) }
     }
 
-    var createdAt: Date? { KubeTime.parse(value(at: "metadata.creationTimestamp")) }
+    var createdAt: Date? { Pod(json: self).metadata.creationTimestamp }
 }

@@ -27,7 +27,7 @@ public enum YAMLDocuments {
         }
     }
 
-    private static func json(_ node: Node, source: String) throws -> JSONValue {
+    private static func json(_ node: Yams.Node, source: String) throws -> JSONValue {
         switch node {
         case let .scalar(scalar):
             switch node.tag.description {

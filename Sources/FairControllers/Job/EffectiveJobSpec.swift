@@ -1,0 +1,23 @@
+import FairKube
+
+/// The fields of a Job spec the controller acts on, with Kubernetes' defaults.
+struct EffectiveJobSpec {
+    let parallelism: Int64
+    /// Nil for a work queue (any success ends the Job once the others stop).
+    let completions: Int64?
+    let backoffLimit: Int64
+    let activeDeadlineSeconds: Int64?
+    let suspend: Bool
+    let restartPolicy: String
+
+    init(_ job: JSONValue) {
+        let spec = Job(json: job).spec
+        parallelism = max(0, spec.parallelism ?? 1)
+        let completions = spec.completions
+        self.completions = completions == nil ? 1 : completions?.intValue
+        backoffLimit = max(0, spec.backoffLimit ?? 6)
+        activeDeadlineSeconds = spec.activeDeadlineSeconds
+        suspend = spec.suspend ?? false
+        restartPolicy = spec.template.spec.restartPolicy ?? "Never"
+    }
+}
