@@ -48,7 +48,7 @@ final class GarbageCollector: QueuedController {
         for (prefix, resource) in Self.dependents {
             guard let informer = informers.informer(for: resource) else { continue }
             for dependent in informer.list(namespace: owner.namespace, where: { object in
-                object.ownerReferences.contains { $0["uid"]?.stringValue == uid }
+                object.metadata.ownerReferences.contains { $0.uid == uid }
             }) {
                 enqueue("\(prefix):\(Informer.key(dependent))")
             }
@@ -60,12 +60,12 @@ final class GarbageCollector: QueuedController {
               let resource = Self.dependents.first(where: { $0.prefix == key[..<colon] })?.resource else { return .done }
         let objectKey = String(key[key.index(after: colon)...])
         guard let object = informers.informer(for: resource)?.get(objectKey), let name = object.name else { return .done }
-        let references = object.ownerReferences
+        let references = object.metadata.ownerReferences
         guard !references.isEmpty else { return .done }
 
         var absent: Set<String> = []
         for reference in references {
-            if try isAbsent(reference, namespace: object.namespace), let uid = reference["uid"]?.stringValue { absent.insert(uid) }
+            if try isAbsent(reference, namespace: object.namespace), let uid = reference.uid { absent.insert(uid) }
         }
         guard !absent.isEmpty else { return .done }
         do {
@@ -73,18 +73,18 @@ final class GarbageCollector: QueuedController {
                 try client.delete(resource, namespace: object.namespace, name: name, propagation: "Background",
                                   preconditionUID: object.uid)
             } else {
-                let remaining = references.filter { !absent.contains($0["uid"]?.stringValue ?? "") }
+                let remaining = references.filter { !absent.contains($0.uid ?? "") }
                 _ = try client.mergePatch(resource, namespace: object.namespace, name: name,
-                                          ["metadata": ["ownerReferences": .array(remaining),
+                                          ["metadata": ["ownerReferences": .array(remaining.map(\.json)),
                                                         "resourceVersion": .string(object.resourceVersion ?? "")]])
             }
         } catch let error as KubeError where error.isNotFound {}
         return .done
     }
 
-    private func isAbsent(_ reference: JSONValue, namespace: String?) throws -> Bool {
-        guard let kind = OwnerKind.find(apiVersion: reference["apiVersion"]?.stringValue, kind: reference["kind"]?.stringValue),
-              let name = reference["name"]?.stringValue, let uid = reference["uid"]?.stringValue else { return false }
+    private func isAbsent(_ reference: OwnerReference, namespace: String?) throws -> Bool {
+        guard let kind = OwnerKind.find(apiVersion: reference.apiVersion, kind: reference.kind),
+              let name = reference.name, let uid = reference.uid else { return false }
         guard let cache = informers.informer(for: kind.resource), cache.hasSynced else { return false }
         if cache.get(namespace: namespace, name: name)?.uid == uid { return false }
         do {

@@ -74,36 +74,37 @@ final class JobController: QueuedController {
         guard !job.isTerminating, let jobUID = job.uid else { return .done }
         let pods = informers.pods.list(namespace: job.namespace) { $0.isControlled(by: job) }
         let now = clock.now
-        let status = job["status"] ?? .object([:])
-        var conditions = Conditions(status)
+        let status = Job(json: job).status
+        var conditions = Conditions(status.json)
 
         if conditions.isTrue("Complete") || conditions.isTrue("Failed") {
             // Finished: nothing runs any more, and the counts are final.
             try deleteActive(pods.filter(\.isActivePod), of: job, key: key)
             var final = status
-            final["active"] = 0
-            final["ready"] = 0
+            final.active = 0
+            final.ready = 0
             try writeStatus(job, final, now: now)
             return .done
         }
 
         let gone = memory.gonePods(job: jobUID)
-        let counts = JobPodCounting(status: status, pods: pods, gone: gone, excused: memory.excusedPods(job: jobUID))
+        let counts = JobPodCounting(status: status.json, pods: pods, gone: gone, excused: memory.excusedPods(job: jobUID))
         var active = pods.filter(\.isActivePod)
         var newStatus = status
-        newStatus["succeeded"] = .int(counts.succeeded)
-        newStatus["failed"] = .int(counts.failed)
-        newStatus[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
+        newStatus.succeeded = counts.succeeded
+        newStatus.failed = counts.failed
+        // fair's own field (see JobPodCounting), so it is set on the JSON.
+        newStatus.json[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
 
         let spec = EffectiveJobSpec(job)
         var requeue: TimeInterval?
         if let finish = finishReason(spec, counts: counts, pods: pods, active: active, status: status, now: now) {
             conditions.set(finish.type, status: "True", reason: finish.reason, message: finish.message,
                            now: KubeTime.format(now), probeField: "lastProbeTime")
-            newStatus["conditions"] = conditions.json
-            if finish.type == "Complete" { newStatus["completionTime"] = .string(KubeTime.format(now)) }
-            newStatus["active"] = 0
-            newStatus["ready"] = 0
+            newStatus.json["conditions"] = conditions.json
+            if finish.type == "Complete" { newStatus.completionTime = now }
+            newStatus.active = 0
+            newStatus.ready = 0
             try writeStatus(job, newStatus, countedGone: gone, counts: counts, now: now)
             try deleteActive(active, of: job, key: key)
             events.record(job, finish.type == "Complete" ? .normal : .warning, reason: finish.event, message: finish.message)
@@ -123,22 +124,22 @@ final class JobController: QueuedController {
                 conditions.set("Suspended", status: "False", reason: "JobResumed", message: "Job resumed",
                                now: KubeTime.format(now), probeField: "lastProbeTime")
                 // The deadline counts from the resume, as it does from the first start.
-                newStatus["startTime"] = .string(KubeTime.format(now))
+                newStatus.startTime = now
                 events.record(job, .normal, reason: "Resumed", message: "Job resumed")
-            } else if newStatus["startTime"] == nil {
-                newStatus["startTime"] = .string(KubeTime.format(now))
+            } else if newStatus.startTime == nil {
+                newStatus.startTime = now
             }
             let managed = try manageActive(job, spec: spec, counts: counts, active: active, key: key, now: now)
             active = managed.active
             requeue = managed.retryAfter
-            if let deadline = spec.activeDeadlineSeconds, let start = KubeTime.parse(newStatus["startTime"]) {
+            if let deadline = spec.activeDeadlineSeconds, let start = newStatus.startTime {
                 let remaining = start.addingTimeInterval(Double(deadline)).timeIntervalSince(now)
                 requeue = min(requeue ?? .infinity, max(0.05, remaining))
             }
         }
-        newStatus["conditions"] = conditions.json
-        newStatus["active"] = .int(Int64(active.count))
-        newStatus["ready"] = .int(Int64(active.filter(\.isReadyPod).count))
+        newStatus.json["conditions"] = conditions.json
+        newStatus.active = Int64(active.count)
+        newStatus.ready = Int64(active.filter(\.isReadyPod).count)
         try writeStatus(job, newStatus, countedGone: gone, counts: counts, now: now)
         return requeue.map { .requeue(after: $0) } ?? .done
     }
@@ -149,12 +150,12 @@ final class JobController: QueuedController {
 
     /// Whether the Job just finished, and how. Failure is checked first, as Kubernetes does.
     private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, pods: [JSONValue], active: [JSONValue],
-                              status: JSONValue, now: Date) -> Finish? {
+                              status: JobStatus, now: Date) -> Finish? {
         if counts.failed > spec.backoffLimit || restartsExceedBackoffLimit(spec, pods: pods) {
             return Finish(type: "Failed", reason: "BackoffLimitExceeded",
                           message: "Job has reached the specified backoff limit", event: "BackoffLimitExceeded")
         }
-        if !spec.suspend, let deadline = spec.activeDeadlineSeconds, let start = KubeTime.parse(status["startTime"]),
+        if !spec.suspend, let deadline = spec.activeDeadlineSeconds, let start = status.startTime,
            now.timeIntervalSince(start) >= Double(deadline) {
             return Finish(type: "Failed", reason: "DeadlineExceeded",
                           message: "Job was active longer than specified deadline", event: "DeadlineExceeded")
@@ -252,12 +253,12 @@ final class JobController: QueuedController {
 
     /// Writes the status when it changed, against the resourceVersion it was computed from: a
     /// conflict means someone else counted meanwhile, and the reconcile starts over.
-    private func writeStatus(_ job: JSONValue, _ status: JSONValue, countedGone: [String: PodOutcome] = [:],
+    private func writeStatus(_ job: JSONValue, _ status: JobStatus, countedGone: [String: PodOutcome] = [:],
                              counts: JobPodCounting? = nil, now: Date) throws {
-        guard status != (job["status"] ?? .object([:])) else { return }
-        var updated = job
-        updated["status"] = status
-        let written = try client.update(.jobs, updated, subresource: "status")
+        var updated = Job(json: job)
+        guard status.json != updated.status.json else { return }
+        updated.status = status
+        let written = try client.update(.jobs, updated.json, subresource: "status")
         memory.wrote(written)
         guard let uid = job.uid else { return }
         memory.forgetGone(job: uid, pods: countedGone.keys)

@@ -40,14 +40,14 @@ final class NodeLifecycleController: QueuedController {
             return .done
         }
         let now = clock.now
-        let ready = node.condition("Ready")
+        let ready = Node(json: node).status.conditions["Ready"]
         let silentFor = heartbeats.silence(of: node, now: now)
         let lost = silentFor >= options.nodeMonitorGracePeriod
-        if lost, ready == nil || ready?["status"]?.stringValue != "Unknown" {
+        if lost, ready == nil || ready?.status != "Unknown" {
             node = try markUnknown(node, neverPosted: ready == nil, now: now)
             events.record(node, .normal, reason: "NodeNotReady", message: "Node \(name) status is now: NodeNotReady")
         }
-        let readyStatus = node.condition("Ready")?["status"]?.stringValue ?? "Unknown"
+        let readyStatus = Node(json: node).status.conditions["Ready"]?.status ?? "Unknown"
         try reconcileTaints(node, readyStatus: readyStatus)
         if lost, readyStatus == "Unknown" {
             try evictPods(from: name)
@@ -58,53 +58,61 @@ final class NodeLifecycleController: QueuedController {
 
     /// Every condition the agent reported becomes Unknown: nobody knows any more.
     private func markUnknown(_ node: JSONValue, neverPosted: Bool, now: Date) throws -> JSONValue {
-        let stamp = KubeTime.format(now)
         let message = neverPosted ? "Kubelet never posted node status." : "Kubelet stopped posting node status."
-        var conditions = node.value(at: "status.conditions")?.arrayValue ?? []
-        if !conditions.contains(where: { $0["type"]?.stringValue == "Ready" }) {
-            conditions.append(["type": "Ready", "lastHeartbeatTime": node.value(at: "metadata.creationTimestamp") ?? .string(stamp)])
+        var updated = Node(json: node)
+        var conditions = updated.status.conditions
+        if conditions["Ready"] == nil {
+            var ready = Condition()
+            ready.type = "Ready"
+            ready.lastHeartbeatTime = updated.metadata.creationTimestamp ?? now
+            conditions.append(ready)
         }
         for index in conditions.indices {
-            if conditions[index]["status"]?.stringValue != "Unknown" { conditions[index]["lastTransitionTime"] = .string(stamp) }
-            conditions[index]["status"] = "Unknown"
-            conditions[index]["reason"] = neverPosted ? "NodeStatusNeverUpdated" : "NodeStatusUnknown"
-            conditions[index]["message"] = .string(message)
+            if conditions[index].status != "Unknown" { conditions[index].lastTransitionTime = now }
+            conditions[index].status = "Unknown"
+            conditions[index].reason = neverPosted ? "NodeStatusNeverUpdated" : "NodeStatusUnknown"
+            conditions[index].message = message
         }
-        var updated = node
-        updated.set(.array(conditions), at: "status.conditions")
+        updated.status.conditions = conditions
         // Against the version read: a heartbeat that lands meanwhile wins, and we look again.
-        return try client.update(.nodes, updated, subresource: "status")
+        return try client.update(.nodes, updated.json, subresource: "status")
     }
 
     private func reconcileTaints(_ node: JSONValue, readyStatus: String) throws {
         let wanted: String? = readyStatus == "Unknown" ? Self.unreachableTaint : readyStatus == "False" ? Self.notReadyTaint : nil
-        let taints = node.value(at: "spec.taints")?.arrayValue ?? []
+        var updated = Node(json: node)
+        let taints = updated.spec.taints
         var kept = taints.filter { taint in
-            let key = taint["key"]?.stringValue
-            guard key == Self.unreachableTaint || key == Self.notReadyTaint else { return true }
-            return key == wanted && taint["effect"]?.stringValue == "NoSchedule"
+            guard taint.key == Self.unreachableTaint || taint.key == Self.notReadyTaint else { return true }
+            return taint.key == wanted && taint.effect == "NoSchedule"
         }
-        if let wanted, !kept.contains(where: { $0["key"]?.stringValue == wanted }) {
-            kept.append(["key": .string(wanted), "effect": "NoSchedule", "timeAdded": .string(KubeTime.format(clock.now))])
+        if let wanted, !kept.contains(where: { $0.key == wanted }) {
+            var taint = Taint()
+            taint.key = wanted
+            taint.effect = "NoSchedule"
+            taint.timeAdded = clock.now
+            kept.append(taint)
         }
-        guard kept != taints else { return }
-        var updated = node
-        updated.set(kept.isEmpty ? nil : .array(kept), at: "spec.taints")
-        _ = try client.update(.nodes, updated)
+        guard kept.map(\.json) != taints.map(\.json) else { return }
+        updated.spec.taints = kept
+        _ = try client.update(.nodes, updated.json)
     }
 
     /// The pods of a lost node: their processes are out of reach, so they are failed (their
     /// controllers count and replace them) and removed without waiting for an agent.
     private func evictPods(from node: String) throws {
-        let pods = informers.pods.list { $0.value(at: "spec.nodeName")?.stringValue == node && !$0.isFinishedPod }
+        let pods = informers.pods.list { Pod(json: $0).spec.nodeName == node && !$0.isFinishedPod }
         var firstError: Error?
         for pod in pods {
             guard let name = pod.name else { continue }
             do {
-                var conditions = pod.value(at: "status.conditions")?.arrayValue ?? []
-                let stamp = KubeTime.format(clock.now)
-                let ready: JSONValue = ["type": "Ready", "status": "False", "reason": "NodeLost", "lastTransitionTime": .string(stamp)]
-                if let index = conditions.firstIndex(where: { $0["type"]?.stringValue == "Ready" }) {
+                var conditions = Pod(json: pod).status.conditions
+                var ready = Condition()
+                ready.type = "Ready"
+                ready.status = "False"
+                ready.reason = "NodeLost"
+                ready.lastTransitionTime = clock.now
+                if let index = conditions.firstIndex(where: { $0.type == "Ready" }) {
                     conditions[index] = ready
                 } else {
                     conditions.append(ready)
@@ -112,7 +120,7 @@ final class NodeLifecycleController: QueuedController {
                 _ = try client.mergePatch(.pods, namespace: pod.namespace, name: name, [
                     "status": ["phase": "Failed", "reason": "NodeLost",
                                "message": .string("Node \(node) which was running pod \(name) is unresponsive"),
-                               "conditions": .array(conditions)],
+                               "conditions": .array(conditions.map(\.json))],
                 ], subresource: "status")
                 try client.delete(.pods, namespace: pod.namespace, name: name, gracePeriodSeconds: 0, preconditionUID: pod.uid)
             } catch let error as KubeError where error.isNotFound {

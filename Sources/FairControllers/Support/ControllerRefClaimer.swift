@@ -54,7 +54,7 @@ struct ControllerRefClaimer {
     }
 
     private func release(_ object: JSONValue) throws {
-        let references = object.ownerReferences.filter { $0["uid"]?.stringValue != owner.uid }
+        let references = object.ownerReferences.filter { OwnerReference(json: $0).uid != owner.uid }
         _ = try client.mergePatch(dependents, namespace: object.namespace, name: object.name ?? "",
                                   ["metadata": ["ownerReferences": references.isEmpty ? .null : .array(references),
                                                 "resourceVersion": .string(object.resourceVersion ?? "")]])

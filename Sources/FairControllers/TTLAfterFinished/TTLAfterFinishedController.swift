@@ -21,7 +21,7 @@ final class TTLAfterFinishedController: QueuedController {
         informers.jobs.addHandler { [weak self] event in
             switch event {
             case let .added(job), let .updated(_, job):
-                if job.value(at: "spec.ttlSecondsAfterFinished") != nil { self?.enqueue(Informer.key(job)) }
+                if Job(json: job).spec.ttlSecondsAfterFinished != nil { self?.enqueue(Informer.key(job)) }
             case .deleted:
                 break
             }
@@ -29,15 +29,16 @@ final class TTLAfterFinishedController: QueuedController {
     }
 
     override func sync(_ key: String) throws -> ReconcileResult {
-        guard let job = informers.jobs.get(key), let name = job.name,
-              job.value(at: "metadata.deletionTimestamp") == nil,
-              let ttl = job.value(at: "spec.ttlSecondsAfterFinished")?.intValue,
+        guard let cached = informers.jobs.get(key) else { return .done }
+        let job = Job(json: cached)
+        guard let name = job.metadata.name, !job.metadata.isTerminating,
+              let ttl = job.spec.ttlSecondsAfterFinished,
               let finished = Self.finishedAt(job, now: clock.now) else { return .done }
         let remaining = finished.addingTimeInterval(TimeInterval(ttl)).timeIntervalSince(clock.now)
         if remaining > 0 { return .requeue(after: remaining) }
         do {
             // The uid precondition: a Job made again under the same name is not this one.
-            try client.delete(.jobs, namespace: job.namespace, name: name, propagation: "Background", preconditionUID: job.uid)
+            try client.delete(.jobs, namespace: job.metadata.namespace, name: name, propagation: "Background", preconditionUID: job.metadata.uid)
         } catch let error as KubeError where error.code == 404 || error.code == 409 {
             return .done
         }
@@ -45,11 +46,9 @@ final class TTLAfterFinishedController: QueuedController {
     }
 
     /// When the Job finished: its Complete or Failed condition's transition (else its completion time).
-    static func finishedAt(_ job: JSONValue, now: Date) -> Date? {
-        let finished = (job.value(at: "status.conditions")?.arrayValue ?? []).first {
-            ["Complete", "Failed"].contains($0["type"]?.stringValue ?? "") && $0["status"]?.stringValue == "True"
-        }
+    static func finishedAt(_ job: Job, now: Date) -> Date? {
+        let finished = job.status.conditions.first { ($0.type == "Complete" || $0.type == "Failed") && $0.isTrue }
         guard let finished else { return nil }
-        return KubeTime.parse(finished["lastTransitionTime"]) ?? KubeTime.parse(job.value(at: "status.completionTime")) ?? now
+        return finished.lastTransitionTime ?? job.status.completionTime ?? now
     }
 }

@@ -1,15 +1,14 @@
-/// Reading the parts of an API object every component needs, without modelling the rest.
+/// Shortcuts to the metadata every component reads, through the `ObjectMeta` view.
 extension JSONValue {
     public var apiVersion: String? { self["apiVersion"]?.stringValue }
     public var kind: String? { self["kind"]?.stringValue }
-    public var name: String? { value(at: "metadata.name")?.stringValue }
-    public var namespace: String? { value(at: "metadata.namespace")?.stringValue }
-    public var uid: String? { value(at: "metadata.uid")?.stringValue }
-    public var resourceVersion: String? { value(at: "metadata.resourceVersion")?.stringValue }
-
-    public var labels: [String: String] {
-        (value(at: "metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
-    }
-
-    public var ownerReferences: [JSONValue] { value(at: "metadata.ownerReferences")?.arrayValue ?? [] }
+    /// Any object's `metadata`, typed.
+    public var metadata: ObjectMeta { ObjectMeta(json: self["metadata"] ?? .object([:])) }
+    public var name: String? { metadata.name }
+    public var namespace: String? { metadata.namespace }
+    public var uid: String? { metadata.uid }
+    public var resourceVersion: String? { metadata.resourceVersion }
+    public var labels: [String: String] { metadata.labels }
+    /// The raw entries, for code that copies them whole; `metadata.ownerReferences` reads them typed.
+    public var ownerReferences: [JSONValue] { metadata.ownerReferences.map(\.json) }
 }

@@ -42,6 +42,7 @@ public struct JobStatus: JSONView {
     public var active: Int64? { get { int("active") } set { set("active", newValue) } }
     public var succeeded: Int64? { get { int("succeeded") } set { set("succeeded", newValue) } }
     public var failed: Int64? { get { int("failed") } set { set("failed", newValue) } }
+    public var ready: Int64? { get { int("ready") } set { set("ready", newValue) } }
     public var startTime: Date? { get { time("startTime") } set { set("startTime", time: newValue) } }
     public var completionTime: Date? { get { time("completionTime") } set { set("completionTime", time: newValue) } }
     public var conditions: [Condition] { get { views("conditions") } set { set("conditions", views: newValue) } }

@@ -28,6 +28,8 @@ public struct Taint: JSONView {
     public var value: String? { get { string("value") } set { set("value", newValue) } }
     /// NoSchedule, PreferNoSchedule or NoExecute.
     public var effect: String? { get { string("effect") } set { set("effect", newValue) } }
+    /// When the node lifecycle controller added it (NoExecute taints count eviction from it).
+    public var timeAdded: Date? { get { time("timeAdded") } set { set("timeAdded", time: newValue) } }
 }
 
 public struct NodeStatus: JSONView {

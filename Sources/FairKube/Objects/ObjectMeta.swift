@@ -58,6 +58,8 @@ public struct Condition: JSONView {
     public var reason: String? { get { string("reason") } set { set("reason", newValue) } }
     public var message: String? { get { string("message") } set { set("message", newValue) } }
     public var lastTransitionTime: Date? { get { time("lastTransitionTime") } set { set("lastTransitionTime", time: newValue) } }
+    /// Nodes' conditions carry the agent's last report time.
+    public var lastHeartbeatTime: Date? { get { time("lastHeartbeatTime") } set { set("lastHeartbeatTime", time: newValue) } }
     public var isTrue: Bool { status == "True" }
 }
 
