@@ -11,8 +11,12 @@ With `--transports both` (the default) each run is done twice, interleaved: the 
 calling the API server in process (`--in-process=true`, the default) and over HTTPS
 (`--in-process=false`), and the table gives both and their ratio.
 
+With `--baseline-bin-dir DIR` every run is also done with the `fair` and `fair-bench` in DIR (an
+earlier build, kept aside), interleaved with the current build's, and the table adds the ratio:
+a change's cost or gain measured side by side under the same load.
+
 Usage: scripts/bench_server.py [--nodes 100] [--pods 10000] [--clients 8] [--runs 1]
-                               [--transports both|in-process|https]
+                               [--transports both|in-process|https] [--baseline-bin-dir DIR]
                                [--scheduler-in-bench] [--skip-build] [--configuration release|debug]
                                [--json FILE]
 """
@@ -85,6 +89,7 @@ def run_once(bins, args, transport):
 
 
 def table(results, args, transport):
+    """Prints one table; `transport` names the runs (the transport, and the build when compared)."""
     def ms(value):
         return f"{value * 1000:8.1f}"
 
@@ -130,28 +135,47 @@ def main():
     parser.add_argument("--configuration", choices=("release", "debug"), default="release",
                         help="debug only to check the benchmark itself; numbers mean nothing then")
     parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--baseline-bin-dir", help="also run the fair and fair-bench in this folder, interleaved, and compare")
     args = parser.parse_args()
 
     if not args.skip_build:
         build(args.configuration)
     bins = bin_path(args.configuration)
     transports = ["in-process", "https"] if args.transports == "both" else [args.transports]
-    results = {transport: [] for transport in transports}
+    builds = [("current", bins)] + ([("baseline", args.baseline_bin_dir)] if args.baseline_bin_dir else [])
+    keys = [(build, transport) for transport in transports for build, _ in builds]
+    results = {key: [] for key in keys}
+    directories = dict(builds)
     for run in range(args.runs):
+        for build, transport in keys:
+            print(f"run {run + 1}/{args.runs}, {build} build, {transport}...", flush=True)
+            results[(build, transport)].append(run_once(directories[build], args, transport))
+    for build, transport in keys:
+        table(results[(build, transport)], args, transport if len(builds) == 1 else f"{transport}, {build} build")
+
+    def medians(key):
+        runs = results[key]
+        return (statistics.median(r["pods_per_second"] for r in runs),
+                statistics.median(r["api"]["create"]["p99_seconds"] for r in runs),
+                statistics.median(r["server_cpu_seconds"] / max(1, r["bound"]) for r in runs),
+                statistics.median(r["create_to_bound"]["p50_seconds"] for r in runs))
+
+    print()
+    for build, _ in builds:
+        if len(transports) == 2:
+            (fast, fast_p99, fast_cpu, fast_lag), (slow, slow_p99, slow_cpu, slow_lag) = (medians((build, t)) for t in transports)
+            print(f"{build} build, in-process / https: {fast:.0f} / {slow:.0f} pods/s = {fast / slow:.2f}x; create p99 "
+                  f"{fast_p99 * 1000:.0f} / {slow_p99 * 1000:.0f} ms; server CPU per pod {fast_cpu * 1000:.2f} / "
+                  f"{slow_cpu * 1000:.2f} ms; create→bound p50 {fast_lag * 1000:.0f} / {slow_lag * 1000:.0f} ms")
+    if len(builds) == 2:
         for transport in transports:
-            print(f"run {run + 1}/{args.runs}, {transport}...", flush=True)
-            results[transport].append(run_once(bins, args, transport))
-    for transport in transports:
-        table(results[transport], args, transport)
-    if len(transports) == 2:
-        fast, slow = (statistics.median(r["pods_per_second"] for r in results[t]) for t in transports)
-        fast_p99, slow_p99 = (statistics.median(r["api"]["create"]["p99_seconds"] for r in results[t]) for t in transports)
-        fast_cpu, slow_cpu = (statistics.median(r["server_cpu_seconds"] / max(1, r["bound"]) for r in results[t]) for t in transports)
-        print(f"\nin-process / https: {fast:.0f} / {slow:.0f} pods/s = {fast / slow:.2f}x; create p99 {fast_p99 * 1000:.0f} / "
-              f"{slow_p99 * 1000:.0f} ms; server CPU per pod {fast_cpu * 1000:.2f} / {slow_cpu * 1000:.2f} ms")
+            (now, now_p99, now_cpu, now_lag), (then, then_p99, then_cpu, then_lag) = (medians((b, transport)) for b, _ in builds)
+            print(f"{transport}, current / baseline build: {now:.0f} / {then:.0f} pods/s = {now / then:.2f}x; create p99 "
+                  f"{now_p99 * 1000:.0f} / {then_p99 * 1000:.0f} ms; server CPU per pod {now_cpu * 1000:.2f} / "
+                  f"{then_cpu * 1000:.2f} ms; create→bound p50 {now_lag * 1000:.0f} / {then_lag * 1000:.0f} ms")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump({f"{build} {transport}": runs for (build, transport), runs in results.items()}, f, indent=2)
     return 0 if all(r["bound"] == r["pods"] for runs in results.values() for r in runs) else 1
 
 

@@ -65,7 +65,7 @@ final class ReplicaSetController: QueuedController {
     private func enqueueMatching(_ pod: JSONValue) {
         let labels = pod.labels
         for replicaSet in informers.replicaSets.list(namespace: pod.namespace)
-        where LabelSelector(object: replicaSet.value(at: "spec.selector") ?? [:]).matches(labels) {
+        where LabelSelector(object: ReplicaSet(json: replicaSet).spec.selector ?? [:]).matches(labels) {
             enqueue(Informer.key(replicaSet))
         }
     }
@@ -77,7 +77,7 @@ final class ReplicaSetController: QueuedController {
             expectations.forget(key)
             return .done
         }
-        let selector = LabelSelector(object: replicaSet.value(at: "spec.selector") ?? [:])
+        let selector = LabelSelector(object: ReplicaSet(json: replicaSet).spec.selector ?? [:])
         let candidates = informers.pods.list(namespace: replicaSet.namespace) {
             $0.isControlled(by: replicaSet) || $0.controllerReference == nil
         }
@@ -113,12 +113,13 @@ final class ReplicaSetController: QueuedController {
     }
 
     private func manageReplicas(_ replicaSet: JSONValue, active: [JSONValue], key: String) throws {
-        let wanted = Int(max(0, replicaSet.value(at: "spec.replicas")?.intValue ?? 1))
+        let spec = ReplicaSet(json: replicaSet).spec
+        let wanted = Int(max(0, spec.replicas ?? 1))
         let difference = active.count - wanted
         if difference < 0 {
             let count = min(-difference, Self.burst)
             expectations.expectCreations(key, count: count)
-            let pod = PodTemplate.pod(from: replicaSet.value(at: "spec.template"), owner: replicaSet, kind: .replicaSet)
+            let pod = PodTemplate.pod(from: spec.template.json, owner: replicaSet, kind: .replicaSet)
             for index in 0..<count {
                 do {
                     let created = try client.create(.pods, namespace: replicaSet.namespace, pod)
@@ -163,30 +164,31 @@ final class ReplicaSetController: QueuedController {
     private func writeStatus(_ replicaSet: JSONValue, active: [JSONValue],
                              failure: (reason: String, message: String)?) throws -> ReconcileResult {
         let now = clock.now
-        let minReadySeconds = replicaSet.value(at: "spec.minReadySeconds")?.intValue ?? 0
-        let templateLabels = (replicaSet.value(at: "spec.template.metadata.labels")?.objectValue ?? [:]).compactMapValues(\.stringValue)
-        var status = replicaSet["status"] ?? .object([:])
-        status["replicas"] = .int(Int64(active.count))
-        status["fullyLabeledReplicas"] = .int(Int64(active.filter { pod in
+        let object = ReplicaSet(json: replicaSet)
+        let minReadySeconds = object.spec.minReadySeconds ?? 0
+        let templateLabels = object.spec.template.metadata.labels
+        var status = object.status
+        status.replicas = Int64(active.count)
+        status.fullyLabeledReplicas = Int64(active.filter { pod in
             let labels = pod.labels
             return templateLabels.allSatisfy { labels[$0.key] == $0.value }
-        }.count))
-        status["readyReplicas"] = .int(Int64(active.filter(\.isReadyPod).count))
-        status["availableReplicas"] = .int(Int64(active.filter { $0.isAvailablePod(minReadySeconds: minReadySeconds, now: now) }.count))
-        status["observedGeneration"] = replicaSet.value(at: "metadata.generation") ?? .int(1)
-        var conditions = Conditions(status)
+        }.count)
+        status.readyReplicas = Int64(active.filter(\.isReadyPod).count)
+        status.availableReplicas = Int64(active.filter { $0.isAvailablePod(minReadySeconds: minReadySeconds, now: now) }.count)
+        status.observedGeneration = object.metadata.generation ?? 1
+        var conditions = Conditions(status.json)
         if let failure {
             conditions.set("ReplicaFailure", status: "True", reason: failure.reason, message: failure.message, now: KubeTime.format(now))
         } else {
             conditions.remove("ReplicaFailure")
         }
-        status["conditions"] = conditions.json
-        if status != replicaSet["status"] {
-            var updated = replicaSet
-            updated["status"] = status
+        status.json["conditions"] = conditions.json
+        if status.json != object.status.json {
+            var updated = object
+            updated.status = status
             // Status is recomputed from the pods each time: the newest computation wins.
-            updated.set(nil, at: "metadata.resourceVersion")
-            _ = try client.update(.replicaSets, updated, subresource: "status")
+            updated.metadata.resourceVersion = nil
+            _ = try client.update(.replicaSets, updated.json, subresource: "status")
         }
         // A pod ready but not yet for minReadySeconds becomes available without an event.
         let waiting = active.compactMap { pod -> TimeInterval? in
