@@ -70,11 +70,11 @@ final class ControllerLogicTests: XCTestCase {
     }
 
     func testRollingUpdateBoundsResolveLikeKubernetes() throws {
-        func spec(_ replicas: Int64, surge: JSONValue?, unavailable: JSONValue?) throws -> DeploymentSpec {
+        func spec(_ replicas: Int64, surge: JSONValue?, unavailable: JSONValue?) throws -> EffectiveDeploymentSpec {
             var rolling: JSONValue = [:]
             if let surge { rolling["maxSurge"] = surge }
             if let unavailable { rolling["maxUnavailable"] = unavailable }
-            return try DeploymentSpec(["spec": ["replicas": .int(replicas), "strategy": ["type": "RollingUpdate", "rollingUpdate": rolling]]])
+            return try EffectiveDeploymentSpec(["spec": ["replicas": .int(replicas), "strategy": ["type": "RollingUpdate", "rollingUpdate": rolling]]])
         }
         let defaults = try spec(10, surge: nil, unavailable: nil)
         XCTAssertEqual(defaults.maxSurge, 3, "25% of 10 rounds up")
@@ -85,7 +85,7 @@ final class ControllerLogicTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("spec.strategy.rollingUpdate.maxSurge"), "\(error)")
             XCTAssertTrue("\(error)".contains("lots"), "\(error)")
         }
-        let recreate = try DeploymentSpec(["spec": ["replicas": 2, "strategy": ["type": "Recreate"]]])
+        let recreate = try EffectiveDeploymentSpec(["spec": ["replicas": 2, "strategy": ["type": "Recreate"]]])
         XCTAssertEqual(recreate.maxSurge, 0)
         XCTAssertEqual(recreate.maxUnavailable, 0)
     }

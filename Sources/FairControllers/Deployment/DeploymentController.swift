@@ -46,7 +46,7 @@ final class DeploymentController: QueuedController {
 
     private func enqueueMatching(_ replicaSet: JSONValue) {
         for deployment in informers.deployments.list(namespace: replicaSet.namespace)
-        where LabelSelector(object: deployment.value(at: "spec.selector") ?? [:]).matches(replicaSet.labels) {
+        where LabelSelector(object: Deployment(json: deployment).spec.selector ?? [:]).matches(replicaSet.labels) {
             enqueue(Informer.key(deployment))
         }
     }
@@ -56,7 +56,7 @@ final class DeploymentController: QueuedController {
         if case .added = event { return }
         guard let replicaSetKey = event.object.controllerKey(ofKind: .replicaSet),
               let key = informers.replicaSets.get(replicaSetKey)?.controllerKey(ofKind: .deployment),
-              informers.deployments.get(key)?.value(at: "spec.strategy.type")?.stringValue == "Recreate" else { return }
+              let deployment = informers.deployments.get(key), Deployment(json: deployment).spec.strategy.type == "Recreate" else { return }
         enqueue(key)
     }
 
@@ -64,15 +64,15 @@ final class DeploymentController: QueuedController {
 
     override func sync(_ key: String) throws -> ReconcileResult {
         guard let deployment = informers.deployments.get(key) else { return .done }
-        let selector = LabelSelector(object: deployment.value(at: "spec.selector") ?? [:])
+        let selector = LabelSelector(object: Deployment(json: deployment).spec.selector ?? [:])
         if selector.isEmpty {
             events.record(deployment, .warning, reason: "SelectingAll",
                           message: "This deployment is selecting all pods. A non-empty selector is required.")
             return .done
         }
-        let spec: DeploymentSpec
+        let spec: EffectiveDeploymentSpec
         do {
-            spec = try DeploymentSpec(deployment)
+            spec = try EffectiveDeploymentSpec(deployment)
         } catch {
             events.record(deployment, .warning, reason: "InvalidStrategy", message: "\(error)")
             return .done
@@ -85,8 +85,8 @@ final class DeploymentController: QueuedController {
             try ownerStillCurrent(client, .deployments, deployment)
         }
         let owned = try claimer.claim(candidates).sorted(by: Self.olderFirst)
-        let template = deployment.value(at: "spec.template")
-        var current = owned.first { TemplateHash.equalIgnoringHash($0.value(at: "spec.template"), template) }
+        let template = Deployment(json: deployment).spec.template.json
+        var current = owned.first { TemplateHash.equalIgnoringHash(ReplicaSet(json: $0).spec.template.json, template) }
         var old = owned.filter { $0.uid != current?.uid }
         let scaler = ReplicaSetScaler(client: client, deployment: deployment, spec: spec, events: events)
 
@@ -144,16 +144,15 @@ final class DeploymentController: QueuedController {
         do {
             return try scaler.create(revision: revision, replicas: replicas)
         } catch let error as KubeError where error.code == 409 {
-            let hash = TemplateHash.compute(deployment.value(at: "spec.template") ?? [:],
-                                            collisionCount: deployment.value(at: "status.collisionCount")?.intValue)
+            var updated = Deployment(json: deployment)
+            let hash = TemplateHash.compute(updated.spec.template.json, collisionCount: updated.status.collisionCount)
             let existing = try client.get(.replicaSets, namespace: deployment.namespace, name: "\(deployment.name ?? "")-\(hash)")
             if existing.isControlled(by: deployment),
-               TemplateHash.equalIgnoringHash(existing.value(at: "spec.template"), deployment.value(at: "spec.template")) {
+               TemplateHash.equalIgnoringHash(ReplicaSet(json: existing).spec.template.json, updated.spec.template.json) {
                 return existing  // ours, not yet in the cache
             }
-            var updated = deployment
-            updated.set(.int((deployment.value(at: "status.collisionCount")?.intValue ?? 0) + 1), at: "status.collisionCount")
-            _ = try client.update(.deployments, updated, subresource: "status")
+            updated.status.collisionCount = (updated.status.collisionCount ?? 0) + 1
+            _ = try client.update(.deployments, updated.json, subresource: "status")
             throw KubeError(code: 409, reason: "Conflict",
                             message: "replica set \(existing.name ?? "") exists with another template; retrying with a new collision count")
         }
@@ -163,15 +162,15 @@ final class DeploymentController: QueuedController {
     /// ReplicaSet's.
     private func annotateRevision(_ deployment: JSONValue, _ revision: Int64) throws {
         let text = String(revision)
-        guard revision > 0, deployment.value(at: "metadata.annotations")?[DeploymentSpec.revisionAnnotation]?.stringValue != text else {
+        guard revision > 0, deployment.metadata.annotations[EffectiveDeploymentSpec.revisionAnnotation] != text else {
             return
         }
         _ = try client.mergePatch(.deployments, namespace: deployment.namespace, name: deployment.name ?? "",
-                                  ["metadata": ["annotations": [DeploymentSpec.revisionAnnotation: .string(text)],
+                                  ["metadata": ["annotations": [EffectiveDeploymentSpec.revisionAnnotation: .string(text)],
                                                 "resourceVersion": .string(deployment.resourceVersion ?? "")]])
     }
 
-    static func isComplete(spec: DeploymentSpec, current: JSONValue, old: [JSONValue]) -> Bool {
+    static func isComplete(spec: EffectiveDeploymentSpec, current: JSONValue, old: [JSONValue]) -> Bool {
         current.specReplicas == spec.replicas && current.availableReplicas == spec.replicas
             && old.allSatisfy { $0.specReplicas == 0 && $0.statusReplicas == 0 }
     }
@@ -182,7 +181,7 @@ final class DeploymentController: QueuedController {
         guard excess > 0 else { return }
         let idle = old.filter { replicaSet in
             replicaSet.specReplicas == 0 && replicaSet.statusReplicas == 0 && !replicaSet.isTerminating
-                && (replicaSet.value(at: "status.observedGeneration")?.intValue ?? 0) >= (replicaSet.value(at: "metadata.generation")?.intValue ?? 1)
+                && (ReplicaSet(json: replicaSet).status.observedGeneration ?? 0) >= (replicaSet.metadata.generation ?? 1)
         }.sorted { ($0.revision, $0.createdAt ?? .distantPast) < ($1.revision, $1.createdAt ?? .distantPast) }
         for replicaSet in idle.prefix(excess) {
             do {
@@ -192,17 +191,17 @@ final class DeploymentController: QueuedController {
         }
     }
 
-    private func syncStatus(_ deployment: JSONValue, spec: DeploymentSpec, current: JSONValue?, old: [JSONValue],
+    private func syncStatus(_ deployment: JSONValue, spec: EffectiveDeploymentSpec, current: JSONValue?, old: [JSONValue],
                             createdNew: String?) throws -> ReconcileResult {
         let now = clock.now
-        let computed = DeploymentStatus(deployment: deployment, spec: spec, current: current, old: old,
+        let computed = ComputedDeploymentStatus(deployment: deployment, spec: spec, current: current, old: old,
                                         createdNew: createdNew, now: now)
+        var updated = Deployment(json: deployment)
         if computed.status != deployment["status"] {
-            var updated = deployment
-            updated["status"] = computed.status
+            updated.status = FairKube.DeploymentStatus(json: computed.status)
             // Recomputed from the ReplicaSets each time: the newest computation wins.
-            updated.set(nil, at: "metadata.resourceVersion")
-            _ = try client.update(.deployments, updated, subresource: "status")
+            updated.metadata.resourceVersion = nil
+            _ = try client.update(.deployments, updated.json, subresource: "status")
         }
         return .soonest(computed.checkProgressAfter)
     }

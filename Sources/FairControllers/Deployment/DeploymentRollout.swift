@@ -4,7 +4,7 @@ import FairKube
 /// the new ReplicaSet may grow and the old ones shrink in one step, so that at most
 /// `replicas + maxSurge` pods exist and at least `replicas - maxUnavailable` stay available.
 struct DeploymentRollout {
-    let spec: DeploymentSpec
+    let spec: EffectiveDeploymentSpec
     let scaler: ReplicaSetScaler
     let pods: Informer
 

@@ -4,7 +4,7 @@ import FairKube
 struct ReplicaSetScaler {
     let client: KubeClient
     let deployment: JSONValue
-    let spec: DeploymentSpec
+    let spec: EffectiveDeploymentSpec
     let events: EventRecorder
 
     /// Sets `spec.replicas` (against the resourceVersion read: a stale view retries instead of
@@ -14,12 +14,12 @@ struct ReplicaSetScaler {
         let from = replicaSet.specReplicas
         let annotations = replicaSet.value(at: "metadata.annotations")
         let desired = String(spec.replicas), maximum = String(spec.replicas + spec.maxSurge)
-        guard from != replicas || annotations?[DeploymentSpec.desiredReplicasAnnotation]?.stringValue != desired
-                || annotations?[DeploymentSpec.maxReplicasAnnotation]?.stringValue != maximum else { return replicaSet }
+        guard from != replicas || annotations?[EffectiveDeploymentSpec.desiredReplicasAnnotation]?.stringValue != desired
+                || annotations?[EffectiveDeploymentSpec.maxReplicasAnnotation]?.stringValue != maximum else { return replicaSet }
         var updated = replicaSet
         updated.set(.int(replicas), at: "spec.replicas")
-        updated.set(.string(desired), at: ["metadata", "annotations", DeploymentSpec.desiredReplicasAnnotation])
-        updated.set(.string(maximum), at: ["metadata", "annotations", DeploymentSpec.maxReplicasAnnotation])
+        updated.set(.string(desired), at: ["metadata", "annotations", EffectiveDeploymentSpec.desiredReplicasAnnotation])
+        updated.set(.string(maximum), at: ["metadata", "annotations", EffectiveDeploymentSpec.maxReplicasAnnotation])
         let stored = try client.update(.replicaSets, updated)
         if from != replicas {
             let direction = replicas > from ? "up" : "down"
@@ -41,10 +41,10 @@ struct ReplicaSetScaler {
         var selector = deployment.value(at: "spec.selector") ?? .object([:])
         selector.set(.string(hash), at: ["matchLabels", TemplateHash.label])
         var annotations = deployment.value(at: "metadata.annotations")?.objectValue ?? [:]
-        for key in ["kubectl.kubernetes.io/last-applied-configuration", DeploymentSpec.revisionAnnotation] { annotations[key] = nil }
-        annotations[DeploymentSpec.revisionAnnotation] = .string(String(revision))
-        annotations[DeploymentSpec.desiredReplicasAnnotation] = .string(String(spec.replicas))
-        annotations[DeploymentSpec.maxReplicasAnnotation] = .string(String(spec.replicas + spec.maxSurge))
+        for key in ["kubectl.kubernetes.io/last-applied-configuration", EffectiveDeploymentSpec.revisionAnnotation] { annotations[key] = nil }
+        annotations[EffectiveDeploymentSpec.revisionAnnotation] = .string(String(revision))
+        annotations[EffectiveDeploymentSpec.desiredReplicasAnnotation] = .string(String(spec.replicas))
+        annotations[EffectiveDeploymentSpec.maxReplicasAnnotation] = .string(String(spec.replicas + spec.maxSurge))
 
         let replicaSet: JSONValue = [
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -64,7 +64,7 @@ struct ReplicaSetScaler {
     func markRevision(_ replicaSet: JSONValue, _ revision: Int64) throws -> JSONValue {
         guard replicaSet.revision < revision else { return replicaSet }
         var updated = replicaSet
-        updated.set(.string(String(revision)), at: ["metadata", "annotations", DeploymentSpec.revisionAnnotation])
+        updated.set(.string(String(revision)), at: ["metadata", "annotations", EffectiveDeploymentSpec.revisionAnnotation])
         return try client.update(.replicaSets, updated)
     }
 }

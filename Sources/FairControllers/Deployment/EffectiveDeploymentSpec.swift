@@ -1,7 +1,7 @@
 import FairKube
 
 /// The fields of a Deployment the controller acts on, with Kubernetes' defaults resolved.
-struct DeploymentSpec {
+struct EffectiveDeploymentSpec {
     static let revisionAnnotation = "deployment.kubernetes.io/revision"
     static let desiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
     static let maxReplicasAnnotation = "deployment.kubernetes.io/max-replicas"
@@ -18,22 +18,23 @@ struct DeploymentSpec {
     let paused: Bool
 
     init(_ deployment: JSONValue) throws {
-        replicas = max(0, deployment.value(at: "spec.replicas")?.intValue ?? 1)
-        isRecreate = deployment.value(at: "spec.strategy.type")?.stringValue == "Recreate"
-        minReadySeconds = max(0, deployment.value(at: "spec.minReadySeconds")?.intValue ?? 0)
-        revisionHistoryLimit = max(0, deployment.value(at: "spec.revisionHistoryLimit")?.intValue ?? 10)
-        progressDeadlineSeconds = deployment.value(at: "spec.progressDeadlineSeconds")?.intValue ?? 600
-        paused = deployment.value(at: "spec.paused")?.boolValue ?? false
+        let spec = Deployment(json: deployment).spec
+        replicas = max(0, spec.replicas ?? 1)
+        isRecreate = spec.strategy.type == "Recreate"
+        minReadySeconds = max(0, spec.minReadySeconds ?? 0)
+        revisionHistoryLimit = max(0, spec.revisionHistoryLimit ?? 10)
+        progressDeadlineSeconds = spec.progressDeadlineSeconds ?? 600
+        paused = spec.paused ?? false
         if isRecreate {
             maxSurge = 0
             maxUnavailable = 0
         } else {
             // Kubernetes' ResolveFenceposts: surge rounds up, unavailability down, and a rollout
             // that could neither add nor remove a pod may take one down.
-            let surge = try IntOrPercent.resolve(deployment.value(at: "spec.strategy.rollingUpdate.maxSurge"),
+            let surge = try IntOrPercent.resolve(spec.strategy.maxSurge,
                                                  field: "spec.strategy.rollingUpdate.maxSurge", total: replicas,
                                                  roundUp: true, default: "25%")
-            var unavailable = try IntOrPercent.resolve(deployment.value(at: "spec.strategy.rollingUpdate.maxUnavailable"),
+            var unavailable = try IntOrPercent.resolve(spec.strategy.maxUnavailable,
                                                        field: "spec.strategy.rollingUpdate.maxUnavailable", total: replicas,
                                                        roundUp: false, default: "25%")
             if surge == 0 && unavailable == 0 { unavailable = 1 }
@@ -45,11 +46,11 @@ struct DeploymentSpec {
 
 /// Reading a ReplicaSet the way a Deployment weighs it.
 extension JSONValue {
-    var specReplicas: Int64 { value(at: "spec.replicas")?.intValue ?? 1 }
-    var statusReplicas: Int64 { value(at: "status.replicas")?.intValue ?? 0 }
-    var readyReplicas: Int64 { value(at: "status.readyReplicas")?.intValue ?? 0 }
+    var specReplicas: Int64 { ReplicaSet(json: self).spec.replicas ?? 1 }
+    var statusReplicas: Int64 { ReplicaSet(json: self).status.replicas ?? 0 }
+    var readyReplicas: Int64 { ReplicaSet(json: self).status.readyReplicas ?? 0 }
     /// Available pods, never more than the spec asks for: a status not yet caught up with a
     /// scale-down must not make the rollout take down more than it may.
-    var availableReplicas: Int64 { min(value(at: "status.availableReplicas")?.intValue ?? 0, specReplicas) }
-    var revision: Int64 { Int64(value(at: "metadata.annotations")?[DeploymentSpec.revisionAnnotation]?.stringValue ?? "") ?? 0 }
+    var availableReplicas: Int64 { min(ReplicaSet(json: self).status.availableReplicas ?? 0, specReplicas) }
+    var revision: Int64 { Int64(metadata.annotations[EffectiveDeploymentSpec.revisionAnnotation] ?? "") ?? 0 }
 }

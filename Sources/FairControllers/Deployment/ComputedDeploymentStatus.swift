@@ -5,12 +5,12 @@ import Foundation
 /// (at least `replicas - maxUnavailable` available) and the `Progressing` condition that
 /// `kubectl rollout status` reads (reason `NewReplicaSetAvailable` once the rollout is done,
 /// `ProgressDeadlineExceeded` when it stalled for `progressDeadlineSeconds`).
-struct DeploymentStatus {
+struct ComputedDeploymentStatus {
     private(set) var status: JSONValue
     /// When to look again for a stalled rollout, if one is under way.
     private(set) var checkProgressAfter: TimeInterval?
 
-    init(deployment: JSONValue, spec: DeploymentSpec, current: JSONValue?, old: [JSONValue], createdNew: String?, now: Date) {
+    init(deployment: JSONValue, spec: EffectiveDeploymentSpec, current: JSONValue?, old: [JSONValue], createdNew: String?, now: Date) {
         let previous = deployment["status"] ?? .object([:])
         let all = (current.map { [$0] } ?? []) + old
         let replicas = all.reduce(0) { $0 + $1.statusReplicas }
