@@ -19,13 +19,13 @@ struct ComputedDeploymentStatus {
         let available = all.reduce(0) { $0 + $1.availableReplicas }
         let declared = all.reduce(0) { $0 + $1.specReplicas }
 
-        var status = previous
-        status["observedGeneration"] = deployment.value(at: "metadata.generation") ?? .int(1)
-        status["replicas"] = .int(replicas)
-        status["updatedReplicas"] = .int(updated)
-        status["readyReplicas"] = .int(ready)
-        status["availableReplicas"] = .int(available)
-        status["unavailableReplicas"] = .int(max(0, declared - available))
+        var status = DeploymentStatus(json: previous)
+        status.observedGeneration = deployment.metadata.generation ?? 1
+        status.replicas = replicas
+        status.updatedReplicas = updated
+        status.readyReplicas = ready
+        status.availableReplicas = available
+        status.unavailableReplicas = max(0, declared - available)
 
         let stamp = KubeTime.format(now)
         var conditions = Conditions(previous)
@@ -49,12 +49,12 @@ struct ComputedDeploymentStatus {
         } else if complete {
             conditions.set("Progressing", status: "True", reason: "NewReplicaSetAvailable",
                            message: "ReplicaSet \"\(name)\" has successfully progressed.", now: stamp, probeField: "lastUpdateTime")
-        } else if progressing == nil || progressing?["reason"]?.stringValue == "DeploymentPaused"
+        } else if progressing == nil || progressing?.reason == "DeploymentPaused"
                     || Self.madeProgress(from: previous, replicas: replicas, updated: updated, ready: ready, available: available) {
             conditions.set("Progressing", status: "True", reason: "ReplicaSetUpdated",
                            message: "ReplicaSet \"\(name)\" is progressing.", now: stamp, probeField: "lastUpdateTime", touch: true)
-        } else if progressing?["status"]?.stringValue == "True", progressing?["reason"]?.stringValue != "NewReplicaSetAvailable" {
-            let since = KubeTime.parse(progressing?["lastUpdateTime"]) ?? now
+        } else if progressing?.isTrue == true, progressing?.reason != "NewReplicaSetAvailable" {
+            let since = KubeTime.parse(progressing?.json["lastUpdateTime"]) ?? now
             let remaining = since.addingTimeInterval(Double(spec.progressDeadlineSeconds)).timeIntervalSince(now)
             if remaining <= 0 {
                 conditions.set("Progressing", status: "False", reason: "ProgressDeadlineExceeded",
@@ -63,11 +63,11 @@ struct ComputedDeploymentStatus {
                 checkProgressAfter = remaining + 0.05
             }
         }
-        if !complete, !spec.paused, conditions.get("Progressing")?["status"]?.stringValue == "True", checkProgressAfter == nil {
+        if !complete, !spec.paused, conditions.isTrue("Progressing"), checkProgressAfter == nil {
             checkProgressAfter = Double(spec.progressDeadlineSeconds) + 0.05
         }
-        status["conditions"] = conditions.json
-        self.status = status
+        status.json["conditions"] = conditions.json
+        self.status = status.json
     }
 
     /// Kubernetes' DeploymentProgressing: more new pods, fewer old ones, or more ready/available.

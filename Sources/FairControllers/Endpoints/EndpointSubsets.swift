@@ -5,8 +5,9 @@ import FairKube
 /// looked up in each pod's containers, so pods may serve one name on different numbers.
 enum EndpointSubsets {
     static func build(service: JSONValue, pods: [JSONValue]) -> [JSONValue] {
-        let servicePorts = service.value(at: "spec.ports")?.arrayValue ?? []
-        let publishNotReady = service.value(at: "spec.publishNotReadyAddresses")?.boolValue ?? false
+        let spec = Service(json: service).spec
+        let servicePorts = spec.ports
+        let publishNotReady = spec.publishNotReadyAddresses ?? false
         // Keyed by the ports (as JSON) so pods that resolve them alike share a subset.
         var groups: [JSONValue: (ready: [JSONValue], notReady: [JSONValue])] = [:]
         for pod in pods where isServing(pod) {
@@ -33,22 +34,23 @@ enum EndpointSubsets {
 
     /// A pod belongs in Endpoints once it has an IP, until it finishes or starts terminating.
     static func isServing(_ pod: JSONValue) -> Bool {
-        guard let ip = pod.value(at: "status.podIP")?.stringValue, !ip.isEmpty else { return false }
+        guard let ip = Pod(json: pod).status.podIP, !ip.isEmpty else { return false }
         return pod.isActivePod
     }
 
     private static func address(of pod: JSONValue) -> JSONValue {
-        var address: JSONValue = ["ip": pod.value(at: "status.podIP") ?? "",
+        let typed = Pod(json: pod)
+        var address: JSONValue = ["ip": .string(typed.status.podIP ?? ""),
                                   "targetRef": ["kind": "Pod", "namespace": .string(pod.namespace ?? ""),
                                                 "name": .string(pod.name ?? ""), "uid": .string(pod.uid ?? "")]]
-        if let node = pod.value(at: "spec.nodeName")?.stringValue, !node.isEmpty { address["nodeName"] = .string(node) }
+        if let node = typed.spec.nodeName { address["nodeName"] = .string(node) }
         return address
     }
 
     /// An endpoint port for one service port on one pod; nil when a named target port is not
     /// among the pod's container ports.
-    private static func resolve(_ servicePort: JSONValue, in pod: JSONValue) -> JSONValue? {
-        let target = servicePort["targetPort"] ?? servicePort["port"] ?? .null
+    private static func resolve(_ servicePort: ServicePort, in pod: JSONValue) -> JSONValue? {
+        let target = servicePort.targetPort ?? servicePort.port.map(JSONValue.int) ?? .null
         let number: Int64
         if let value = target.intValue {
             number = value
@@ -56,17 +58,16 @@ enum EndpointSubsets {
             if let value = Int64(name) {
                 number = value
             } else {
-                let ports = (pod.value(at: "spec.containers")?.arrayValue ?? []).flatMap { $0["ports"]?.arrayValue ?? [] }
-                guard let match = ports.first(where: { $0["name"]?.stringValue == name }),
-                      let value = match["containerPort"]?.intValue else { return nil }
+                let ports = Pod(json: pod).spec.containers.flatMap(\.ports)
+                guard let match = ports.first(where: { $0.name == name }), let value = match.containerPort else { return nil }
                 number = value
             }
         } else {
             return nil
         }
-        var port: JSONValue = ["port": .int(number), "protocol": servicePort["protocol"] ?? "TCP"]
-        if let name = servicePort["name"]?.stringValue, !name.isEmpty { port["name"] = .string(name) }
-        if let appProtocol = servicePort["appProtocol"] { port["appProtocol"] = appProtocol }
+        var port: JSONValue = ["port": .int(number), "protocol": servicePort.json["protocol"] ?? "TCP"]
+        if let name = servicePort.name, !name.isEmpty { port["name"] = .string(name) }
+        if let appProtocol = servicePort.json["appProtocol"] { port["appProtocol"] = appProtocol }
         return port
     }
 

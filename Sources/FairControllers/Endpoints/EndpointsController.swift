@@ -29,8 +29,8 @@ final class EndpointsController: QueuedController {
             if old.labels != new.labels { labelSets.append(old.labels) }
         }
         for service in informers.services.list(namespace: event.object.namespace) {
-            guard let selector = service.value(at: "spec.selector")?.objectValue, !selector.isEmpty else { continue }
-            let wanted = selector.compactMapValues(\.stringValue)
+            let wanted = Service(json: service).spec.selector
+            guard !wanted.isEmpty else { continue }
             if labelSets.contains(where: { labels in wanted.allSatisfy { labels[$0.key] == $0.value } }) {
                 enqueue(Informer.key(service))
             }
@@ -40,9 +40,9 @@ final class EndpointsController: QueuedController {
     /// Pods change often (conditions, container statuses); only some changes move an address.
     private static func mattersToEndpoints(_ old: JSONValue, _ new: JSONValue) -> Bool {
         old.labels != new.labels || old.isReadyPod != new.isReadyPod || old.isActivePod != new.isActivePod
-            || old.value(at: "status.podIP") != new.value(at: "status.podIP")
-            || old.value(at: "spec.nodeName") != new.value(at: "spec.nodeName")
-            || old.value(at: "spec.containers") != new.value(at: "spec.containers")
+            || Pod(json: old).status.podIP != Pod(json: new).status.podIP
+            || Pod(json: old).spec.nodeName != Pod(json: new).spec.nodeName
+            || Pod(json: old).spec.containers.map(\.json) != Pod(json: new).spec.containers.map(\.json)
     }
 
     override func sync(_ key: String) throws -> ReconcileResult {
@@ -57,28 +57,30 @@ final class EndpointsController: QueuedController {
             return .done
         }
         // Without a selector the Endpoints are the user's to write.
-        guard let selector = service.value(at: "spec.selector")?.objectValue, !selector.isEmpty else { return .done }
-        let wanted = selector.compactMapValues(\.stringValue)
+        let typed = Service(json: service)
+        let wanted = typed.spec.selector
+        guard !wanted.isEmpty else { return .done }
         let pods = informers.pods.list(namespace: namespace) { pod in
             let labels = pod.labels
             return wanted.allSatisfy { labels[$0.key] == $0.value }
         }
         let subsets = EndpointSubsets.build(service: service, pods: pods)
-        var labels = service.value(at: "metadata.labels")?.objectValue ?? [:]
-        if service.value(at: "spec.clusterIP")?.stringValue == "None" { labels["service.kubernetes.io/headless"] = "" }
+        var labels = typed.metadata.labels
+        if typed.spec.clusterIP == "None" { labels["service.kubernetes.io/headless"] = "" }
 
         if let existing = informers.endpoints.get(key) {
             let existingSubsets = existing["subsets"]?.arrayValue ?? []
-            let existingLabels = existing.value(at: "metadata.labels")?.objectValue ?? [:]
-            guard existingSubsets != subsets || existingLabels != labels else { return .done }
+            guard existingSubsets != subsets || existing.labels != labels else { return .done }
             var updated = existing
             updated["subsets"] = subsets.isEmpty ? nil : .array(subsets)
-            updated.set(labels.isEmpty ? nil : .object(labels), at: "metadata.labels")
+            var metadata = updated.metadata
+            metadata.labels = labels
+            updated["metadata"] = metadata.json
             _ = try client.update(.endpoints, updated)
         } else {
             var endpoints: JSONValue = ["apiVersion": "v1", "kind": "Endpoints",
                                         "metadata": ["name": .string(name), "namespace": .string(namespace)]]
-            if !labels.isEmpty { endpoints.set(.object(labels), at: "metadata.labels") }
+            if !labels.isEmpty { endpoints["metadata"] = { var metadata = endpoints.metadata; metadata.labels = labels; return metadata.json }() }
             if !subsets.isEmpty { endpoints["subsets"] = .array(subsets) }
             _ = try client.create(.endpoints, namespace: namespace, endpoints)
         }

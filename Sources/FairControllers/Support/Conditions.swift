@@ -4,13 +4,13 @@ import Foundation
 /// `status.conditions` lists, edited the way the API conventions ask: one entry per type, and
 /// `lastTransitionTime` moves only when the status does.
 struct Conditions {
-    var items: [JSONValue]
+    var items: [Condition]
 
-    init(_ status: JSONValue?) { items = status?["conditions"]?.arrayValue ?? [] }
+    init(_ status: JSONValue?) { items = (status?["conditions"]?.arrayValue ?? []).map { Condition(json: $0) } }
 
-    func get(_ type: String) -> JSONValue? { items.first { $0["type"]?.stringValue == type } }
+    func get(_ type: String) -> Condition? { items[type] }
 
-    func isTrue(_ type: String) -> Bool { get(type)?["status"]?.stringValue == "True" }
+    func isTrue(_ type: String) -> Bool { get(type)?.isTrue ?? false }
 
     /// Sets a condition. `probeField` names the timestamp that records every check
     /// (`lastProbeTime` for Jobs, `lastUpdateTime` for Deployments, nil for none). An identical
@@ -18,22 +18,26 @@ struct Conditions {
     mutating func set(_ type: String, status: String, reason: String, message: String,
                       now: String, probeField: String? = nil, touch: Bool = false) {
         let existing = get(type)
-        let unchanged = existing?["status"]?.stringValue == status
-        if unchanged, !touch, existing?["reason"]?.stringValue == reason, existing?["message"]?.stringValue == message {
+        let unchanged = existing?.status == status
+        if unchanged, !touch, existing?.reason == reason, existing?.message == message {
             return
         }
-        var condition: JSONValue = ["type": .string(type), "status": .string(status),
-                                    "reason": .string(reason), "message": .string(message)]
-        condition["lastTransitionTime"] = unchanged ? (existing?["lastTransitionTime"] ?? .string(now)) : .string(now)
-        if let probeField { condition[probeField] = .string(now) }
-        if let index = items.firstIndex(where: { $0["type"]?.stringValue == type }) {
+        var condition = Condition()
+        condition.type = type
+        condition.status = status
+        condition.reason = reason
+        condition.message = message
+        // Kept as written: a transition time of another form stays byte for byte.
+        condition.json["lastTransitionTime"] = unchanged ? (existing?.json["lastTransitionTime"] ?? .string(now)) : .string(now)
+        if let probeField { condition.json[probeField] = .string(now) }
+        if let index = items.firstIndex(where: { $0.type == type }) {
             items[index] = condition
         } else {
             items.append(condition)
         }
     }
 
-    mutating func remove(_ type: String) { items.removeAll { $0["type"]?.stringValue == type } }
+    mutating func remove(_ type: String) { items.removeAll { $0.type == type } }
 
-    var json: JSONValue? { items.isEmpty ? nil : .array(items) }
+    var json: JSONValue? { items.isEmpty ? nil : .array(items.map(\.json)) }
 }

@@ -37,6 +37,7 @@ public struct Container: JSONView {
     public var name: String? { get { string("name") } set { set("name", newValue) } }
     public var image: String? { get { string("image") } set { set("image", newValue) } }
     public var resources: ResourceRequirements { get { view("resources") } set { set("resources", view: newValue) } }
+    public var ports: [ContainerPort] { get { views("ports") } set { set("ports", views: newValue) } }
 }
 
 /// A container's `resources`: resource lists by name (`cpu: 500m`), kept as the JSON they came in.
