@@ -19,6 +19,10 @@ public struct PodSpec: JSONView {
     public var nodeName: String? { get { string("nodeName").flatMap { $0.isEmpty ? nil : $0 } } set { set("nodeName", newValue) } }
     public var schedulerName: String? { get { string("schedulerName") } set { set("schedulerName", newValue) } }
     public var restartPolicy: String? { get { string("restartPolicy") } set { set("restartPolicy", newValue) } }
+    /// Seconds between SIGTERM and SIGKILL when the pod is deleted; absent means 30.
+    public var terminationGracePeriodSeconds: Int64? {
+        get { int("terminationGracePeriodSeconds") } set { set("terminationGracePeriodSeconds", newValue) }
+    }
     public var containers: [Container] { get { views("containers") } set { set("containers", views: newValue) } }
     public var initContainers: [Container] { get { views("initContainers") } set { set("initContainers", views: newValue) } }
     public var nodeSelector: [String: String] { get { strings("nodeSelector") } set { set("nodeSelector", strings: newValue) } }
@@ -36,6 +40,8 @@ public struct Container: JSONView {
 
     public var name: String? { get { string("name") } set { set("name", newValue) } }
     public var image: String? { get { string("image") } set { set("image", newValue) } }
+    /// Always, IfNotPresent or Never.
+    public var imagePullPolicy: String? { get { string("imagePullPolicy") } set { set("imagePullPolicy", newValue) } }
     public var resources: ResourceRequirements { get { view("resources") } set { set("resources", view: newValue) } }
     public var ports: [ContainerPort] { get { views("ports") } set { set("ports", views: newValue) } }
 }
@@ -69,6 +75,8 @@ public struct PodStatus: JSONView {
     /// Pending, Running, Succeeded, Failed or Unknown.
     public var phase: String? { get { string("phase") } set { set("phase", newValue) } }
     public var podIP: String? { get { string("podIP") } set { set("podIP", newValue) } }
+    /// When the node agent accepted the pod, as written (whole seconds).
+    public var startTime: Date? { get { time("startTime") } set { set("startTime", time: newValue) } }
     public var conditions: [Condition] { get { views("conditions") } set { set("conditions", views: newValue) } }
     /// Succeeded or Failed: the pod holds nothing on its node any more.
     public var hasFinished: Bool { phase == "Succeeded" || phase == "Failed" }

@@ -29,8 +29,8 @@ struct ContainerSync {
         self.now = now
     }
 
-    var name: String { container["name"]?.stringValue ?? "" }
-    var image: String { container["image"]?.stringValue ?? "" }
+    var name: String { Container(json: container).name ?? "" }
+    var image: String { Container(json: container).image ?? "" }
     private var options: NodeOptions { syncer.options }
 
     mutating func run(_ wake: inout Wake) throws -> ContainerReport {
@@ -80,7 +80,7 @@ struct ContainerSync {
             return report(.waiting(waiting), lastTermination: shownTermination)
         }
         let pullKey = "\(record.uid)/\(name)/\(state.restartCount)/\(progress.pullAttempt)"
-        let policy = container["imagePullPolicy"]?.stringValue ?? "IfNotPresent"
+        let policy = Container(json: container).imagePullPolicy ?? "IfNotPresent"
         switch syncer.pulls.outcome(for: pullKey, image: image, pullPolicy: policy, notify: record.uid, wait: 1) {
         case .pending:
             progress.waiting = WaitingReason(reason: "ContainerCreating")
@@ -188,7 +188,7 @@ struct ContainerSync {
     }
 
     private var podGracePeriod: TimeInterval {
-        TimeInterval(max(0, pod.value(at: "spec.terminationGracePeriodSeconds")?.intValue ?? 30))
+        TimeInterval(max(0, Pod(json: pod).spec.terminationGracePeriodSeconds ?? 30))
     }
 
     /// SIGTERM now, SIGKILL once `grace` has passed (checked by later syncs).

@@ -57,9 +57,9 @@ final class PodSyncer: @unchecked Sendable {
         }
         if let current {
             record.pod = current
-            record.persisted.terminationGracePeriodSeconds = current.value(at: "spec.terminationGracePeriodSeconds")?.intValue
+            record.persisted.terminationGracePeriodSeconds = Pod(json: current).spec.terminationGracePeriodSeconds
         }
-        guard let current, current.value(at: "metadata.deletionTimestamp") == nil else {
+        guard let current, !current.metadata.isTerminating else {
             return try terminate(record, stillInAPI: current)
         }
         return try run(record, pod: current)
@@ -75,8 +75,9 @@ final class PodSyncer: @unchecked Sendable {
             // end of this sync, whichever comes first.
             record.persisted.podIP = try addresses.allocate(for: record.uid)
         }
-        let finished = PodPhase.isTerminal(pod.value(at: "status.phase")?.stringValue)
-        let restartPolicy = pod.value(at: "spec.restartPolicy")?.stringValue ?? "Always"
+        let typed = Pod(json: pod)
+        let finished = PodPhase.isTerminal(typed.status.phase)
+        let restartPolicy = typed.spec.restartPolicy ?? "Always"
         var volumes: Result<[String: String], Error>
         do {
             var podVolumes = PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid))
@@ -92,7 +93,7 @@ final class PodSyncer: @unchecked Sendable {
         let initPolicy = restartPolicy == "Never" ? "Never" : "OnFailure"
         var initReports: [ContainerReport] = []
         var initialized = true
-        for container in pod.value(at: "spec.initContainers")?.arrayValue ?? [] {
+        for container in typed.spec.initContainers.map(\.json) {
             guard initialized else {
                 initReports.append(waitingReport(record, container, reason: "PodInitializing"))
                 continue
@@ -108,7 +109,7 @@ final class PodSyncer: @unchecked Sendable {
             initReports.append(report)
         }
         var reports: [ContainerReport] = []
-        for container in pod.value(at: "spec.containers")?.arrayValue ?? [] {
+        for container in typed.spec.containers.map(\.json) {
             guard initialized else {
                 reports.append(waitingReport(record, container, reason: "PodInitializing"))
                 continue
@@ -134,9 +135,10 @@ final class PodSyncer: @unchecked Sendable {
 
     /// A container that may not start yet (its pod is still initializing).
     private func waitingReport(_ record: PodRecord, _ container: JSONValue, reason: String) -> ContainerReport {
-        let name = container["name"]?.stringValue ?? ""
+        let container = Container(json: container)
+        let name = container.name ?? ""
         let state = record.persisted.containers[name]
-        return ContainerReport(name: name, image: container["image"]?.stringValue ?? "", imageID: state?.imageID ?? "", containerID: nil,
+        return ContainerReport(name: name, image: container.image ?? "", imageID: state?.imageID ?? "", containerID: nil,
                                restartCount: state?.restartCount ?? 0, state: .waiting(WaitingReason(reason: reason)),
                                lastTermination: state?.lastTermination, ready: false)
     }
