@@ -12,15 +12,15 @@ struct ReplicaSetScaler {
     @discardableResult
     func scale(_ replicaSet: JSONValue, to replicas: Int64) throws -> JSONValue {
         let from = replicaSet.specReplicas
-        let annotations = replicaSet.value(at: "metadata.annotations")
+        let annotations = replicaSet.metadata.annotations
         let desired = String(spec.replicas), maximum = String(spec.replicas + spec.maxSurge)
-        guard from != replicas || annotations?[EffectiveDeploymentSpec.desiredReplicasAnnotation]?.stringValue != desired
-                || annotations?[EffectiveDeploymentSpec.maxReplicasAnnotation]?.stringValue != maximum else { return replicaSet }
-        var updated = replicaSet
-        updated.set(.int(replicas), at: "spec.replicas")
-        updated.set(.string(desired), at: ["metadata", "annotations", EffectiveDeploymentSpec.desiredReplicasAnnotation])
-        updated.set(.string(maximum), at: ["metadata", "annotations", EffectiveDeploymentSpec.maxReplicasAnnotation])
-        let stored = try client.update(.replicaSets, updated)
+        guard from != replicas || annotations[EffectiveDeploymentSpec.desiredReplicasAnnotation] != desired
+                || annotations[EffectiveDeploymentSpec.maxReplicasAnnotation] != maximum else { return replicaSet }
+        var updated = ReplicaSet(json: replicaSet)
+        updated.spec.replicas = replicas
+        updated.metadata.annotations[EffectiveDeploymentSpec.desiredReplicasAnnotation] = desired
+        updated.metadata.annotations[EffectiveDeploymentSpec.maxReplicasAnnotation] = maximum
+        let stored = try client.update(.replicaSets, updated.json)
         if from != replicas {
             let direction = replicas > from ? "up" : "down"
             events.record(deployment, .normal, reason: "ScalingReplicaSet",
@@ -31,31 +31,31 @@ struct ReplicaSetScaler {
 
     /// A new ReplicaSet for the Deployment's current template, named after its hash.
     func create(revision: Int64, replicas: Int64) throws -> JSONValue {
-        let template = deployment.value(at: "spec.template") ?? .object([:])
-        let collisionCount = deployment.value(at: "status.collisionCount")?.intValue
-        let hash = TemplateHash.compute(template, collisionCount: collisionCount)
+        let owner = Deployment(json: deployment)
+        let hash = TemplateHash.compute(owner.spec.template.json, collisionCount: owner.status.collisionCount)
         let name = "\(deployment.name ?? "")-\(hash)"
 
-        var podTemplate = template
-        podTemplate.set(.string(hash), at: ["metadata", "labels", TemplateHash.label])
-        var selector = deployment.value(at: "spec.selector") ?? .object([:])
+        var podTemplate = owner.spec.template
+        podTemplate.metadata.labels[TemplateHash.label] = hash
+        var selector = owner.spec.selector ?? .object([:])
         selector.set(.string(hash), at: ["matchLabels", TemplateHash.label])
-        var annotations = deployment.value(at: "metadata.annotations")?.objectValue ?? [:]
+        var annotations = owner.metadata.annotations
         for key in ["kubectl.kubernetes.io/last-applied-configuration", EffectiveDeploymentSpec.revisionAnnotation] { annotations[key] = nil }
-        annotations[EffectiveDeploymentSpec.revisionAnnotation] = .string(String(revision))
-        annotations[EffectiveDeploymentSpec.desiredReplicasAnnotation] = .string(String(spec.replicas))
-        annotations[EffectiveDeploymentSpec.maxReplicasAnnotation] = .string(String(spec.replicas + spec.maxSurge))
+        annotations[EffectiveDeploymentSpec.revisionAnnotation] = String(revision)
+        annotations[EffectiveDeploymentSpec.desiredReplicasAnnotation] = String(spec.replicas)
+        annotations[EffectiveDeploymentSpec.maxReplicasAnnotation] = String(spec.replicas + spec.maxSurge)
 
-        let replicaSet: JSONValue = [
-            "apiVersion": "apps/v1", "kind": "ReplicaSet",
-            "metadata": ["name": .string(name), "namespace": .string(deployment.namespace ?? "default"),
-                         "labels": podTemplate.value(at: "metadata.labels") ?? .object([:]),
-                         "annotations": .object(annotations),
-                         "ownerReferences": [OwnerKind.deployment.controllerReference(to: deployment)]],
-            "spec": ["replicas": .int(replicas), "minReadySeconds": .int(spec.minReadySeconds),
-                     "selector": selector, "template": podTemplate],
-        ]
-        let created = try client.create(.replicaSets, namespace: deployment.namespace, replicaSet)
+        var replicaSet = ReplicaSet(json: ["apiVersion": "apps/v1", "kind": "ReplicaSet"])
+        replicaSet.metadata.name = name
+        replicaSet.metadata.namespace = deployment.namespace ?? "default"
+        replicaSet.metadata.labels = podTemplate.metadata.labels
+        replicaSet.metadata.annotations = annotations
+        replicaSet.metadata.ownerReferences = [OwnerReference(json: OwnerKind.deployment.controllerReference(to: deployment))]
+        replicaSet.spec.replicas = replicas
+        replicaSet.spec.minReadySeconds = spec.minReadySeconds
+        replicaSet.spec.json["selector"] = selector
+        replicaSet.spec.template = podTemplate
+        let created = try client.create(.replicaSets, namespace: deployment.namespace, replicaSet.json)
         events.record(deployment, .normal, reason: "ScalingReplicaSet", message: "Scaled up replica set \(name) to \(replicas)")
         return created
     }
@@ -63,8 +63,8 @@ struct ReplicaSetScaler {
     /// Gives a ReplicaSet that becomes the Deployment's current one again the newest revision.
     func markRevision(_ replicaSet: JSONValue, _ revision: Int64) throws -> JSONValue {
         guard replicaSet.revision < revision else { return replicaSet }
-        var updated = replicaSet
-        updated.set(.string(String(revision)), at: ["metadata", "annotations", EffectiveDeploymentSpec.revisionAnnotation])
-        return try client.update(.replicaSets, updated)
+        var updated = ReplicaSet(json: replicaSet)
+        updated.metadata.annotations[EffectiveDeploymentSpec.revisionAnnotation] = String(revision)
+        return try client.update(.replicaSets, updated.json)
     }
 }

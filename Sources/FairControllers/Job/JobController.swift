@@ -214,7 +214,7 @@ final class JobController: QueuedController {
         expectations.expectCreations(key, count: missing)
         let labels = ["job-name": job.name ?? "", "batch.kubernetes.io/job-name": job.name ?? "",
                       "controller-uid": jobUID, "batch.kubernetes.io/controller-uid": jobUID]
-        let template = PodTemplate.pod(from: job.value(at: "spec.template"), owner: job, kind: .job, extraLabels: labels)
+        let template = PodTemplate.pod(from: Job(json: job).spec.template, owner: job, kind: .job, extraLabels: labels)
         for index in 0..<missing {
             do {
                 let pod = try client.create(.pods, namespace: job.namespace, template)

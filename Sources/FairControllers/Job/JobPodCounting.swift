@@ -39,8 +39,9 @@ struct JobPodCounting {
     ///   - excused: uids of pods the controller deleted on purpose (too many, suspended), which
     ///     are not failures.
     init(status: JSONValue?, pods: [JSONValue], gone: [String: PodOutcome], excused: Set<String>) {
-        succeeded = status?["succeeded"]?.intValue ?? 0
-        failed = status?["failed"]?.intValue ?? 0
+        let counts = JobStatus(json: status ?? .object([:]))
+        succeeded = counts.succeeded ?? 0
+        failed = counts.failed ?? 0
         let alreadyCounted = Set((status?[Self.countedField]?.arrayValue ?? []).compactMap(\.stringValue))
         var stillCounted = alreadyCounted.filter { gone[$0] == nil }
         var existing: Set<String> = []

@@ -119,7 +119,7 @@ final class ReplicaSetController: QueuedController {
         if difference < 0 {
             let count = min(-difference, Self.burst)
             expectations.expectCreations(key, count: count)
-            let pod = PodTemplate.pod(from: spec.template.json, owner: replicaSet, kind: .replicaSet)
+            let pod = PodTemplate.pod(from: spec.template, owner: replicaSet, kind: .replicaSet)
             for index in 0..<count {
                 do {
                     let created = try client.create(.pods, namespace: replicaSet.namespace, pod)

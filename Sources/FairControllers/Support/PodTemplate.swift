@@ -11,20 +11,19 @@ enum PodTemplate {
         return base.count <= maxGenerateNamePrefix ? base : String(base.prefix(maxGenerateNamePrefix))
     }
 
-    static func pod(from template: JSONValue?, owner: JSONValue, kind: OwnerKind, extraLabels: [String: String] = [:]) -> JSONValue {
-        var labels = template?.value(at: "metadata.labels")?.objectValue ?? [:]
-        for (key, value) in extraLabels { labels[key] = .string(value) }
-        var metadata: JSONValue = [
-            "generateName": .string(generateNamePrefix(for: owner.name ?? "pod")),
-            "namespace": .string(owner.namespace ?? "default"),
-            "labels": .object(labels),
-            "ownerReferences": [kind.controllerReference(to: owner)],
-        ]
-        if let annotations = template?.value(at: "metadata.annotations"), annotations.objectValue?.isEmpty == false {
-            metadata["annotations"] = annotations
-        }
-        if let finalizers = template?.value(at: "metadata.finalizers") { metadata["finalizers"] = finalizers }
-        return ["apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-                "spec": template?["spec"] ?? .object([:])]
+    static func pod(from template: PodTemplateSpec, owner: JSONValue, kind: OwnerKind, extraLabels: [String: String] = [:]) -> JSONValue {
+        var pod = Pod(json: ["apiVersion": "v1", "kind": "Pod"])
+        var metadata = ObjectMeta()
+        metadata.generateName = generateNamePrefix(for: owner.name ?? "pod")
+        metadata.namespace = owner.namespace ?? "default"
+        metadata.labels = template.metadata.labels.merging(extraLabels) { _, extra in extra }
+        // Written even when empty, as the pods were before: `labels: {}`.
+        if metadata.labels.isEmpty { metadata.json["labels"] = .object([:]) }
+        metadata.ownerReferences = [OwnerReference(json: kind.controllerReference(to: owner))]
+        metadata.annotations = template.metadata.annotations
+        if let finalizers = template.metadata.json["finalizers"] { metadata.json["finalizers"] = finalizers }
+        pod.metadata = metadata
+        pod.spec = template.spec
+        return pod.json
     }
 }
