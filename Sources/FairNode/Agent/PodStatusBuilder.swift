@@ -11,7 +11,7 @@ struct PodStatusBuilder {
     var podIP: String?
     var startTime: String
     /// The conditions written before, whose lastTransitionTime holds while their status does.
-    var previousConditions: [JSONValue]
+    var previousConditions: [Condition]
     var now: Date
 
     func build() -> JSONValue {
@@ -19,7 +19,7 @@ struct PodStatusBuilder {
             "phase": .string(phase),
             "hostIP": "127.0.0.1", "hostIPs": [["ip": "127.0.0.1"]],
             "startTime": .string(startTime),
-            "conditions": .array(conditions()),
+            "conditions": .array(conditions().map(\.json)),
             "containerStatuses": .array(reports.sorted { $0.name < $1.name }.map(\.json)),
             "qosClass": .string(qosClass()),
         ]
@@ -31,18 +31,21 @@ struct PodStatusBuilder {
         return .object(status)
     }
 
-    private func conditions() -> [JSONValue] {
+    private func conditions() -> [Condition] {
         let stamp = KubeTime.format(now)
-        func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) -> JSONValue {
+        func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) -> Condition {
             let status = value ? "True" : "False"
-            let old = previousConditions.first { $0["type"]?.stringValue == type }
-            let transition = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? .string(stamp)) : .string(stamp)
-            var fields: [String: JSONValue] = ["type": .string(type), "status": .string(status), "lastTransitionTime": transition]
-            if let reason { fields["reason"] = .string(reason) }
-            if let message { fields["message"] = .string(message) }
-            return .object(fields)
+            let old = previousConditions[type]
+            var condition = Condition()
+            condition.type = type
+            condition.status = status
+            // The old transition time as it was written, byte for byte, while the status holds.
+            condition.json["lastTransitionTime"] = old?.status == status ? (old?.json["lastTransitionTime"] ?? .string(stamp)) : .string(stamp)
+            condition.reason = reason
+            condition.message = message
+            return condition
         }
-        let scheduled = previousConditions.first { $0["type"]?.stringValue == "PodScheduled" } ?? condition("PodScheduled", true)
+        let scheduled = previousConditions["PodScheduled"] ?? condition("PodScheduled", true)
         let unready = reports.filter { !$0.ready }.map(\.name).sorted()
         let ready = unready.isEmpty && !reports.isEmpty
         var reason: String?, message: String?
@@ -68,11 +71,11 @@ struct PodStatusBuilder {
     /// Guaranteed when every container limits cpu and memory with requests equal to limits;
     /// BestEffort when none asks for anything; Burstable otherwise.
     private func qosClass() -> String {
-        let containers = pod.value(at: "spec.containers")?.arrayValue ?? []
+        let containers = Pod(json: pod).spec.containers
         var anything = false, guaranteed = !containers.isEmpty
         for container in containers {
-            let limits = container.value(at: "resources.limits")?.objectValue ?? [:]
-            let requests = container.value(at: "resources.requests")?.objectValue ?? [:]
+            let limits = container.resources.limits
+            let requests = container.resources.requests
             if !limits.isEmpty || !requests.isEmpty { anything = true }
             for resource in ["cpu", "memory"] {
                 guard let limit = Quantity(limits[resource]) else { guaranteed = false; continue }

@@ -155,11 +155,11 @@ final class PodSyncer: @unchecked Sendable {
     private func writeStatus(_ record: PodRecord, pod: JSONValue, reports: [ContainerReport], initReports: [ContainerReport],
                              phase: String, now: Date) throws {
         let current = pod["status"] ?? [:]
-        let startTime = record.startTime ?? current["startTime"]?.stringValue ?? KubeTime.format(now)
+        let startTime = record.startTime ?? PodStatus(json: current).startTime.map(KubeTime.format) ?? KubeTime.format(now)
         record.startTime = startTime
         let previous = record.lastWrittenStatus ?? current
         let desired = PodStatusBuilder(pod: pod, reports: reports, initReports: initReports, phase: phase, podIP: record.persisted.podIP,
-                                       startTime: startTime, previousConditions: previous["conditions"]?.arrayValue ?? [], now: now).build()
+                                       startTime: startTime, previousConditions: PodStatus(json: previous).conditions, now: now).build()
         // Compare only the fields this node owns; others (nominatedNodeName, …) are not ours.
         var baseline: [String: JSONValue] = [:]
         for (key, _) in desired.objectValue ?? [:] { baseline[key] = previous[key] }
