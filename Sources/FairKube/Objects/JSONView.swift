@@ -17,6 +17,8 @@ extension JSONView {
     func int(_ key: String) -> Int64? { json[key]?.intValue }
     func bool(_ key: String) -> Bool? { json[key]?.boolValue }
     func time(_ key: String) -> Date? { KubeTime.parse(json[key]) }
+    /// A list of strings; nil when absent (so "not given" differs from "empty").
+    func list(_ key: String) -> [String]? { json[key]?.arrayValue.map { $0.compactMap(\.stringValue) } }
     func strings(_ key: String) -> [String: String] { (json[key]?.objectValue ?? [:]).compactMapValues(\.stringValue) }
     func view<V: JSONView>(_ key: String) -> V { V(json: json[key] ?? .object([:])) }
     func views<V: JSONView>(_ key: String) -> [V] { (json[key]?.arrayValue ?? []).map { V(json: $0) } }
@@ -26,6 +28,7 @@ extension JSONView {
     mutating func set(_ key: String, _ value: Int64?) { json.set(value.map(JSONValue.int), at: [key]) }
     mutating func set(_ key: String, _ value: Bool?) { json.set(value.map(JSONValue.bool), at: [key]) }
     mutating func set(_ key: String, time value: Date?) { json.set(value.map { .string(KubeTime.format($0)) }, at: [key]) }
+    mutating func set(_ key: String, list value: [String]?) { json.set(value.map { .array($0.map(JSONValue.string)) }, at: [key]) }
     mutating func set(_ key: String, strings value: [String: String]) {
         json.set(value.isEmpty ? nil : .object(value.mapValues(JSONValue.string)), at: [key])
     }

@@ -19,6 +19,8 @@ public struct PodSpec: JSONView {
     public var nodeName: String? { get { string("nodeName").flatMap { $0.isEmpty ? nil : $0 } } set { set("nodeName", newValue) } }
     public var schedulerName: String? { get { string("schedulerName") } set { set("schedulerName", newValue) } }
     public var restartPolicy: String? { get { string("restartPolicy") } set { set("restartPolicy", newValue) } }
+    /// The pod's hostname; absent means the pod's name.
+    public var hostname: String? { get { string("hostname") } set { set("hostname", newValue) } }
     /// Seconds between SIGTERM and SIGKILL when the pod is deleted; absent means 30.
     public var terminationGracePeriodSeconds: Int64? {
         get { int("terminationGracePeriodSeconds") } set { set("terminationGracePeriodSeconds", newValue) }
@@ -40,6 +42,10 @@ public struct Container: JSONView {
 
     public var name: String? { get { string("name") } set { set("name", newValue) } }
     public var image: String? { get { string("image") } set { set("image", newValue) } }
+    /// The entrypoint; nil: the image's. `$(VAR)` references are expanded by the node.
+    public var command: [String]? { get { list("command") } set { set("command", list: newValue) } }
+    public var args: [String]? { get { list("args") } set { set("args", list: newValue) } }
+    public var workingDir: String? { get { string("workingDir") } set { set("workingDir", newValue) } }
     /// Always, IfNotPresent or Never.
     public var imagePullPolicy: String? { get { string("imagePullPolicy") } set { set("imagePullPolicy", newValue) } }
     public var resources: ResourceRequirements { get { view("resources") } set { set("resources", view: newValue) } }

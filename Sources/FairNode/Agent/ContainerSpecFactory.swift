@@ -11,7 +11,8 @@ struct ContainerSpecFactory {
     let container: JSONValue
 
     func make(id: String, restartCount: Int, image: PreparedImage, volumePaths: [String: String]) throws -> ContainerSpec {
-        let name = container["name"]?.stringValue ?? ""
+        let typed = Container(json: container)
+        let name = typed.name ?? ""
         let config = image.config
         let podIP = record.persisted.podIP ?? ""
         var environment = ContainerEnvironment(
@@ -21,26 +22,26 @@ struct ContainerSpecFactory {
         let values = environment.values
         let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }
         let args = KubernetesCommandLine.argv(
-            command: KubernetesCommandLine.strings(container["command"]).map(expand),
-            args: KubernetesCommandLine.strings(container["args"]).map(expand),
+            command: (typed.command ?? []).map(expand),
+            args: (typed.args ?? []).map(expand),
             entrypoint: KubernetesCommandLine.strings(config["Entrypoint"]),
             cmd: KubernetesCommandLine.strings(config["Cmd"]))
         guard !args.isEmpty else {
             throw ContainerConfigError(message: "container \(name): no command given and image \(image.reference) has no Entrypoint or Cmd")
         }
-        let workingDirectory = [container["workingDir"]?.stringValue, config["WorkingDir"]?.stringValue]
+        let workingDirectory = [typed.workingDir, config["WorkingDir"]?.stringValue]
             .compactMap { $0 }.first { !$0.isEmpty } ?? "/"
         let mounts = try PodVolumes(pod: pod, volumesDirectory: syncer.store.volumesDirectory(record.uid))
             .mounts(for: container, volumePaths: volumePaths, subPaths: SubPathStager(directory: syncer.store.subPathsDirectory(record.uid)))
         let securityReader = SecurityContextReader(pod: pod, container: container, allowPrivileged: syncer.options.allowPrivileged)
         let security = try securityReader.read()
         try securityReader.verifyNonRoot(security, image: image)
-        let limits = container.value(at: "resources.limits")
+        let limits = typed.resources.limits
         return ContainerSpec(
             id: id, podUID: record.uid, podNamespace: record.namespace, podName: record.name, containerName: name, image: image,
             args: args, env: env, workingDirectory: workingDirectory, mounts: mounts,
-            cpuMilli: Quantity(limits?["cpu"])?.milli, memoryBytes: Quantity(limits?["memory"])?.units,
-            podIP: podIP, hostname: pod.value(at: "spec.hostname")?.stringValue ?? record.name,
+            cpuMilli: Quantity(limits["cpu"])?.milli, memoryBytes: Quantity(limits["memory"])?.units,
+            podIP: podIP, hostname: Pod(json: pod).spec.hostname ?? record.name,
             logPath: syncer.store.logPath(record.uid, container: name, restartCount: restartCount),
             bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id), security: security)
     }
