@@ -19,6 +19,7 @@ public struct PodSpec: JSONView {
     public var nodeName: String? { get { string("nodeName").flatMap { $0.isEmpty ? nil : $0 } } set { set("nodeName", newValue) } }
     public var schedulerName: String? { get { string("schedulerName") } set { set("schedulerName", newValue) } }
     public var restartPolicy: String? { get { string("restartPolicy") } set { set("restartPolicy", newValue) } }
+    public var serviceAccountName: String? { get { string("serviceAccountName") } set { set("serviceAccountName", newValue) } }
     /// The pod's hostname; absent means the pod's name.
     public var hostname: String? { get { string("hostname") } set { set("hostname", newValue) } }
     /// Seconds between SIGTERM and SIGKILL when the pod is deleted; absent means 30.
@@ -46,6 +47,8 @@ public struct Container: JSONView {
     public var command: [String]? { get { list("command") } set { set("command", list: newValue) } }
     public var args: [String]? { get { list("args") } set { set("args", list: newValue) } }
     public var workingDir: String? { get { string("workingDir") } set { set("workingDir", newValue) } }
+    public var env: [EnvVar] { get { views("env") } set { set("env", views: newValue) } }
+    public var envFrom: [EnvFromSource] { get { views("envFrom") } set { set("envFrom", views: newValue) } }
     /// Always, IfNotPresent or Never.
     public var imagePullPolicy: String? { get { string("imagePullPolicy") } set { set("imagePullPolicy", newValue) } }
     public var resources: ResourceRequirements { get { view("resources") } set { set("resources", view: newValue) } }

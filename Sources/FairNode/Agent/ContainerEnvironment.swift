@@ -37,7 +37,7 @@ struct ContainerEnvironment {
         self.configMap = configMap
     }
 
-    var containerName: String { container["name"]?.stringValue ?? "" }
+    var containerName: String { Container(json: container).name ?? "" }
 
     /// "NAME=value" entries for the runtime.
     mutating func resolve() throws -> [String] {
@@ -50,22 +50,22 @@ struct ContainerEnvironment {
         set("POD_IP", podIP)
         // `$(VAR)` in env values sees only what the pod itself defined before, not the image's Env.
         var defined: [String: String] = [:]
-        for source in container["envFrom"]?.arrayValue ?? [] {
+        for source in Container(json: container).envFrom {
             for (name, value) in try envFrom(source) {
                 set(name, value)
                 defined[name] = value
             }
         }
-        for variable in container["env"]?.arrayValue ?? [] {
-            guard let name = variable["name"]?.stringValue, !name.isEmpty else {
+        for variable in Container(json: container).env {
+            guard let name = variable.name, !name.isEmpty else {
                 throw ContainerConfigError(message: "container \(containerName): an env entry has no name")
             }
             let value: String
-            if let from = variable["valueFrom"], from.objectValue != nil {
+            if let from = variable.valueFrom {
                 guard let resolved = try valueFrom(from, name: name) else { continue }
                 value = resolved
             } else {
-                value = KubernetesCommandLine.expand(variable["value"]?.stringValue ?? "") { defined[$0] }
+                value = KubernetesCommandLine.expand(variable.value ?? "") { defined[$0] }
             }
             set(name, value)
             defined[name] = value
@@ -77,32 +77,32 @@ struct ContainerEnvironment {
         if values.updateValue(value, forKey: name) == nil { names.append(name) }
     }
 
-    private func envFrom(_ source: JSONValue) throws -> [(String, String)] {
-        let prefix = source["prefix"]?.stringValue ?? ""
-        if let reference = source["configMapRef"], let name = reference["name"]?.stringValue {
-            let optional = reference["optional"]?.boolValue ?? false
+    private func envFrom(_ source: EnvFromSource) throws -> [(String, String)] {
+        let prefix = source.prefix ?? ""
+        if let reference = source.configMapRef, let name = reference.name {
+            let optional = reference.optional ?? false
             guard let data = try configMap(pod.namespace ?? "default", name) else {
                 if optional { return [] }
                 throw ContainerConfigError(message: "configmap \"\(name)\" not found (container \(containerName), envFrom)")
             }
             return data.sorted { $0.key < $1.key }.map { (prefix + $0.key, $0.value) }
         }
-        if source["secretRef"] != nil {
+        if source.secretRef != nil {
             throw ContainerConfigError(message: "container \(containerName): envFrom secretRef is not supported: this cluster has no Secrets; use a ConfigMap")
         }
         throw ContainerConfigError(message: "container \(containerName): an envFrom entry names neither configMapRef nor secretRef")
     }
 
     /// nil when an optional reference is missing (the variable is then left out).
-    private func valueFrom(_ from: JSONValue, name: String) throws -> String? {
-        if let field = from["fieldRef"]?["fieldPath"]?.stringValue {
+    private func valueFrom(_ from: EnvVarSource, name: String) throws -> String? {
+        if let field = from.fieldPath {
             return try fieldValue(field, variable: name)
         }
-        if let reference = from["resourceFieldRef"] {
+        if let reference = from.resourceFieldRef {
             return try resourceValue(reference, variable: name)
         }
-        if let reference = from["configMapKeyRef"], let mapName = reference["name"]?.stringValue, let key = reference["key"]?.stringValue {
-            let optional = reference["optional"]?.boolValue ?? false
+        if let reference = from.configMapKeyRef, let mapName = reference.name, let key = reference.key {
+            let optional = reference.optional ?? false
             guard let data = try configMap(pod.namespace ?? "default", mapName) else {
                 if optional { return nil }
                 throw ContainerConfigError(message: "configmap \"\(mapName)\" not found (container \(containerName), env \(name))")
@@ -113,7 +113,7 @@ struct ContainerEnvironment {
             }
             return value
         }
-        if from["secretKeyRef"] != nil {
+        if from.secretKeyRef != nil {
             throw ContainerConfigError(message: "container \(containerName), env \(name): secretKeyRef is not supported: this cluster has no Secrets; use a ConfigMap")
         }
         throw ContainerConfigError(message: "container \(containerName), env \(name): valueFrom names no supported source (fieldRef, resourceFieldRef, configMapKeyRef)")
@@ -125,7 +125,7 @@ struct ContainerEnvironment {
         case "metadata.namespace": return pod.namespace ?? ""
         case "metadata.uid": return pod.uid ?? ""
         case "spec.nodeName": return nodeName
-        case "spec.serviceAccountName": return pod.value(at: "spec.serviceAccountName")?.stringValue ?? "default"
+        case "spec.serviceAccountName": return Pod(json: pod).spec.serviceAccountName ?? "default"
         case "status.podIP", "status.podIPs": return podIP
         case "status.hostIP", "status.hostIPs": return "127.0.0.1"
         default: break
@@ -133,27 +133,29 @@ struct ContainerEnvironment {
         for (prefix, map) in [("metadata.labels", "labels"), ("metadata.annotations", "annotations")] where path.hasPrefix(prefix + "[") {
             // metadata.labels['app'] (quotes optional, as kubectl writes them).
             let key = path.dropFirst(prefix.count + 1).dropLast().trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-            return pod.value(at: "metadata")?[map]?[key]?.stringValue ?? ""
+            let metadata = pod.metadata
+            return (map == "labels" ? metadata.labels : metadata.annotations)[key] ?? ""
         }
         throw ContainerConfigError(message: "container \(containerName), env \(variable): fieldRef \"\(path)\" is not supported (use metadata.name, metadata.namespace, metadata.uid, metadata.labels['…'], metadata.annotations['…'], spec.nodeName, spec.serviceAccountName, status.podIP, status.hostIP)")
     }
 
     /// limits.cpu / requests.cpu in cores (rounded up by the divisor), limits.memory /
     /// requests.memory in bytes; an unset limit reports the node's allocatable.
-    private func resourceValue(_ reference: JSONValue, variable: String) throws -> String {
-        let resource = reference["resource"]?.stringValue ?? ""
-        let target = reference["containerName"]?.stringValue.flatMap { name in
-            (pod.value(at: "spec.containers")?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
-        } ?? container
-        let divisorText = reference["divisor"]
+    private func resourceValue(_ reference: ResourceFieldSelector, variable: String) throws -> String {
+        let resource = reference.resource ?? ""
+        let target = reference.containerName.flatMap { name in
+            Pod(json: pod).spec.containers.first { $0.name == name }
+        } ?? Container(json: container)
+        let divisorText = reference.divisor
         let parts = resource.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, ["limits", "requests"].contains(parts[0]), ["cpu", "memory", "ephemeral-storage"].contains(parts[1]) else {
             throw ContainerConfigError(message: "container \(containerName), env \(variable): resourceFieldRef \"\(resource)\" is not supported (use limits.cpu, limits.memory, requests.cpu, requests.memory)")
         }
         var divisor = Quantity(divisorText) ?? Quantity(units: 1)
         if divisor.milli == 0 { divisor = Quantity(units: 1) }
-        var amount = Quantity(target.value(at: "resources.\(parts[0])")?[parts[1]])
-        if amount == nil, parts[0] == "requests" { amount = Quantity(target.value(at: "resources.limits")?[parts[1]]) }
+        let resources = target.resources
+        var amount = Quantity((parts[0] == "limits" ? resources.limits : resources.requests)[parts[1]])
+        if amount == nil, parts[0] == "requests" { amount = Quantity(resources.limits[parts[1]]) }
         let value = amount ?? (parts[0] == "limits" ? allocatable[parts[1]] : nil) ?? .zero
         // Whole multiples of the divisor, rounded up, as the downward API reports them.
         let count = (value.milli + divisor.milli - 1) / divisor.milli
