@@ -48,6 +48,8 @@ public struct Container: JSONView {
     public var args: [String]? { get { list("args") } set { set("args", list: newValue) } }
     public var workingDir: String? { get { string("workingDir") } set { set("workingDir", newValue) } }
     public var env: [EnvVar] { get { views("env") } set { set("env", views: newValue) } }
+    public var readinessProbe: Probe? { json["readinessProbe"]?.objectValue == nil ? nil : view("readinessProbe") }
+    public var livenessProbe: Probe? { json["livenessProbe"]?.objectValue == nil ? nil : view("livenessProbe") }
     public var envFrom: [EnvFromSource] { get { views("envFrom") } set { set("envFrom", views: newValue) } }
     /// Always, IfNotPresent or Never.
     public var imagePullPolicy: String? { get { string("imagePullPolicy") } set { set("imagePullPolicy", newValue) } }

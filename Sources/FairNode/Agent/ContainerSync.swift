@@ -169,7 +169,7 @@ struct ContainerSync {
                 liveness.record(Prober.run(liveness.spec.action, podIP: podIP, timeout: liveness.spec.timeout), at: Date())
                 progress.liveness = liveness
                 if !liveness.passing {
-                    let grace = container.value(at: "livenessProbe.terminationGracePeriodSeconds")?.intValue.map(TimeInterval.init) ?? podGracePeriod
+                    let grace = Container(json: container).livenessProbe?.terminationGracePeriodSeconds.map(TimeInterval.init) ?? podGracePeriod
                     beginStop(id: id, grace: grace)
                     wake.at(now.addingTimeInterval(0.25))
                     return report(.running(startedAt: startedAt), lastTermination: state.lastTermination, ready: false)
@@ -200,9 +200,9 @@ struct ContainerSync {
 
     private mutating func resetProbes(instance: String, startedAt: Date) {
         progress.instance = instance
-        progress.readiness = ProbeSpec(container["readinessProbe"], container: container)
+        progress.readiness = ProbeSpec(Container(json: container).readinessProbe, container: Container(json: container))
             .map { ProbeState(spec: $0, containerStarted: startedAt, initiallyPassing: false) }
-        progress.liveness = ProbeSpec(container["livenessProbe"], container: container)
+        progress.liveness = ProbeSpec(Container(json: container).livenessProbe, container: Container(json: container))
             .map { ProbeState(spec: $0, containerStarted: startedAt, initiallyPassing: true) }
         progress.killAt = nil
         progress.killSent = false

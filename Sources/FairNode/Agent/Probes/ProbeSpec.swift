@@ -30,37 +30,30 @@ struct ProbeSpec: Equatable, Sendable {
     var failureThreshold: Int
 
     /// nil when the container declares no such probe.
-    init?(_ probe: JSONValue?, container: JSONValue) {
-        guard let probe, probe.objectValue != nil else { return nil }
-        func seconds(_ key: String, _ fallback: Int64, minimum: Int64) -> TimeInterval {
-            TimeInterval(max(minimum, probe[key]?.intValue ?? fallback))
-        }
-        initialDelay = seconds("initialDelaySeconds", 0, minimum: 0)
-        period = seconds("periodSeconds", 10, minimum: 1)
-        timeout = seconds("timeoutSeconds", 1, minimum: 1)
-        successThreshold = Int(max(1, probe["successThreshold"]?.intValue ?? 1))
-        failureThreshold = Int(max(1, probe["failureThreshold"]?.intValue ?? 3))
-        if let http = probe["httpGet"] {
-            switch Self.port(http["port"], container: container) {
+    init?(_ probe: Probe?, container: Container) {
+        guard let probe else { return nil }
+        initialDelay = TimeInterval(max(0, probe.initialDelaySeconds ?? 0))
+        period = TimeInterval(max(1, probe.periodSeconds ?? 10))
+        timeout = TimeInterval(max(1, probe.timeoutSeconds ?? 1))
+        successThreshold = Int(max(1, probe.successThreshold ?? 1))
+        failureThreshold = Int(max(1, probe.failureThreshold ?? 3))
+        if let http = probe.httpGet {
+            switch Self.port(http.port, container: container) {
             case let .success(port):
-                var path = http["path"]?.stringValue ?? "/"
+                var path = http.path ?? "/"
                 if !path.hasPrefix("/") { path = "/" + path }
-                let headers = (http["httpHeaders"]?.arrayValue ?? []).compactMap { header -> (String, String)? in
-                    guard let name = header["name"]?.stringValue else { return nil }
-                    return (name, header["value"]?.stringValue ?? "")
-                }
-                action = .http(host: http["host"]?.stringValue, port: port, path: path, headers: headers,
-                               https: http["scheme"]?.stringValue?.uppercased() == "HTTPS")
+                action = .http(host: http.host, port: port, path: path, headers: http.httpHeaders.map { ($0.name, $0.value) },
+                               https: http.scheme?.uppercased() == "HTTPS")
             case let .failure(error):
                 action = .invalid(error.message)
             }
-        } else if let tcp = probe["tcpSocket"] {
-            switch Self.port(tcp["port"], container: container) {
-            case let .success(port): action = .tcp(host: tcp["host"]?.stringValue, port: port)
+        } else if let tcp = probe.tcpSocket {
+            switch Self.port(tcp.port, container: container) {
+            case let .success(port): action = .tcp(host: tcp.host, port: port)
             case let .failure(error): action = .invalid(error.message)
             }
-        } else if let exec = probe["exec"] {
-            action = .exec(KubernetesCommandLine.strings(exec["command"]))
+        } else if let command = probe.execCommand {
+            action = .exec(command)
         } else {
             action = .invalid("probe has no supported handler (httpGet, tcpSocket, exec)")
         }
@@ -69,15 +62,14 @@ struct ProbeSpec: Equatable, Sendable {
     struct PortError: Error { let message: String }
 
     /// A number, or the name of one of the container's ports.
-    private static func port(_ value: JSONValue?, container: JSONValue) -> Result<Int, PortError> {
+    private static func port(_ value: JSONValue?, container: Container) -> Result<Int, PortError> {
         if let number = value?.intValue, (1...65535).contains(number) { return .success(Int(number)) }
         if let text = value?.stringValue {
             if let number = Int(text), (1...65535).contains(number) { return .success(number) }
-            let ports = container["ports"]?.arrayValue ?? []
-            if let match = ports.first(where: { $0["name"]?.stringValue == text }), let number = match["containerPort"]?.intValue {
+            if let match = container.ports.first(where: { $0.name == text }), let number = match.containerPort {
                 return .success(Int(number))
             }
-            return .failure(PortError(message: "probe port \"\(text)\" is not the name of a port of container \(container["name"]?.stringValue ?? "")"))
+            return .failure(PortError(message: "probe port \"\(text)\" is not the name of a port of container \(container.name ?? "")"))
         }
         return .failure(PortError(message: "probe port is missing or out of range"))
     }
