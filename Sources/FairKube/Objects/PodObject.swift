@@ -30,6 +30,7 @@ public struct PodSpec: JSONView {
     public var initContainers: [Container] { get { views("initContainers") } set { set("initContainers", views: newValue) } }
     public var nodeSelector: [String: String] { get { strings("nodeSelector") } set { set("nodeSelector", strings: newValue) } }
     public var tolerations: [Toleration] { get { views("tolerations") } set { set("tolerations", views: newValue) } }
+    public var volumes: [Volume] { get { views("volumes") } set { set("volumes", views: newValue) } }
     /// Scheduling constraints beyond the node selector, read by the scheduler's node affinity.
     public var affinity: JSONValue? { json["affinity"] }
     /// Resources the pod takes on top of its containers' (`spec.overhead`, a resource list).
@@ -48,6 +49,7 @@ public struct Container: JSONView {
     public var args: [String]? { get { list("args") } set { set("args", list: newValue) } }
     public var workingDir: String? { get { string("workingDir") } set { set("workingDir", newValue) } }
     public var env: [EnvVar] { get { views("env") } set { set("env", views: newValue) } }
+    public var volumeMounts: [VolumeMount] { get { views("volumeMounts") } set { set("volumeMounts", views: newValue) } }
     public var readinessProbe: Probe? { json["readinessProbe"]?.objectValue == nil ? nil : view("readinessProbe") }
     public var livenessProbe: Probe? { json["livenessProbe"]?.objectValue == nil ? nil : view("livenessProbe") }
     public var envFrom: [EnvFromSource] { get { views("envFrom") } set { set("envFrom", views: newValue) } }

@@ -14,22 +14,22 @@ struct PodVolumes {
     /// Host path of every volume, created when needed.
     func prepare() throws -> [String: String] {
         var paths: [String: String] = [:]
-        for volume in pod.value(at: "spec.volumes")?.arrayValue ?? [] {
-            guard let name = volume["name"]?.stringValue, !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+        for volume in Pod(json: pod).spec.volumes {
+            guard let name = volume.name, !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
                 throw ContainerConfigError(message: "pod \(pod.name ?? ""): a volume has no valid name")
             }
-            if volume["emptyDir"] != nil {
+            if volume.emptyDir != nil {
                 let path = "\(volumesDirectory)/\(name)"
                 try createDirectory(path, volume: name)
                 // Writable by whatever user the pod's containers run as, as kubelet makes it;
                 // other local users cannot reach it (the node's data directory is 0700).
                 chmod(path, 0o777)
                 paths[name] = path
-            } else if let hostPath = volume["hostPath"]?["path"]?.stringValue {
+            } else if let hostPath = volume.hostPath?.path {
                 guard hostPath.hasPrefix("/") else {
                     throw ContainerConfigError(message: "volume \(name): hostPath \"\(hostPath)\" must be an absolute path")
                 }
-                let type = volume["hostPath"]?["type"]?.stringValue ?? ""
+                let type = volume.hostPath?.type ?? ""
                 var isDirectory: ObjCBool = false
                 let exists = FileManager.default.fileExists(atPath: hostPath, isDirectory: &isDirectory)
                 switch type {
@@ -47,15 +47,14 @@ struct PodVolumes {
                     break
                 }
                 paths[name] = hostPath
-            } else if let source = volume["configMap"], let configMap {
+            } else if let source = volume.configMap, let configMap {
                 let path = "\(volumesDirectory)/\(name)"
                 if !FileManager.default.fileExists(atPath: path) {
                     try writeConfigMap(source, volume: name, to: path, lookup: configMap)
                 }
                 paths[name] = path
             } else {
-                let kind = volume.objectValue?.keys.first { $0 != "name" } ?? "unknown"
-                throw ContainerConfigError(message: "volume \(name): type \(kind) is not supported by this node (use emptyDir, configMap or hostPath)")
+                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap or hostPath)")
             }
         }
         return paths
@@ -64,49 +63,50 @@ struct PodVolumes {
     /// The container's mounts of those volumes; a subPath is staged beneath its volume by
     /// `subPaths` (see `SubPathStager`), and mounted from there.
     func mounts(for container: JSONValue, volumePaths: [String: String], subPaths: SubPathStager) throws -> [ContainerMount] {
-        let containerName = container["name"]?.stringValue ?? ""
-        return try (container["volumeMounts"]?.arrayValue ?? []).enumerated().map { index, mount in
-            let name = mount["name"]?.stringValue ?? ""
+        let container = Container(json: container)
+        let containerName = container.name ?? ""
+        return try container.volumeMounts.enumerated().map { index, mount in
+            let name = mount.name ?? ""
             guard let source = volumePaths[name] else {
                 throw ContainerConfigError(message: "container \(containerName): volumeMount \"\(name)\" names no volume of the pod")
             }
-            guard let destination = mount["mountPath"]?.stringValue, destination.hasPrefix("/") else {
+            guard let destination = mount.mountPath, destination.hasPrefix("/") else {
                 throw ContainerConfigError(message: "container \(containerName): volumeMount \"\(name)\" needs an absolute mountPath")
             }
             var path = source
-            if let subPath = mount["subPath"]?.stringValue, !subPath.isEmpty {
+            if let subPath = mount.subPath, !subPath.isEmpty {
                 path = try subPaths.stage(volume: name, root: source, subPath: subPath, container: containerName, index: index)
             }
-            return ContainerMount(source: path, destination: destination, readOnly: mount["readOnly"]?.boolValue ?? false)
+            return ContainerMount(source: path, destination: destination, readOnly: mount.readOnly ?? false)
         }
     }
 
     /// The ConfigMap's keys (or its `items`) as files, written in a staging directory that is
     /// renamed into place, so a container never sees half of them.
-    private func writeConfigMap(_ source: JSONValue, volume: String, to path: String,
+    private func writeConfigMap(_ source: ConfigMapVolumeSource, volume: String, to path: String,
                                 lookup: (_ namespace: String, _ name: String) throws -> [String: String]?) throws {
-        let mapName = source["name"]?.stringValue ?? ""
+        let mapName = source.name ?? ""
         let namespace = pod.namespace ?? "default"
         guard let data = try lookup(namespace, mapName) else {
-            if source["optional"]?.boolValue == true {
+            if source.optional == true {
                 try createDirectory(path, volume: volume)
                 return
             }
             throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" not found in namespace \(namespace)")
         }
         var files: [(path: String, content: String, mode: Int?)] = []
-        if let items = source["items"]?.arrayValue {
+        if let items = source.items {
             for item in items {
-                let key = item["key"]?.stringValue ?? ""
+                let key = item.key ?? ""
                 guard let content = data[key] else {
                     throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" has no key \"\(key)\"")
                 }
-                files.append((item["path"]?.stringValue ?? key, content, item["mode"]?.intValue.map { Int($0) }))
+                files.append((item.path ?? key, content, item.mode.map { Int($0) }))
             }
         } else {
             files = data.keys.sorted().map { ($0, data[$0]!, nil) }
         }
-        let defaultMode = source["defaultMode"]?.intValue.map { Int($0) } ?? 0o644
+        let defaultMode = source.defaultMode.map { Int($0) } ?? 0o644
         let staging = "\(path).staging"
         try? FileManager.default.removeItem(atPath: staging)
         try createDirectory(staging, volume: volume)
