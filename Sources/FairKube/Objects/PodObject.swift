@@ -31,6 +31,7 @@ public struct PodSpec: JSONView {
     public var nodeSelector: [String: String] { get { strings("nodeSelector") } set { set("nodeSelector", strings: newValue) } }
     public var tolerations: [Toleration] { get { views("tolerations") } set { set("tolerations", views: newValue) } }
     public var volumes: [Volume] { get { views("volumes") } set { set("volumes", views: newValue) } }
+    public var securityContext: PodSecurityContext { get { view("securityContext") } set { set("securityContext", view: newValue) } }
     /// Scheduling constraints beyond the node selector, read by the scheduler's node affinity.
     public var affinity: JSONValue? { json["affinity"] }
     /// Resources the pod takes on top of its containers' (`spec.overhead`, a resource list).
@@ -50,6 +51,7 @@ public struct Container: JSONView {
     public var workingDir: String? { get { string("workingDir") } set { set("workingDir", newValue) } }
     public var env: [EnvVar] { get { views("env") } set { set("env", views: newValue) } }
     public var volumeMounts: [VolumeMount] { get { views("volumeMounts") } set { set("volumeMounts", views: newValue) } }
+    public var securityContext: SecurityContext { get { view("securityContext") } set { set("securityContext", view: newValue) } }
     public var readinessProbe: Probe? { json["readinessProbe"]?.objectValue == nil ? nil : view("readinessProbe") }
     public var livenessProbe: Probe? { json["livenessProbe"]?.objectValue == nil ? nil : view("livenessProbe") }
     public var envFrom: [EnvFromSource] { get { views("envFrom") } set { set("envFrom", views: newValue) } }

@@ -9,27 +9,27 @@ struct SecurityContextReader {
     let container: JSONValue
     let allowPrivileged: Bool
 
-    private var name: String { container["name"]?.stringValue ?? "" }
+    private var name: String { Container(json: container).name ?? "" }
 
     func read() throws -> ContainerSecurity {
-        let podContext = pod.value(at: "spec.securityContext") ?? [:]
-        let own = container["securityContext"] ?? [:]
+        let podContext = Pod(json: pod).spec.securityContext
+        let own = Container(json: container).securityContext
         var security = ContainerSecurity()
-        security.runAsUser = try id("runAsUser", own["runAsUser"] ?? podContext["runAsUser"])
-        security.runAsGroup = try id("runAsGroup", own["runAsGroup"] ?? podContext["runAsGroup"])
-        var groups = try (podContext["supplementalGroups"]?.arrayValue ?? []).compactMap { try id("supplementalGroups", $0) }
-        if let fsGroup = try id("fsGroup", podContext["fsGroup"]), !groups.contains(fsGroup) { groups.append(fsGroup) }
+        security.runAsUser = try id("runAsUser", own.runAsUser ?? podContext.runAsUser)
+        security.runAsGroup = try id("runAsGroup", own.runAsGroup ?? podContext.runAsGroup)
+        var groups = try podContext.supplementalGroups.compactMap { try id("supplementalGroups", $0) }
+        if let fsGroup = try id("fsGroup", podContext.fsGroup), !groups.contains(fsGroup) { groups.append(fsGroup) }
         security.supplementalGroups = groups
-        security.runAsNonRoot = (own["runAsNonRoot"] ?? podContext["runAsNonRoot"])?.boolValue ?? false
-        security.addCapabilities = try capabilities(own.value(at: "capabilities.add"), field: "add")
-        security.dropCapabilities = try capabilities(own.value(at: "capabilities.drop"), field: "drop")
-        security.allowPrivilegeEscalation = own["allowPrivilegeEscalation"]?.boolValue
-        security.readOnlyRootFilesystem = own["readOnlyRootFilesystem"]?.boolValue ?? false
-        security.privileged = own["privileged"]?.boolValue ?? false
+        security.runAsNonRoot = own.runAsNonRoot ?? podContext.runAsNonRoot ?? false
+        security.addCapabilities = try capabilities(own.addedCapabilities, field: "add")
+        security.dropCapabilities = try capabilities(own.droppedCapabilities, field: "drop")
+        security.allowPrivilegeEscalation = own.allowPrivilegeEscalation
+        security.readOnlyRootFilesystem = own.readOnlyRootFilesystem ?? false
+        security.privileged = own.privileged ?? false
         if security.privileged && !allowPrivileged {
             throw ContainerConfigError(message: "container \(name): privileged containers are not allowed on this node (start the server with --allow-privileged to permit them)")
         }
-        let seccomp = (own.value(at: "seccompProfile.type") ?? pod.value(at: "spec.securityContext.seccompProfile.type"))?.stringValue ?? "RuntimeDefault"
+        let seccomp = own.seccompProfileType ?? podContext.seccompProfileType ?? "RuntimeDefault"
         switch seccomp {
         case "RuntimeDefault": security.seccompUnconfined = false
         case "Unconfined": security.seccompUnconfined = true
