@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import ServiceLifecycle
 
 /// The node's log endpoint, kubelet's `GET /containerLogs/{namespace}/{pod}/{container}` with
 /// every `PodLogOptions` field kubelet reads: `follow`, `previous`, `tailLines`, `timestamps`,
@@ -15,7 +16,7 @@ final class LogServer: @unchecked Sendable {
     private let tls: NodeServingIdentity
     private let locate: ContainerLogLocator
     private let lock = NSLock()
-    private var task: Task<Void, Never>?
+    private var group: ServiceGroup?
     private var stopped = false
     private(set) var port = 0
 
@@ -59,19 +60,24 @@ final class LogServer: @unchecked Sendable {
             onServerRunning: { channel in outcome.finish(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
         let requested = requestedPort
-        let task = Task {
+        // Run as a ServiceGroup so that a stop is a graceful shutdown (stop accepting, let
+        // responses in progress end), never a cancellation in the middle of a write.
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(Self.gracefulShutdownLimit)
+        let group = ServiceGroup(configuration: configuration)
+        Task {
             do {
-                try await app.run()
+                try await group.run()
                 outcome.finish(.failure(StartError(description: "the log server on 127.0.0.1:\(requested) stopped at once")))
             } catch {
                 outcome.finish(.failure(StartError(description: "cannot serve logs on 127.0.0.1:\(requested): \(error)")))
             }
         }
         lock.lock()
-        self.task = task
+        self.group = group
         lock.unlock()
         guard let result = outcome.wait(timeout: timeout) else {
-            task.cancel()
+            stop()
             throw StartError(description: "the log server on 127.0.0.1:\(requested) did not start within \(Int(timeout)) s")
         }
         switch result {
@@ -79,19 +85,22 @@ final class LogServer: @unchecked Sendable {
             port = bound
             return bound
         case let .failure(error):
-            task.cancel()
+            stop()
             throw error
         }
     }
+
+    /// Follows notice a stop within a poll (0.2 s); this bounds a stuck response.
+    static let gracefulShutdownLimit: Int64 = 5
 
     /// Stops accepting, and ends follows in progress at their next poll.
     func stop() {
         lock.lock()
         stopped = true
-        let task = self.task
-        self.task = nil
+        let group = self.group
+        self.group = nil
         lock.unlock()
-        task?.cancel()
+        if let group { Task { await group.triggerGracefulShutdown() } }
     }
 
     private var isStopped: Bool {
