@@ -14,6 +14,9 @@ public struct NodeSpec: JSONView {
     public var json: JSONValue
     public init(json: JSONValue) { self.json = json }
 
+    /// The addresses this node hands its pods.
+    public var podCIDR: String? { get { string("podCIDR") } set { set("podCIDR", newValue) } }
+    public var podCIDRs: [String]? { get { list("podCIDRs") } set { set("podCIDRs", list: newValue) } }
     /// Cordoned: no new pods.
     public var unschedulable: Bool? { get { bool("unschedulable") } set { set("unschedulable", newValue) } }
     public var taints: [Taint] { get { views("taints") } set { set("taints", views: newValue) } }

@@ -15,6 +15,8 @@ public struct ObjectMeta: JSONView {
     /// Set once deletion was asked for; the object lives on until its finalizers are done.
     public var deletionTimestamp: Date? { time("deletionTimestamp") }
     public var isTerminating: Bool { json["deletionTimestamp"].map { !$0.isNull } ?? false }
+    /// The grace period a graceful deletion gave the object (a pod's SIGTERM-to-SIGKILL time).
+    public var deletionGracePeriodSeconds: Int64? { int("deletionGracePeriodSeconds") }
     public var labels: [String: String] { get { strings("labels") } set { set("labels", strings: newValue) } }
     public var annotations: [String: String] { get { strings("annotations") } set { set("annotations", strings: newValue) } }
     public var ownerReferences: [OwnerReference] { get { views("ownerReferences") } set { set("ownerReferences", views: newValue) } }

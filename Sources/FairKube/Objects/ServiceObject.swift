@@ -44,3 +44,12 @@ public struct ContainerPort: JSONView {
     public var containerPort: Int64? { get { int("containerPort") } set { set("containerPort", newValue) } }
     public var `protocol`: String? { get { string("protocol") } set { set("protocol", newValue) } }
 }
+
+/// A core/v1 ConfigMap.
+public struct ConfigMap: JSONView {
+    public var json: JSONValue
+    public init(json: JSONValue) { self.json = json }
+
+    public var metadata: ObjectMeta { get { view("metadata") } set { set("metadata", view: newValue) } }
+    public var data: [String: String] { get { strings("data") } set { set("data", strings: newValue) } }
+}

@@ -26,9 +26,11 @@ final class NodeRegistration: @unchecked Sendable {
 
     /// The serving key's pin, or nothing (and a stale pin removed) when logs are not served.
     private func annotate(_ node: inout JSONValue) {
-        var annotations = node.value(at: "metadata.annotations")?.objectValue ?? [:]
-        annotations[NodeServingKey.annotation] = servingPin.map { .string($0) }
-        node.set(.object(annotations), at: "metadata.annotations")
+        var metadata = node.metadata
+        metadata.annotations[NodeServingKey.annotation] = servingPin
+        // Written even when empty, as before: an object that had annotations keeps the field.
+        if metadata.annotations.isEmpty { metadata.json["annotations"] = .object([:]) }
+        node["metadata"] = metadata.json
     }
 
     var labels: [String: JSONValue] {
@@ -59,13 +61,14 @@ final class NodeRegistration: @unchecked Sendable {
         }
         try retryingConflicts {
             var node = try client.get(.nodes, name: options.name)
-            var merged = node.value(at: "metadata.labels")?.objectValue ?? [:]
-            for (key, value) in labels { merged[key] = value }
-            node.set(.object(merged), at: "metadata.labels")
+            var metadata = node.metadata
+            for (key, value) in labels { metadata.labels[key] = value.stringValue }
+            node["metadata"] = metadata.json
             annotate(&node)
-            node.set(.string(options.podCIDR), at: "spec.podCIDR")
-            node.set([.string(options.podCIDR)], at: "spec.podCIDRs")
-            node = try client.update(.nodes, node)
+            var typed = Node(json: node)
+            typed.spec.podCIDR = options.podCIDR
+            typed.spec.podCIDRs = [options.podCIDR]
+            node = try client.update(.nodes, typed.json)
             node["status"] = status(previous: node["status"], now: now)
             _ = try client.update(.nodes, node, subresource: "status")
         }
@@ -100,10 +103,10 @@ final class NodeRegistration: @unchecked Sendable {
     func status(previous: JSONValue?, now: Date) -> JSONValue {
         let capacity = machine.capacity(overrides: options.capacity)
         let stamp = JSONValue.string(KubeTime.format(now))
-        let previousConditions = previous?["conditions"]?.arrayValue ?? []
+        let previousConditions = NodeStatus(json: previous ?? .object([:])).conditions
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
-            let old = previousConditions.first { $0["type"]?.stringValue == type }
-            let transition = old?["status"]?.stringValue == status ? (old?["lastTransitionTime"] ?? stamp) : stamp
+            let old = previousConditions[type]
+            let transition = old?.status == status ? (old?.json["lastTransitionTime"] ?? stamp) : stamp
             return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
                     "lastHeartbeatTime": stamp, "lastTransitionTime": transition]
         }

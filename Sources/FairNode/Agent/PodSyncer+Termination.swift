@@ -8,8 +8,8 @@ import Foundation
 extension PodSyncer {
     func terminate(_ record: PodRecord, stillInAPI pod: JSONValue?) throws -> ReconcileResult {
         let now = Date()
-        let grace = pod?.value(at: "metadata.deletionGracePeriodSeconds")?.intValue
-            ?? record.pod?.value(at: "spec.terminationGracePeriodSeconds")?.intValue
+        let grace = pod?.metadata.deletionGracePeriodSeconds
+            ?? record.pod.flatMap { Pod(json: $0).spec.terminationGracePeriodSeconds }
             ?? record.persisted.terminationGracePeriodSeconds ?? 30
         let ids = record.persisted.containers.values.compactMap(\.containerID)
         let running = ids.filter { if case .running = runtime.state(id: $0) { return true } else { return false } }

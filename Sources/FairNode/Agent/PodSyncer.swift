@@ -179,7 +179,7 @@ final class PodSyncer: @unchecked Sendable {
     func configMapData(namespace: String, name: String) throws -> [String: String]? {
         do {
             let map = try client.get(.configMaps, namespace: namespace, name: name)
-            return (map["data"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+            return ConfigMap(json: map).data
         } catch let error as KubeError where error.isNotFound {
             return nil
         }
