@@ -50,9 +50,9 @@ struct ServerCommand: AsyncParsableCommand {
     var allowPrivileged = false
 
     @Option(name: .customLong("in-process"), help: ArgumentHelp(
-        "Whether the bundled controllers, scheduler and node agent call the API server in this process (true), or over HTTPS through the kubeconfig as a separate process would (false, the default for now).",
+        "Whether the bundled controllers, scheduler and node agent call the API server in this process (true, the default), or over HTTPS through the kubeconfig as a separate process would (false).",
         valueName: "true|false"))
-    var inProcess: Bool = false
+    var inProcess: Bool = true
 
     func run() async throws {
         if cleanup {
