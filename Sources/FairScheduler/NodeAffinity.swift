@@ -11,8 +11,7 @@ struct NodeAffinity: Equatable, Sendable {
 
     init(spec: PodSpec) {
         nodeSelector = spec.nodeSelector
-        let required = spec.affinity?.value(at: "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
-        requiredTerms = required.map { ($0["nodeSelectorTerms"]?.arrayValue ?? []).map(NodeSelectorTerm.init) }
+        requiredTerms = spec.nodeAffinity?.requiredTerms?.map(NodeSelectorTerm.init)
     }
 
     var isEmpty: Bool { nodeSelector.isEmpty && requiredTerms == nil }
@@ -32,10 +31,10 @@ struct NodeSelectorTerm: Equatable, Sendable {
         var `operator`: String
         var values: [String]
 
-        init(_ json: JSONValue) {
-            key = json["key"]?.stringValue ?? ""
-            self.operator = json["operator"]?.stringValue ?? ""
-            values = (json["values"]?.arrayValue ?? []).compactMap(\.stringValue)
+        init(_ requirement: NodeSelectorRequirement) {
+            key = requirement.key ?? ""
+            self.operator = requirement.operator ?? ""
+            values = requirement.values
         }
 
         func matches(_ actual: String?) -> Bool {
@@ -56,9 +55,9 @@ struct NodeSelectorTerm: Equatable, Sendable {
     /// Only `metadata.name` is a valid field.
     var matchFields: [Requirement]
 
-    init(_ json: JSONValue) {
-        matchExpressions = (json["matchExpressions"]?.arrayValue ?? []).map(Requirement.init)
-        matchFields = (json["matchFields"]?.arrayValue ?? []).map(Requirement.init)
+    init(_ term: NodeSelectorTermView) {
+        matchExpressions = term.matchExpressions.map(Requirement.init)
+        matchFields = term.matchFields.map(Requirement.init)
     }
 
     func matches(nodeName: String, labels: [String: String]) -> Bool {

@@ -34,6 +34,7 @@ public struct PodSpec: JSONView {
     public var securityContext: PodSecurityContext { get { view("securityContext") } set { set("securityContext", view: newValue) } }
     /// Scheduling constraints beyond the node selector, read by the scheduler's node affinity.
     public var affinity: JSONValue? { json["affinity"] }
+    public var nodeAffinity: NodeAffinityTerms? { json["affinity"]?["nodeAffinity"].map { NodeAffinityTerms(json: $0) } }
     /// Resources the pod takes on top of its containers' (`spec.overhead`, a resource list).
     public var overhead: JSONValue? { json["overhead"] }
 }
