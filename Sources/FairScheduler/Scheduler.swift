@@ -135,7 +135,7 @@ public final class Scheduler: @unchecked Sendable {
             if awaitsScheduling(pod) {
                 // Our own status writes come back as updates too; only a changed spec or labels
                 // can change the verdict.
-                if !awaitsScheduling(old) || Pod(json: old).spec.json != Pod(json: pod).spec.json || Pod(json: old).metadata.labels != Pod(json: pod).metadata.labels {
+                if !awaitsScheduling(old) || Pod(json: old).spec.json != Pod(json: pod).spec.json || old.metadata.json["labels"] != pod.metadata.json["labels"] {
                     queue.add(Informer.key(pod))
                 }
             } else if pod.podNodeName != nil {

@@ -10,5 +10,5 @@ extension JSONValue {
     public var resourceVersion: String? { metadata.resourceVersion }
     public var labels: [String: String] { metadata.labels }
     /// The raw entries, for code that copies them whole; `metadata.ownerReferences` reads them typed.
-    public var ownerReferences: [JSONValue] { metadata.ownerReferences.map(\.json) }
+    public var ownerReferences: [JSONValue] { metadata.json["ownerReferences"]?.arrayValue ?? [] }
 }

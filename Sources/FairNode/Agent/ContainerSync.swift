@@ -200,9 +200,10 @@ struct ContainerSync {
 
     private mutating func resetProbes(instance: String, startedAt: Date) {
         progress.instance = instance
-        progress.readiness = ProbeSpec(Container(json: container).readinessProbe, container: Container(json: container))
+        let typed = Container(json: container)
+        progress.readiness = ProbeSpec(typed.readinessProbe, container: typed)
             .map { ProbeState(spec: $0, containerStarted: startedAt, initiallyPassing: false) }
-        progress.liveness = ProbeSpec(Container(json: container).livenessProbe, container: Container(json: container))
+        progress.liveness = ProbeSpec(typed.livenessProbe, container: typed)
             .map { ProbeState(spec: $0, containerStarted: startedAt, initiallyPassing: true) }
         progress.killAt = nil
         progress.killSent = false
