@@ -125,11 +125,21 @@ let package = Package(
             dependencies: ["FairKube", "FairSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // What every server of fair shares on top of Hummingbird.
+        .target(
+            name: "FairHTTPServer",
+            dependencies: [
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         // The node agent (kubelet): pulls and unpacks images, runs pods with runc, logs, probes.
         .target(
             name: "FairNode",
             dependencies: [
-                "FairKube", "FairSupport", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS",
+                "FairKube", "FairSupport", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS", "FairHTTPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +166,7 @@ let package = Package(
         .target(
             name: "FairServer",
             dependencies: [
-                "FairAPIServer", "FairRegistryServer", "FairKube", "FairSupport", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "Yams",
+                "FairAPIServer", "FairRegistryServer", "FairKube", "FairSupport", "FairScheduler", "FairControllers", "FairNode", "FairServing", "FairArchive", "FairTLS", "FairHTTPServer", "Yams",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -188,6 +198,16 @@ let package = Package(
         ),
 
         .testTarget(name: "FairSupportTests", dependencies: ["FairSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "FairHTTPServerTests",
+            dependencies: [
+                "FairHTTPServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .testTarget(name: "FairArchiveTests", dependencies: ["FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairOCITests", dependencies: ["FairOCI"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairBuildTests", dependencies: ["FairBuild", "FairRegistry"], swiftSettings: [.swiftLanguageMode(.v5)]),

@@ -27,6 +27,7 @@ public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
     private let loops: [ReconcileLoop]
     private let controllers: [QueuedController]
+    private let recorders: EventRecorders
     private let lock = NSLock()
     private var started = false
     private var stopped = false
@@ -34,6 +35,7 @@ public final class ControllerManager: @unchecked Sendable {
     public init(client: KubeClient, options: ControllerOptions = .init()) {
         informers = SharedInformers(client: client)
         let context = ControllerContext(client: client, informers: informers, options: options, log: options.log)
+        recorders = context.recorders
         // Handlers are added here, before any informer starts, so no event is missed.
         let jobs = JobController(context)
         let replicaSets = ReplicaSetController(context)
@@ -86,6 +88,7 @@ public final class ControllerManager: @unchecked Sendable {
         for controller in controllers { controller.stop() }
         for loop in loops { loop.stop() }
         for informer in informers.all { informer.stop() }
+        recorders.stopAll()
     }
 
     /// How many keys wait in each controller's queue (for `/metrics`).

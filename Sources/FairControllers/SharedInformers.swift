@@ -1,3 +1,4 @@
+import Foundation
 import FairKube
 import FairSupport
 
@@ -37,11 +38,28 @@ struct ControllerContext {
     let informers: SharedInformers
     let options: ControllerOptions
     let log: @Sendable (String) -> Void
+    /// Every recorder handed out, so that the manager's stop stops them too.
+    let recorders = EventRecorders()
 
     var clock: WallClock { options.clock }
 
     /// Events from `component`, written on the shared pool at this context's time.
     func events(_ component: String) -> EventRecorder {
-        EventRecorder(client: client, component: component, clock: clock, log: log)
+        recorders.add(EventRecorder(client: client, component: component, clock: clock, log: log))
+    }
+}
+
+/// The event recorders of one controller manager.
+final class EventRecorders: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorders: [EventRecorder] = []
+
+    func add(_ recorder: EventRecorder) -> EventRecorder {
+        lock.withLock { recorders.append(recorder) }
+        return recorder
+    }
+
+    func stopAll() {
+        for recorder in lock.withLock({ recorders }) { recorder.stop() }
     }
 }

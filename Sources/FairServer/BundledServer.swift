@@ -6,6 +6,7 @@ import FairServing
 import FairTLS
 import Foundation
 import Hummingbird
+import FairHTTPServer
 import HummingbirdTLS
 import Logging
 import ServiceLifecycle
@@ -79,6 +80,7 @@ public final class BundledServer: @unchecked Sendable {
                 if let response = try await registry.handle(request, context: context) { return response }
                 return Response(status: .notFound)
             },
+            server: .acceptSafeHTTP1(),
             configuration: .init(address: .hostname(options.host, port: options.registryPort), serverName: "fair-registry"),
             onServerRunning: { channel in registryBound.set(channel.localAddress?.port ?? options.registryPort) },
             logger: logger)
@@ -86,6 +88,7 @@ public final class BundledServer: @unchecked Sendable {
         let servingBound = BoundPort()
         let servingApp = Application(
             responder: ServingResponder(proxy: serviceProxy),
+            server: .acceptSafeHTTP1(),
             // No server name: the pod's own Server header is the one that passes through.
             configuration: .init(address: .hostname(options.host, port: options.servingPort)),
             onServerRunning: { channel in servingBound.set(channel.localAddress?.port ?? options.servingPort) },
@@ -110,7 +113,7 @@ public final class BundledServer: @unchecked Sendable {
                 }
                 return try await api.handle(request, context: context)
             },
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fair"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port

@@ -59,9 +59,8 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func work() {
-        // Set from the thread itself, Foundation names it in the kernel too (15 bytes), so
-        // `ps -L` and /proc tell pool threads apart.
-        Thread.current.name = name
+        // So that `ps -L` and /proc tell pool threads apart.
+        Thread.nameCurrent(name)
         condition.lock()
         while !stopped {
             if head < jobs.count {

@@ -27,8 +27,7 @@ struct Conditions {
         condition.status = status
         condition.reason = reason
         condition.message = message
-        // Kept as written: a transition time of another form stays byte for byte.
-        condition.json["lastTransitionTime"] = unchanged ? (existing?.json["lastTransitionTime"] ?? .string(now)) : .string(now)
+        condition.stampTransition(since: existing, now: now)
         if let probeField { condition.json[probeField] = .string(now) }
         if let index = items.firstIndex(where: { $0.type == type }) {
             items[index] = condition

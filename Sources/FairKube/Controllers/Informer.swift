@@ -62,8 +62,12 @@ public final class Informer: @unchecked Sendable {
         guard !started else { lock.unlock(); return }
         started = true
         lock.unlock()
-        let thread = Thread { [self] in run() }
-        thread.name = "informer \(resource.plural)"
+        let name = "informer \(resource.plural)"
+        let thread = Thread { [self] in
+            Thread.nameCurrent(name)
+            run()
+        }
+        thread.name = name
         thread.start()
     }
 

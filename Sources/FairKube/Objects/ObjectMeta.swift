@@ -63,6 +63,13 @@ public struct Condition: JSONView {
     /// Nodes' conditions carry the agent's last report time.
     public var lastHeartbeatTime: Date? { get { time("lastHeartbeatTime") } set { set("lastHeartbeatTime", time: newValue) } }
     public var isTrue: Bool { status == "True" }
+
+    /// Sets `lastTransitionTime` as the API conventions ask: it moves to `now` only when the
+    /// status differs from `previous`; otherwise the old stamp stays, byte for byte as written.
+    public mutating func stampTransition(since previous: Condition?, now: String) {
+        let held = previous.map { $0.status == status } ?? false
+        json["lastTransitionTime"] = held ? (previous?.json["lastTransitionTime"] ?? .string(now)) : .string(now)
+    }
 }
 
 extension Array where Element == Condition {

@@ -102,13 +102,13 @@ final class NodeRegistration: @unchecked Sendable {
     /// The whole status; conditions keep their lastTransitionTime while their status holds.
     func status(previous: JSONValue?, now: Date) -> JSONValue {
         let capacity = machine.capacity(overrides: options.capacity)
-        let stamp = JSONValue.string(KubeTime.format(now))
+        let stamp = KubeTime.format(now)
         let previousConditions = NodeStatus(json: previous ?? .object([:])).conditions
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
-            let old = previousConditions[type]
-            let transition = old?.status == status ? (old?.json["lastTransitionTime"] ?? stamp) : stamp
-            return ["type": .string(type), "status": .string(status), "reason": .string(reason), "message": .string(message),
-                    "lastHeartbeatTime": stamp, "lastTransitionTime": transition]
+            var condition = Condition(json: ["type": .string(type), "status": .string(status), "reason": .string(reason),
+                                             "message": .string(message), "lastHeartbeatTime": .string(stamp)])
+            condition.stampTransition(since: previousConditions[type], now: stamp)
+            return condition.json
         }
         var status = previous?.objectValue ?? [:]
         status["capacity"] = .object(capacity)

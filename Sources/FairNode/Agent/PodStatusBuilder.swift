@@ -35,12 +35,10 @@ struct PodStatusBuilder {
         let stamp = KubeTime.format(now)
         func condition(_ type: String, _ value: Bool, reason: String? = nil, message: String? = nil) -> Condition {
             let status = value ? "True" : "False"
-            let old = previousConditions[type]
             var condition = Condition()
             condition.type = type
             condition.status = status
-            // The old transition time as it was written, byte for byte, while the status holds.
-            condition.json["lastTransitionTime"] = old?.status == status ? (old?.json["lastTransitionTime"] ?? .string(stamp)) : .string(stamp)
+            condition.stampTransition(since: previousConditions[type], now: stamp)
             condition.reason = reason
             condition.message = message
             return condition

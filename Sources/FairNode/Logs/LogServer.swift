@@ -1,6 +1,7 @@
 import FairKube
 import Foundation
 import Hummingbird
+import FairHTTPServer
 import HummingbirdTLS
 import Logging
 import ServiceLifecycle
@@ -55,7 +56,7 @@ final class LogServer: @unchecked Sendable {
             responder: CallbackResponder<BasicRequestContext> { [self] request, _ in
                 await respond(to: request)
             },
-            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration()),
+            server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tlsConfiguration()),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: "fair-node"),
             onServerRunning: { channel in outcome.finish(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)
