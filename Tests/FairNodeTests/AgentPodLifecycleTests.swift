@@ -1,5 +1,6 @@
 @testable import FairNode
 import FairKube
+import FairRegistry
 import Foundation
 import XCTest
 
@@ -111,13 +112,13 @@ final class AgentPodLifecycleTests: AgentTestCase {
         let runtime = ScriptedRuntime()
         try startAgent(quickOptions("node-1"), runtime: runtime)
         try cluster.createPod("secretive", node: "node-1", containers: [["name": "c", "image": "img:1"]],
-                              extraSpec: ["volumes": [["name": "creds", "secret": ["secretName": "x"]]]])
+                              extraSpec: ["volumes": [["name": "creds", "nfs": ["server": "x", "path": "/"]]]])
         try cluster.createPod("configured", node: "node-1", containers: [
             ["name": "c", "image": "img:1", "env": [["name": "A", "valueFrom": ["configMapKeyRef": ["name": "settings", "key": "a"]]]]],
         ])
         let secretive = eventually("config error", { cluster.pod("secretive")?.containerStatus("c") },
                                    until: { $0?.value(at: "state.waiting.reason") == "CreateContainerConfigError" })
-        XCTAssertTrue(secretive?.value(at: "state.waiting.message")?.stringValue?.contains("volume creds: type secret is not supported") ?? false)
+        XCTAssertTrue(secretive?.value(at: "state.waiting.message")?.stringValue?.contains("volume creds: type nfs is not supported") ?? false)
         XCTAssertEqual(cluster.pod("secretive")?.phase, "Pending")
         let configured = eventually("missing configmap", { cluster.pod("configured")?.containerStatus("c") },
                                     until: { $0?.value(at: "state.waiting.reason") == "CreateContainerConfigError" })
@@ -128,6 +129,63 @@ final class AgentPodLifecycleTests: AgentTestCase {
         waitForPhase("configured", "Running")
         XCTAssertTrue(runtime.specs.first { $0.podName == "configured" }?.env.contains("A=from-map") ?? false)
         XCTAssertFalse(runtime.specs.contains { $0.podName == "secretive" })
+    }
+
+    /// A Secret reaches a container as env (`secretKeyRef`, `envFrom`) and as files with the
+    /// modes asked for; until it exists the container waits, and no message carries a value.
+    func testSecretsReachEnvAndVolumesOnceTheyExist() throws {
+        let runtime = ScriptedRuntime()
+        try startAgent(quickOptions("node-1"), runtime: runtime)
+        try cluster.createPod("consumer", node: "node-1", containers: [
+            ["name": "c", "image": "img:1",
+             "env": [["name": "TOKEN", "valueFrom": ["secretKeyRef": ["name": "creds", "key": "token"]]],
+                     ["name": "MISSING", "valueFrom": ["secretKeyRef": ["name": "creds", "key": "nope", "optional": true]]]],
+             "envFrom": [["prefix": "S_", "secretRef": ["name": "creds"]]],
+             "volumeMounts": [["name": "files", "mountPath": "/creds", "readOnly": true],
+                              ["name": "all", "mountPath": "/all"]]],
+        ], extraSpec: ["volumes": [
+            ["name": "files", "secret": ["secretName": "creds", "items": [["key": "token", "path": "sub/tok", "mode": 0o400]]]],
+            ["name": "all", "secret": ["secretName": "creds", "defaultMode": 0o440]],
+        ]])
+        let waiting = eventually("missing secret", { cluster.pod("consumer")?.containerStatus("c") },
+                                 until: { $0?.value(at: "state.waiting.reason") == "CreateContainerConfigError" })
+        XCTAssertTrue(waiting?.value(at: "state.waiting.message")?.stringValue?.contains("secret \"creds\" not found") ?? false, "\(String(describing: waiting))")
+
+        _ = try client.create(.secrets, ["metadata": ["name": "creds", "namespace": "default"],
+                                         "stringData": ["token": "t0ken-value"], "data": ["user": "bWU="]])
+        waitForPhase("consumer", "Running")
+        let spec = try XCTUnwrap(runtime.specs.first { $0.podName == "consumer" })
+        XCTAssertTrue(spec.env.contains("TOKEN=t0ken-value"), "\(spec.env)")
+        XCTAssertTrue(spec.env.contains("S_token=t0ken-value") && spec.env.contains("S_user=me"), "\(spec.env)")
+        XCTAssertFalse(spec.env.contains { $0.hasPrefix("MISSING=") })
+        let files = try XCTUnwrap(spec.mounts.first { $0.destination == "/creds" })
+        XCTAssertTrue(files.readOnly)
+        XCTAssertEqual(try String(contentsOfFile: files.source + "/sub/tok", encoding: .utf8), "t0ken-value")
+        let mode = try FileManager.default.attributesOfItem(atPath: files.source + "/sub/tok")[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o400)
+        let all = try XCTUnwrap(spec.mounts.first { $0.destination == "/all" })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: all.source).sorted(), ["token", "user"])
+        XCTAssertEqual(try String(contentsOfFile: all.source + "/user", encoding: .utf8), "me")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: all.source + "/user")[.posixPermissions] as? Int, 0o440)
+        // Nothing the node reported about this pod carries a value.
+        let events = try client.list(.events, namespace: "default")["items"]?.arrayValue ?? []
+        for text in events.compactMap({ $0["message"]?.stringValue }) + [String(describing: cluster.pod("consumer"))] {
+            XCTAssertFalse(text.contains("t0ken-value"), text)
+        }
+    }
+
+    /// The pod's pull secrets reach the pull, a missing one skipped as kubelet skips it.
+    func testImagePullSecretsAreThePullsCredentials() throws {
+        let runtime = ScriptedRuntime()
+        try startAgent(quickOptions("node-1"), runtime: runtime)
+        let config = #"{"auths":{"registry.example:5000":{"username":"puller","password":"pw"}}}"#
+        _ = try client.create(.secrets, ["metadata": ["name": "pull", "namespace": "default"], "type": "kubernetes.io/dockerconfigjson",
+                                         "stringData": [".dockerconfigjson": .string(config)]])
+        try cluster.createPod("private", node: "node-1", containers: [["name": "c", "image": "registry.example:5000/team/model:v1"]],
+                              extraSpec: ["imagePullSecrets": [["name": "absent"], ["name": "pull"]]])
+        waitForPhase("private", "Running")
+        let credentials = runtime.credentials(pulling: "registry.example:5000/team/model:v1")
+        XCTAssertEqual(credentials?.credentials(for: "registry.example:5000"), Credentials(username: "puller", password: "pw"))
     }
 
     func testImagePullFailureIsReportedAndRetried() throws {

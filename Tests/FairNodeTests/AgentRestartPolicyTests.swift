@@ -1,5 +1,6 @@
 @testable import FairNode
 import FairKube
+import FairRegistry
 import Foundation
 import XCTest
 
@@ -93,8 +94,8 @@ final class StartRecorder: ContainerRuntime, @unchecked Sendable {
         return times
     }
 
-    func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
-        try runtime.prepare(image: reference, pullPolicy: pullPolicy)
+    func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials) throws -> PreparedImage {
+        try runtime.prepare(image: reference, pullPolicy: pullPolicy, credentials: credentials)
     }
 
     func start(_ spec: ContainerSpec) throws {

@@ -215,6 +215,41 @@ final class ImageStoreTests: XCTestCase {
         XCTAssertEqual(try imageDirectories(store), [], "Never pulled nothing")
     }
 
+    /// An image a pod's pull secret pulled is that pod's: a pod without the same credentials
+    /// goes back to the registry and gets the registry's answer (here a refusal of its wrong
+    /// password, or the image again when it asks anonymously of a registry that serves anyone,
+    /// after which the copy is the node's), and with Never it is refused rather than handed the copy.
+    func testAnImagePulledWithAPodsCredentialsIsNotHandedToOtherPods() throws {
+        let repository = uniqueRepository()
+        try registry.push([try FixtureLayers.busybox(to: layerPath())], repository: repository, tag: "v1")
+        let reference = "\(registry.host)/\(repository):v1"
+        let store = try makeStore()
+        let first = try store.prepare(image: reference, pullPolicy: "IfNotPresent")
+        // As if a pull secret had pulled it (this registry serves anyone, so none is needed).
+        let owner = Credentials(username: "u", password: "p")
+        let key = try RegistryReference(parsing: reference).description
+        try store.records.record(key, digest: try Digest(parsing: first.digest),
+                                 pulledWith: ImageStore.fingerprint(owner, host: registry.host))
+        func secret(_ password: String) -> PullCredentials {
+            PullCredentials(dockerConfigs: [Array(#"{"auths":{"\#(registry.host)":{"username":"u","password":"\#(password)"}}}"#.utf8)])
+        }
+        // The same credentials use the copy, even with Never.
+        XCTAssertEqual(try store.prepare(image: reference, pullPolicy: "Never", credentials: secret("p")).digest, first.digest)
+        for credentials in [PullCredentials.none, secret("other")] {
+            XCTAssertThrowsError(try store.prepare(image: reference, pullPolicy: "Never", credentials: credentials)) { error in
+                XCTAssertEqual((error as? ImageError)?.reason, .neverPull)
+                XCTAssertTrue("\(error)".contains("pulled with credentials this pod does not have"), "\(error)")
+            }
+        }
+        // Other credentials are put to the registry, which refuses them.
+        XCTAssertThrowsError(try store.prepare(image: reference, pullPolicy: "IfNotPresent", credentials: secret("other"))) { error in
+            XCTAssertTrue("\(error)".contains("unauthorized"), "\(error)")
+        }
+        // Anonymously it is pulled again; the registry allowing that makes the copy the node's.
+        XCTAssertEqual(try store.prepare(image: reference, pullPolicy: "IfNotPresent").digest, first.digest)
+        XCTAssertEqual(try store.prepare(image: reference, pullPolicy: "Never", credentials: secret("other")).digest, first.digest)
+    }
+
     func testUnreachableRegistryAndBadInputsAreNamed() throws {
         let store = try makeStore()
         XCTAssertThrowsError(try store.prepare(image: "127.0.0.1:1/none:v1", pullPolicy: "Always")) { error in

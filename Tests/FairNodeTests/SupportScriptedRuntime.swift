@@ -1,5 +1,6 @@
 @testable import FairNode
 import FairKube
+import FairRegistry
 import Foundation
 
 /// A runtime whose containers do what the test says: exit on their own after a while with a
@@ -18,8 +19,15 @@ final class ScriptedRuntime: ContainerRuntime, @unchecked Sendable {
     private var scripts: [String: Script] = [:]
     private var imageConfigs: [String: JSONValue] = [:]
     private var failingImages: [String: String] = [:]
+    private var pullCredentials: [String: PullCredentials] = [:]
     private(set) var startedSpecs: [ContainerSpec] = []
     private(set) var signals: [(id: String, signal: Int32)] = []
+
+    /// The credentials `image` was last prepared with.
+    func credentials(pulling image: String) -> PullCredentials? {
+        lock.lock(); defer { lock.unlock() }
+        return pullCredentials[image]
+    }
 
     /// Containers named `name` behave per `script` from their next start.
     func script(_ name: String, _ script: Script) {
@@ -83,8 +91,9 @@ final class ScriptedRuntime: ContainerRuntime, @unchecked Sendable {
 
     // MARK: - ContainerRuntime
 
-    func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
+    func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials) throws -> PreparedImage {
         lock.lock(); defer { lock.unlock() }
+        pullCredentials[reference] = credentials
         if let message = failingImages[reference] { throw FakeRuntimeError(message: message) }
         return PreparedImage(reference: reference, digest: "sha256:" + String(repeating: "ab", count: 32), rootfs: "/nonexistent",
                              config: imageConfigs[reference] ?? ["Cmd": ["/bin/true"]])

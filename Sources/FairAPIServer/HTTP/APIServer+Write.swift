@@ -122,6 +122,7 @@ extension APIServer {
             }
             definition.defaults(&object)
             var causes = Admission.validate(object, definition)
+            if causes.isEmpty { causes += definition.validateUpdate(stored, object).map { ($0.field, $0.message) } }
             causes += Self.finalizerCauses(old: stored, new: object)
             if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
             result = object

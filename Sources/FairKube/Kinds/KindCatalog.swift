@@ -9,6 +9,7 @@ public enum KindCatalog {
         .endpoints,
         .event,
         .configMap,
+        .secret,
         .deployment,
         .replicaSet,
         .job,

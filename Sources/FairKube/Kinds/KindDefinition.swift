@@ -30,6 +30,9 @@ public struct KindDefinition: Sendable {
     public let defaults: @Sendable (inout JSONValue) -> Void
     /// Checks beyond field types (those come from Kubernetes' OpenAPI definitions).
     public let validate: @Sendable (JSONValue) -> [FieldCause]
+    /// Checks of an update against the stored object (kube's `ValidateUpdate`): fields that are
+    /// immutable, or immutable once set. Given the old object, then the new one.
+    public let validateUpdate: @Sendable (JSONValue, JSONValue) -> [FieldCause]
     /// The columns of `kubectl get`, as kubectl's printers lay them out for this kind.
     public let columns: [TableColumn]
     /// Seconds an object gets before a DELETE removes it (kube's graceful deletion: a pod on a
@@ -48,6 +51,7 @@ public struct KindDefinition: Sendable {
                 prepareCreate: @escaping @Sendable (inout JSONValue) -> Void = { _ in },
                 defaults: @escaping @Sendable (inout JSONValue) -> Void = { _ in },
                 validate: @escaping @Sendable (JSONValue) -> [FieldCause] = { _ in [] },
+                validateUpdate: @escaping @Sendable (JSONValue, JSONValue) -> [FieldCause] = { _, _ in [] },
                 columns: [TableColumn] = [TableColumn.name, TableColumn.age],
                 gracePeriod: @escaping @Sendable (JSONValue, Int64?) -> Int64? = { _, _ in nil },
                 containsObjects: Bool = false, allocatedFields: [[String]] = []) {
@@ -65,6 +69,7 @@ public struct KindDefinition: Sendable {
         self.prepareCreate = prepareCreate
         self.defaults = defaults
         self.validate = validate
+        self.validateUpdate = validateUpdate
         self.columns = columns
         self.gracePeriod = gracePeriod
         self.containsObjects = containsObjects

@@ -20,6 +20,8 @@ public struct PodSpec: JSONView {
     public var schedulerName: String? { get { string("schedulerName") } set { set("schedulerName", newValue) } }
     public var restartPolicy: String? { get { string("restartPolicy") } set { set("restartPolicy", newValue) } }
     public var serviceAccountName: String? { get { string("serviceAccountName") } set { set("serviceAccountName", newValue) } }
+    /// Secrets (of type dockerconfigjson or dockercfg) the node pulls this pod's images with.
+    public var imagePullSecretNames: [String] { (json["imagePullSecrets"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
     /// The pod's hostname; absent means the pod's name.
     public var hostname: String? { get { string("hostname") } set { set("hostname", newValue) } }
     /// Seconds between SIGTERM and SIGKILL when the pod is deleted; absent means 30.

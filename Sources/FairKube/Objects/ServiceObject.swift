@@ -52,4 +52,14 @@ public struct ConfigMap: JSONView {
 
     public var metadata: ObjectMeta { get { view("metadata") } set { set("metadata", view: newValue) } }
     public var data: [String: String] { get { strings("data") } set { set("data", strings: newValue) } }
+
+    /// `data` and `binaryData` together, as a volume or env sees them.
+    public var contents: [String: [UInt8]] {
+        var contents: [String: [UInt8]] = [:]
+        for (key, value) in data { contents[key] = Array(value.utf8) }
+        for (key, value) in json["binaryData"]?.objectValue ?? [:] {
+            if let bytes = value.stringValue.flatMap(SecretData.decode) { contents[key] = bytes }
+        }
+        return contents
+    }
 }

@@ -9,6 +9,7 @@ public struct Volume: JSONView {
     public var emptyDir: JSONValue? { json["emptyDir"] }
     public var hostPath: HostPathVolumeSource? { json["hostPath"].map { HostPathVolumeSource(json: $0) } }
     public var configMap: ConfigMapVolumeSource? { json["configMap"].map { ConfigMapVolumeSource(json: $0) } }
+    public var secret: SecretVolumeSource? { json["secret"].map { SecretVolumeSource(json: $0) } }
     /// The name of the source field (`emptyDir`, `nfs`, …), for messages about one not served.
     public var sourceKind: String { json.objectValue?.keys.sorted().first { $0 != "name" } ?? "unknown" }
 }
@@ -28,6 +29,17 @@ public struct ConfigMapVolumeSource: JSONView {
 
     public var name: String? { get { string("name") } set { set("name", newValue) } }
     /// Only these keys, at these paths; nil: every key at its own name.
+    public var items: [KeyToPath]? { json["items"]?.arrayValue.map { $0.map { KeyToPath(json: $0) } } }
+    public var defaultMode: Int64? { get { int("defaultMode") } set { set("defaultMode", newValue) } }
+    public var optional: Bool? { get { bool("optional") } set { set("optional", newValue) } }
+}
+
+/// A Secret's keys as files. Unlike the others, the Secret is named by `secretName`.
+public struct SecretVolumeSource: JSONView {
+    public var json: JSONValue
+    public init(json: JSONValue) { self.json = json }
+
+    public var secretName: String? { get { string("secretName") } set { set("secretName", newValue) } }
     public var items: [KeyToPath]? { json["items"]?.arrayValue.map { $0.map { KeyToPath(json: $0) } } }
     public var defaultMode: Int64? { get { int("defaultMode") } set { set("defaultMode", newValue) } }
     public var optional: Bool? { get { bool("optional") } set { set("optional", newValue) } }

@@ -10,8 +10,8 @@ struct ContainerConfigError: Error, CustomStringConvertible {
 
 /// The environment of one container, in Kubernetes' order: the image's Env, then POD_NAME,
 /// POD_NAMESPACE and POD_IP (so a pod can still set its own), then `envFrom`, then `env` with
-/// values, `fieldRef`s, `resourceFieldRef`s and `configMapKeyRef`s. Later names replace earlier
-/// ones in place.
+/// values, `fieldRef`s, `resourceFieldRef`s, `configMapKeyRef`s and `secretKeyRef`s. Later names
+/// replace earlier ones in place.
 struct ContainerEnvironment {
     var pod: JSONValue
     var container: JSONValue
@@ -20,21 +20,21 @@ struct ContainerEnvironment {
     var nodeName: String
     /// Node allocatable, which a `resourceFieldRef` to an unset limit reports (as Kubernetes does).
     var allocatable: [String: Quantity]
-    /// A ConfigMap's `data`, or nil when it does not exist.
-    var configMap: (_ namespace: String, _ name: String) throws -> [String: String]?
+    /// The keys of the pod's ConfigMaps and Secrets.
+    var sources: ConfigSources
 
     private(set) var names: [String] = []
     private(set) var values: [String: String] = [:]
 
     init(pod: JSONValue, container: JSONValue, imageEnv: [String], podIP: String, nodeName: String,
-         allocatable: [String: Quantity], configMap: @escaping (String, String) throws -> [String: String]?) {
+         allocatable: [String: Quantity], sources: ConfigSources) {
         self.pod = pod
         self.container = container
         self.imageEnv = imageEnv
         self.podIP = podIP
         self.nodeName = nodeName
         self.allocatable = allocatable
-        self.configMap = configMap
+        self.sources = sources
     }
 
     var containerName: String { Container(json: container).name ?? "" }
@@ -79,18 +79,20 @@ struct ContainerEnvironment {
 
     private func envFrom(_ source: EnvFromSource) throws -> [(String, String)] {
         let prefix = source.prefix ?? ""
-        if let reference = source.configMapRef, let name = reference.name {
-            let optional = reference.optional ?? false
-            guard let data = try configMap(pod.namespace ?? "default", name) else {
-                if optional { return [] }
-                throw ContainerConfigError(message: "configmap \"\(name)\" not found (container \(containerName), envFrom)")
-            }
-            return data.sorted { $0.key < $1.key }.map { (prefix + $0.key, $0.value) }
+        let (kind, reference): (ConfigKind, KeySelector)
+        if let configMap = source.configMapRef {
+            (kind, reference) = (.configMap, configMap)
+        } else if let secret = source.secretRef {
+            (kind, reference) = (.secret, secret)
+        } else {
+            throw ContainerConfigError(message: "container \(containerName): an envFrom entry names neither configMapRef nor secretRef")
         }
-        if source.secretRef != nil {
-            throw ContainerConfigError(message: "container \(containerName): envFrom secretRef is not supported: this cluster has no Secrets; use a ConfigMap")
+        let name = reference.name ?? ""
+        guard let data = try sources.read(kind, pod.namespace ?? "default", name) else {
+            if reference.optional ?? false { return [] }
+            throw ContainerConfigError(message: "\(kind.lowercased) \"\(name)\" not found (container \(containerName), envFrom)")
         }
-        throw ContainerConfigError(message: "container \(containerName): an envFrom entry names neither configMapRef nor secretRef")
+        return data.sorted { $0.key < $1.key }.map { (prefix + $0.key, String(decoding: $0.value, as: UTF8.self)) }
     }
 
     /// nil when an optional reference is missing (the variable is then left out).
@@ -101,22 +103,22 @@ struct ContainerEnvironment {
         if let reference = from.resourceFieldRef {
             return try resourceValue(reference, variable: name)
         }
-        if let reference = from.configMapKeyRef, let mapName = reference.name, let key = reference.key {
+        for (kind, reference) in [(ConfigKind.configMap, from.configMapKeyRef), (.secret, from.secretKeyRef)] {
+            guard let reference else { continue }
+            let objectName = reference.name ?? "", key = reference.key ?? ""
             let optional = reference.optional ?? false
-            guard let data = try configMap(pod.namespace ?? "default", mapName) else {
+            let namespace = pod.namespace ?? "default"
+            guard let data = try sources.read(kind, namespace, objectName) else {
                 if optional { return nil }
-                throw ContainerConfigError(message: "configmap \"\(mapName)\" not found (container \(containerName), env \(name))")
+                throw ContainerConfigError(message: "\(kind.lowercased) \"\(objectName)\" not found (container \(containerName), env \(name))")
             }
             guard let value = data[key] else {
                 if optional { return nil }
-                throw ContainerConfigError(message: "couldn't find key \(key) in ConfigMap \(pod.namespace ?? "default")/\(mapName) (container \(containerName), env \(name))")
+                throw ContainerConfigError(message: "couldn't find key \(key) in \(kind.title) \(namespace)/\(objectName) (container \(containerName), env \(name))")
             }
-            return value
+            return String(decoding: value, as: UTF8.self)
         }
-        if from.secretKeyRef != nil {
-            throw ContainerConfigError(message: "container \(containerName), env \(name): secretKeyRef is not supported: this cluster has no Secrets; use a ConfigMap")
-        }
-        throw ContainerConfigError(message: "container \(containerName), env \(name): valueFrom names no supported source (fieldRef, resourceFieldRef, configMapKeyRef)")
+        throw ContainerConfigError(message: "container \(containerName), env \(name): valueFrom names no supported source (fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef)")
     }
 
     private func fieldValue(_ path: String, variable: String) throws -> String {

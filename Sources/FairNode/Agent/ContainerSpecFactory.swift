@@ -17,7 +17,7 @@ struct ContainerSpecFactory {
         let podIP = record.persisted.podIP ?? ""
         var environment = ContainerEnvironment(
             pod: pod, container: container, imageEnv: KubernetesCommandLine.strings(config["Env"]), podIP: podIP,
-            nodeName: syncer.nodeName, allocatable: syncer.allocatable, configMap: syncer.configMapData)
+            nodeName: syncer.nodeName, allocatable: syncer.allocatable, sources: syncer.configSources)
         let env = try environment.resolve()
         let values = environment.values
         let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }

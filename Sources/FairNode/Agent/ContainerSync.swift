@@ -81,7 +81,12 @@ struct ContainerSync {
         }
         let pullKey = "\(record.uid)/\(name)/\(state.restartCount)/\(progress.pullAttempt)"
         let policy = Container(json: container).imagePullPolicy ?? "IfNotPresent"
-        switch syncer.pulls.outcome(for: pullKey, image: image, pullPolicy: policy, notify: record.uid, wait: 1) {
+        let namespace = pod.namespace ?? "default", secretNames = Pod(json: pod).spec.imagePullSecretNames
+        let sources = syncer.configSources
+        // Read on the pull's own thread, and afresh for each attempt: a Secret created after
+        // the pod is used by the next try, as kubelet does.
+        let credentials = { PullSecrets.credentials(namespace: namespace, names: secretNames, sources: sources) }
+        switch syncer.pulls.outcome(for: pullKey, image: image, pullPolicy: policy, credentials: credentials, notify: record.uid, wait: 1) {
         case .pending:
             progress.waiting = WaitingReason(reason: "ContainerCreating")
             return report(.waiting(WaitingReason(reason: "ContainerCreating")), lastTermination: shownTermination)

@@ -1,3 +1,4 @@
+import FairRegistry
 import FairSupport
 import Foundation
 
@@ -31,14 +32,15 @@ final class ImagePulls: @unchecked Sendable {
 
     /// The result for `key` (unique per container start attempt), starting the pull if needed
     /// and waiting up to `wait` for it. A collected result is forgotten.
-    func outcome(for key: String, image: String, pullPolicy: String, notify: String, wait: TimeInterval) -> Outcome {
+    func outcome(for key: String, image: String, pullPolicy: String, credentials: @escaping () -> PullCredentials,
+                 notify: String, wait: TimeInterval) -> Outcome {
         condition.lock()
         defer { condition.unlock() }
         if entries[key] == nil {
             entries[key] = .running
             let runtime = self.runtime
             pool.submit { [self] in
-                let result = Result { try runtime.prepare(image: image, pullPolicy: pullPolicy) }
+                let result = Result { try runtime.prepare(image: image, pullPolicy: pullPolicy, credentials: credentials()) }
                 condition.lock()
                 let wanted = entries[key] != nil
                 if wanted { entries[key] = .done(result) }

@@ -81,7 +81,7 @@ final class PodSyncer: @unchecked Sendable {
         var volumes: Result<[String: String], Error>
         do {
             var podVolumes = PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid))
-            podVolumes.configMap = configMapData
+            podVolumes.sources = configSources
             volumes = .success(try podVolumes.prepare())
         } catch {
             volumes = .failure(error)
@@ -174,16 +174,8 @@ final class PodSyncer: @unchecked Sendable {
 
     func containerID(_ id: String) -> String { "\(runtimeName)://\(id)" }
 
-    /// A ConfigMap's data, or nil when there is no such ConfigMap: for env (configMapKeyRef) and
-    /// configMap volumes alike.
-    func configMapData(namespace: String, name: String) throws -> [String: String]? {
-        do {
-            let map = try client.get(.configMaps, namespace: namespace, name: name)
-            return ConfigMap(json: map).data
-        } catch let error as KubeError where error.isNotFound {
-            return nil
-        }
-    }
+    /// ConfigMaps and Secrets, for env and volumes alike.
+    var configSources: ConfigSources { .api(client) }
 }
 
 /// The earliest time a sync wants to look again.

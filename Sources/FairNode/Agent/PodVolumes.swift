@@ -2,14 +2,15 @@ import FairKube
 import Foundation
 
 /// The host directories behind a pod's volumes: emptyDir under `DATA/pods/<uid>/volumes/<name>`
-/// (removed with the pod), configMap as files written there once, when the pod first needs them
-/// (later changes to the ConfigMap reach new pods only), hostPath as given. Other volume types
-/// are refused with a message naming the volume.
+/// (removed with the pod), configMap and secret as files written there once, when the pod first
+/// needs them (later changes reach new pods only), hostPath as given. Other volume types are
+/// refused with a message naming the volume. The node's data directory is 0700, so other local
+/// users cannot read a Secret's files; inside the pod they have the modes the pod asked for.
 struct PodVolumes {
     let pod: JSONValue
     let volumesDirectory: String
-    /// A ConfigMap's data by namespace and name; nil when it does not exist.
-    var configMap: ((_ namespace: String, _ name: String) throws -> [String: String]?)? = nil
+    /// The keys of the pod's ConfigMaps and Secrets.
+    var sources: ConfigSources? = nil
 
     /// Host path of every volume, created when needed.
     func prepare() throws -> [String: String] {
@@ -47,14 +48,14 @@ struct PodVolumes {
                     break
                 }
                 paths[name] = hostPath
-            } else if let source = volume.configMap, let configMap {
+            } else if let sources, let projection = KeyProjection(volume) {
                 let path = "\(volumesDirectory)/\(name)"
                 if !FileManager.default.fileExists(atPath: path) {
-                    try writeConfigMap(source, volume: name, to: path, lookup: configMap)
+                    try writeKeys(projection, volume: name, to: path, sources: sources)
                 }
                 paths[name] = path
             } else {
-                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap or hostPath)")
+                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret or hostPath)")
             }
         }
         return paths
@@ -81,32 +82,33 @@ struct PodVolumes {
         }
     }
 
-    /// The ConfigMap's keys (or its `items`) as files, written in a staging directory that is
-    /// renamed into place, so a container never sees half of them.
-    private func writeConfigMap(_ source: ConfigMapVolumeSource, volume: String, to path: String,
-                                lookup: (_ namespace: String, _ name: String) throws -> [String: String]?) throws {
-        let mapName = source.name ?? ""
+    /// The keys (or the `items`) of a ConfigMap or Secret as files, written in a staging
+    /// directory that is renamed into place, so a container never sees half of them.
+    private func writeKeys(_ source: KeyProjection, volume: String, to path: String, sources: ConfigSources) throws {
+        let objectName = source.name
         let namespace = pod.namespace ?? "default"
-        guard let data = try lookup(namespace, mapName) else {
-            if source.optional == true {
+        guard let data = try sources.read(source.kind, namespace, objectName) else {
+            if source.optional {
                 try createDirectory(path, volume: volume)
                 return
             }
-            throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" not found in namespace \(namespace)")
+            throw ContainerConfigError(message: "volume \(volume): \(source.kind.lowercased) \"\(objectName)\" not found in namespace \(namespace)")
         }
-        var files: [(path: String, content: String, mode: Int?)] = []
+        var files: [(path: String, content: [UInt8], mode: Int?)] = []
         if let items = source.items {
             for item in items {
                 let key = item.key ?? ""
                 guard let content = data[key] else {
-                    throw ContainerConfigError(message: "volume \(volume): configmap \"\(mapName)\" has no key \"\(key)\"")
+                    // A missing key of an optional source is left out, as kubelet does.
+                    if source.optional { continue }
+                    throw ContainerConfigError(message: "volume \(volume): \(source.kind.lowercased) \"\(objectName)\" has no key \"\(key)\"")
                 }
                 files.append((item.path ?? key, content, item.mode.map { Int($0) }))
             }
         } else {
             files = data.keys.sorted().map { ($0, data[$0]!, nil) }
         }
-        let defaultMode = source.defaultMode.map { Int($0) } ?? 0o644
+        let defaultMode = source.defaultMode
         let staging = "\(path).staging"
         try? FileManager.default.removeItem(atPath: staging)
         try createDirectory(staging, volume: volume)
@@ -116,7 +118,7 @@ struct PodVolumes {
             }
             let target = "\(staging)/\(file.path)"
             try createDirectory((target as NSString).deletingLastPathComponent, volume: volume)
-            guard FileManager.default.createFile(atPath: target, contents: Data(file.content.utf8),
+            guard FileManager.default.createFile(atPath: target, contents: Data(file.content),
                                                 attributes: [.posixPermissions: file.mode ?? defaultMode]) else {
                 throw ContainerConfigError(message: "volume \(volume): cannot write \(target)")
             }
@@ -131,6 +133,28 @@ struct PodVolumes {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw ContainerConfigError(message: "volume \(volume): cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// A configMap or secret volume: which object, which keys, and the modes.
+struct KeyProjection {
+    let kind: ConfigKind
+    let name: String
+    let items: [KeyToPath]?
+    /// 0644 unless the pod says otherwise, for both kinds (kube's defaults).
+    let defaultMode: Int
+    let optional: Bool
+
+    init?(_ volume: Volume) {
+        if let source = volume.configMap {
+            (kind, name, items) = (.configMap, source.name ?? "", source.items)
+            (defaultMode, optional) = (source.defaultMode.map { Int($0) } ?? 0o644, source.optional ?? false)
+        } else if let source = volume.secret {
+            (kind, name, items) = (.secret, source.secretName ?? "", source.items)
+            (defaultMode, optional) = (source.defaultMode.map { Int($0) } ?? 0o644, source.optional ?? false)
+        } else {
+            return nil
         }
     }
 }

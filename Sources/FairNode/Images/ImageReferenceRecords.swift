@@ -11,20 +11,26 @@ struct ImageReferenceRecords {
     private struct Record: Codable {
         var reference: String
         var digest: String
+        /// Set when a pod's own credentials pulled it: their fingerprint (see `ImageStore`).
+        var pulledWith: String?
     }
 
-    /// The digest `reference` (normalised, e.g. `docker.io/library/busybox:1.36`) last resolved to.
-    func digest(for reference: String) -> Digest? {
+    /// The digest `reference` (normalised, e.g. `docker.io/library/busybox:1.36`) last resolved
+    /// to, and the fingerprint of the pod credentials that resolved it (nil: the node's own).
+    func entry(for reference: String) -> (digest: Digest, pulledWith: String?)? {
         guard let data = FileManager.default.contents(atPath: path(reference)),
               let record = try? JSONDecoder().decode(Record.self, from: data),
-              record.reference == reference
+              record.reference == reference,
+              let digest = try? Digest(parsing: record.digest)
         else { return nil }
-        return try? Digest(parsing: record.digest)
+        return (digest, record.pulledWith)
     }
 
-    func record(_ reference: String, digest: Digest) throws {
+    func digest(for reference: String) -> Digest? { entry(for: reference)?.digest }
+
+    func record(_ reference: String, digest: Digest, pulledWith: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let bytes = try CanonicalJSON.encode(Record(reference: reference, digest: digest.description))
+        let bytes = try CanonicalJSON.encode(Record(reference: reference, digest: digest.description, pulledWith: pulledWith))
         try AtomicFile.write(to: path(reference), bytes: bytes)
     }
 

@@ -49,7 +49,12 @@ public final class ImageStore: @unchecked Sendable {
     /// Makes `reference` ready to run according to `pullPolicy` (Always, IfNotPresent, Never).
     /// Concurrent calls for the same reference wait for the first and then find its result.
     /// Throws `ImageError`, whose reason and message become the container's waiting state.
-    public func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
+    ///
+    /// `credentials` are the pod's pull secrets, used for their registry instead of the node's.
+    /// An image they pulled stays theirs: a pod without the same credentials asks the registry
+    /// again (whatever its pull policy) and gets the registry's answer, so a private image on
+    /// this node is never a way around the registry's access control (kubelet's KEP-2535).
+    public func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials = .none) throws -> PreparedImage {
         let parsed: RegistryReference
         do {
             parsed = try RegistryReference(parsing: reference)
@@ -58,17 +63,22 @@ public final class ImageStore: @unchecked Sendable {
         }
         let policy = try PullPolicy(parsing: pullPolicy, for: parsed, written: reference)
         let key = parsed.description
+        let podCredentials = credentials.credentials(for: parsed.host)
+        let fingerprint = podCredentials.map { Self.fingerprint($0, host: parsed.host) }
         return try referenceLocks.withLock(key) {
+            let entry = records.entry(for: key)
+            let mayUseCopy = entry.map { $0.pulledWith == nil || $0.pulledWith == fingerprint } ?? false
             // A digest names the same image forever: if it is here, even Always has nothing to do.
-            if policy != .always || parsed.digest != nil,
-               let digest = records.digest(for: key), let image = unpacked(digest, reference: reference) {
+            if policy != .always || parsed.digest != nil, mayUseCopy,
+               let digest = entry?.digest, let image = unpacked(digest, reference: reference) {
                 return image
             }
             if policy == .never {
-                throw ImageError(.neverPull, reference: reference,
-                                 detail: "the image is not present on this node and imagePullPolicy is Never")
+                throw ImageError(.neverPull, reference: reference, detail: entry != nil && !mayUseCopy
+                    ? "the image on this node was pulled with credentials this pod does not have, and imagePullPolicy is Never"
+                    : "the image is not present on this node and imagePullPolicy is Never")
             }
-            return try pull(parsed, key: key, written: reference)
+            return try pull(parsed, key: key, written: reference, credentials: podCredentials, fingerprint: fingerprint)
         }
     }
 
@@ -96,12 +106,18 @@ public final class ImageStore: @unchecked Sendable {
 
     // MARK: - Pulling
 
-    private func pull(_ reference: RegistryReference, key: String, written: String) throws -> PreparedImage {
+    /// Who pulled an image, without keeping the password: a hash of host, user and password.
+    static func fingerprint(_ credentials: Credentials, host: String) -> String {
+        Digest.sha256(of: Array("\(host)\u{0}\(credentials.username)\u{0}\(credentials.password)".utf8)).encoded
+    }
+
+    private func pull(_ reference: RegistryReference, key: String, written: String,
+                      credentials: Credentials?, fingerprint: String?) throws -> PreparedImage {
         let failed = { (detail: String) in ImageError(.pull, reference: written, detail: detail) }
         let puller: ImagePuller
         let pulled: ImagePuller.Pulled
         do {
-            puller = try registries.puller(for: reference.host)
+            puller = try credentials.map { registries.puller(for: reference.host, credentials: $0) } ?? registries.puller(for: reference.host)
             pulled = try puller.resolve(reference, platform: platform)
         } catch let error as RegistryError {
             throw failed(Self.describeResolution(error, of: reference))
@@ -110,7 +126,7 @@ public final class ImageStore: @unchecked Sendable {
         }
         let digest = pulled.manifestDigest
         if let image = unpacked(digest, reference: written) {
-            try remember(key, digest, written)
+            try remember(key, digest, written, pulledWith: fingerprint)
             return image
         }
         for layer in pulled.manifest.layers where !MediaType.layerTypes.contains(layer.mediaType) {
@@ -132,13 +148,13 @@ public final class ImageStore: @unchecked Sendable {
                 throw failed("\(error)")
             }
         }
-        try remember(key, digest, written)
+        try remember(key, digest, written, pulledWith: fingerprint)
         return image
     }
 
-    private func remember(_ key: String, _ digest: Digest, _ written: String) throws {
+    private func remember(_ key: String, _ digest: Digest, _ written: String, pulledWith: String?) throws {
         do {
-            try records.record(key, digest: digest)
+            try records.record(key, digest: digest, pulledWith: pulledWith)
         } catch {
             throw ImageError(.pull, reference: written, detail: "cannot record the image's digest: \(error)")
         }

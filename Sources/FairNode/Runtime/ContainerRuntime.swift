@@ -1,4 +1,5 @@
 import FairKube
+import FairRegistry
 import Foundation
 
 /// An image made ready to run on this node: unpacked once into a read-only root filesystem that
@@ -97,7 +98,8 @@ public enum ContainerState: Sendable, Equatable {
 public protocol ContainerRuntime: AnyObject, Sendable {
     /// Pulls (per `pullPolicy`: Always, IfNotPresent, Never) and unpacks `reference`. One pull per
     /// image at a time; concurrent callers for the same image wait for the first.
-    func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage
+    /// `credentials` are the pod's own (its `imagePullSecrets`), tried before the node's.
+    func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials) throws -> PreparedImage
     /// Starts the container and returns once its process runs.
     func start(_ spec: ContainerSpec) throws
     func state(id: String) -> ContainerState
@@ -108,4 +110,11 @@ public protocol ContainerRuntime: AnyObject, Sendable {
     /// Ids of every container this runtime has on the node (running or not), to adopt or clean
     /// up after an agent restart.
     func containerIDs() throws -> [String]
+}
+
+extension ContainerRuntime {
+    /// With the node's credentials only.
+    public func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
+        try prepare(image: reference, pullPolicy: pullPolicy, credentials: .none)
+    }
 }

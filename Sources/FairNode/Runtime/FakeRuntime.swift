@@ -1,4 +1,5 @@
 import FairKube
+import FairRegistry
 import Foundation
 
 /// A runtime that runs nothing, for scheduling benchmarks (like kubemark's hollow nodes): images
@@ -13,7 +14,7 @@ public final class FakeRuntime: ContainerRuntime, ContainerRuntimeIdentity, @unc
     public var runtimeName: String { "fake" }
     public var runtimeVersion: String { "0" }
 
-    public func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
+    public func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials) throws -> PreparedImage {
         // A stable digest per reference, so imageID reads like a real one.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in reference.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }

@@ -1,5 +1,6 @@
 import FairArchive
 import FairSupport
+import FairRegistry
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -76,8 +77,8 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: index.directory, withIntermediateDirectories: true)
     }
 
-    public func prepare(image reference: String, pullPolicy: String) throws -> PreparedImage {
-        try images.prepare(image: reference, pullPolicy: pullPolicy)
+    public func prepare(image reference: String, pullPolicy: String, credentials: PullCredentials) throws -> PreparedImage {
+        try images.prepare(image: reference, pullPolicy: pullPolicy, credentials: credentials)
     }
 
     // MARK: - Start

@@ -42,6 +42,13 @@ public final class RegistryClients: @unchecked Sendable {
         ImagePuller(client: try client(for: host), jobs: jobs, store: store, events: events)
     }
 
+    /// A puller with credentials of its own (a pod's pull secret): its client, and so its
+    /// tokens, are not shared with other pulls.
+    public func puller(for host: String, credentials: Credentials) -> ImagePuller {
+        ImagePuller(client: RegistryClient(host: host, credentials: credentials, http: http, insecureHosts: insecureHosts),
+                    jobs: jobs, store: store, events: nil)
+    }
+
     public func pusher(for host: String, events: ((TransferEvent) -> Void)? = nil) throws -> ImagePusher {
         ImagePusher(client: try client(for: host), jobs: jobs, store: store, events: events)
     }
