@@ -71,3 +71,30 @@ final class ProjectConfigTests: XCTestCase {
         XCTAssertTrue(message("entrypoint: t.py\nenv: {\"1X\": a}\n").contains("invalid environment variable name"))
     }
 }
+
+final class ProjectConfigSecretsTests: XCTestCase {
+    private func parse(_ text: String) throws -> ProjectConfig {
+        try ProjectConfig.parse(text, file: "fair.yaml", projectDirectory: "/nonexistent/my-project")
+    }
+
+    func testSecretsOfTrainAndServe() throws {
+        let config = try parse("""
+        entrypoint: train.py
+        train:
+          secrets: [hf-token, "AWS_SECRET_ACCESS_KEY=s3:secret-key"]
+        serve:
+          secrets: [db]
+        """)
+        XCTAssertEqual(config.train.secrets, [.allKeys(secret: "hf-token"), .key(variable: "AWS_SECRET_ACCESS_KEY", secret: "s3", key: "secret-key")])
+        XCTAssertEqual(config.serve.secrets, [.allKeys(secret: "db")])
+    }
+
+    func testABadEntryIsNamedWithTheFile() {
+        for (entry, problem) in [("Bad_Name", "is not a Secret name"), ("X=s3", "expected VAR=SECRET:KEY"),
+                                 ("1X=s3:k", "is not an environment variable name"), ("X=s3:a/b", "is not a Secret key")] {
+            XCTAssertThrowsError(try parse("entrypoint: train.py\ntrain:\n  secrets: [\"\(entry)\"]\n")) { error in
+                XCTAssertTrue("\(error)".contains("fair.yaml") && "\(error)".contains("secrets") && "\(error)".contains(problem), "\(error)")
+            }
+        }
+    }
+}

@@ -395,3 +395,39 @@ def test_a_serve_that_cannot_roll_out_leaves_nothing_broken(fair_cluster, cluste
     cluster.kubectl("rollout", "status", "deployment/keeps-working", "--timeout=120s")
     assert len(fair_cluster.predict("keeps-working", [1.0])) == 1
     fair_cluster.run("undeploy", "keeps-working")
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+SECRET_VALUE = "hf_9sTq2-secret-value"
+
+
+def test_fair_secret_create_and_a_training_run_reads_secrets_without_printing_them(fair_cluster, cluster, tmp_path):
+    env_file = tmp_path / "db.env"
+    env_file.write_text("# database\n\npassword=pa=ss word\nuser=ml\n")
+    created = fair_cluster.run("secret", "create", "hf", "--from-literal", f"token={SECRET_VALUE}")
+    assert created.stdout.strip() == "secret/hf created"
+    fair_cluster.run("secret", "create", "db", "--from-env-file", env_file)
+    stored = json.loads(cluster.kubectl("get", "secret", "db", "-o", "json").stdout)
+    import base64
+    assert {k: base64.b64decode(v).decode() for k, v in stored["data"].items()} == {"password": "pa=ss word", "user": "ml"}
+    again = fair_cluster.run("secret", "create", "hf", "--from-literal", "token=other", check=False)
+    assert again.returncode != 0 and "already exists" in again.stderr, again.stderr
+    bad = tmp_path / "bad.env"
+    bad.write_text("ok=1\nnot a name=2\n")
+    refused = fair_cluster.run("secret", "create", "bad", "--from-env-file", bad, check=False)
+    assert refused.returncode != 0 and f"{bad}:2" in refused.stderr, refused.stderr
+
+    project = write_project(tmp_path / "with-secrets", (
+        "import os, sys\n"
+        f"ok = os.environ.get('token') == {SECRET_VALUE!r} and os.environ.get('DB_PASSWORD') == 'pa=ss word'\n"
+        "print('secrets ok' if ok else 'secrets missing: ' + ','.join(sorted(k for k in os.environ if k in ('token', 'DB_PASSWORD'))))\n"
+        "sys.exit(0 if ok else 1)\n"), name="with-secrets")
+    (project / "fair.yaml").write_text("name: with-secrets\nentrypoint: train.py\ntrain:\n  secrets: [hf]\n")
+    result = fair_cluster.train(project, "--secret-env", "DB_PASSWORD=db:password", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "secrets ok" in result.stdout
+    manifests = fair_cluster.train(project, "--secret-env", "DB_PASSWORD=db:password", "--dry-run").stdout
+    assert "secretKeyRef" in manifests and "secretRef" in manifests
+    for text in (result.stdout, result.stderr, manifests, created.stderr):
+        assert SECRET_VALUE not in text and "pa=ss word" not in text

@@ -36,6 +36,7 @@ public struct ProjectConfig: Sendable, Equatable {
         public var namespace: String?
         public var registry: String?
         public var template: String?
+        public var secrets: [SecretUse] = []
     }
 
     public struct ServeSettings: Sendable, Equatable {
@@ -45,6 +46,7 @@ public struct ProjectConfig: Sendable, Equatable {
         public var memory: String?
         public var port: Int?
         public var template: String?
+        public var secrets: [SecretUse] = []
     }
 
     static let topLevelKeys = [
@@ -53,9 +55,9 @@ public struct ProjectConfig: Sendable, Equatable {
     ]
     static let trainKeys = [
         "cpu", "memory", "gpu", "env", "nodeSelector", "backoffLimit", "activeDeadlineSeconds", "namespace",
-        "registry", "template",
+        "registry", "template", "secrets",
     ]
-    static let serveKeys = ["predict", "replicas", "cpu", "memory", "port", "template"]
+    static let serveKeys = ["predict", "replicas", "cpu", "memory", "port", "template", "secrets"]
 
     /// Loads `file` for the project in `projectDirectory`.
     public static func load(file: String, projectDirectory: String) throws -> ProjectConfig {
@@ -127,14 +129,15 @@ public struct ProjectConfig: Sendable, Equatable {
                 backoffLimit: try train.int("backoffLimit", range: 0...100),
                 activeDeadlineSeconds: try train.int("activeDeadlineSeconds", range: 1...Int(Int32.max)),
                 namespace: try train.string("namespace"), registry: try train.string("registry"),
-                template: try train.string("template"))
+                template: try train.string("template"), secrets: try secrets(train))
         }
         if let serve = try fields.section("serve") {
             try serve.rejectUnknownKeys(serveKeys)
             config.serve = ServeSettings(
                 predict: try serve.string("predict"), replicas: try serve.int("replicas", range: 0...1000),
                 cpu: try serve.string("cpu"), memory: try serve.string("memory"),
-                port: try serve.int("port", range: 1...65535), template: try serve.string("template"))
+                port: try serve.int("port", range: 1...65535), template: try serve.string("template"),
+                secrets: try secrets(serve))
         }
         return config
     }
@@ -145,6 +148,17 @@ public struct ProjectConfig: Sendable, Equatable {
                 throw fields.error(key, fields.value(key), "invalid environment variable name \"\(name)\"")
             }
             return EnvironmentVariable(name: name, value: value)
+        }
+    }
+
+    /// `secrets:` — a list of `NAME` (every key as env) and `VAR=NAME:KEY` entries.
+    private static func secrets(_ fields: YAMLFields) throws -> [SecretUse] {
+        try (fields.stringList("secrets") ?? []).map { entry in
+            do {
+                return try SecretUse(parsing: entry)
+            } catch let error as SecretUseError {
+                throw fields.error("secrets", fields.value("secrets"), error.description)
+            }
         }
     }
 

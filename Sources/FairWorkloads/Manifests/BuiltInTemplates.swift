@@ -69,6 +69,20 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: status.podIP
+{{#secretEnv}}
+        - name: {{{name}}}
+          valueFrom:
+            secretKeyRef:
+              name: {{{secret}}}
+              key: {{{key}}}
+{{/secretEnv}}
+{{#hasSecrets}}
+        envFrom:
+{{/hasSecrets}}
+{{#secrets}}
+        - secretRef:
+            name: {{{name}}}
+{{/secrets}}
         ports:
         - name: http
           containerPort: {{{port}}}
@@ -658,6 +672,20 @@ spec:
         - name: {{{name}}}
           value: {{{value}}}
 {{/env}}
+{{#secretEnv}}
+        - name: {{{name}}}
+          valueFrom:
+            secretKeyRef:
+              name: {{{secret}}}
+              key: {{{key}}}
+{{/secretEnv}}
+{{#hasSecrets}}
+        envFrom:
+{{/hasSecrets}}
+{{#secrets}}
+        - secretRef:
+            name: {{{name}}}
+{{/secrets}}
 {{#hasResources}}
         resources:
 {{/hasResources}}

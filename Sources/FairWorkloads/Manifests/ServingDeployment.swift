@@ -19,6 +19,8 @@ public struct ServingDeployment: Sendable {
     public var cpu: String?
     public var memory: String?
     public var nodeSelector: [String: String] = [:]
+    /// Secrets the model server reads as env.
+    public var secrets = WorkloadSecrets()
 
     public init(name: String, namespace: String, project: String, image: String, registry: String,
                 modelName: String, modelVersion: String, modelDigest: String) {
@@ -45,6 +47,7 @@ public struct ServingDeployment: Sendable {
             ]
             values.merge(try ResourceValues.make(cpu: cpu, memory: memory, gpus: 0)) { _, new in new }
             values.merge(ResourceValues.nodeSelector(nodeSelector)) { _, new in new }
+            values.merge(secrets.templateValues) { _, new in new }
             return values
         }
     }
@@ -61,6 +64,7 @@ public struct ServingDeployment: Sendable {
               containers.contains(where: { $0["image"]?.stringValue == image }) else {
             throw TrainingJob.Invalid(description: "\(template.source) must name the Deployment {{{name}}} and run the image {{{image}}}")
         }
+        try secrets.check(deployment, image: image, source: template.source)
         return deployment
     }
 

@@ -55,6 +55,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Output format: text, json or yaml.")
     var outputFormat: TrainOutputFormat = .text
 
+    @OptionGroup var secretOptions: SecretOptions
+
     @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {

@@ -37,6 +37,7 @@ struct ServeRun {
             modelName: modelName, modelVersion: model.version, modelDigest: model.digest.description)
         serving.replicas = command.replicas ?? config.serve.replicas ?? 1
         serving.port = command.port ?? config.serve.port ?? 8080
+        serving.secrets = try command.secretOptions.merged(with: config.serve.secrets)
         serving.cpu = command.cpu ?? config.serve.cpu
         serving.memory = command.memory ?? config.serve.memory
         let deploymentTemplate = try ManifestTemplate.projectOrBuiltIn(config.serve.template, builtIn: "deployment.yaml", projectDirectory: projectDirectory)

@@ -49,6 +49,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("env"), help: "An environment variable, K=V (repeatable; wins over fair.yaml).")
     var env: [String] = []
 
+    @OptionGroup var secretOptions: SecretOptions
+
     @Option(name: .customLong("node-selector"), help: "A node label the pod must run on, K=V (repeatable).")
     var nodeSelector: [String] = []
 

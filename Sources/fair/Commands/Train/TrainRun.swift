@@ -36,6 +36,7 @@ struct TrainRun {
             .scopedToken(["repository:\(training.modelRepository):push,pull"],
                          lifetime: (config.train.activeDeadlineSeconds ?? 7 * 24 * 3600) + 3600)
         training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
+        training.secrets = try command.secretOptions.merged(with: config.train.secrets)
         training.cpu = command.cpu ?? config.train.cpu
         training.memory = command.memory ?? config.train.memory
         training.gpus = command.gpu ?? config.train.gpu ?? 0
