@@ -10,7 +10,7 @@ extension KindDefinition {
             let size = data.values.reduce(0) { $0 + ($1.stringValue?.utf8.count ?? 0) }
                 + binary.values.reduce(0) { $0 + ($1.stringValue.flatMap(SecretData.decode)?.count ?? 0) }
             if size > ConfigDataRules.maxSize {
-                causes.append(FieldCause("", "Too long: must have at most \(ConfigDataRules.maxSize) bytes"))
+                causes.append(FieldCause("data", "Too long: must have at most \(ConfigDataRules.maxSize) bytes"))
             }
             return causes
         },
