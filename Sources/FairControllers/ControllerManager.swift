@@ -21,7 +21,8 @@ public struct ControllerOptions: Sendable {
 }
 
 /// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection, node lifecycle and finished-Job TTLs. Each talks to the API server
+/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs and the
+/// namespaces' default ServiceAccounts. Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
@@ -44,8 +45,10 @@ public final class ControllerManager: @unchecked Sendable {
         let garbage = GarbageCollector(context)
         let nodes = NodeLifecycleController(context)
         let finishedJobs = TTLAfterFinishedController(context)
+        let serviceAccounts = ServiceAccountsController(context)
         let controllers: [(QueuedController, Int)] = [
             (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
+            (serviceAccounts, 1),
         ]
         loops = controllers.map { controller, workers in
             let loop = ReconcileLoop(controller, workers: workers, clock: options.clock, log: options.log)

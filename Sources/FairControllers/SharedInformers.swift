@@ -12,6 +12,8 @@ final class SharedInformers: @unchecked Sendable {
     let services: Informer
     let endpoints: Informer
     let nodes: Informer
+    let namespaces: Informer
+    let serviceAccounts: Informer
 
     init(client: KubeClient) {
         pods = Informer(client: client, resource: .pods)
@@ -21,9 +23,11 @@ final class SharedInformers: @unchecked Sendable {
         services = Informer(client: client, resource: .services)
         endpoints = Informer(client: client, resource: .endpoints)
         nodes = Informer(client: client, resource: .nodes)
+        namespaces = Informer(client: client, resource: .namespaces)
+        serviceAccounts = Informer(client: client, resource: .serviceAccounts)
     }
 
-    var all: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes] }
+    var all: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts] }
 
     /// The informer that caches objects of `resource`; nil for a kind no controller caches
     /// (the caller then asks the API), never another kind's cache.

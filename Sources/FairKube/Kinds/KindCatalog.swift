@@ -10,6 +10,7 @@ public enum KindCatalog {
         .event,
         .configMap,
         .secret,
+        .serviceAccount,
         .deployment,
         .replicaSet,
         .job,

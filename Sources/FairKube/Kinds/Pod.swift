@@ -6,6 +6,13 @@ extension KindDefinition {
                            "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],
         defaults: { object in
             PodSpecRules.applyDefaults(&object, at: ["spec"])
+            // kube's ServiceAccount admission: a pod runs as `default` unless it names an
+            // account; the deprecated `serviceAccount` mirrors the name, as the v1 API serves it.
+            let named = object.value(at: "spec.serviceAccountName")?.stringValue ?? ""
+            let account = named.isEmpty ? (object.value(at: "spec.serviceAccount")?.stringValue ?? "") : named
+            let effective = account.isEmpty ? KindDefinition.defaultServiceAccountName : account
+            object.set(.string(effective), at: ["spec", "serviceAccountName"])
+            object.set(.string(effective), at: ["spec", "serviceAccount"])
             if object.value(at: "status.phase") == nil { object.set("Pending", at: ["status", "phase"]) }
         },
         validate: { PodSpecRules.validate($0.value(at: "spec"), path: "spec") },
