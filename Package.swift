@@ -99,6 +99,7 @@ let package = Package(
                 "FairKube", "FairHTTP", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
@@ -229,7 +230,8 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube", "FairServer", .product(name: "Crypto", package: "swift-crypto")],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairRegistryServerTests",
             dependencies: ["FairRegistryServer", "FairRegistry", "FairOCI", "FairArchive", .product(name: "Hummingbird", package: "hummingbird")],

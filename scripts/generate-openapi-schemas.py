@@ -49,16 +49,18 @@ KINDS_DIRECTORY = os.path.join(ROOT, "Sources", "FairKube", "Kinds")
 SUBRESOURCE_BODIES = [
     ("v1", "Binding", "io.k8s.api.core.v1.Binding"),
     ("autoscaling/v1", "Scale", "io.k8s.api.autoscaling.v1.Scale"),
+    ("authentication.k8s.io/v1", "TokenRequest", "io.k8s.api.authentication.v1.TokenRequest"),
 ]
 
 
 def served_kinds():
-    """The kinds of the catalog (one file each in Sources/FairKube/Kinds), read from their
+    """The kinds of the catalog (one file each under Sources/FairKube/Kinds), read from their
     definitions, so that the catalog stays the only list of kinds."""
     pattern = re.compile(r'KindDefinition\(\s*group:\s*"([^"]*)",\s*version:\s*"([^"]+)",\s*kind:\s*"([^"]+)"')
     kinds = []
-    for name in sorted(os.listdir(KINDS_DIRECTORY)):
-        with open(os.path.join(KINDS_DIRECTORY, name)) as handle:
+    paths = sorted(os.path.join(folder, name) for folder, _, names in os.walk(KINDS_DIRECTORY) for name in names if name.endswith(".swift"))
+    for path in paths:
+        with open(path) as handle:
             for group, version, kind in pattern.findall(handle.read()):
                 api_version = "%s/%s" % (group, version) if group else version
                 kinds.append((api_version, kind, "io.k8s.api.%s.%s.%s" % ((group or "core").split(".")[0], version, kind)))

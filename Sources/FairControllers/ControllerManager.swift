@@ -46,9 +46,10 @@ public final class ControllerManager: @unchecked Sendable {
         let nodes = NodeLifecycleController(context)
         let finishedJobs = TTLAfterFinishedController(context)
         let serviceAccounts = ServiceAccountsController(context)
+        let rootCA = RootCAPublisher(context)
         let controllers: [(QueuedController, Int)] = [
             (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
-            (serviceAccounts, 1),
+            (serviceAccounts, 1), (rootCA, 1),
         ]
         loops = controllers.map { controller, workers in
             let loop = ReconcileLoop(controller, workers: workers, clock: options.clock, log: options.log)

@@ -14,6 +14,9 @@ final class SharedInformers: @unchecked Sendable {
     let nodes: Informer
     let namespaces: Informer
     let serviceAccounts: Informer
+    /// Only the ConfigMaps named `kube-root-ca.crt`: what the root CA publisher keeps. A partial
+    /// cache, so never handed out by `informer(for:)`.
+    let rootCAConfigMaps: Informer
 
     init(client: KubeClient) {
         pods = Informer(client: client, resource: .pods)
@@ -25,14 +28,17 @@ final class SharedInformers: @unchecked Sendable {
         nodes = Informer(client: client, resource: .nodes)
         namespaces = Informer(client: client, resource: .namespaces)
         serviceAccounts = Informer(client: client, resource: .serviceAccounts)
+        rootCAConfigMaps = Informer(client: client, resource: .configMaps, fieldSelector: "metadata.name=\(RootCAPublisher.configMapName)")
     }
 
-    var all: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts] }
+    /// Informers that hold every object of their kind.
+    private var complete: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts] }
+    var all: [Informer] { complete + [rootCAConfigMaps] }
 
     /// The informer that caches objects of `resource`; nil for a kind no controller caches
     /// (the caller then asks the API), never another kind's cache.
     func informer(for resource: APIResource) -> Informer? {
-        all.first { $0.resource == resource }
+        complete.first { $0.resource == resource }
     }
 }
 

@@ -118,6 +118,7 @@ public final class BundledServer: @unchecked Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 let url = "https://\(host):\(port)"
+                api.externalURL = url
                 // Challenges answered on the plain registry port send clients here for tokens.
                 registry.tokenRealmOverTLS = "\(url)/v2/token"
                 let registryPort = await registryBound.wait()

@@ -26,8 +26,8 @@ final class ControllerManagerTests: ControllerTestCase {
         let manager = ControllerManager(client: client, options: ControllerOptions())
         manager.start()
         defer { manager.stop() }
-        // Nine informers, one thread each; reconciles borrow threads of the shared pool.
-        try waitUntil("informers running") { informerThreads() >= baseline + 9 }
+        // Ten informers, one thread each; reconciles borrow threads of the shared pool.
+        try waitUntil("informers running") { informerThreads() >= baseline + 10 }
         _ = try client.create(.replicaSets, [
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
@@ -50,6 +50,7 @@ final class ControllerManagerTests: ControllerTestCase {
         _ = try client.create(.pods, ["metadata": ["name": "p"], "spec": ["containers": [Self.container()]]])
         _ = try client.create(.namespaces, ["metadata": ["name": "after-stop"]])
         _ = try client.create(.serviceAccounts, ["metadata": ["name": "sa"]])
+        _ = try client.create(.configMaps, namespace: "after-stop", ["metadata": ["name": "kube-root-ca.crt"]])
         try waitUntil("every controller thread ended", timeout: 5) { informerThreads() <= baseline }
         try stays("nothing reconciled after stop", for: 0.3) {
             try activePods("app=web").count == 1 && list(.replicaSets).count == 1

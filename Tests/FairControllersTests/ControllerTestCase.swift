@@ -16,6 +16,7 @@ import XCTest
 /// sleeps. `FAIR_TEST_TRANSPORT=https` runs the same tests against a whole server over HTTPS on
 /// the machine's clock, as before (`scripts/test` runs both).
 class ControllerTestCase: XCTestCase {
+    static let certificateAuthorityPEM = "-----BEGIN CERTIFICATE-----\nZmFpciB0ZXN0IENB\n-----END CERTIFICATE-----\n"
     static var overHTTPS: Bool { ProcessInfo.processInfo.environment["FAIR_TEST_TRANSPORT"] == "https" }
     /// The clock of the test in progress (what `timestamp()` reads).
     nonisolated(unsafe) static var currentClock: WallClock = SystemClock.shared
@@ -45,7 +46,9 @@ class ControllerTestCase: XCTestCase {
         } else {
             let token = "controller-tests"
             let api = try APIServer(dataDirectory: directory, token: token)
-            client = try KubeClient(config: Kubeconfig(server: "https://in-process", token: token), transport: InProcessTransport(api: api))
+            // A CA as a kubeconfig carries one (the root CA publisher hands it to namespaces).
+            client = KubeClient(config: Kubeconfig(server: "https://in-process", certificateAuthorityPEM: Self.certificateAuthorityPEM, token: token),
+                                transport: InProcessTransport(api: api))
             clock = ManualClock(now: Date())
         }
         Self.currentClock = clock

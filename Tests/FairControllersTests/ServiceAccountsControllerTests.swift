@@ -23,6 +23,8 @@ final class ServiceAccountsControllerTests: ControllerTestCase {
     }
 
     func testAPodRunsAsDefaultUnlessItNamesAnAccount() throws {
+        // A pod may only name an account that exists (kube's ServiceAccount admission).
+        for name in ["trainer", "old"] { _ = try client.create(.serviceAccounts, namespace: "default", ["metadata": ["name": .string(name)]]) }
         let plain = try client.create(.pods, ["metadata": ["name": "plain"], "spec": ["containers": [Self.container()]]])
         XCTAssertEqual(plain.value(at: "spec.serviceAccountName"), "default")
         XCTAssertEqual(plain.value(at: "spec.serviceAccount"), "default")

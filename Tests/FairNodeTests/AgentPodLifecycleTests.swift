@@ -174,6 +174,41 @@ final class AgentPodLifecycleTests: AgentTestCase {
         }
     }
 
+    /// Every pod gets its account's token, the cluster's CA and its namespace at the path
+    /// in-cluster clients read, and the API server's address in KUBERNETES_SERVICE_HOST/PORT;
+    /// the token is bound to the pod and is a credential for the API as long as the pod is.
+    func testAPodGetsItsServiceAccountTokenCAAndTheAPIServersAddress() throws {
+        let runtime = ScriptedRuntime()
+        runtime.script("i", .init(exitAfter: 0.05, exitCode: 0))
+        try startAgent(quickOptions("node-1"), runtime: runtime)
+        try cluster.createPod("incluster", node: "node-1", containers: [["name": "c", "image": "img:1"]],
+                              extraSpec: ["initContainers": [["name": "i", "image": "img:1"]]])
+        waitForPhase("incluster", "Running")
+        let spec = try XCTUnwrap(runtime.specs.first { $0.podName == "incluster" && $0.containerName == "c" })
+        let server = try XCTUnwrap(URLComponents(string: client.config.server))
+        XCTAssertTrue(spec.env.contains("KUBERNETES_SERVICE_HOST=\(server.host ?? "")"), "\(spec.env)")
+        XCTAssertTrue(spec.env.contains("KUBERNETES_SERVICE_PORT=\(server.port ?? 0)"), "\(spec.env)")
+        let mount = try XCTUnwrap(spec.mounts.first { $0.destination == "/var/run/secrets/kubernetes.io/serviceaccount" })
+        XCTAssertTrue(mount.readOnly)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: mount.source).sorted(), ["ca.crt", "namespace", "token"])
+        XCTAssertEqual(try String(contentsOfFile: mount.source + "/namespace", encoding: .utf8), "default")
+        XCTAssertEqual(try String(contentsOfFile: mount.source + "/ca.crt", encoding: .utf8), client.config.certificateAuthorityPEM)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: mount.source + "/token")[.posixPermissions] as? Int, 0o644)
+        let token = try String(contentsOfFile: mount.source + "/token", encoding: .utf8)
+        var podClientConfig = client.config
+        podClientConfig.token = token
+        let asPod = try KubeClient(config: podClientConfig)
+        let whoami = try asPod.raw("POST", path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                   body: Array(#"{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}"#.utf8))
+        let user = try JSONCoding.decode(whoami.body).value(at: "status.userInfo")
+        XCTAssertEqual(user?["username"], "system:serviceaccount:default:default")
+        XCTAssertEqual(user?["extra"]?["authentication.kubernetes.io/pod-name"], ["incluster"])
+        // The same volume and variables serve the init container.
+        let initSpec = try XCTUnwrap(runtime.specs.first { $0.podName == "incluster" && $0.containerName == "i" })
+        XCTAssertTrue(initSpec.mounts.contains { $0.source == mount.source })
+        XCTAssertTrue(initSpec.env.contains("KUBERNETES_PORT=tcp://\(server.host ?? ""):\(server.port ?? 0)"), "\(initSpec.env)")
+    }
+
     /// The pod's pull secrets reach the pull, a missing one skipped as kubelet skips it.
     func testImagePullSecretsAreThePullsCredentials() throws {
         let runtime = ScriptedRuntime()

@@ -33,8 +33,14 @@ final class TestCluster {
             task.cancel()
             throw XCTSkip("the API server did not start")
         }
-        return TestCluster(directory: directory, client: try KubeClient(config: try Kubeconfig.load(path: kubeconfig)), server: server,
-                           serverTask: task)
+        let config = try Kubeconfig.load(path: kubeconfig)
+        let client = try KubeClient(config: config)
+        // What the controllers (not run here) keep in every namespace: the account pods run as,
+        // and the CA their token volume carries.
+        _ = try client.create(.serviceAccounts, namespace: "default", ["metadata": ["name": "default"]])
+        _ = try client.create(.configMaps, namespace: "default", ["metadata": ["name": "kube-root-ca.crt"],
+                                                                  "data": ["ca.crt": .string(config.certificateAuthorityPEM ?? "")]])
+        return TestCluster(directory: directory, client: client, server: server, serverTask: task)
     }
 
     func stop() async {

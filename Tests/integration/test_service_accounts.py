@@ -38,6 +38,13 @@ def test_a_pod_runs_as_default_unless_it_names_an_account(cluster):
     cluster.kubectl("create", "-f", "-", input=(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: plain}\n"
         "spec: {nodeName: nowhere, containers: [{name: c, image: 'x:1'}]}\n"))
+    # A pod may only name an account that exists (kube's ServiceAccount admission).
+    refused = cluster.kubectl("create", "-f", "-", check=False, input=(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: named}\n"
+        "spec: {nodeName: nowhere, serviceAccountName: trainer, containers: [{name: c, image: 'x:1'}]}\n"))
+    assert refused.returncode != 0
+    assert 'error looking up service account default/trainer: serviceaccount "trainer" not found' in refused.stderr, refused.stderr
+    cluster.kubectl("create", "-f", "-", input="apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: trainer}\n")
     cluster.kubectl("create", "-f", "-", input=(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: named}\n"
         "spec: {nodeName: nowhere, serviceAccountName: trainer, containers: [{name: c, image: 'x:1'}]}\n"))

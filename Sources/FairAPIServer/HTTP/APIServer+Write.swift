@@ -7,11 +7,14 @@ import Hummingbird
 extension APIServer {
     private static let nameSuffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
-    func create(_ path: ResourcePath, body: JSONValue?, query: Query) async throws -> Response {
+    func create(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo) async throws -> Response {
         let definition = path.definition
         guard var object = body, object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
         if path.subresource == "binding", let name = path.name {
             return try bind(path, pod: name, binding: object)
+        }
+        if path.subresource == "token", let name = path.name {
+            return try tokenRequest(path, name: name, body: object)
         }
         guard path.name == nil else { throw APIError.methodNotAllowed("POST to a named \(definition.plural) is not supported") }
         try Self.checkTypeMeta(object, definition)
@@ -22,8 +25,11 @@ extension APIServer {
         }
         Admission.prepareNew(&object, definition, namespace: namespace)
         let name = object.name ?? ""
+        // The one admission plugin that reads other objects: a pod's account and its token volume.
+        if definition == .pod { try ServiceAccountAdmission.admit(&object, store: store) }
         let causes = Admission.validate(object, definition)
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
+        try authorizer.checkEscalation(by: user, writing: object, definition, namespace: namespace)
         if query["dryRun"] == "All" { return Self.json(object, status: 201) }
         let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
             if existing != nil { throw APIError.alreadyExists(definition, name) }
@@ -49,7 +55,7 @@ extension APIServer {
         return namespace
     }
 
-    func update(_ path: ResourcePath, body: JSONValue?, query: Query) throws -> Response {
+    func update(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo) throws -> Response {
         guard let body, body.objectValue != nil, let name = path.name else {
             throw APIError.badRequest("PUT needs a named object and a JSON body")
         }
@@ -57,7 +63,7 @@ extension APIServer {
         if let bodyName = body.name, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
-        return try replace(path, name: name, dryRun: query["dryRun"] == "All") { stored in
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user) { stored in
             if let expected = Self.requestedVersion(body), expected != stored.resourceVersion {
                 throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
@@ -65,10 +71,10 @@ extension APIServer {
         }
     }
 
-    func patch(_ path: ResourcePath, body: JSONValue?, contentType: String, query: Query) throws -> Response {
+    func patch(_ path: ResourcePath, body: JSONValue?, contentType: String, query: Query, user: UserInfo) throws -> Response {
         guard let body, let name = path.name else { throw APIError.badRequest("PATCH needs a named object and a body") }
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        return try replace(path, name: name, dryRun: query["dryRun"] == "All") { stored in
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user) { stored in
             var base = stored
             if path.subresource == "scale" { base = self.scale(of: stored) }
             let patched: JSONValue
@@ -90,7 +96,8 @@ extension APIServer {
     /// Shared by PUT and PATCH: `produce` turns the stored object into the requested one; this
     /// keeps what the caller may not change (identity, and status or spec depending on the
     /// subresource), bumps the generation when the spec changed, and validates.
-    private func replace(_ path: ResourcePath, name: String, dryRun: Bool, _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
+    private func replace(_ path: ResourcePath, name: String, dryRun: Bool, user: UserInfo,
+                         _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
         let definition = path.definition
         let namespace = path.namespace ?? ""
         var result: JSONValue = .null
@@ -134,12 +141,25 @@ extension APIServer {
             }
             return object
         }
-        if dryRun {
+        // RBAC objects are checked for escalation against the user's rules, which are read from
+        // the store: outside its lock, on the object this update makes of the current one. The
+        // write then proceeds only if it makes the same object (else: a conflict, try again).
+        var checked: JSONValue?
+        if dryRun || !user.isSuperuser && definition.group == RBACRules.group {
             guard let existing = store.get(definition.storageKey, namespace: namespace, name: name) else { throw APIError.notFound(definition, name) }
             _ = try write(existing)
-            return Self.json(result)
+            try authorizer.checkEscalation(by: user, writing: result, definition, namespace: namespace)
+            if dryRun { return Self.json(result) }
+            checked = result
+            removed = false
         }
-        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name, write)
+        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+            let written = try write(existing)
+            if let checked, result != checked {
+                throw APIError.conflict(definition, name, "the object has been modified; please apply your changes to the latest version and try again")
+            }
+            return written
+        }
         if removed {
             try afterRemoval(definition, object: stored, namespace: namespace, orphan: false)
             return Self.json(result)

@@ -8,7 +8,11 @@ import Hummingbird
 /// declared state through this API and works to make the world match it.
 public final class APIServer: @unchecked Sendable {
     public let store: ObjectStore
-    let token: String?
+    /// Service-account tokens: issued by TokenRequest, accepted as credentials.
+    public let tokens: ServiceAccountTokens?
+    let authenticator: Authenticator
+    let authorizer: RBACAuthorizer
+    let reviews: Reviews
     let metrics = RequestMetrics()
     private let lock = NSLock()
     private var depthSource: (@Sendable () -> [(queue: String, depth: Int)])?
@@ -28,14 +32,27 @@ public final class APIServer: @unchecked Sendable {
 
     /// `nodeClient`: the certificate the API server proves itself with to nodes when it relays
     /// their logs; without one, nodes are not asked (logs answer 503).
+    /// `token`: the administrator's bearer token; nil serves everyone as the administrator.
     public init(dataDirectory: String, token: String?, nodeClient: NodeClientCredential? = nil) throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         store = try ObjectStore(path: "\(dataDirectory)/store.db")
-        self.token = token
+        tokens = try ServiceAccountTokens(keyPath: "\(dataDirectory)/service-account.key", store: store)
+        authenticator = Authenticator(adminToken: token, tokens: tokens)
+        authorizer = RBACAuthorizer(store: store)
+        reviews = Reviews(authorizer: authorizer, tokens: tokens)
         logs = PodLogProxy(store: store, credential: nodeClient)
         try ensureSystemNamespaces()
+        try BootstrapPolicy.ensure(in: store)
     }
+
+    /// The address clients reach the server at (`https://127.0.0.1:6443`): where the OIDC
+    /// discovery document says the key set is.
+    public var externalURL: String? {
+        get { lock.lock(); defer { lock.unlock() }; return external }
+        set { lock.lock(); external = newValue; lock.unlock() }
+    }
+    private var external: String?
 
     private func ensureSystemNamespaces() throws {
         let definition = KindDefinition.namespace
@@ -109,13 +126,26 @@ public final class APIServer: @unchecked Sendable {
         default:
             break
         }
-        try authenticate(request)
+        // Who asks is settled before the body is read, and what they ask before it is parsed.
+        guard let user = authenticator.user(for: request.headers) else { throw APIError.unauthorized }
+        let resource = try parsed.get()
+        let attributes = resource.map {
+            RequestAttributes(user: user, method: request.method, resource: $0, watch: query.flag("watch"), urlPath: path)
+        } ?? RequestAttributes(user: user, method: request.method, nonResourcePath: path)
+        let decision = authorizer.authorize(attributes)
+        guard decision.allowed else { throw APIError.forbidden(attributes) }
         switch path {
         case "/api": return Self.json(Discovery.coreVersions)
         case "/apis": return Self.json(Discovery.groupList)
         case "/metrics": return metricsResponse()
         case "/openapi/v3": return Self.json(OpenAPI.discovery())
         case "/openapi/v2": return Self.json(OpenAPI.version2)
+        case "/.well-known/openid-configuration":
+            guard let tokens else { throw APIError.unknownPath }
+            return Self.json(tokens.discovery(jwksURI: "\(externalURL ?? tokens.issuer)/openid/v1/jwks"))
+        case "/openid/v1/jwks":
+            guard let tokens else { throw APIError.unknownPath }
+            return Self.json(tokens.keySet, contentType: "application/jwk-set+json")
         default: break
         }
         if path.hasPrefix("/openapi/v3/") {
@@ -134,7 +164,17 @@ public final class APIServer: @unchecked Sendable {
         if segments.count == 3, segments[0] == "apis", let list = Discovery.resourceList(group: segments[1], version: segments[2]) {
             return Self.json(list)
         }
-        guard let resource = try parsed.get() else { throw APIError.unknownPath }
+        guard let resource else { throw APIError.unknownPath }
+        if !resource.definition.stored {
+            guard request.method == .post, resource.name == nil else {
+                throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+            }
+            guard let body = try await body(of: request), body.objectValue != nil else {
+                throw APIError.badRequest("the request body must be a JSON object")
+            }
+            try Self.checkTypeMeta(body, resource.definition)
+            return Self.json(try reviews.answer(resource.definition, body: body, user: user), status: 201)
+        }
         if resource.watch {
             guard request.method == .get else { throw APIError.methodNotAllowed("\(request.method) is not supported on \(path)") }
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
@@ -143,22 +183,15 @@ public final class APIServer: @unchecked Sendable {
         case .get:
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         case .post:
-            return try await create(resource, body: try await body(of: request), query: query)
+            return try await create(resource, body: try await body(of: request), query: query, user: user)
         case .put:
-            return try update(resource, body: try await body(of: request), query: query)
+            return try update(resource, body: try await body(of: request), query: query, user: user)
         case .patch:
-            return try patch(resource, body: try await body(of: request), contentType: request.headers[.contentType] ?? "", query: query)
+            return try patch(resource, body: try await body(of: request), contentType: request.headers[.contentType] ?? "", query: query, user: user)
         case .delete:
             return try delete(resource, body: try await body(of: request), query: query)
         default:
             throw APIError.methodNotAllowed("\(request.method) is not supported on \(path)")
-        }
-    }
-
-    private func authenticate(_ request: Request) throws {
-        guard let token else { return }
-        guard SecretComparison.isBearer(request.headers[.authorization], token: token) else {
-            throw APIError.unauthorized
         }
     }
 
@@ -194,10 +227,10 @@ public final class APIServer: @unchecked Sendable {
                         body: .init(byteBuffer: buffer))
     }
 
-    static func json(_ value: JSONValue, status: Int = 200) -> Response {
+    static func json(_ value: JSONValue, status: Int = 200, contentType: String = "application/json") -> Response {
         var buffer = ByteBuffer(data: JSONCoding.encode(value))
         buffer.writeString("\n")
-        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: contentType],
                         body: .init(byteBuffer: buffer))
     }
 

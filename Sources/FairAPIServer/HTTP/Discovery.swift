@@ -30,7 +30,7 @@ enum Discovery {
             resources.append([
                 "name": .string(definition.plural), "singularName": .string(definition.singular),
                 "namespaced": .bool(definition.namespaced), "kind": .string(definition.kind),
-                "verbs": .array(KindDefinition.verbs.map { .string($0) }),
+                "verbs": .array(definition.verbs.map { .string($0) }),
                 "shortNames": .array(definition.shortNames.map { .string($0) }),
                 "categories": .array(definition.categories.map { .string($0) }),
             ])
@@ -40,6 +40,7 @@ enum Discovery {
                 switch subresource {
                 case "log": verbs = ["get"]; kind = "Pod"
                 case "binding": verbs = ["create"]; kind = "Binding"
+                case "token": verbs = ["create"]; kind = "TokenRequest"
                 case "scale": verbs = ["get", "patch", "update"]; kind = "Scale"
                 default: verbs = ["get", "patch", "update"]; kind = definition.kind
                 }

@@ -15,6 +15,15 @@ public enum KindCatalog {
         .replicaSet,
         .job,
         .priorityClass,
+        .role,
+        .clusterRole,
+        .roleBinding,
+        .clusterRoleBinding,
+        .selfSubjectAccessReview,
+        .selfSubjectRulesReview,
+        .subjectAccessReview,
+        .selfSubjectReview,
+        .tokenReview,
     ]
 
     public static var groups: [String] { Array(Set(all.map(\.group).filter { !$0.isEmpty })).sorted() }

@@ -44,6 +44,11 @@ public struct KindDefinition: Sendable {
     /// Fields the server allocates (a Service's cluster IPs), which a client replacing the whole
     /// object carries over from the stored one.
     public let allocatedFields: [[String]]
+    /// What discovery lists and the server answers for this kind; others are a 405.
+    public let verbs: [String]
+    /// false for a request that is answered, never kept (`SelfSubjectAccessReview`,
+    /// `TokenReview`): only `create`, and the API server computes the answer.
+    public let stored: Bool
 
     public init(group: String, version: String, kind: String, plural: String, singular: String? = nil, namespaced: Bool,
                 shortNames: [String] = [], categories: [String] = [], subresources: [String] = [],
@@ -54,7 +59,7 @@ public struct KindDefinition: Sendable {
                 validateUpdate: @escaping @Sendable (JSONValue, JSONValue) -> [FieldCause] = { _, _ in [] },
                 columns: [TableColumn] = [TableColumn.name, TableColumn.age],
                 gracePeriod: @escaping @Sendable (JSONValue, Int64?) -> Int64? = { _, _ in nil },
-                containsObjects: Bool = false, allocatedFields: [[String]] = []) {
+                containsObjects: Bool = false, allocatedFields: [[String]] = [], stored: Bool = true) {
         self.group = group
         self.version = version
         self.kind = kind
@@ -74,6 +79,8 @@ public struct KindDefinition: Sendable {
         self.gracePeriod = gracePeriod
         self.containsObjects = containsObjects
         self.allocatedFields = allocatedFields
+        self.stored = stored
+        self.verbs = stored ? Self.verbs : ["create"]
     }
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

@@ -4,7 +4,7 @@
 extension KindDefinition {
     public static let serviceAccount = KindDefinition(
         group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true,
-        shortNames: ["sa"],
+        shortNames: ["sa"], subresources: ["token"],
         columns: [
             .name,
             TableColumn(name: "Secrets", type: "integer") { object, _ in .int(Int64(object["secrets"]?.arrayValue?.count ?? 0)) },

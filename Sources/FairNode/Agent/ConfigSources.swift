@@ -15,10 +15,23 @@ enum ConfigKind {
 /// or an env entry, and are never put in a message.
 struct ConfigSources {
     var read: (_ kind: ConfigKind, _ namespace: String, _ name: String) throws -> [String: [UInt8]]?
+    /// A service-account token for a pod (a projected `serviceAccountToken`), asked of the API
+    /// server's TokenRequest as kubelet asks; nil where no API server issues them.
+    var token: ((TokenAsk) throws -> String)? = nil
+
+    struct TokenAsk {
+        var namespace: String
+        var serviceAccount: String
+        var podName: String
+        var podUID: String
+        /// Empty: the API server's own audience.
+        var audience: String
+        var expirationSeconds: Int64
+    }
 
     /// Through the API, as the node agent reads them.
     static func api(_ client: KubeClient) -> ConfigSources {
-        ConfigSources { kind, namespace, name in
+        ConfigSources(read: { kind, namespace, name in
             do {
                 switch kind {
                 case .configMap: return ConfigMap(json: try client.get(.configMaps, namespace: namespace, name: name)).contents
@@ -27,6 +40,18 @@ struct ConfigSources {
             } catch let error as KubeError where error.isNotFound {
                 return nil
             }
-        }
+        }, token: { ask in
+            var spec: JSONValue = [
+                "expirationSeconds": .int(ask.expirationSeconds),
+                "boundObjectRef": ["kind": "Pod", "apiVersion": "v1", "name": .string(ask.podName), "uid": .string(ask.podUID)],
+            ]
+            if !ask.audience.isEmpty { spec["audiences"] = [.string(ask.audience)] }
+            let answer = try client.post(.serviceAccounts, namespace: ask.namespace, name: ask.serviceAccount, subresource: "token",
+                                         ["apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec])
+            guard let token = answer.value(at: "status.token")?.stringValue, !token.isEmpty else {
+                throw ContainerConfigError(message: "the API server answered a token request for service account \(ask.namespace)/\(ask.serviceAccount) without a token")
+            }
+            return token
+        })
     }
 }

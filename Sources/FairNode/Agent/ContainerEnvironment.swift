@@ -22,6 +22,10 @@ struct ContainerEnvironment {
     var allocatable: [String: Quantity]
     /// The keys of the pod's ConfigMaps and Secrets.
     var sources: ConfigSources
+    /// Where the API server is, for the `kubernetes` service's variables (KUBERNETES_SERVICE_HOST,
+    /// …) that in-cluster clients read; pods share the host's network, so it is the node's own
+    /// way to the API server.
+    var apiServer: (host: String, port: Int)?
 
     private(set) var names: [String] = []
     private(set) var values: [String: String] = [:]
@@ -44,6 +48,18 @@ struct ContainerEnvironment {
         for entry in imageEnv {
             let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             set(String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+        }
+        if let apiServer {
+            // As kubelet sets them for the `kubernetes` service of the default namespace.
+            let host = apiServer.host, port = String(apiServer.port)
+            set("KUBERNETES_SERVICE_HOST", host)
+            set("KUBERNETES_SERVICE_PORT", port)
+            set("KUBERNETES_SERVICE_PORT_HTTPS", port)
+            set("KUBERNETES_PORT", "tcp://\(host):\(port)")
+            set("KUBERNETES_PORT_\(port)_TCP", "tcp://\(host):\(port)")
+            set("KUBERNETES_PORT_\(port)_TCP_PROTO", "tcp")
+            set("KUBERNETES_PORT_\(port)_TCP_PORT", port)
+            set("KUBERNETES_PORT_\(port)_TCP_ADDR", host)
         }
         set("POD_NAME", pod.name ?? "")
         set("POD_NAMESPACE", pod.namespace ?? "")

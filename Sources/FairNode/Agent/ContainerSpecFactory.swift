@@ -18,6 +18,7 @@ struct ContainerSpecFactory {
         var environment = ContainerEnvironment(
             pod: pod, container: container, imageEnv: KubernetesCommandLine.strings(config["Env"]), podIP: podIP,
             nodeName: syncer.nodeName, allocatable: syncer.allocatable, sources: syncer.configSources)
+        environment.apiServer = syncer.apiServerAddress
         let env = try environment.resolve()
         let values = environment.values
         let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }

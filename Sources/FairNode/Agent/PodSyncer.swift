@@ -176,6 +176,12 @@ final class PodSyncer: @unchecked Sendable {
 
     /// ConfigMaps and Secrets, for env and volumes alike.
     var configSources: ConfigSources { .api(client) }
+
+    /// The API server's host and port as this node reaches it; nil when its URL has none.
+    var apiServerAddress: (host: String, port: Int)? {
+        guard let url = URLComponents(string: client.config.server), let host = url.host, !host.isEmpty else { return nil }
+        return (host, url.port ?? (url.scheme == "http" ? 80 : 443))
+    }
 }
 
 /// The earliest time a sync wants to look again.

@@ -2,8 +2,8 @@ import FairKube
 import Foundation
 
 /// The host directories behind a pod's volumes: emptyDir under `DATA/pods/<uid>/volumes/<name>`
-/// (removed with the pod), configMap and secret as files written there once, when the pod first
-/// needs them (later changes reach new pods only), hostPath as given. Other volume types are
+/// (removed with the pod), configMap, secret and projected as files written there once, when the
+/// pod first needs them (later changes reach new pods only), hostPath as given. Other volume types are
 /// refused with a message naming the volume. The node's data directory is 0700, so other local
 /// users cannot read a Secret's files; inside the pod they have the modes the pod asked for.
 struct PodVolumes {
@@ -51,11 +51,21 @@ struct PodVolumes {
             } else if let sources, let projection = KeyProjection(volume) {
                 let path = "\(volumesDirectory)/\(name)"
                 if !FileManager.default.fileExists(atPath: path) {
-                    try writeKeys(projection, volume: name, to: path, sources: sources)
+                    let files = try keyFiles(projection, volume: name, sources: sources) ?? []
+                    try writeFiles(files, defaultMode: projection.defaultMode, volume: name, to: path)
+                }
+                paths[name] = path
+            } else if let sources, let projected = volume.json["projected"] {
+                let path = "\(volumesDirectory)/\(name)"
+                if !FileManager.default.fileExists(atPath: path) {
+                    let volumeFiles = try ProjectedVolume(pod: pod, source: projected, volume: name).files(sources: sources) { projection in
+                        try keyFiles(projection, volume: name, sources: sources)
+                    }
+                    try writeFiles(volumeFiles.files, defaultMode: volumeFiles.defaultMode, volume: name, to: path)
                 }
                 paths[name] = path
             } else {
-                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret or hostPath)")
+                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret, projected or hostPath)")
             }
         }
         return paths
@@ -82,33 +92,42 @@ struct PodVolumes {
         }
     }
 
-    /// The keys (or the `items`) of a ConfigMap or Secret as files, written in a staging
-    /// directory that is renamed into place, so a container never sees half of them.
-    private func writeKeys(_ source: KeyProjection, volume: String, to path: String, sources: ConfigSources) throws {
+    /// One file of a volume made of keys: its path inside the volume, its bytes, and its mode
+    /// (nil: the volume's default).
+    struct File {
+        var path: String
+        var content: [UInt8]
+        var mode: Int?
+    }
+
+    /// The keys (or the `items`) of a ConfigMap or Secret as files; nil when an optional object
+    /// is missing.
+    func keyFiles(_ source: KeyProjection, volume: String, sources: ConfigSources) throws -> [File]? {
         let objectName = source.name
         let namespace = pod.namespace ?? "default"
         guard let data = try sources.read(source.kind, namespace, objectName) else {
-            if source.optional {
-                try createDirectory(path, volume: volume)
-                return
-            }
+            if source.optional { return nil }
             throw ContainerConfigError(message: "volume \(volume): \(source.kind.lowercased) \"\(objectName)\" not found in namespace \(namespace)")
         }
-        var files: [(path: String, content: [UInt8], mode: Int?)] = []
-        if let items = source.items {
-            for item in items {
-                let key = item.key ?? ""
-                guard let content = data[key] else {
-                    // A missing key of an optional source is left out, as kubelet does.
-                    if source.optional { continue }
-                    throw ContainerConfigError(message: "volume \(volume): \(source.kind.lowercased) \"\(objectName)\" has no key \"\(key)\"")
-                }
-                files.append((item.path ?? key, content, item.mode.map { Int($0) }))
-            }
-        } else {
-            files = data.keys.sorted().map { ($0, data[$0]!, nil) }
+        guard let items = source.items else {
+            return data.keys.sorted().map { File(path: $0, content: data[$0]!, mode: nil) }
         }
-        let defaultMode = source.defaultMode
+        var files: [File] = []
+        for item in items {
+            let key = item.key ?? ""
+            guard let content = data[key] else {
+                // A missing key of an optional source is left out, as kubelet does.
+                if source.optional { continue }
+                throw ContainerConfigError(message: "volume \(volume): \(source.kind.lowercased) \"\(objectName)\" has no key \"\(key)\"")
+            }
+            files.append(File(path: item.path ?? key, content: content, mode: item.mode.map { Int($0) }))
+        }
+        return files
+    }
+
+    /// Writes the files in a staging directory that is renamed into place, so a container
+    /// never sees half of them.
+    private func writeFiles(_ files: [File], defaultMode: Int, volume: String, to path: String) throws {
         let staging = "\(path).staging"
         try? FileManager.default.removeItem(atPath: staging)
         try createDirectory(staging, volume: volume)
@@ -145,6 +164,10 @@ struct KeyProjection {
     /// 0644 unless the pod says otherwise, for both kinds (kube's defaults).
     let defaultMode: Int
     let optional: Bool
+
+    init(kind: ConfigKind, name: String, items: [KeyToPath]?, defaultMode: Int, optional: Bool) {
+        (self.kind, self.name, self.items, self.defaultMode, self.optional) = (kind, name, items, defaultMode, optional)
+    }
 
     init?(_ volume: Volume) {
         if let source = volume.configMap {

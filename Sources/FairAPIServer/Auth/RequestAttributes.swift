@@ -1,0 +1,73 @@
+import FairKube
+import HTTPTypes
+
+/// What a request asks to do, in the words RBAC rules use (kube's `RequestInfo` with its user):
+/// a verb on a resource of a group, perhaps named and in a namespace, or a verb on a path that is
+/// not a resource (`/api`, `/metrics`).
+struct RequestAttributes: Sendable, Equatable {
+    var user: UserInfo
+    var verb: String
+    var isResourceRequest: Bool
+    var path: String
+    var apiGroup = ""
+    var apiVersion = ""
+    var resource = ""
+    var subresource = ""
+    var namespace = ""
+    var name = ""
+
+    /// A resource request: the verb as kube-apiserver derives it from the method and whether a
+    /// name or a watch is asked for.
+    init(user: UserInfo, method: HTTPRequest.Method, resource path: ResourcePath, watch: Bool, urlPath: String) {
+        self.user = user
+        isResourceRequest = true
+        self.path = urlPath
+        apiGroup = path.definition.group
+        apiVersion = path.definition.version
+        resource = path.definition.plural
+        subresource = path.subresource ?? ""
+        name = path.name ?? ""
+        // A namespace is its own namespace: a RoleBinding in `team` may grant `get namespaces`
+        // on `team`, as kube's request info reads `/api/v1/namespaces/team`.
+        namespace = path.namespace ?? (path.definition == .namespace ? name : "")
+        switch method {
+        case .get, .head:
+            verb = watch || path.watch ? "watch" : (path.name == nil ? "list" : "get")
+        case .post: verb = "create"
+        case .put: verb = "update"
+        case .patch: verb = "patch"
+        case .delete: verb = path.name == nil ? "deletecollection" : "delete"
+        default: verb = method.rawValue.lowercased()
+        }
+    }
+
+    /// A request for a path that is not a resource: the verb is the method's name.
+    init(user: UserInfo, method: HTTPRequest.Method, nonResourcePath: String) {
+        self.user = user
+        isResourceRequest = false
+        path = nonResourcePath
+        verb = method.rawValue.lowercased()
+        if verb == "head" { verb = "get" }
+    }
+
+    /// An access review's question, asked about `user`.
+    init(user: UserInfo, verb: String, resource: String, subresource: String = "", apiGroup: String = "",
+         namespace: String = "", name: String = "") {
+        self.user = user
+        self.verb = verb
+        isResourceRequest = true
+        path = ""
+        self.resource = resource
+        self.subresource = subresource
+        self.apiGroup = apiGroup
+        self.namespace = namespace
+        self.name = name
+    }
+
+    init(user: UserInfo, verb: String, nonResourcePath: String) {
+        self.user = user
+        self.verb = verb
+        isResourceRequest = false
+        path = nonResourcePath
+    }
+}

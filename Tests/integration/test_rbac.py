@@ -1,0 +1,167 @@
+"""Service-account tokens and RBAC on the bundled server, driven as an operator would: kubectl
+makes accounts, roles and bindings from manifests, `kubectl create token` issues tokens, `kubectl
+auth can-i` and `auth whoami` answer for a bound and an unbound account, and a pod's own mounted
+token lets the official Python client's `load_incluster_config()` list pods only when its
+account is bound to `view`."""
+import base64
+import json
+import time
+
+import pytest
+
+from conftest import fair_binary, Fair
+from server_harness import FairServer, wait_for
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp("rbac") / "data").start()
+    yield server
+    server.stop()
+
+
+def create(cluster, manifest, check=True):
+    return cluster.kubectl("create", "-f", "-", input=manifest, check=check)
+
+
+def claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def as_token(cluster, token, *args, check=True):
+    """kubectl with the cluster's address and CA, and this token as its only credential."""
+    return cluster.kubectl("--token", token, *args, check=check)
+
+
+@pytest.fixture(scope="module")
+def accounts(cluster):
+    create(cluster, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ml}\n")
+    for name in ("runner", "idle"):
+        create(cluster, f"apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}, namespace: ml}}\n")
+    create(cluster, """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: runner-view, namespace: ml}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: runner, namespace: ml}]
+""")
+    return {name: cluster.kubectl("create", "token", name, "-n", "ml").stdout.strip() for name in ("runner", "idle")}
+
+
+def test_kubectl_create_token_issues_a_bound_jwt(cluster, accounts):
+    token = cluster.kubectl("create", "token", "runner", "-n", "ml", "--duration", "15m", "--audience", "vault").stdout.strip()
+    payload = claims(token)
+    assert payload["sub"] == "system:serviceaccount:ml:runner"
+    assert payload["aud"] == ["vault"]
+    assert abs(payload["exp"] - payload["iat"] - 900) <= 1
+    account = json.loads(cluster.kubectl("get", "serviceaccount", "runner", "-n", "ml", "-o", "json").stdout)
+    assert payload["kubernetes.io"]["serviceaccount"] == {"name": "runner", "uid": account["metadata"]["uid"]}
+    # A token for another audience is no credential for the API server.
+    refused = as_token(cluster, token, "get", "pods", "-n", "ml", check=False)
+    assert refused.returncode != 0 and "Unauthorized" in refused.stderr, refused.stderr
+
+
+def test_auth_can_i_and_whoami_answer_for_bound_and_unbound_accounts(cluster, accounts):
+    runner, idle = accounts["runner"], accounts["idle"]
+    assert as_token(cluster, runner, "auth", "can-i", "list", "pods", "-n", "ml").stdout.strip() == "yes"
+    denied = as_token(cluster, runner, "auth", "can-i", "create", "pods", "-n", "ml", check=False)
+    assert denied.returncode == 1 and denied.stdout.strip() == "no"
+    assert as_token(cluster, runner, "auth", "can-i", "get", "secrets", "-n", "ml", check=False).stdout.strip() == "no"
+    assert as_token(cluster, idle, "auth", "can-i", "list", "pods", "-n", "ml", check=False).stdout.strip() == "no"
+    who = json.loads(as_token(cluster, runner, "auth", "whoami", "-o", "json").stdout)
+    assert who["status"]["userInfo"]["username"] == "system:serviceaccount:ml:runner"
+    assert "system:serviceaccounts:ml" in who["status"]["userInfo"]["groups"]
+    admin = json.loads(cluster.kubectl("auth", "whoami", "-o", "json").stdout)
+    assert "system:masters" in admin["status"]["userInfo"]["groups"]
+    # The real requests agree with the reviews.
+    assert as_token(cluster, runner, "get", "pods", "-n", "ml").returncode == 0
+    refused = as_token(cluster, idle, "get", "pods", "-n", "ml", check=False)
+    assert refused.returncode != 0
+    assert ('pods is forbidden: User "system:serviceaccount:ml:idle" cannot list resource "pods" '
+            'in API group "" in the namespace "ml"') in refused.stderr, refused.stderr
+
+
+def test_roles_and_bindings_from_manifests_print_as_kubectl_prints_them(cluster, accounts):
+    create(cluster, """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: ml}
+rules: [{apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: idle-reads-pods, namespace: ml}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects: [{kind: ServiceAccount, name: idle, namespace: ml}]
+""")
+    wide = cluster.kubectl("get", "rolebinding", "idle-reads-pods", "-n", "ml", "-o", "wide").stdout.split("\n")
+    assert wide[0].split() == ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"], wide
+    assert wide[1].split()[1] == "Role/pod-reader" and wide[1].split()[-1] == "ml/idle", wide
+    roles = cluster.kubectl("get", "clusterroles", "-o", "name").stdout.split()
+    for name in ("cluster-admin", "admin", "edit", "view"):
+        assert f"clusterrole.rbac.authorization.k8s.io/{name}" in roles
+    assert as_token(cluster, accounts["idle"], "auth", "can-i", "list", "pods", "-n", "ml").stdout.strip() == "yes"
+    # A Role cannot name non-resource URLs, and a binding's role cannot change.
+    bad = create(cluster, """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: bad, namespace: ml}
+rules: [{nonResourceURLs: [/metrics], verbs: [get]}]
+""", check=False)
+    assert bad.returncode != 0 and "namespaced rules cannot apply to non-resource URLs" in bad.stderr, bad.stderr
+    moved = cluster.kubectl("patch", "rolebinding", "idle-reads-pods", "-n", "ml", "--type", "merge",
+                            "-p", '{"roleRef":{"name":"view","kind":"ClusterRole"}}', check=False)
+    assert moved.returncode != 0 and "cannot change roleRef" in moved.stderr, moved.stderr
+
+
+INCLUSTER = """
+import os, sys
+from kubernetes import client, config
+config.load_incluster_config()
+namespace = open("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read()
+try:
+    pods = client.CoreV1Api().list_namespaced_pod(namespace)
+    print("LISTED", sorted(p.metadata.name for p in pods.items))
+except client.ApiException as error:
+    print("STATUS", error.status)
+"""
+
+
+@pytest.fixture(scope="module")
+def incluster_image(cluster, base_image, tmp_path_factory):
+    """An image with the official Python client and a script that lists pods from inside."""
+    project = tmp_path_factory.mktemp("incluster")
+    (project / "requirements.txt").write_text("kubernetes==31.0.0\n")
+    (project / "incluster.py").write_text(INCLUSTER)
+    (project / "fair.yaml").write_text("name: incluster\nentrypoint: incluster.py\n")
+    home = tmp_path_factory.mktemp("fair-home")
+    built = json.loads(Fair(home).run("build", project, "--base", f"oci-archive:{base_image}",
+                                      "--push", f"{cluster.registry}/examples/incluster:v1", "--output-format", "json",
+                                      env=cluster.registry_env).stdout)
+    return f"{cluster.registry}/examples/incluster@{built['digest']}"
+
+
+def run_pod(cluster, name, account, image):
+    create(cluster, f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: ml}}
+spec:
+  serviceAccountName: {account}
+  restartPolicy: Never
+  containers: [{{name: main, image: "{image}", command: [python3, /app/incluster.py]}}]
+""")
+    wait_for(lambda: json.loads(cluster.kubectl("get", "pod", name, "-n", "ml", "-o", "json").stdout)["status"].get("phase")
+             in ("Succeeded", "Failed"), timeout=180, what=f"pod {name} to finish")
+    return cluster.kubectl("logs", name, "-n", "ml").stdout
+
+
+def test_the_python_client_in_a_pod_lists_pods_only_when_its_account_may(cluster, accounts, incluster_image):
+    bound = run_pod(cluster, "lister", "runner", incluster_image)
+    assert "LISTED" in bound and "'lister'" in bound, bound
+    unbound = run_pod(cluster, "stranger", "default", incluster_image)
+    assert "STATUS 403" in unbound, unbound
+    pod = json.loads(cluster.kubectl("get", "pod", "lister", "-n", "ml", "-o", "json").stdout)
+    mounts = pod["spec"]["containers"][0]["volumeMounts"]
+    assert mounts[-1]["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount" and mounts[-1]["readOnly"]
