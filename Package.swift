@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         // Resolved through Hummingbird too; `fair server` runs its three servers as one ServiceGroup.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     ],
     targets: [
         // System libraries from Debian (-dev packages), found through pkg-config.
@@ -93,10 +94,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.
+        // Kubernetes' protobuf request bodies: code generated from its .proto files
+        // (scripts/generate-protobuf), and their JSON.
+        .target(
+            name: "FairKubeProto",
+            dependencies: ["FairKube", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
         .target(
             name: "FairAPIServer",
             dependencies: [
-                "FairKube", "FairHTTP", "FairArchive",
+                "FairKube", "FairHTTP", "FairArchive", "FairKubeProto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -30,6 +30,11 @@ public enum KubeTime {
         return String(format(date).dropLast()) + "." + String(repeating: "0", count: 9 - digits.count) + digits + "Z"
     }
 
+    /// `MicroTime`: six digits of fraction (Events' `eventTime`, Leases).
+    public static func formatMicro(_ date: Date) -> String {
+        String(formatNano(date).dropLast(4)) + "Z"
+    }
+
     public static func now() -> String { format(Date()) }
 
     /// Either form, with its fraction when it has one; any RFC 3339 offset is understood too.

@@ -5,11 +5,13 @@ token lets the official Python client's `load_incluster_config()` list pods only
 account is bound to `view`."""
 import base64
 import json
-import time
+import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import fair_binary, Fair
+from client_venvs import client_python
+from conftest import fair_binary, Fair, FIXTURES
 from server_harness import FairServer, wait_for
 
 
@@ -116,7 +118,6 @@ rules: [{nonResourceURLs: [/metrics], verbs: [get]}]
 
 
 INCLUSTER = """
-import os, sys
 from kubernetes import client, config
 config.load_incluster_config()
 namespace = open("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read()
@@ -129,38 +130,45 @@ except client.ApiException as error:
 
 
 @pytest.fixture(scope="module")
-def incluster_image(cluster, base_image, tmp_path_factory):
-    """An image with the official Python client and a script that lists pods from inside."""
-    project = tmp_path_factory.mktemp("incluster")
-    (project / "requirements.txt").write_text("kubernetes==31.0.0\n")
-    (project / "incluster.py").write_text(INCLUSTER)
-    (project / "fair.yaml").write_text("name: incluster\nentrypoint: incluster.py\n")
+def python_image(cluster, base_image, tmp_path_factory):
+    """The plain-Python fixture in the embedded registry (its image has Debian's python3)."""
     home = tmp_path_factory.mktemp("fair-home")
-    built = json.loads(Fair(home).run("build", project, "--base", f"oci-archive:{base_image}",
+    built = json.loads(Fair(home).run("build", FIXTURES / "plain-python", "--base", f"oci-archive:{base_image}",
                                       "--push", f"{cluster.registry}/examples/incluster:v1", "--output-format", "json",
                                       env=cluster.registry_env).stdout)
     return f"{cluster.registry}/examples/incluster@{built['digest']}"
 
 
-def run_pod(cluster, name, account, image):
-    create(cluster, f"""
-apiVersion: v1
-kind: Pod
-metadata: {{name: {name}, namespace: ml}}
-spec:
-  serviceAccountName: {account}
-  restartPolicy: Never
-  containers: [{{name: main, image: "{image}", command: [python3, /app/incluster.py]}}]
-""")
-    wait_for(lambda: json.loads(cluster.kubectl("get", "pod", name, "-n", "ml", "-o", "json").stdout)["status"].get("phase")
-             in ("Succeeded", "Failed"), timeout=180, what=f"pod {name} to finish")
-    return cluster.kubectl("logs", name, "-n", "ml").stdout
+def site_packages(client_name):
+    """The site-packages of a client venv, to mount into a pod whose python3 is the same
+    version (Debian 12's 3.11 in the image; the venv's wheels are for CPython 3.11)."""
+    python = client_python(client_name).python
+    found = sorted(Path(python).parent.parent.glob("lib/python3*/site-packages"))
+    if not found or sys.version_info[:2] != (3, 11):
+        pytest.skip(f"client venv {client_name} is not for Python 3.11, the image's")
+    return str(found[0])
 
 
-def test_the_python_client_in_a_pod_lists_pods_only_when_its_account_may(cluster, accounts, incluster_image):
-    bound = run_pod(cluster, "lister", "runner", incluster_image)
+def run_pod(cluster, name, account, image, script, packages, namespace="ml", timeout=180):
+    create(cluster, json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "serviceAccountName": account, "restartPolicy": "Never",
+            "volumes": [{"name": "client", "hostPath": {"path": packages, "type": "Directory"}}],
+            "containers": [{"name": "main", "image": image, "command": ["python3", "-c", script],
+                            "env": [{"name": "PYTHONPATH", "value": "/client"}, {"name": "PYTHONUNBUFFERED", "value": "1"}],
+                            "volumeMounts": [{"name": "client", "mountPath": "/client", "readOnly": True}]}],
+        }}))
+    wait_for(lambda: json.loads(cluster.kubectl("get", "pod", name, "-n", namespace, "-o", "json").stdout)["status"].get("phase")
+             in ("Succeeded", "Failed"), timeout=timeout, what=f"pod {name} to finish")
+    return cluster.kubectl("logs", name, "-n", namespace).stdout
+
+
+def test_the_python_client_in_a_pod_lists_pods_only_when_its_account_may(cluster, accounts, python_image):
+    packages = site_packages("kubernetes-31")
+    bound = run_pod(cluster, "lister", "runner", python_image, INCLUSTER, packages)
     assert "LISTED" in bound and "'lister'" in bound, bound
-    unbound = run_pod(cluster, "stranger", "default", incluster_image)
+    unbound = run_pod(cluster, "stranger", "default", python_image, INCLUSTER, packages)
     assert "STATUS 403" in unbound, unbound
     pod = json.loads(cluster.kubectl("get", "pod", "lister", "-n", "ml", "-o", "json").stdout)
     mounts = pod["spec"]["containers"][0]["volumeMounts"]

@@ -61,6 +61,7 @@ enum BootstrapPolicy {
         ]),
         PolicyRule(verbs: write, apiGroups: ["policy"], resources: ["poddisruptionbudgets"]),
         PolicyRule(verbs: write, apiGroups: ["networking.k8s.io"], resources: ["ingresses", "networkpolicies"]),
+        PolicyRule(verbs: read + write, apiGroups: ["coordination.k8s.io"], resources: ["leases"]),
     ]
 
     /// What `admin` adds to `edit`: roles and bindings within the namespace.

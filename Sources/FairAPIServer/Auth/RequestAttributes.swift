@@ -1,4 +1,5 @@
 import FairKube
+import Foundation
 import HTTPTypes
 
 /// What a request asks to do, in the words RBAC rules use (kube's `RequestInfo` with its user):
@@ -18,7 +19,9 @@ struct RequestAttributes: Sendable, Equatable {
 
     /// A resource request: the verb as kube-apiserver derives it from the method and whether a
     /// name or a watch is asked for.
-    init(user: UserInfo, method: HTTPRequest.Method, resource path: ResourcePath, watch: Bool, urlPath: String) {
+    /// `watch`: the request's `?watch` flag; `fieldSelector`: its field selector, whose
+    /// `metadata.name=X` names the object of a list or watch (so `resourceNames` rules apply).
+    init(user: UserInfo, method: HTTPRequest.Method, resource path: ResourcePath, watch: Bool, fieldSelector: String?, urlPath: String) {
         self.user = user
         isResourceRequest = true
         self.path = urlPath
@@ -32,13 +35,34 @@ struct RequestAttributes: Sendable, Equatable {
         namespace = path.namespace ?? (path.definition == .namespace ? name : "")
         switch method {
         case .get, .head:
-            verb = watch || path.watch ? "watch" : (path.name == nil ? "list" : "get")
+            // A named GET with ?watch stays a get, as kube's request info reads it; the legacy
+            // /watch/ prefix is a watch whatever it names.
+            if path.watch {
+                verb = "watch"
+            } else if path.name != nil {
+                verb = "get"
+            } else {
+                verb = watch ? "watch" : "list"
+                name = Self.selectedName(fieldSelector) ?? ""
+            }
         case .post: verb = "create"
         case .put: verb = "update"
         case .patch: verb = "patch"
         case .delete: verb = path.name == nil ? "deletecollection" : "delete"
         default: verb = method.rawValue.lowercased()
         }
+    }
+
+    /// X of a field selector `metadata.name=X` (or `==`), the one object a list or watch names.
+    private static func selectedName(_ selector: String?) -> String? {
+        guard let selector else { return nil }
+        for requirement in selector.split(separator: ",") {
+            let trimmed = requirement.trimmingCharacters(in: .whitespaces)
+            for prefix in ["metadata.name==", "metadata.name="] where trimmed.hasPrefix(prefix) {
+                return String(trimmed.dropFirst(prefix.count))
+            }
+        }
+        return nil
     }
 
     /// A request for a path that is not a resource: the verb is the method's name.

@@ -10,9 +10,9 @@ import Foundation
 public final class ServiceAccountTokens: @unchecked Sendable {  // every property is immutable
     /// kubeadm's issuer, which in-cluster clients and OIDC consumers recognise.
     public static let defaultIssuer = "https://kubernetes.default.svc.cluster.local"
-    /// A request for exactly this lifetime (the kubelet's for the kube-api-access volume) gets a
-    /// year, with `warnafter` at the hour: kube's `--service-account-extend-token-expiration`,
-    /// so a pod's mounted token stays valid though nothing refreshes it.
+    /// A pod's request for exactly this lifetime and the API's audience (the kubelet's for the
+    /// kube-api-access volume) gets a year, with `warnafter` at the hour: kube's
+    /// `--service-account-extend-token-expiration`, so a pod's API token outlives its refreshes.
     static let extendableSeconds: Int64 = 3607
     static let extendedSeconds: Int64 = 365 * 24 * 3600
 
@@ -55,7 +55,7 @@ public final class ServiceAccountTokens: @unchecked Sendable {  // every propert
     func issue(namespace: String, name: String, uid: String, audiences: [String], expirationSeconds: Int64,
                boundTo binding: Binding?, nodeName: String? = nil, now: Date = Date()) throws -> Issued {
         let issuedAt = Int64(now.timeIntervalSince1970)
-        let extended = binding?.kind == "Pod" && expirationSeconds == Self.extendableSeconds
+        let extended = binding?.kind == "Pod" && expirationSeconds == Self.extendableSeconds && audiences.allSatisfy(apiAudiences.contains)
         let expiresAt = issuedAt + (extended ? Self.extendedSeconds : expirationSeconds)
         var private_: [String: JSONValue] = [
             "namespace": .string(namespace),

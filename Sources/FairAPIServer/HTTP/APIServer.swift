@@ -1,5 +1,6 @@
 import FairArchive
 import FairKube
+import FairKubeProto
 import Foundation
 import Hummingbird
 
@@ -130,7 +131,8 @@ public final class APIServer: @unchecked Sendable {
         guard let user = authenticator.user(for: request.headers) else { throw APIError.unauthorized }
         let resource = try parsed.get()
         let attributes = resource.map {
-            RequestAttributes(user: user, method: request.method, resource: $0, watch: query.flag("watch"), urlPath: path)
+            RequestAttributes(user: user, method: request.method, resource: $0, watch: query.flag("watch"),
+                              fieldSelector: query["fieldSelector"], urlPath: path)
         } ?? RequestAttributes(user: user, method: request.method, nonResourcePath: path)
         let decision = authorizer.authorize(attributes)
         guard decision.allowed else { throw APIError.forbidden(attributes) }
@@ -197,11 +199,10 @@ public final class APIServer: @unchecked Sendable {
 
     private func body(of request: Request) async throws -> JSONValue? {
         let contentType = request.headers[.contentType] ?? ""
-        if contentType.contains("protobuf") || contentType.contains("cbor") {
-            // kubectl's typed generators (`kubectl create deployment …`) send protobuf; this
-            // server speaks JSON, which `kubectl create -f` and `kubectl apply -f` send.
+        let protobuf = contentType.hasPrefix(KubernetesProtobuf.contentType)
+        if contentType.contains("cbor") || (contentType.contains("protobuf") && !protobuf) {
             throw APIError(code: 415, reason: "UnsupportedMediaType",
-                           message: "fair server accepts JSON bodies only, not \(contentType); write the object to a file and use kubectl create -f or kubectl apply -f")
+                           message: "fair server accepts JSON and Kubernetes protobuf bodies, not \(contentType); write the object to a file and use kubectl create -f or kubectl apply -f")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > Limits.requestBody {
             throw APIError.tooLarge("Request entity too large: limit is \(Limits.requestBody)")
@@ -213,6 +214,17 @@ public final class APIServer: @unchecked Sendable {
             throw APIError.tooLarge("Request entity too large: limit is \(Limits.requestBody)")
         }
         guard buffer.readableBytes > 0 else { return nil }
+        if protobuf {
+            // kubectl's typed commands (`create token`, `auth can-i`) send protobuf.
+            do {
+                return try KubernetesProtobuf.decode(Array(buffer.readableBytesView))
+            } catch let error as ProtobufBodyError {
+                if case .unsupportedKind = error {
+                    throw APIError(code: 415, reason: "UnsupportedMediaType", message: error.description)
+                }
+                throw APIError.badRequest(error.description)
+            }
+        }
         do {
             return try JSONCoding.decode(Data(buffer.readableBytesView))
         } catch {
