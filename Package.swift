@@ -238,7 +238,9 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube", "FairServer", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube", "FairServer", "FairKubeProto",
+                                                             .product(name: "Crypto", package: "swift-crypto"),
+                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairRegistryServerTests",
