@@ -19,9 +19,13 @@ import http.server
 import json
 import os
 import socket
+import threading
 import time
 
 POD_IP = os.environ["POD_IP"]
+# /exit waits for the responses being written: the test is about the time after the death, when
+# the pod refuses connections, not about a reply cut in half by it.
+RESPONDING = threading.Lock()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -35,15 +39,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/exit":  # the server dies; the pod stays listed until the node agent notices
+            RESPONDING.acquire()
             os._exit(3)
         if "delay=" in self.path:  # a request that takes a while: in flight when the pod stops
             time.sleep(float(self.path.split("delay=")[1]))
         body = json.dumps({"pod": POD_IP, "version": os.environ.get("VERSION", ""), "path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        with RESPONDING:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
     def log_message(self, *args):
         pass
