@@ -41,9 +41,12 @@ public final class BundledServer: @unchecked Sendable {
                                                              keyFile: pki.kubeletClientKeyPath))
         // Pods share the host's loopback, so being on loopback proves nothing: pulls are open
         // there (nodes and model servers pull anonymously), but a push, delete or mount needs
-        // the server's token or a token scoped to the repository (a training pod's model).
+        // the server's token or a token scoped to the repository, which a service account gets
+        // for what RBAC lets it do there (a training pod's model step, for its model).
+        let api = self.api
         registry = try RegistryService(root: "\(options.dataDirectory)/registry",
-                                       policy: RegistryAccessPolicy(adminSecret: token, anonymousPull: options.isLoopback))
+                                       policy: RegistryAccessPolicy(adminSecret: token, anonymousPull: options.isLoopback,
+                                                                    accounts: { api.registryAccess(token: $0) }))
         serviceProxy = ServiceProxy(logger: {
             var logger = Logger(label: "fair.serving")
             logger.logLevel = .warning
@@ -120,7 +123,7 @@ public final class BundledServer: @unchecked Sendable {
                 let url = "https://\(host):\(port)"
                 api.externalURL = url
                 // Challenges answered on the plain registry port send clients here for tokens.
-                registry.tokenRealmOverTLS = "\(url)/v2/token"
+                registry.tokenRealmOverTLS = "\(url)\(RegistryAccountAccess.tokenPath)"
                 let registryPort = await registryBound.wait()
                 let registryAddress = "\(host):\(registryPort)"
                 let servingAddress = "\(host):\(await servingBound.wait())"
@@ -128,7 +131,8 @@ public final class BundledServer: @unchecked Sendable {
                 Thread.detachNewThread {
                     // Published as kind and minikube do (KEP-1755), so `fair train` (and Tilt) find the
                     // registry without being told; before the kubeconfig, which tells clients the server is up.
-                    if let failure = Self.publish(LocalRegistryHosting(host: registryAddress, help: "fair server's embedded OCI registry"),
+                    if let failure = Self.publish(LocalRegistryHosting(host: registryAddress, help: "fair server's embedded OCI registry",
+                                                                       accountTokenPath: RegistryAccountAccess.tokenPath),
                                                   config: FairKube.Kubeconfig(server: url, certificateAuthorityPEM: caPEM, token: token)) {
                         logger.error("cannot publish the registry address: \(failure)")
                     }

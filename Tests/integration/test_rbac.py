@@ -173,3 +173,68 @@ def test_the_python_client_in_a_pod_lists_pods_only_when_its_account_may(cluster
     pod = json.loads(cluster.kubectl("get", "pod", "lister", "-n", "ml", "-o", "json").stdout)
     mounts = pod["spec"]["containers"][0]["volumeMounts"]
     assert mounts[-1]["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount" and mounts[-1]["readOnly"]
+
+
+def exchange(cluster, token, scope, over_tls=True):
+    """The registry's token endpoint asked for `scope` with a service-account token: (status, granted
+    scopes or the error's message)."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    base = cluster.url if over_tls else f"http://{cluster.registry}"
+    request = urllib.request.Request(f"{base}/v2/token?" + urllib.parse.urlencode({"service": "fair-registry", "scope": scope}))
+    request.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(request, context=cluster.ssl_context if over_tls else None, timeout=30) as response:
+            return response.status, json.load(response)["token"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def start_upload(cluster, repository, registry_token):
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"http://{cluster.registry}/v2/{repository}/blobs/uploads/", method="POST", data=b"")
+    request.add_header("Authorization", "Bearer " + registry_token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_account_pushes_to_the_registry_where_rbac_lets_it_and_nowhere_else(cluster, accounts):
+    create(cluster, """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: push-churn, namespace: ml}
+rules: [{apiGroups: [registry.fair.dev], resources: [repositories], resourceNames: [models/churn], verbs: [push, pull]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: runner-pushes-churn, namespace: ml}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: push-churn}
+subjects: [{kind: ServiceAccount, name: runner, namespace: ml}]
+""")
+    for_registry = cluster.kubectl("create", "token", "runner", "-n", "ml", "--audience", "registry.fair.dev").stdout.strip()
+    status, token = exchange(cluster, for_registry, "repository:models/churn:push,pull")
+    assert status == 200
+    assert start_upload(cluster, "models/churn", token) == 202
+    # The same token asked for another repository gets pull only (pulls are open), and cannot push there.
+    status, other = exchange(cluster, for_registry, "repository:models/fraud:push,pull")
+    assert status == 200 and start_upload(cluster, "models/fraud", other) in (401, 403)
+    assert start_upload(cluster, "models/fraud", token) in (401, 403)
+    # The account's API token is not taken by the registry, nor the registry's by the API.
+    assert exchange(cluster, accounts["runner"], "repository:models/churn:push")[0] == 401
+    refused = as_token(cluster, for_registry, "get", "pods", "-n", "ml", check=False)
+    assert refused.returncode != 0 and "Unauthorized" in refused.stderr
+    # An account without a grant gets no push; and no account's token is taken in clear.
+    idle = cluster.kubectl("create", "token", "idle", "-n", "ml", "--audience", "registry.fair.dev").stdout.strip()
+    status, idle_token = exchange(cluster, idle, "repository:models/churn:push,pull")
+    assert status == 200 and start_upload(cluster, "models/churn", idle_token) in (401, 403)
+    status, message = exchange(cluster, for_registry, "repository:models/churn:push", over_tls=False)
+    assert status == 401 and "not accepted over plain HTTP" in message, message
+    # Taking the binding away takes the right away at the next exchange.
+    cluster.kubectl("delete", "rolebinding", "runner-pushes-churn", "-n", "ml")
+    status, after = exchange(cluster, for_registry, "repository:models/churn:push,pull")
+    assert status == 200 and start_upload(cluster, "models/churn", after) in (401, 403)

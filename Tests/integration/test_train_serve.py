@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from conftest import Fair, FIXTURES, fair_binary
+from server_harness import wait_for
 from server_harness import FairServer
 
 
@@ -155,8 +156,21 @@ def test_status_of_a_failed_job_names_no_model(fair_cluster, tmp_path):
 PROBE_REGISTRY = """
 import json, os, urllib.request
 registry = os.environ["PROBE_REGISTRY"]
-assert "FAIR_REGISTRY_TOKEN" not in os.environ, "the training code sees the model step's token"
+assert "FAIR_REGISTRY_ACCOUNT_TOKEN_FILE" not in os.environ, "the training code is told of the model step's token"
+assert not os.path.exists("/var/run/secrets/fair.dev"), "the training code sees the model step's token"
 results = {}
+# The pod's own API token is no registry credential: the exchange refuses it.
+import base64, ssl, urllib.parse
+api = f"https://{os.environ['KUBERNETES_SERVICE_HOST']}:{os.environ['KUBERNETES_SERVICE_PORT']}"
+secrets = "/var/run/secrets/kubernetes.io/serviceaccount"
+query = urllib.parse.urlencode({"service": "fair-registry", "scope": "repository:models/pod-push:push,pull"})
+request = urllib.request.Request(f"{api}/v2/token?{query}")
+request.add_header("Authorization", "Bearer " + open(f"{secrets}/token").read())
+try:
+    results["api-token-exchange"] = urllib.request.urlopen(
+        request, context=ssl.create_default_context(cafile=f"{secrets}/ca.crt"), timeout=10).status
+except urllib.error.HTTPError as error:
+    results["api-token-exchange"] = error.code
 for name, target in [("own-model", "models/pod-push"), ("other-tag", "library/python")]:
     request = urllib.request.Request(f"http://{registry}/v2/{target}/blobs/uploads/", method="POST", data=b"")
     try:
@@ -173,8 +187,23 @@ open(os.path.join(os.environ["FAIR_MODEL_DIR"], "weights.json"), "w").write('{"w
 def test_training_code_cannot_push_but_its_model_is_stored(fair_cluster, cluster, tmp_path):
     project = write_project(tmp_path / "pod-push", PROBE_REGISTRY, name="pod-push")
     report, logs = fair_cluster.train_json(project, "--env", f"PROBE_REGISTRY={cluster.registry}")
-    assert 'push-statuses {"other-tag": 401, "own-model": 401}' in logs, logs
+    assert 'push-statuses {"api-token-exchange": 401, "other-tag": 401, "own-model": 401}' in logs, logs
     assert report["state"] == "complete" and report["model"]["repository"] == "models/pod-push"
+    # The model step pushed as the Job's own account, whose grant goes with the Job.
+    job = report["job"]
+    pod = json.loads(cluster.kubectl("get", "pods", "-l", f"job-name={job}", "-o", "json").stdout)["items"][0]
+    assert pod["spec"]["serviceAccountName"] == job
+    assert "env" not in pod["spec"]["initContainers"][0] or not any(
+        "TOKEN" in variable["name"] for variable in pod["spec"]["initContainers"][0]["env"])
+    role = json.loads(cluster.kubectl("get", "role", job, "-o", "json").stdout)
+    assert role["rules"] == [{"apiGroups": ["registry.fair.dev"], "resources": ["repositories"],
+                              "resourceNames": ["models/pod-push"], "verbs": ["push", "pull"]}]
+    for kind in ("serviceaccount", "role", "rolebinding"):
+        owner = json.loads(cluster.kubectl("get", kind, job, "-o", "json").stdout)["metadata"]["ownerReferences"]
+        assert [(o["kind"], o["name"]) for o in owner] == [("Job", job)]
+    cluster.kubectl("delete", "job", job, "--wait=true")
+    wait_for(lambda: cluster.kubectl("get", "serviceaccount,role,rolebinding", "--field-selector", f"metadata.name={job}",
+                                     "-o", "name").stdout.strip() == "", timeout=60, what="the Job's account to go with it")
     listed = fair_cluster.run("models", "list").stdout.splitlines()
     assert listed[0].split() == ["NAME", "LATEST", "VERSIONS"]
     assert any(line.split()[0] == "pod-push" for line in listed[1:])
@@ -225,7 +254,8 @@ def test_dry_run_manifests_apply_with_kubectl_and_run(fair_cluster, cluster):
     cluster.kubectl("apply", "-f", "-", input=manifests)
     cluster.kubectl("wait", "--for=condition=complete", "job/from-kubectl", "--timeout=120s", timeout=150)
     as_json = json.loads(fair_cluster.train(FIXTURES / "plain-python", "--dry-run", "--output-format", "json").stdout)
-    assert as_json["kind"] == "List" and [item["kind"] for item in as_json["items"]] == ["ConfigMap", "Job"]
+    assert as_json["kind"] == "List"
+    assert [item["kind"] for item in as_json["items"]] == ["ConfigMap", "ServiceAccount", "Role", "RoleBinding", "Job"]
 
 
 def test_dry_run_manifests_pass_the_kubernetes_schemas(fair_cluster, tmp_path):

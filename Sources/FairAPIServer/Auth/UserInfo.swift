@@ -31,6 +31,13 @@ public struct UserInfo: Sendable, Equatable {
         "system:serviceaccount:\(namespace):\(name)"
     }
 
+    /// The namespace of a service account's user name; nil for any other user.
+    static func serviceAccountNamespace(_ userName: String) -> String? {
+        let parts = userName.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "system", parts[1] == "serviceaccount", !parts[2].isEmpty else { return nil }
+        return String(parts[2])
+    }
+
     /// The groups every service account's token carries.
     public static func serviceAccountGroups(namespace: String) -> [String] {
         ["system:serviceaccounts", "system:serviceaccounts:\(namespace)", authenticatedGroup]

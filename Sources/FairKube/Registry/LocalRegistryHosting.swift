@@ -14,11 +14,16 @@ public struct LocalRegistryHosting: Sendable, Equatable {
     public var host: String
     public var hostFromContainerRuntime: String?
     public var help: String?
+    /// Where on the API server a service account's registry token is exchanged for a registry
+    /// token (fair's own registry only; `RegistryAccountAccess`), kept under a key of its own so
+    /// the KEP's document stays as other tools read it.
+    public var accountTokenPath: String?
 
-    public init(host: String, hostFromContainerRuntime: String? = nil, help: String? = nil) {
+    public init(host: String, hostFromContainerRuntime: String? = nil, help: String? = nil, accountTokenPath: String? = nil) {
         self.host = host
         self.hostFromContainerRuntime = hostFromContainerRuntime
         self.help = help
+        self.accountTokenPath = accountTokenPath
     }
 
     /// The host image references should use: the runtime's view when it differs.
@@ -28,10 +33,12 @@ public struct LocalRegistryHosting: Sendable, Equatable {
         var document = "host: \"\(host)\"\n"
         if let hostFromContainerRuntime { document += "hostFromContainerRuntime: \"\(hostFromContainerRuntime)\"\n" }
         if let help { document += "help: \"\(help)\"\n" }
+        var data: [String: JSONValue] = [Self.key: .string(document)]
+        if let accountTokenPath { data[RegistryAccountAccess.hostingKey] = .string(accountTokenPath) }
         return [
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": ["name": .string(Self.name), "namespace": .string(Self.namespace)],
-            "data": [Self.key: .string(document)],
+            "data": .object(data),
         ]
     }
 
@@ -47,7 +54,8 @@ public struct LocalRegistryHosting: Sendable, Equatable {
               let fields = try? Yams.load(yaml: text) as? [String: Any],
               let host = fields["host"] as? String, !host.isEmpty else { return nil }
         return LocalRegistryHosting(host: host, hostFromContainerRuntime: fields["hostFromContainerRuntime"] as? String,
-                                    help: fields["help"] as? String)
+                                    help: fields["help"] as? String,
+                                    accountTokenPath: configMap["data"]?[RegistryAccountAccess.hostingKey]?.stringValue)
     }
 
     /// Creates or replaces the ConfigMap.

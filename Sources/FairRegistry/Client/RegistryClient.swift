@@ -123,17 +123,6 @@ public final class RegistryClient: @unchecked Sendable {
         try fetchToken(realm: realm, service: service, scopes: [])
     }
 
-    /// A token for `scopes` from the registry's token endpoint (the one its challenge names),
-    /// not kept here: it is for someone else to use.
-    func fetchScopedToken(_ scopes: [String], lifetime: Int) throws -> String? {
-        try ping()
-        lock.lock()
-        let current = challenge
-        lock.unlock()
-        guard let current, current.isBearer, let realm = credentials?.tokenEndpoint ?? current.realm else { return nil }
-        return try fetchToken(realm: realm, service: current.service, scopes: scopes, lifetime: lifetime, caches: false)
-    }
-
     /// Credentials that must not cross the network in clear are never sent to a plain-HTTP URL.
     private func refuseInClear(_ credentials: Credentials, to target: String) throws {
         if credentials.sendsOnlyOverTLS && !target.lowercased().hasPrefix("https://") {
@@ -150,12 +139,11 @@ public final class RegistryClient: @unchecked Sendable {
         return HTTPClient(configuration: configuration)
     }()
 
-    private func fetchToken(realm: String, service: String?, scopes: [String], lifetime: Int? = nil, caches: Bool = true) throws -> String {
+    private func fetchToken(realm: String, service: String?, scopes: [String]) throws -> String {
         var components = URLComponents(string: realm)
         var query = components?.queryItems ?? []
         if let service { query.append(URLQueryItem(name: "service", value: service)) }
         for scope in scopes { query.append(URLQueryItem(name: "scope", value: scope)) }
-        if let lifetime { query.append(URLQueryItem(name: "lifetime", value: String(lifetime))) }
         components?.queryItems = query.isEmpty ? nil : query
         guard let tokenURL = components?.string else {
             throw RegistryError.protocolViolation("token realm \"\(realm)\" is not a URL")
@@ -188,7 +176,7 @@ public final class RegistryClient: @unchecked Sendable {
               let token = body.token ?? body.access_token, !token.isEmpty else {
             throw RegistryError.protocolViolation("the token server at \(realm) answered without a token")
         }
-        if caches { tokens.store(token, for: scopes, expiresIn: body.expires_in ?? 60) }
+        tokens.store(token, for: scopes, expiresIn: body.expires_in ?? 60)
         return token
     }
 

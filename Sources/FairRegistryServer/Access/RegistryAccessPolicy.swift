@@ -15,20 +15,39 @@ public struct RegistryAccessPolicy: Sendable {
         case deny
     }
 
+    /// What the holder of an account's credential may do in a repository (`pull`, `push`,
+    /// `delete`), as the cluster decides it.
+    public typealias AccountAccess = @Sendable (_ repository: String, _ action: String) -> Bool
+    /// Recognises credentials the registry does not issue itself (the API server's
+    /// service-account tokens): nil for any it does not know.
+    public typealias AccountAuthority = @Sendable (_ credential: String) -> AccountAccess?
+
     enum Grant {
         case anonymous
         case admin
         case scopes([RegistryScope])
+        /// An account of the cluster: exchanged at the token endpoint for a scoped token.
+        case account(AccountAccess)
         case invalid
+
+        /// A credential that must never cross plain HTTP, where pods could read it.
+        var isClusterCredential: Bool {
+            switch self {
+            case .admin, .account: return true
+            case .anonymous, .scopes, .invalid: return false
+            }
+        }
     }
 
     public let anonymousPull: Bool
     private let adminSecret: String
     public let authority: RegistryTokenAuthority
+    private let accounts: AccountAuthority?
 
-    public init(adminSecret: String, anonymousPull: Bool = true) {
+    public init(adminSecret: String, anonymousPull: Bool = true, accounts: AccountAuthority? = nil) {
         self.adminSecret = adminSecret
         self.anonymousPull = anonymousPull
+        self.accounts = accounts
         authority = RegistryTokenAuthority(secret: adminSecret)
     }
 
@@ -46,6 +65,7 @@ public struct RegistryAccessPolicy: Sendable {
         }
         if SecretComparison.matches(secret, adminSecret) { return .admin }
         if let scopes = authority.verify(secret) { return .scopes(scopes) }
+        if let access = accounts?(secret) { return .account(access) }
         return .invalid
     }
 
@@ -61,6 +81,9 @@ public struct RegistryAccessPolicy: Sendable {
                 need.actions.subtracting(anonymousPull ? [.pull] : []).isSubset(of: Self.actions(granted, need.repository))
             }
             return covered ? .allow : .deny
+        case .account:
+            // An account's token is for the token endpoint only: the client is sent there.
+            return pullOnly && anonymousPull ? .allow : .challenge
         }
     }
 
@@ -74,6 +97,8 @@ public struct RegistryAccessPolicy: Sendable {
             switch grant {
             case .admin: allowed = want.actions
             case let .scopes(granted): allowed = want.actions.intersection(Self.actions(granted, want.repository).union(anonymousPull ? [.pull] : []))
+            case let .account(access):
+                allowed = want.actions.filter { (anonymousPull && $0 == .pull) || access(want.repository, $0.rawValue) }
             case .anonymous, .invalid: allowed = anonymousPull ? want.actions.intersection([.pull]) : []
             }
             return allowed.isEmpty ? nil : RegistryScope(repository: want.repository, actions: allowed)

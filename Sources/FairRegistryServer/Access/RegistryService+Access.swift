@@ -7,7 +7,6 @@ extension RegistryService {
     static let tokenPath = "/v2/token"
     /// Tokens the endpoint issues live this long (the client asks again when one expires).
     static let tokenLifetime: TimeInterval = 3600
-    static let longestTokenLifetime: TimeInterval = 7 * 24 * 3600
 
     /// nil when the request may go ahead; otherwise the 401 or 403 to answer.
     func accessDenial(_ request: Request, path: String, inClear: Bool) -> Response? {
@@ -16,9 +15,9 @@ extension RegistryService {
         }
         let authorization = request.headers[.authorization]
         let realm = realm(request, inClear: inClear)
-        // Pods share loopback and may read what crosses it: the cluster's token sent in clear is
-        // refused (and so never useful to send), with where to exchange it for a scoped token.
-        if inClear, case .admin = policy.grant(authorization) {
+        // Pods share loopback and may read what crosses it: the cluster's token, or an account's,
+        // sent in clear is refused (and so never useful to send), with where to exchange it.
+        if inClear, policy.grant(authorization).isClusterCredential {
             return DistributionError.challenge(realm: realm, scopes: Self.requiredScopes(request, path: path),
                                                message: Self.clearTextRefusal(tokenRealmOverTLS)).response
         }
@@ -26,8 +25,10 @@ extension RegistryService {
         // `/v2/` answers whether the credential is good, as distribution with auth does: a
         // client's `login` checks it here, and an anonymous client is sent for a token.
         if Route(path: path) == .base {
-            if case .admin = policy.grant(authorization) { return nil }
-            if case .scopes = policy.grant(authorization) { return nil }
+            switch policy.grant(authorization) {
+            case .admin, .scopes, .account: return nil
+            case .anonymous, .invalid: break
+            }
             return DistributionError.challenge(realm: realm, scopes: []).response
         }
         let required = Self.requiredScopes(request, path: path)
@@ -39,7 +40,7 @@ extension RegistryService {
     }
 
     static func clearTextRefusal(_ secureEndpoint: String?) -> String {
-        "the cluster's token is not accepted over plain HTTP, where pods could read it: exchange it over TLS at \(secureEndpoint ?? "the API server's /v2/token") for a token scoped to the repository, and send that (fair does this itself with the kubeconfig)"
+        "the cluster's token (or a service account's) is not accepted over plain HTTP, where pods could read it: exchange it over TLS at \(secureEndpoint ?? "the API server's /v2/token") for a token scoped to the repository, and send that (fair does this itself with the kubeconfig)"
     }
 
     /// Where the challenge sends a client for a token: this same endpoint, by the scheme it was
@@ -78,12 +79,7 @@ extension RegistryService {
     func tokenResponse(_ request: Request) -> Response {
         guard let policy else { return DistributionError.unauthorized().response }
         let requested = request.uri.queryParameters.getAll("scope").flatMap { RegistryScope.parseList(String($0)) }
-        // The admin may ask for a longer life (a training pod stores its model when training
-        // ends, hours later); anyone else gets the standard hour.
-        let admin: Bool
-        if case .admin = policy.grant(request.headers[.authorization]) { admin = true } else { admin = false }
-        let asked = request.uri.queryParameters["lifetime"].flatMap { Double(String($0)) } ?? Self.tokenLifetime
-        let lifetime = admin ? min(max(asked, 60), Self.longestTokenLifetime) : Self.tokenLifetime
+        let lifetime = Self.tokenLifetime
         guard let (token, _) = policy.token(requested: requested, authorization: request.headers[.authorization],
                                             lifetime: lifetime) else {
             return DistributionError.unauthorized().response

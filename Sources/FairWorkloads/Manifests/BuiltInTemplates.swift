@@ -136,8 +136,11 @@ library alone and speaks the OCI distribution API itself. The artifact is one ma
 tar+gzip layer holding the model directory. Pushes are versioned v1, v2, ... and also tagged latest.
 
 Environment: FAIR_REGISTRY_TOKEN (bearer token), FAIR_REGISTRY_USERNAME / FAIR_REGISTRY_PASSWORD
-(basic credentials, also used for the Docker token flow), FAIR_REGISTRY_INSECURE=1 (skip TLS
-verification), SOURCE_DATE_EPOCH (mtime of the layer's entries; 0 by default).
+(basic credentials, also used for the Docker token flow), FAIR_REGISTRY_ACCOUNT_TOKEN_FILE (a
+service-account token for fair's registry, with ca.crt beside it: exchanged over TLS at the API
+server, $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/v2/token, for a token scoped to what the
+account may do), FAIR_REGISTRY_INSECURE=1 (skip TLS verification), SOURCE_DATE_EPOCH (mtime of
+the layer's entries; 0 by default).
 Exit status: 0 on success, 1 on any failure (one line on stderr), 2 on bad arguments.
 """
 import argparse
@@ -237,7 +240,7 @@ class Registry:
         if os.environ.get("FAIR_REGISTRY_INSECURE") == "1":
             self.tls.check_hostname, self.tls.verify_mode = False, ssl.CERT_NONE
 
-    def request(self, method, url, headers=None, body=None, ok=(200,), sink=None, auth=True):
+    def request(self, method, url, headers=None, body=None, ok=(200,), sink=None, auth=True, tls=None):
         """Returns (status, headers with lower-case names, body). `body` is bytes or an open file
         (streamed from disk); a 2xx body goes to `sink` (a HashingFile) when one is given."""
         url = urljoin(self.base + "/v2/", url)
@@ -251,7 +254,7 @@ class Registry:
                 elif self.basic:
                     sent["Authorization"] = "Basic " + self.basic
             try:
-                status, answer, data = self._once(method, url, sent, body, sink)
+                status, answer, data = self._once(method, url, sent, body, sink, tls or self.tls)
             except (OSError, http.client.HTTPException) as error:
                 if attempt < RETRIES:
                     attempt += 1
@@ -273,10 +276,10 @@ class Registry:
                               f"{urlsplit(url).path} answered HTTP {status}{excerpt(data)}")
             return status, answer, data
 
-    def _once(self, method, url, headers, body, sink):
+    def _once(self, method, url, headers, body, sink, tls):
         parts = urlsplit(url)
         if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=120, context=self.tls)
+            connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=120, context=tls)
         else:
             connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -314,16 +317,37 @@ class Registry:
         scopes = [s for s in params.get("scope", "").split(" ") if s]
         scopes += [self.scope] if self.scope not in scopes else []
         query = ([("service", params["service"])] if "service" in params else []) + [("scope", s) for s in scopes]
-        realm = params["realm"]
-        url = realm + ("&" if "?" in realm else "?") + urlencode(query)
+        realm, tls = params["realm"], None
         headers = {"Authorization": "Basic " + self.basic} if self.basic else {}
-        _, _, data = self.request("GET", url, headers=headers, auth=False)
+        account = os.environ.get("FAIR_REGISTRY_ACCOUNT_TOKEN_FILE")
+        if account and not self.basic:
+            realm, headers, tls = self._account_exchange(account)
+        url = realm + ("&" if "?" in realm else "?") + urlencode(query)
+        _, _, data = self.request("GET", url, headers=headers, auth=False, tls=tls)
         try:
             answer = json.loads(data)
             self.bearer = answer.get("token") or answer["access_token"]
         except (ValueError, KeyError, AttributeError):
             raise Failure(f"token service {realm} for registry {self.host} sent no token{excerpt(data)}")
         return True
+
+    @staticmethod
+    def _account_exchange(token_file):
+        """Where and how a service account's token becomes a registry token: the API server's
+        /v2/token over TLS, checked against the cluster's CA beside the token (never in clear,
+        where other pods could read it). The file is read each time: the node renews it."""
+        host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT")
+        if not host or not port:
+            raise Failure("FAIR_REGISTRY_ACCOUNT_TOKEN_FILE is set but KUBERNETES_SERVICE_HOST/PORT are not: "
+                          "the token is exchanged at the API server")
+        try:
+            with open(token_file) as f:
+                token = f.read().strip()
+            tls = ssl.create_default_context(cafile=os.path.join(os.path.dirname(token_file), "ca.crt"))
+        except OSError as error:
+            raise Failure(f"cannot read the registry credential {token_file} or its ca.crt: {error}")
+        host = f"[{host}]" if ":" in host else host
+        return f"https://{host}:{port}/v2/token", {"Authorization": "Bearer " + token}, tls
 
     # -- blobs, manifests and tags
 
@@ -630,7 +654,10 @@ if __name__ == "__main__":
 {{! The Job `fair train` submits. Values arrive as JSON literals: insert them with triple braces.
     The training script runs first (an init container, so the model is stored only after it
     succeeded); then the `model` container stores what it wrote to $FAIR_MODEL_DIR in the registry
-    as an OCI artifact, with the stdlib-only fair-model.py mounted from the fair-tools ConfigMap. }}
+    as an OCI artifact, with the stdlib-only fair-model.py mounted from the fair-tools ConfigMap.
+    On fair's own registry the pod runs as the Job's service account, which may push to the
+    model's repository only; the model step alone holds a token for the registry's audience,
+    which it exchanges for a scoped registry token over TLS. }}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -656,6 +683,9 @@ spec:
         kubectl.kubernetes.io/default-container: train
     spec:
       restartPolicy: Never
+{{#registryAccount}}
+      serviceAccountName: {{{registryAccount}}}
+{{/registryAccount}}
 {{#hasNodeSelector}}
       nodeSelector:
 {{#nodeSelector}}
@@ -710,11 +740,11 @@ spec:
         command: ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty",
                   "--registry", {{{registry}}}, "--repository", {{{modelRepository}}}, "--dir", "/model",
                   "--annotation", {{{jobAnnotation}}}, "--annotation", {{{imageAnnotation}}}]
-{{#registryToken}}
+{{#registryAccount}}
         env:
-        - name: FAIR_REGISTRY_TOKEN
-          value: {{{registryToken}}}
-{{/registryToken}}
+        - name: FAIR_REGISTRY_ACCOUNT_TOKEN_FILE
+          value: /var/run/secrets/fair.dev/registry/token
+{{/registryAccount}}
         volumeMounts:
         - name: model
           mountPath: /model
@@ -722,9 +752,28 @@ spec:
         - name: fair-tools
           mountPath: /opt/fair/tools
           readOnly: true
+{{#registryAccount}}
+        - name: registry-credential
+          mountPath: /var/run/secrets/fair.dev/registry
+          readOnly: true
+{{/registryAccount}}
       volumes:
       - name: model
         emptyDir: {}
+{{#registryAccount}}
+      - name: registry-credential
+        projected:
+          sources:
+          - serviceAccountToken:
+              audience: {{{registryAudience}}}
+              expirationSeconds: {{{registryTokenSeconds}}}
+              path: token
+          - configMap:
+              name: kube-root-ca.crt
+              items:
+              - key: ca.crt
+                path: ca.crt
+{{/registryAccount}}
       - name: fair-tools
         configMap:
           name: {{{toolsConfigMap}}}

@@ -22,8 +22,11 @@ public struct TrainingJob: Sendable {
     /// Where the model goes: `registry/modelRepository:vN`, pushed from inside the pod.
     public var registry: String = ""
     public var modelRepository: String { "models/\(project)" }
-    /// A registry token that may push to `modelRepository` only, given to the model step.
-    public var registryToken: String?
+    /// The service account the pod runs as when the registry takes accounts' tokens
+    /// (`ModelStepAccess`): the model step gets a token for the registry's audience, good for
+    /// `registryTokenSeconds`, and exchanges it for push rights to `modelRepository` only.
+    public var registryAccount: String?
+    public var registryTokenSeconds = 7 * 24 * 3600 + 3600
     /// The ConfigMap holding fair's in-pod tools (`fair-model.py`).
     public var toolsConfigMap = ModelTools.configMapName
 
@@ -54,7 +57,11 @@ public struct TrainingJob: Sendable {
         values["jobAnnotation"] = "dev.fair.job=\(name)"
         values["imageAnnotation"] = "dev.fair.image=\(image)"
         values["toolsConfigMap"] = toolsConfigMap
-        if let registryToken { values["registryToken"] = registryToken }
+        if let registryAccount {
+            values["registryAccount"] = registryAccount
+            values["registryAudience"] = RegistryAccountAccess.audience
+            values["registryTokenSeconds"] = registryTokenSeconds
+        }
         if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
         values.merge(secrets.templateValues) { _, new in new }
         let documents = try template.render(values)

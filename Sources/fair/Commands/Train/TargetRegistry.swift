@@ -17,16 +17,21 @@ enum TargetRegistry {
     struct Hosts {
         var push: String
         var cluster: String
+        /// The registry is the cluster's own and takes its service accounts' tokens: a training
+        /// pod stores its model as its Job's account (`ModelStepAccess`).
+        var takesAccountTokens = false
     }
 
     static func resolve(flag: String?, project: String?, client: KubeClient) throws -> Hosts {
+        let hosting = try LocalRegistryHosting.read(from: client)
         if let chosen = flag ?? project {
             let host = chosen.hasSuffix("/") ? String(chosen.dropLast()) : chosen
-            return Hosts(push: host, cluster: host)
+            let published = hosting.map { [$0.host, $0.imageHost].contains(host) } ?? false
+            return Hosts(push: host, cluster: host, takesAccountTokens: published && hosting?.accountTokenPath != nil)
         }
-        guard let hosting = try LocalRegistryHosting.read(from: client) else {
+        guard let hosting else {
             throw NotFound(server: client.config.server)
         }
-        return Hosts(push: hosting.host, cluster: hosting.imageHost)
+        return Hosts(push: hosting.host, cluster: hosting.imageHost, takesAccountTokens: hosting.accountTokenPath != nil)
     }
 }

@@ -30,11 +30,16 @@ struct TrainRun {
         var training = TrainingJob(name: command.name ?? KubernetesNames.unique(project), namespace: namespace,
                                    project: project, image: imageReference)
         training.registry = hosts.cluster
-        // The pod stores the model with a token that may push to its model's repository only
-        // (when the registry issues such tokens, as the bundled server's does).
-        training.registryToken = try registries.client(for: hosts.push)
-            .scopedToken(["repository:\(training.modelRepository):push,pull"],
-                         lifetime: (config.train.activeDeadlineSeconds ?? 7 * 24 * 3600) + 3600)
+        // On the cluster's own registry the pod stores the model as the Job's service account,
+        // which may push to its model's repository only; elsewhere it pushes as the registry lets
+        // anyone in the cluster (the model step holds no credential of the user's).
+        let access = hosts.takesAccountTokens
+            ? ModelStepAccess(name: training.name, namespace: namespace, repository: training.modelRepository) : nil
+        if access != nil {
+            training.registryAccount = training.name
+            // The token is mounted when the pod starts and used when training ends.
+            training.registryTokenSeconds = (config.train.activeDeadlineSeconds ?? 7 * 24 * 3600) + 3600
+        }
         training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
         training.secrets = try command.secretOptions.merged(with: config.train.secrets)
         training.cpu = command.cpu ?? config.train.cpu
@@ -47,7 +52,7 @@ struct TrainRun {
         training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
         let template = try ManifestTemplate.projectOrBuiltIn(config.train.template, builtIn: "job.yaml", projectDirectory: projectDirectory)
         let job = try training.render(with: template)
-        let manifests = [ModelTools.configMap(namespace: namespace), job]
+        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + [job]
 
         if command.dryRun {
             try command.outputFormat.printManifests(manifests)
@@ -56,12 +61,20 @@ struct TrainRun {
 
         // Submit.
         try ModelTools.apply(with: client, namespace: namespace)
-        do {
-            _ = try client.create(.jobs, namespace: namespace, job)
-        } catch let error as KubeError where error.code == 409 {
-            throw KubeError(code: 409, reason: "AlreadyExists",
-                            message: "a Job named \(training.name) already exists in namespace \(namespace); delete it (kubectl delete job \(training.name)) or choose another --name")
+        let exists = KubeError(code: 409, reason: "AlreadyExists",
+                               message: "a Job named \(training.name) already exists in namespace \(namespace); delete it (kubectl delete job \(training.name)) or choose another --name")
+        if let access {
+            // The account is the Job's: never taken from a Job of the same name that still runs.
+            if (try? client.get(.jobs, namespace: namespace, name: training.name)) != nil { throw exists }
+            try access.create(with: client)
         }
+        let created: JSONValue
+        do {
+            created = try client.create(.jobs, namespace: namespace, job)
+        } catch let error as KubeError where error.code == 409 {
+            throw exists
+        }
+        try access?.adopt(by: created, with: client)
         let submitted = Date()
         let resume = "fair logs \(training.name) -f -n \(namespace)"
         if command.detach {
