@@ -12,6 +12,9 @@ public struct ControllerOptions: Sendable {
     /// success, up to `jobBackoffMax`.
     public var jobBackoffBase: TimeInterval = 10
     public var jobBackoffMax: TimeInterval = 360
+    /// Where the `local` StorageClass's provisioner makes volumes (a directory of this machine,
+    /// where the server's nodes run); nil runs no provisioner.
+    public var localVolumeDirectory: String?
     /// The time controllers read and their delays run on; tests move a `ManualClock` by hand.
     public var clock: WallClock = SystemClock.shared
     /// Where controllers report errors they retry.
@@ -21,8 +24,9 @@ public struct ControllerOptions: Sendable {
 }
 
 /// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs and the
-/// namespaces' default ServiceAccounts. Each talks to the API server
+/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
+/// namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
+/// provisioner, reclaiming, protection of what is in use). Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
@@ -47,10 +51,14 @@ public final class ControllerManager: @unchecked Sendable {
         let finishedJobs = TTLAfterFinishedController(context)
         let serviceAccounts = ServiceAccountsController(context)
         let rootCA = RootCAPublisher(context)
-        let controllers: [(QueuedController, Int)] = [
+        let volumeDirectory = options.localVolumeDirectory.map { LocalVolumeDirectory(root: $0) }
+        // One binder worker: two claims must not be matched against the same free volume at once.
+        var controllers: [(QueuedController, Int)] = [
             (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
-            (serviceAccounts, 1), (rootCA, 1),
+            (serviceAccounts, 1), (rootCA, 1), (ClaimBinder(context), 1), (VolumeReclaimer(context, directory: volumeDirectory), 1),
+            (StorageProtection(context), 1),
         ]
+        if let volumeDirectory { controllers.append((LocalVolumeProvisioner(context, directory: volumeDirectory), 1)) }
         loops = controllers.map { controller, workers in
             let loop = ReconcileLoop(controller, workers: workers, clock: options.clock, log: options.log)
             controller.queue = loop.queue

@@ -14,6 +14,9 @@ final class SharedInformers: @unchecked Sendable {
     let nodes: Informer
     let namespaces: Informer
     let serviceAccounts: Informer
+    let persistentVolumeClaims: Informer
+    let persistentVolumes: Informer
+    let storageClasses: Informer
     /// Only the ConfigMaps named `kube-root-ca.crt`: what the root CA publisher keeps. A partial
     /// cache, so never handed out by `informer(for:)`.
     let rootCAConfigMaps: Informer
@@ -28,11 +31,17 @@ final class SharedInformers: @unchecked Sendable {
         nodes = Informer(client: client, resource: .nodes)
         namespaces = Informer(client: client, resource: .namespaces)
         serviceAccounts = Informer(client: client, resource: .serviceAccounts)
+        persistentVolumeClaims = Informer(client: client, resource: .persistentVolumeClaims)
+        persistentVolumes = Informer(client: client, resource: .persistentVolumes)
+        storageClasses = Informer(client: client, resource: .storageClasses)
         rootCAConfigMaps = Informer(client: client, resource: .configMaps, fieldSelector: "metadata.name=\(RootCAPublisher.configMapName)")
     }
 
     /// Informers that hold every object of their kind.
-    private var complete: [Informer] { [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts] }
+    private var complete: [Informer] {
+        [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts,
+         persistentVolumeClaims, persistentVolumes, storageClasses]
+    }
     var all: [Informer] { complete + [rootCAConfigMaps] }
 
     /// The informer that caches objects of `resource`; nil for a kind no controller caches

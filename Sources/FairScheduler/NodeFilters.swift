@@ -13,6 +13,9 @@ enum NodeFilters {
         if node.unschedulable && !pod.tolerations.tolerate(.unschedulable) { return [unschedulable] }
         if let taint = node.taints.first(where: { !pod.tolerations.tolerate($0) }) { return [taint.unschedulableReason] }
         if !pod.affinity.isEmpty && !pod.affinity.matches(nodeName: node.name, labels: node.labels) { return [affinityMismatch] }
+        if !pod.volumeTerms.allSatisfy({ $0.contains { $0.matches(nodeName: node.name, labels: node.labels) } }) {
+            return [VolumeBinding.affinityConflict]
+        }
         return insufficientResources(pod.demand.requests, node.allocatable, usage.requested)
     }
 

@@ -35,6 +35,21 @@ extension Scheduler {
         }
     }
 
+    /// Tells each unbound `WaitForFirstConsumer` claim of the pod the node chosen for it, so its
+    /// provisioner makes the volume there.
+    func selectNode(_ node: String, forClaims names: [String], of pod: SchedulingPod) {
+        for name in names {
+            do {
+                _ = try client.mergePatch(.persistentVolumeClaims, namespace: pod.namespace, name: name,
+                                          ["metadata": ["annotations": .object([VolumeBinding.selectedNode: .string(node)])]])
+            } catch let error as KubeError where error.isNotFound {
+                continue
+            } catch {
+                logError("cannot select node \(node) for claim \(pod.namespace)/\(name): \(error)")
+            }
+        }
+    }
+
     /// Sets `PodScheduled=False` (reason Unschedulable, kube's message) and writes a
     /// `FailedScheduling` event — only when the message changes, so a pod retried every 10 s
     /// does not rewrite its status every 10 s.

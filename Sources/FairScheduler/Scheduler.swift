@@ -16,6 +16,10 @@ public final class Scheduler: @unchecked Sendable {
     let client: KubeClient
     let pods: Informer
     let nodes: Informer
+    /// Claims, volumes and classes, for the pods that name claims (VolumeBinding).
+    let claims: Informer
+    let volumes: Informer
+    let storageClasses: Informer
     let cache = SchedulerCache()
     let queue: SchedulingQueue
     let events: EventRecorder
@@ -33,6 +37,9 @@ public final class Scheduler: @unchecked Sendable {
         self.options = options
         pods = Informer(client: client, resource: .pods)
         nodes = Informer(client: client, resource: .nodes)
+        claims = Informer(client: client, resource: .persistentVolumeClaims)
+        volumes = Informer(client: client, resource: .persistentVolumes)
+        storageClasses = Informer(client: client, resource: .storageClasses)
         queue = SchedulingQueue(clock: options.clock)
         events = EventRecorder(client: client, component: options.name, clock: options.clock,
                                normalPerSecond: options.scheduledEventsPerSecond, normalBurst: options.scheduledEventBurst)
@@ -48,8 +55,18 @@ public final class Scheduler: @unchecked Sendable {
 
         nodes.addHandler { [weak self] event in self?.nodeChanged(event) }
         pods.addHandler { [weak self] event in self?.podChanged(event) }
+        // A claim bound, or a volume or class appearing, can make a waiting pod schedulable.
+        for informer in [claims, volumes, storageClasses] {
+            informer.addHandler { [weak self] event in
+                if case .deleted = event { return }
+                self?.queue.moveAllToActive()
+            }
+        }
         nodes.start()
         pods.start()
+        claims.start()
+        volumes.start()
+        storageClasses.start()
         let thread = Thread { [self] in decisionLoop() }
         thread.name = "\(options.name) decisions"
         thread.start()
@@ -68,6 +85,9 @@ public final class Scheduler: @unchecked Sendable {
         queue.close()
         nodes.stop()
         pods.stop()
+        claims.stop()
+        volumes.stop()
+        storageClasses.stop()
         state.lock()
         let deadline = Date().addingTimeInterval(10)
         while loopRunning && state.wait(until: deadline) {}
@@ -81,7 +101,7 @@ public final class Scheduler: @unchecked Sendable {
     @discardableResult
     public func waitUntilSynced(timeout: TimeInterval = 30) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        return nodes.waitUntilSynced(timeout: timeout) && pods.waitUntilSynced(timeout: max(0, deadline.timeIntervalSinceNow))
+        return [nodes, pods, claims, volumes, storageClasses].allSatisfy { $0.waitUntilSynced(timeout: max(0, deadline.timeIntervalSinceNow)) }
     }
 
     public var statistics: SchedulerStatistics {
@@ -172,9 +192,29 @@ public final class Scheduler: @unchecked Sendable {
                 continue
             }
             guard awaitsScheduling(pod) else { continue }
-            let candidate = SchedulingPod(pod)
+            var candidate = SchedulingPod(pod)
             if cache.isPlaced(key: key, uid: candidate.uid) { continue }
+            var claimsToProvision: [String]?
+            switch VolumeBinding(claims: claims, volumes: volumes, classes: storageClasses).verdict(for: pod) {
+            case let .ready(terms):
+                candidate.volumeTerms = terms
+            case let .provision(terms, waiting):
+                candidate.volumeTerms = terms
+                claimsToProvision = waiting
+            case let .unschedulable(reason):
+                queue.backOff(key, cycle: cycle)
+                count { $0.unschedulableAttempts += 1 }
+                reportUnschedulable(pod, FitFailure(nodeCount: cache.nodeCount, reasonCounts: [reason: cache.nodeCount]))
+                continue
+            }
             switch cache.schedule(candidate) {
+            case let .success(node) where claimsToProvision != nil:
+                // Not bound yet: its claims first get volumes on this node; the pod is decided
+                // again once they are bound (the claims' changes wake it).
+                cache.forget(key: key, uid: candidate.uid)
+                queue.backOff(key, cycle: cycle)
+                let waiting = claimsToProvision ?? []
+                writers?.submit { [self] in selectNode(node, forClaims: waiting, of: candidate) }
             case let .success(node):
                 writers?.submit { [self] in bind(candidate, to: node, cycle: cycle) }
             case let .failure(failure):

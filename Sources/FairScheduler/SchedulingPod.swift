@@ -9,6 +9,8 @@ struct SchedulingPod: Sendable {
     var demand: PodDemand
     var affinity: NodeAffinity
     var tolerations: [Toleration]
+    /// The node affinity of the pod's bound volumes: each list must hold (VolumeBinding).
+    var volumeTerms: [[NodeSelectorTerm]] = []
 
     init(_ pod: JSONValue) {
         key = Informer.key(pod)

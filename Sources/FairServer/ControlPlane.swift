@@ -39,6 +39,7 @@ final class ControlPlane: @unchecked Sendable {
             : KubeClient(config: config)
         var controllerOptions = ControllerOptions()
         controllerOptions.nodeMonitorGracePeriod = options.nodeMonitorGracePeriod
+        controllerOptions.localVolumeDirectory = "\(options.dataDirectory)/volumes"
         let controllers = ControllerManager(client: client, options: controllerOptions)
         let scheduler = Scheduler(client: client)
         lock.lock()

@@ -26,8 +26,8 @@ final class ControllerManagerTests: ControllerTestCase {
         let manager = ControllerManager(client: client, options: ControllerOptions())
         manager.start()
         defer { manager.stop() }
-        // Ten informers, one thread each; reconciles borrow threads of the shared pool.
-        try waitUntil("informers running") { informerThreads() >= baseline + 10 }
+        // Thirteen informers, one thread each; reconciles borrow threads of the shared pool.
+        try waitUntil("informers running") { informerThreads() >= baseline + 13 }
         _ = try client.create(.replicaSets, [
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
@@ -51,6 +51,14 @@ final class ControllerManagerTests: ControllerTestCase {
         _ = try client.create(.namespaces, ["metadata": ["name": "after-stop"]])
         _ = try client.create(.serviceAccounts, ["metadata": ["name": "sa"]])
         _ = try client.create(.configMaps, namespace: "after-stop", ["metadata": ["name": "kube-root-ca.crt"]])
+        _ = try client.create(.persistentVolumeClaims, [
+            "metadata": ["name": "c"], "spec": ["accessModes": ["ReadWriteOnce"], "resources": ["requests": ["storage": "1Gi"]]],
+        ])
+        _ = try client.create(.persistentVolumes, [
+            "metadata": ["name": "v"],
+            "spec": ["accessModes": ["ReadWriteOnce"], "capacity": ["storage": "1Gi"], "hostPath": ["path": "/tmp/v"]],
+        ])
+        _ = try client.create(.storageClasses, ["metadata": ["name": "sc"], "provisioner": "example.com/none"])
         try waitUntil("every controller thread ended", timeout: 5) { informerThreads() <= baseline }
         try stays("nothing reconciled after stop", for: 0.3) {
             try activePods("app=web").count == 1 && list(.replicaSets).count == 1

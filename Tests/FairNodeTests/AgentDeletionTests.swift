@@ -26,7 +26,8 @@ final class AgentDeletionTests: AgentTestCase {
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(marked), 0.9)
         eventually("the pod deleted by the agent", { cluster.pod("stubborn") }, until: { $0 == nil })
         XCTAssertFalse(runtime.ids.contains(id), "the container is removed")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: podDirectory), "volumes, logs and state are removed")
+        // Removed right after the pod object (kubelet's housekeeping does it later still).
+        eventually("volumes, logs and state removed", timeout: 5, { FileManager.default.fileExists(atPath: podDirectory) }, until: { !$0 })
         XCTAssertNotNil(cluster.pod("polite"), "other pods are untouched")
     }
 

@@ -25,8 +25,10 @@ extension APIServer {
         }
         Admission.prepareNew(&object, definition, namespace: namespace)
         let name = object.name ?? ""
-        // The one admission plugin that reads other objects: a pod's account and its token volume.
+        // Admission plugins that read other objects: a pod's account and its token volume, a
+        // claim's default class.
         if definition == .pod { try ServiceAccountAdmission.admit(&object, store: store) }
+        if definition == .persistentVolumeClaim { StorageAdmission.admit(&object, store: store) }
         let causes = Admission.validate(object, definition)
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
         try authorizer.checkEscalation(by: user, writing: object, definition, namespace: namespace)

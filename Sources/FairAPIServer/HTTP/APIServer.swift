@@ -45,6 +45,7 @@ public final class APIServer: @unchecked Sendable {
         logs = PodLogProxy(store: store, credential: nodeClient)
         try ensureSystemNamespaces()
         try BootstrapPolicy.ensure(in: store)
+        try StorageAdmission.ensureDefaultClass(in: store)
     }
 
     /// The address clients reach the server at (`https://127.0.0.1:6443`): where the OIDC

@@ -18,6 +18,8 @@ struct ConfigSources {
     /// A service-account token for a pod (a projected `serviceAccountToken`), asked of the API
     /// server's TokenRequest as kubelet asks; nil where no API server issues them.
     var token: ((TokenAsk) throws -> String)? = nil
+    /// The host directory of the volume a claim is bound to (a `persistentVolumeClaim` volume).
+    var claimedPath: ((_ namespace: String, _ claim: String) throws -> String)? = nil
 
     struct TokenAsk {
         var namespace: String
@@ -52,6 +54,21 @@ struct ConfigSources {
                 throw ContainerConfigError(message: "the API server answered a token request for service account \(ask.namespace)/\(ask.serviceAccount) without a token")
             }
             return token
+        }, claimedPath: { namespace, name in
+            let claim: JSONValue
+            do {
+                claim = try client.get(.persistentVolumeClaims, namespace: namespace, name: name)
+            } catch let error as KubeError where error.isNotFound {
+                throw ContainerConfigError(message: "persistentvolumeclaim \"\(name)\" not found")
+            }
+            guard claim.value(at: "status.phase")?.stringValue == "Bound", let volumeName = claim.value(at: "spec.volumeName")?.stringValue else {
+                throw ContainerConfigError(message: "persistentvolumeclaim \"\(name)\" is not bound")
+            }
+            let volume = try client.get(.persistentVolumes, name: volumeName)
+            guard let path = volume.value(at: "spec.hostPath.path")?.stringValue ?? volume.value(at: "spec.local.path")?.stringValue else {
+                throw ContainerConfigError(message: "persistentvolume \"\(volumeName)\" of claim \"\(name)\" is neither hostPath nor local, which this node cannot mount")
+            }
+            return path
         })
     }
 }

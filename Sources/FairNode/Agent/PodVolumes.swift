@@ -3,7 +3,8 @@ import Foundation
 
 /// The host directories behind a pod's volumes: emptyDir under `DATA/pods/<uid>/volumes/<name>`
 /// (removed with the pod), configMap, secret and projected as files written there once, when the
-/// pod first needs them (later changes reach new pods only), hostPath as given. Other volume types are
+/// pod first needs them (later changes reach new pods only), hostPath as given, a claim's volume at
+/// its PersistentVolume's path. Other volume types are
 /// refused with a message naming the volume. The node's data directory is 0700, so other local
 /// users cannot read a Secret's files; inside the pod they have the modes the pod asked for.
 struct PodVolumes {
@@ -48,6 +49,20 @@ struct PodVolumes {
                     break
                 }
                 paths[name] = hostPath
+            } else if let claim = volume.json.value(at: "persistentVolumeClaim.claimName")?.stringValue {
+                guard let claimedPath = sources?.claimedPath else {
+                    throw ContainerConfigError(message: "volume \(name): this node cannot read claims")
+                }
+                let path = try claimedPath(pod.namespace ?? "default", claim)
+                guard path.hasPrefix("/") else {
+                    throw ContainerConfigError(message: "volume \(name): the path \"\(path)\" of claim \"\(claim)\" must be absolute")
+                }
+                // A volume's directory may be gone from the host (a hostPath volume that names a new place).
+                if !FileManager.default.fileExists(atPath: path) {
+                    try createDirectory(path, volume: name)
+                    chmod(path, 0o777)
+                }
+                paths[name] = path
             } else if let sources, let projection = KeyProjection(volume) {
                 let path = "\(volumesDirectory)/\(name)"
                 if !FileManager.default.fileExists(atPath: path) {
@@ -65,7 +80,7 @@ struct PodVolumes {
                 }
                 paths[name] = path
             } else {
-                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret, projected or hostPath)")
+                throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret, projected, persistentVolumeClaim or hostPath)")
             }
         }
         return paths
@@ -88,8 +103,15 @@ struct PodVolumes {
             if let subPath = mount.subPath, !subPath.isEmpty {
                 path = try subPaths.stage(volume: name, root: source, subPath: subPath, container: containerName, index: index)
             }
-            return ContainerMount(source: path, destination: destination, readOnly: mount.readOnly ?? false)
+            return ContainerMount(source: path, destination: destination, readOnly: (mount.readOnly ?? false) || readOnlyClaims.contains(name))
         }
+    }
+
+    /// Claims the pod mounts `readOnly` everywhere (`persistentVolumeClaim.readOnly`).
+    private var readOnlyClaims: Set<String> {
+        Set(Pod(json: pod).spec.volumes.compactMap { volume in
+            volume.json.value(at: "persistentVolumeClaim.readOnly")?.boolValue == true ? volume.name : nil
+        })
     }
 
     /// One file of a volume made of keys: its path inside the volume, its bytes, and its mode
