@@ -461,3 +461,57 @@ def test_fair_secret_create_and_a_training_run_reads_secrets_without_printing_th
     assert "secretKeyRef" in manifests and "secretRef" in manifests
     for text in (result.stdout, result.stderr, manifests, created.stderr):
         assert SECRET_VALUE not in text and "pa=ss word" not in text
+
+
+# -- data -------------------------------------------------------------------------------------------
+
+READS_DATA = """
+import json, os
+rows = open("/data/train.csv").read().splitlines()
+try:
+    open("/data/scribble", "w")
+    local = "writable"
+except OSError:
+    local = "read-only"
+epoch = int(open("/ckpt/epoch").read()) if os.path.exists("/ckpt/epoch") else 0
+open("/ckpt/epoch", "w").write(str(epoch + 1))
+print("data", len(rows), local, "epoch", epoch + 1, flush=True)
+"""
+
+
+def test_a_run_mounts_local_data_read_only_and_a_claim_for_checkpoints(fair_cluster, cluster, tmp_path):
+    data = tmp_path / "dataset"
+    data.mkdir()
+    (data / "train.csv").write_text("x,y\n1,2\n2,4\n")
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "train-ckpt"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}))
+    project = write_project(tmp_path / "reads-data", READS_DATA, name="reads-data")
+    for epoch in (1, 2):
+        result = fair_cluster.train(project, "--mount", f"{data}:/data", "--mount", "pvc:train-ckpt:/ckpt", check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"data 3 read-only epoch {epoch}" in result.stdout, result.stdout
+    assert not (data / "scribble").exists()
+    writable = fair_cluster.train(project, "--mount", f"{data}:/data:rw", "--mount", "pvc:train-ckpt:/ckpt", check=False)
+    assert "data 3 writable epoch 3" in writable.stdout, writable.stdout
+    manifest = fair_cluster.train(project, "--mount", "pvc:train-ckpt:/ckpt:ro", "--mount", f"{data}:/data", "--dry-run",
+                                  "--output-format", "json").stdout
+    [job] = [item for item in json.loads(manifest)["items"] if item["kind"] == "Job"]
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["mount-0"]["persistentVolumeClaim"] == {"claimName": "train-ckpt"}
+    assert volumes["mount-1"]["hostPath"] == {"path": str(data), "type": "Directory"}
+    mounts = job["spec"]["template"]["spec"]["initContainers"][0]["volumeMounts"]
+    assert {"name": "mount-0", "mountPath": "/ckpt", "readOnly": True} in mounts
+
+
+@pytest.mark.parametrize("mount, message", [
+    ("does-not-exist:/data", "does not exist"),
+    ("{data}:relative", "expected SOURCE:PATH"),
+    ("{data}:/model", "which the container needs for itself"),
+    ("pvc:Bad_Name:/data", "is not a valid claim name"),
+])
+def test_bad_mounts_are_refused_before_anything_is_built(fair_cluster, tmp_path, mount, message):
+    (tmp_path / "d").mkdir()
+    result = fair_cluster.train(FIXTURES / "plain-python", "--mount", mount.format(data=tmp_path / "d"), check=False)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+    assert "building" not in result.stderr.lower()

@@ -37,11 +37,5 @@ enum Admission {
         return causes
     }
 
-    static func isDNSSubdomain(_ name: String) -> Bool {
-        guard !name.isEmpty, name.count <= 253 else { return false }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-.")
-        guard name.allSatisfy({ allowed.contains($0) }) else { return false }
-        guard let first = name.first, let last = name.last else { return false }
-        return first.isLetter || first.isNumber ? (last.isLetter || last.isNumber) : false
-    }
+    static func isDNSSubdomain(_ name: String) -> Bool { KubernetesNameRules.isDNSSubdomain(name) }
 }

@@ -734,6 +734,11 @@ spec:
         volumeMounts:
         - name: model
           mountPath: /model
+{{#mounts}}
+        - name: {{{volumeName}}}
+          mountPath: {{{mountPath}}}
+          readOnly: {{{readOnly}}}
+{{/mounts}}
       containers:
       - name: model
         image: {{{image}}}
@@ -760,6 +765,18 @@ spec:
       volumes:
       - name: model
         emptyDir: {}
+{{#mounts}}
+      - name: {{{volumeName}}}
+{{#hostPath}}
+        hostPath:
+          path: {{{hostPath}}}
+          type: {{{hostPathType}}}
+{{/hostPath}}
+{{#claimName}}
+        persistentVolumeClaim:
+          claimName: {{{claimName}}}
+{{/claimName}}
+{{/mounts}}
 {{#registryAccount}}
       - name: registry-credential
         projected:

@@ -11,6 +11,8 @@ public struct TrainingJob: Sendable {
     public var env: [(name: String, value: String)] = []
     /// Secrets the training container reads as env.
     public var secrets = WorkloadSecrets()
+    /// Data the training container mounts (`--mount`).
+    public var mounts: [WorkloadMount] = []
     /// Resource requests; limits repeat them (a training run should not be throttled below what
     /// it asked for), and GPUs are limits only, as Kubernetes requires.
     public var cpu: String?
@@ -64,6 +66,7 @@ public struct TrainingJob: Sendable {
         }
         if let activeDeadlineSeconds { values["activeDeadlineSeconds"] = activeDeadlineSeconds }
         values.merge(secrets.templateValues) { _, new in new }
+        values.merge(WorkloadMount.templateValues(mounts)) { _, new in new }
         let documents = try template.render(values)
         guard documents.count == 1, let job = documents.first, job.kind == KindDefinition.job.kind, job.apiVersion == KindDefinition.job.apiVersion else {
             throw Invalid(description: "\(template.source) must render exactly one batch/v1 Job (got \(documents.map { $0.kind ?? "?" }))")
@@ -75,6 +78,7 @@ public struct TrainingJob: Sendable {
             throw Invalid(description: "\(template.source) must name the Job {{{name}}} and run the image {{{image}}} in one of its containers")
         }
         try secrets.check(job, image: image, source: template.source)
+        try WorkloadMount.check(mounts, in: job, image: image, source: template.source)
         return job
     }
 }

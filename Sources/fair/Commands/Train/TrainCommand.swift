@@ -51,6 +51,11 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var secretOptions: SecretOptions
 
+    @Option(name: .customLong("mount"), help: ArgumentHelp(
+        "Data for the training container, SOURCE:PATH[:ro|:rw] (repeatable).",
+        discussion: "SOURCE is a local directory or file (this machine's fair server only; read-only unless :rw) or pvc:CLAIM, a PersistentVolumeClaim in the Job's namespace (any cluster; read-write unless :ro)."))
+    var mounts: [String] = []
+
     @Option(name: .customLong("node-selector"), help: "A node label the pod must run on, K=V (repeatable).")
     var nodeSelector: [String] = []
 

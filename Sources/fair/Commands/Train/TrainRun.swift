@@ -16,6 +16,9 @@ struct TrainRun {
         let client = try command.cluster.client()
         let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
         let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
+        let mounts = try command.mounts.map { try WorkloadMount(parsing: $0) }
+        try WorkloadMount.check(mounts)
+        try Self.checkHostMounts(mounts, client: client, onOwnServer: hosts.takesAccountTokens)
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)
         let talk = command.outputFormat == .text
 
@@ -42,6 +45,7 @@ struct TrainRun {
         }
         training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
         training.secrets = try command.secretOptions.merged(with: config.train.secrets)
+        training.mounts = mounts
         training.cpu = command.cpu ?? config.train.cpu
         training.memory = command.memory ?? config.train.memory
         training.gpus = command.gpu ?? config.train.gpu ?? 0
@@ -128,6 +132,18 @@ struct TrainRun {
             Console.error(cannotStart ? "job \(training.name) cannot start: \(why)"
                                       : "job \(training.name) failed after \(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s"): \(why)")
             return 1
+        }
+    }
+
+    /// A directory of this machine can be mounted only where pods run on this machine: the
+    /// cluster is fair's own server (it says so in its registry hosting) reached on loopback.
+    static func checkHostMounts(_ mounts: [WorkloadMount], client: KubeClient, onOwnServer: Bool) throws {
+        guard let mount = mounts.first(where: { if case .host = $0.source { return true } else { return false } }) else { return }
+        let host = URLComponents(string: client.config.server)?.host ?? ""
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        guard onOwnServer && loopback else {
+            guard case let .host(path) = mount.source else { return }
+            throw InputError(description: "--mount \(path):\(mount.path): \(client.config.server) is not this machine's fair server, so its pods cannot see \(path); put the data in a PersistentVolumeClaim there and use --mount pvc:NAME:\(mount.path)")
         }
     }
 
