@@ -79,15 +79,18 @@ final class PodSyncer: @unchecked Sendable {
         let finished = PodPhase.isTerminal(typed.status.phase)
         let restartPolicy = typed.spec.restartPolicy ?? "Always"
         var volumes: Result<[String: String], Error>
+        var wake = Wake()
         do {
             var podVolumes = PodVolumes(pod: pod, volumesDirectory: store.volumesDirectory(record.uid))
             podVolumes.sources = configSources
-            volumes = .success(try podVolumes.prepare())
+            // A live pod's tokens are renewed when due; a finished pod needs none.
+            podVolumes.renewsTokens = !finished
+            volumes = .success(try podVolumes.prepare(now: now))
+            if let due = podVolumes.nextTokenRefresh { wake.at(due) }
         } catch {
             volumes = .failure(error)
         }
 
-        var wake = Wake()
         // Init containers run one at a time, each to success, before any app container starts;
         // a failed one is retried (OnFailure) unless the pod's policy is Never.
         let initPolicy = restartPolicy == "Never" ? "Never" : "OnFailure"

@@ -13,8 +13,14 @@ struct PodVolumes {
     /// The keys of the pod's ConfigMaps and Secrets.
     var sources: ConfigSources? = nil
 
-    /// Host path of every volume, created when needed.
-    func prepare() throws -> [String: String] {
+    /// Whether `prepare` renews projected tokens that are due (not for a pod that has finished).
+    var renewsTokens = true
+    /// When the earliest projected token of the pod is due for renewal (set by `prepare`).
+    private(set) var nextTokenRefresh: Date?
+
+    /// Host path of every volume, created when needed; projected tokens renewed when due.
+    mutating func prepare(now: Date = Date()) throws -> [String: String] {
+        nextTokenRefresh = nil
         var paths: [String: String] = [:]
         for volume in Pod(json: pod).spec.volumes {
             guard let name = volume.name, !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
@@ -72,12 +78,14 @@ struct PodVolumes {
                 paths[name] = path
             } else if let sources, let projected = volume.json["projected"] {
                 let path = "\(volumesDirectory)/\(name)"
+                let projectedVolume = ProjectedVolume(pod: pod, source: projected, volume: name)
                 if !FileManager.default.fileExists(atPath: path) {
-                    let volumeFiles = try ProjectedVolume(pod: pod, source: projected, volume: name).files(sources: sources) { projection in
+                    let volumeFiles = try projectedVolume.files(sources: sources) { projection in
                         try keyFiles(projection, volume: name, sources: sources)
                     }
                     try writeFiles(volumeFiles.files, defaultMode: volumeFiles.defaultMode, volume: name, to: path)
                 }
+                if renewsTokens { try renewTokens(projectedVolume, in: path, sources: sources, now: now) }
                 paths[name] = path
             } else {
                 throw ContainerConfigError(message: "volume \(name): type \(volume.sourceKind) is not supported by this node (use emptyDir, configMap, secret, projected, persistentVolumeClaim or hostPath)")
@@ -104,6 +112,26 @@ struct PodVolumes {
                 path = try subPaths.stage(volume: name, root: source, subPath: subPath, container: containerName, index: index)
             }
             return ContainerMount(source: path, destination: destination, readOnly: (mount.readOnly ?? false) || readOnlyClaims.contains(name))
+        }
+    }
+
+    /// Renews each token of a projected volume that is due (`ProjectedTokenRefresh`), in place:
+    /// a new file renamed over the old, so a reader sees one token or the other, never half.
+    private mutating func renewTokens(_ volume: ProjectedVolume, in path: String, sources: ConfigSources, now: Date) throws {
+        for source in volume.tokenSources {
+            let file = "\(path)/\(source.path)"
+            var due = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap(ProjectedTokenRefresh.due)
+            if due == nil || due! <= now {
+                let renewed = try volume.tokenFile(source.json, sources: sources)
+                let mode = ((try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? Int) ?? 0o644
+                let staging = file + ".renewing"
+                guard FileManager.default.createFile(atPath: staging, contents: Data(renewed.content), attributes: [.posixPermissions: mode]),
+                      rename(staging, file) == 0 else {
+                    throw ContainerConfigError(message: "volume \(volume.volume): cannot renew the token at \(source.path)")
+                }
+                due = ProjectedTokenRefresh.due(String(decoding: renewed.content, as: UTF8.self))
+            }
+            if let due, nextTokenRefresh.map({ due < $0 }) ?? true { nextTokenRefresh = due }
         }
     }
 

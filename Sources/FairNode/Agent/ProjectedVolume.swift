@@ -28,7 +28,15 @@ struct ProjectedVolume {
         return (files, source["defaultMode"]?.intValue.map { Int($0) } ?? 0o644)
     }
 
-    private func tokenFile(_ token: JSONValue, sources: ConfigSources) throws -> PodVolumes.File {
+    /// The volume's `serviceAccountToken` sources, with the file each is written to.
+    var tokenSources: [(path: String, json: JSONValue)] {
+        (source["sources"]?.arrayValue ?? []).compactMap { projection in
+            guard let token = projection["serviceAccountToken"], let path = token["path"]?.stringValue, !path.isEmpty else { return nil }
+            return (path, token)
+        }
+    }
+
+    func tokenFile(_ token: JSONValue, sources: ConfigSources) throws -> PodVolumes.File {
         guard let path = token["path"]?.stringValue, !path.isEmpty else {
             throw ContainerConfigError(message: "volume \(volume): serviceAccountToken needs a path")
         }

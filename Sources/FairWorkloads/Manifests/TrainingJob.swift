@@ -26,9 +26,10 @@ public struct TrainingJob: Sendable {
     public var modelRepository: String { "models/\(project)" }
     /// The service account the pod runs as when the registry takes accounts' tokens
     /// (`ModelStepAccess`): the model step gets a token for the registry's audience, good for
-    /// `registryTokenSeconds`, and exchanges it for push rights to `modelRepository` only.
+    /// `registryTokenSeconds` (the node renews it while the pod lives), and exchanges it for push
+    /// rights to `modelRepository` only.
     public var registryAccount: String?
-    public var registryTokenSeconds = 7 * 24 * 3600 + 3600
+    public var registryTokenSeconds = 3600
     /// The ConfigMap holding fair's in-pod tools (`fair-model.py`).
     public var toolsConfigMap = ModelTools.configMapName
 

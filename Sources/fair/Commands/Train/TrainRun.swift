@@ -38,11 +38,7 @@ struct TrainRun {
         // anyone in the cluster (the model step holds no credential of the user's).
         let access = hosts.takesAccountTokens
             ? ModelStepAccess(name: training.name, namespace: namespace, repository: training.modelRepository) : nil
-        if access != nil {
-            training.registryAccount = training.name
-            // The token is mounted when the pod starts and used when training ends.
-            training.registryTokenSeconds = (config.train.activeDeadlineSeconds ?? 7 * 24 * 3600) + 3600
-        }
+        if access != nil { training.registryAccount = training.name }
         training.env = try Self.merged(config.train.env.map { ($0.name, $0.value) }, command.env, flag: "--env")
         training.secrets = try command.secretOptions.merged(with: config.train.secrets)
         training.mounts = mounts
