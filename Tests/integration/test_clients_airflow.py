@@ -127,3 +127,96 @@ def test_kubernetes_job_operator_logs_each_line_once(airflow, cluster):
                           "jsonpath={range .items[*]}{.metadata.name} {.status.succeeded}{'\\n'}{end}").stdout
     # The operator names the Job job-NAME-SUFFIX.
     assert re.search(r"^job-ticker-job-\S+ 1$", job, re.M), job
+
+
+# -- Airflow inside the cluster ----------------------------------------------------------------------
+
+IN_CLUSTER_DAG = '''
+from datetime import datetime
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+with DAG("fair_in_cluster", start_date=datetime(2024, 1, 1), schedule=None, catchup=False):
+    KubernetesPodOperator(
+        task_id="pod", name="inner", namespace={namespace!r}, image={image!r}, cmds=["sh", "-c", {script!r}],
+        in_cluster=True, get_logs=True, on_finish_action="delete_pod",
+        startup_timeout_seconds=120, startup_check_interval_seconds=1)
+'''
+
+IN_CLUSTER_SCRIPT = "echo inner-start; sleep 1; echo inner-done-$((6*7))"
+
+RUN_AIRFLOW = """
+set -e
+python3 -m airflow db migrate > /tmp/migrate.log 2>&1 || { tail -40 /tmp/migrate.log; exit 1; }
+python3 -m airflow tasks test fair_in_cluster pod 2024-01-01
+"""
+
+
+@pytest.fixture(scope="module")
+def python_image(cluster, base_image, tmp_path_factory):
+    """The plain-Python fixture in the cluster's registry: Debian's python3, as in the venv (3.11)."""
+    import json
+    from conftest import Fair, FIXTURES
+    home = tmp_path_factory.mktemp("fair-home")
+    built = json.loads(Fair(home).run("build", FIXTURES / "plain-python", "--base", f"oci-archive:{base_image}",
+                                      "--push", f"{cluster.server.registry}/clients/airflow-python:v1",
+                                      "--output-format", "json", env=cluster.server.registry_env).stdout)
+    return f"{cluster.server.registry}/clients/airflow-python@{built['digest']}"
+
+
+def test_kubernetes_pod_operator_in_a_pod_starts_a_pod_and_reads_its_logs_with_its_own_account(cluster, python_image):
+    import json
+    import sys
+    from pathlib import Path
+    from server_harness import wait_for
+    client = client_python("airflow")
+    found = sorted(Path(client.python).parent.parent.glob("lib/python3*/site-packages"))
+    if not found or sys.version_info[:2] != (3, 11):
+        pytest.skip("the airflow venv is not for Python 3.11, the image's")
+    namespace = ensure_namespace(cluster, "airflow-in-cluster")
+    dag = IN_CLUSTER_DAG.format(namespace=namespace, image=cluster.image, script=IN_CLUSTER_SCRIPT)
+    manifests = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "airflow", "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "pod-runner", "namespace": namespace},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},
+                   {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "airflow-runs-pods", "namespace": namespace},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-runner"},
+         "subjects": [{"kind": "ServiceAccount", "name": "airflow", "namespace": namespace}]},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dags", "namespace": namespace}, "data": {"fair_in_cluster.py": dag}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "airflow", "namespace": namespace}, "spec": {
+            "serviceAccountName": "airflow", "restartPolicy": "Never",
+            "volumes": [{"name": "airflow", "hostPath": {"path": str(found[0]), "type": "Directory"}},
+                        {"name": "dags", "configMap": {"name": "dags"}}, {"name": "home", "emptyDir": {}}],
+            "containers": [{"name": "airflow", "image": python_image, "command": ["sh", "-c", RUN_AIRFLOW],
+                            "env": [{"name": "PYTHONPATH", "value": "/airflow"}, {"name": "PYTHONUNBUFFERED", "value": "1"},
+                                    {"name": "AIRFLOW_HOME", "value": "/home/airflow"},
+                                    {"name": "AIRFLOW__CORE__DAGS_FOLDER", "value": "/dags"},
+                                    {"name": "AIRFLOW__CORE__LOAD_EXAMPLES", "value": "False"},
+                                    {"name": "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "value": "sqlite:////home/airflow/airflow.db"},
+                                    {"name": "NO_COLOR", "value": "1"}],
+                            "volumeMounts": [{"name": "airflow", "mountPath": "/airflow", "readOnly": True},
+                                             {"name": "dags", "mountPath": "/dags", "readOnly": True},
+                                             {"name": "home", "mountPath": "/home/airflow"}]}]}},
+    ]
+    cluster.kubectl("apply", "-f", "-", input="\n".join(json.dumps(manifest) for manifest in manifests))
+
+    def phase():
+        return json.loads(cluster.kubectl("get", "pod", "airflow", "-n", namespace, "-o", "json").stdout)["status"].get("phase")
+
+    wait_for(lambda: phase() in ("Succeeded", "Failed"), timeout=480, what="airflow in its pod to finish")
+    logs = cluster.kubectl("logs", "airflow", "-n", namespace).stdout
+    explain = f"airflow's pod said:\n{logs[-8000:]}\n\nfair server log:\n{cluster.log_tail()}"
+    assert phase() == "Succeeded", explain
+    assert "inner-start" in logs and "inner-done-42" in logs, explain
+    # The second pod ran as Airflow asked and was deleted after (on_finish_action).
+    assert cluster.kubectl("get", "pods", "-n", namespace, "-l", "task_id=pod", "-o", "name").stdout.strip() == "", explain
+    # What made it: the operator's own account, which may do no more than its Role says.
+    token = cluster.kubectl("create", "token", "airflow", "-n", namespace).stdout.strip()
+    can = lambda verb, what, where=namespace: cluster.kubectl("--token", token, "auth", "can-i", verb, what, "-n", where,
+                                                              check=False).stdout.strip()
+    assert (can("create", "pods"), can("get", "pods/log"), can("get", "secrets"), can("create", "pods", "default")) == \
+        ("yes", "yes", "no", "no")
