@@ -63,7 +63,8 @@ final class ControlPlane: @unchecked Sendable {
             var runcOptions = RuncRuntime.Options()
             runcOptions.cgroupParent = "/fair/\(options.nodeName)"
             runcOptions.logWriter = ContainerLogWriter.selfCommand
-            let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, options: runcOptions)
+            let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors)
+            let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, images: images, options: runcOptions)
             let node = try NodeAgent(client: client, options: nodeOptions, runtime: runtime)
             try node.start()
             self.node = node

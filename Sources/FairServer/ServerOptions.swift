@@ -1,3 +1,4 @@
+import FairNode
 import Foundation
 
 /// How `fair server` runs.
@@ -31,6 +32,8 @@ public struct ServerOptions: Sendable {
     /// benchmark's open-loop burst, creation then outruns binding for a while, so pods wait longer
     /// from creation to binding (a backlog; see README's control-plane benchmarks).
     public var inProcess = true
+    /// Where this machine's node pulls images of each registry from first.
+    public var registryMirrors = RegistryMirrors()
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -169,6 +169,13 @@ def containers(data_dir):
 def remove_containers(data_dir):
     for root, container in containers(data_dir):
         subprocess.run(["runc", "--root", str(root), "delete", "--force", container], capture_output=True)
+    # Pods kept across a stop keep their subPath bind mounts too (as kubelet's do until the pod
+    # is cleaned up): a test run removes them, deepest first, so its temporary files can go.
+    prefix = os.path.realpath(data_dir) + "/"
+    with open("/proc/self/mountinfo") as mounts:
+        points = [line.split()[4].replace("\\040", " ") for line in mounts]
+    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
 
 
 class FairNode:

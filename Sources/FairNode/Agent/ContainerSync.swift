@@ -1,4 +1,5 @@
 import FairKube
+import FairRegistry
 import Foundation
 
 /// One container of a live pod, within one pod sync: look at the runtime, then start, restart
@@ -103,6 +104,12 @@ struct ContainerSync {
         case let .ready(prepared):
             progress.pullBackOff = 0
             progress.pullNotBefore = nil
+            if let source = prepared.pulledFrom, let involved = EventRecorder.InvolvedObject(pod) {
+                let named = (try? RegistryReference(parsing: image))?.host
+                let from = named == source ? "" : " from mirror \(source) of \(named ?? "its registry")"
+                syncer.events.record(involved, .normal, reason: "Pulled",
+                                     message: "Successfully pulled image \"\(image)\"\(from)")
+            }
             return try start(prepared, isRestart: isRestart, shownTermination: shownTermination, &wake)
         }
     }

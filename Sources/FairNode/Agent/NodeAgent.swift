@@ -132,11 +132,12 @@ public final class NodeAgent: @unchecked Sendable {
     /// same data directory adopts them.
     public func stop() {
         lock.lock()
-        let informer = self.informer, logServer = self.logServer
+        let informer = self.informer, logServer = self.logServer, syncer = self.syncer
         lock.unlock()
         informer?.stop()
         queue.shutDownAndWait()
         logServer?.stop()
+        syncer?.events.stop()
     }
 
     /// Stops and removes every container of this node: SIGTERM, up to `grace` for them to end,

@@ -17,6 +17,8 @@ final class PodSyncer: @unchecked Sendable {
     let pulls: ImagePulls
     let allocatable: [String: Quantity]
     private let informer: Informer
+    /// The node's events about its pods (kubelet's: which registry an image came from).
+    let events: EventRecorder
 
     init(nodeName: String, client: KubeClient, runtime: ContainerRuntime, runtimeName: String, options: NodeOptions,
          store: PodStateStore, addresses: PodIPAllocator, records: PodRecords, pulls: ImagePulls,
@@ -32,6 +34,7 @@ final class PodSyncer: @unchecked Sendable {
         self.pulls = pulls
         self.allocatable = allocatable
         self.informer = informer
+        events = EventRecorder(client: client, component: "kubelet")
     }
 
     /// The pod's current object, or nil when it is gone from the API (or the name now holds another pod).

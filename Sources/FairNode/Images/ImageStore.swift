@@ -23,6 +23,8 @@ public final class ImageStore: @unchecked Sendable {
     let imagesDirectory: String
     let registries: RegistryClients
     let records: ImageReferenceRecords
+    /// Where images of each registry are pulled from first.
+    let mirrors: RegistryMirrors
     /// One resolution per reference, one unpack per digest, at a time.
     private let referenceLocks = KeyedLock()
     private let digestLocks = KeyedLock()
@@ -35,11 +37,14 @@ public final class ImageStore: @unchecked Sendable {
 
     /// `registries` defaults to clients with the docker configuration's credentials and the blob
     /// cache under `dataDirectory/blobs`; loopback registries are reached over plain HTTP.
-    public init(dataDirectory: String, registries: RegistryClients? = nil, platform: Platform = .linuxAMD64) throws {
+    public init(dataDirectory: String, registries: RegistryClients? = nil, mirrors: RegistryMirrors = RegistryMirrors(),
+                platform: Platform = .linuxAMD64) throws {
         self.dataDirectory = dataDirectory
         self.platform = platform
+        self.mirrors = mirrors
         imagesDirectory = "\(dataDirectory)/images"
-        self.registries = registries ?? RegistryClients(store: BlobStore(directory: "\(dataDirectory)/blobs"))
+        self.registries = registries ?? RegistryClients(store: BlobStore(directory: "\(dataDirectory)/blobs"),
+                                                        insecureHosts: mirrors.plainHTTPHosts)
         records = ImageReferenceRecords(directory: "\(imagesDirectory)/references")
         // Unpacked images keep their setuid binaries: other local users must not reach them.
         try PrivateDirectory.ensure(imagesDirectory)
@@ -78,7 +83,7 @@ public final class ImageStore: @unchecked Sendable {
                     ? "the image on this node was pulled with credentials this pod does not have, and imagePullPolicy is Never"
                     : "the image is not present on this node and imagePullPolicy is Never")
             }
-            return try pull(parsed, key: key, written: reference, credentials: podCredentials, fingerprint: fingerprint)
+            return try pull(parsed, key: key, written: reference, credentials: credentials, fingerprint: fingerprint)
         }
     }
 
@@ -111,22 +116,31 @@ public final class ImageStore: @unchecked Sendable {
         Digest.sha256(of: Array("\(host)\u{0}\(credentials.username)\u{0}\(credentials.password)".utf8)).encoded
     }
 
+    /// Resolves the reference at its registry's mirrors, then at the registry (the first that
+    /// has it serves the whole image), and unpacks it.
     private func pull(_ reference: RegistryReference, key: String, written: String,
-                      credentials: Credentials?, fingerprint: String?) throws -> PreparedImage {
+                      credentials: PullCredentials, fingerprint: String?) throws -> PreparedImage {
         let failed = { (detail: String) in ImageError(.pull, reference: written, detail: detail) }
-        let puller: ImagePuller
-        let pulled: ImagePuller.Pulled
-        do {
-            puller = try credentials.map { registries.puller(for: reference.host, credentials: $0) } ?? registries.puller(for: reference.host)
-            pulled = try puller.resolve(reference, platform: platform)
-        } catch let error as RegistryError {
-            throw failed(Self.describeResolution(error, of: reference))
-        } catch {
-            throw failed("\(error)")
+        var resolved: (puller: ImagePuller, pulled: ImagePuller.Pulled, source: String)?
+        var failures: [String] = []
+        for host in mirrors.candidates(for: reference.host) {
+            let candidate = RegistryReference(host: host, repository: reference.repository, tag: reference.tag, digest: reference.digest)
+            do {
+                let puller = try credentials.credentials(for: host).map { registries.puller(for: host, credentials: $0) }
+                    ?? registries.puller(for: host)
+                resolved = (puller, try puller.resolve(candidate, platform: platform), host)
+                break
+            } catch let error as RegistryError {
+                failures.append((host == reference.host ? "" : "mirror \(host): ") + Self.describeResolution(error, of: candidate))
+            } catch {
+                failures.append((host == reference.host ? "" : "mirror \(host): ") + "\(error)")
+            }
         }
+        guard let (puller, pulled, source) = resolved else { throw failed(failures.joined(separator: "; ")) }
         let digest = pulled.manifestDigest
-        if let image = unpacked(digest, reference: written) {
+        if var image = unpacked(digest, reference: written) {
             try remember(key, digest, written, pulledWith: fingerprint)
+            image.pulledFrom = source
             return image
         }
         for layer in pulled.manifest.layers where !MediaType.layerTypes.contains(layer.mediaType) {
@@ -149,7 +163,9 @@ public final class ImageStore: @unchecked Sendable {
             }
         }
         try remember(key, digest, written, pulledWith: fingerprint)
-        return image
+        var served = image
+        served.pulledFrom = source
+        return served
     }
 
     private func remember(_ key: String, _ digest: Digest, _ written: String, pulledWith: String?) throws {

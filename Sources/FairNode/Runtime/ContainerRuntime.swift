@@ -13,6 +13,8 @@ public struct PreparedImage: Sendable {
     public var rootfs: String
     /// The image config's `config` object: Entrypoint, Cmd, Env, WorkingDir, User.
     public var config: JSONValue
+    /// The registry (or mirror) it was just pulled from; nil when the node already had it.
+    public var pulledFrom: String?
 
     public init(reference: String, digest: String, rootfs: String, config: JSONValue) {
         self.reference = reference

@@ -37,6 +37,8 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Port of the log server on 127.0.0.1 (0 picks a free one).")
     var kubeletPort: Int = 0
 
+    @OptionGroup var mirrorOptions: RegistryMirrorOptions
+
     @Option(name: .customLong("label"), help: "An extra Node label, KEY=VALUE (repeatable).")
     var labels: [String] = []
 
@@ -78,7 +80,8 @@ struct NodeCommand: AsyncParsableCommand {
                 var runcOptions = RuncRuntime.Options()
                 runcOptions.cgroupParent = "/fair/\(name)"
                 runcOptions.logWriter = ContainerLogWriter.selfCommand
-                containerRuntime = try RuncRuntime(dataDirectory: options.dataDirectory, options: runcOptions)
+                let images = try ImageStore(dataDirectory: options.dataDirectory, mirrors: try mirrorOptions.mirrors())
+                containerRuntime = try RuncRuntime(dataDirectory: options.dataDirectory, images: images, options: runcOptions)
             } catch {
                 Console.error("\(error)")
                 throw ExitCode.failure

@@ -49,6 +49,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Let pods run privileged containers on this machine's node (every capability, no seccomp filter).")
     var allowPrivileged = false
 
+    @OptionGroup var mirrorOptions: RegistryMirrorOptions
+
     @Option(name: .customLong("in-process"), help: ArgumentHelp(
         "Whether the bundled controllers, scheduler and node agent call the API server in this process (true, the default), or over HTTPS through the kubeconfig as a separate process would (false).",
         valueName: "true|false"))
@@ -84,6 +86,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
         options.inProcess = inProcess
+        options.registryMirrors = try mirrorOptions.mirrors()
         let server: BundledServer
         do {
             server = try BundledServer(options: options)
