@@ -209,6 +209,16 @@ final class ProtobufBodyTests: XCTestCase {
         XCTAssertEqual(try ProtobufJSON.value(of: review)["extra"], ["scopes": ["x", "y"]])
     }
 
+    /// kubectl's own bodies (`KubectlProtobufSamples`, captured from kubectl 1.32) against the
+    /// JSON kubectl's Go code writes for the same object (`--dry-run=client -o json`).
+    func testKubectlsBodiesBecomeTheJSONItsGoTypesWrite() throws {
+        for sample in KubectlProtobufSamples.all {
+            let bytes = try XCTUnwrap(Data(base64Encoded: sample.protobuf), sample.command)
+            let expected = try JSONCoding.decode(Data(sample.json.utf8))
+            XCTAssertEqual(try KubernetesProtobuf.decode(Array(bytes)), expected, sample.command)
+        }
+    }
+
     func testKindsNotInTheTableAndGarbageAreRefusedByName() throws {
         let revision = K8s_Io_Api_Apps_V1_ControllerRevision()
         XCTAssertThrowsError(try KubernetesProtobuf.decode(body(revision, apiVersion: "apps/v1", kind: "ControllerRevision"))) { error in

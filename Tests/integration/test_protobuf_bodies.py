@@ -27,7 +27,7 @@ def cluster(tmp_path_factory):
 
 def sent_as_protobuf(cluster, *args):
     """Runs kubectl with its requests logged; asserts that it wrote its body in protobuf."""
-    result = cluster.kubectl(*args, "-v=7")
+    result = cluster.kubectl("-v=7", *args)
     assert PROTOBUF in result.stderr, f"kubectl {' '.join(args)} sent no protobuf body:\n{result.stderr[-3000:]}"
     return result
 
@@ -176,6 +176,10 @@ def test_scale_deployment_to_zero(cluster):
     scaled = cluster.kubectl("scale", "deployment", "scaled", "-n", NS, "--replicas=0", "-v=7")
     assert "PATCH" in scaled.stderr and "/deployments/scaled/scale" in scaled.stderr
     assert stored(cluster, "deployment", "scaled")["spec"]["replicas"] == 0
+    # With a precondition it reads the Scale and PUTs it back (as JSON), knowing its kind from discovery.
+    cluster.kubectl("scale", "deployment", "scaled", "-n", NS, "--current-replicas=0", "--replicas=1")
+    assert stored(cluster, "deployment", "scaled")["spec"]["replicas"] == 1
+    cluster.kubectl("scale", "deployment", "scaled", "-n", NS, "--replicas=0")
 
 
 def test_replace_a_deployment(cluster):
