@@ -219,6 +219,24 @@ final class ProtobufBodyTests: XCTestCase {
         }
     }
 
+    /// Bodies reach the decoder before any check of their content: kubectl's, with bytes changed,
+    /// cut or repeated, decode or fail with an error, and never trap.
+    func testDamagedBodiesAreErrorsNotCrashes() throws {
+        var random = SplitMix64(seed: 0x6b38_7300)
+        for sample in KubectlProtobufSamples.all {
+            let bytes = try XCTUnwrap(Data(base64Encoded: sample.protobuf))
+            for _ in 0..<300 {
+                var damaged = Array(bytes)
+                switch random.next() % 3 {
+                case 0: damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+                case 1: damaged.removeLast(Int(random.next() % UInt64(damaged.count - 4)))
+                default: damaged += damaged.dropFirst(4 + Int(random.next() % UInt64(damaged.count - 4)))
+                }
+                _ = try? KubernetesProtobuf.decode(damaged)
+            }
+        }
+    }
+
     func testKindsNotInTheTableAndGarbageAreRefusedByName() throws {
         let revision = K8s_Io_Api_Apps_V1_ControllerRevision()
         XCTAssertThrowsError(try KubernetesProtobuf.decode(body(revision, apiVersion: "apps/v1", kind: "ControllerRevision"))) { error in
@@ -235,5 +253,18 @@ final class ProtobufBodyTests: XCTestCase {
         for kind in KindCatalog.all {
             XCTAssertNotNil(ProtobufKinds.types["\(kind.apiVersion)/\(kind.kind)"], "\(kind.apiVersion)/\(kind.kind) has no protobuf message")
         }
+    }
+}
+
+/// A reproducible generator, so that a failure can be replayed.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
