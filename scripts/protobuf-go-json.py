@@ -95,7 +95,7 @@ def read_go_package(proto_root, package):
                 tags = dict(TAG.findall(tag_text))
                 if "protobuf" not in tags or tags["protobuf"] == "-":
                     continue
-                # An embedded struct (`ObjectMeta `json:"metadata"``) has its type for its name.
+                # An embedded struct (a type and tags, no name) is named after its type.
                 name, go_type = (first, second) if second else (first.lstrip("*").split(".")[-1], first)
                 current.append(GoField(name, go_type, not second, tags))
     # A type defined from another package's struct has that struct's fields.

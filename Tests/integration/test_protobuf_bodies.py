@@ -67,17 +67,24 @@ def varint(value):
 
 
 def test_a_pointer_set_to_false_is_kept(cluster):
-    """No kubectl generator sets a *bool, so this body is written by hand as kubectl's writer would:
-    the `k8s\\0` magic, a runtime.Unknown naming the kind, and a ServiceAccount whose
-    automountServiceAccountToken (field 4, a *bool) is present and false."""
-    account = protobuf_field(1, protobuf_field(1, b"quiet")) + varint(4 << 3) + varint(0)
-    envelope = protobuf_field(1, protobuf_field(1, b"v1") + protobuf_field(2, b"ServiceAccount")) + protobuf_field(2, account)
-    request = urllib.request.Request(f"{cluster.url}/api/v1/namespaces/{NS}/serviceaccounts", data=b"k8s\x00" + envelope,
-                                     method="POST", headers={"Content-Type": "application/vnd.kubernetes.protobuf",
-                                                             "Authorization": f"Bearer {cluster.token}"})
-    with urllib.request.urlopen(request, context=cluster.ssl_context, timeout=30) as response:
-        assert response.status == 201
+    """No kubectl generator sets a *bool, and none updates in protobuf, so these bodies are written by
+    hand as kubectl's writer would: the `k8s\\0` magic, a runtime.Unknown naming the kind, and a
+    ServiceAccount whose automountServiceAccountToken (field 4, a *bool) is present, false then true."""
+    def send(method, path, automount, status):
+        account = protobuf_field(1, protobuf_field(1, b"quiet")) + varint(4 << 3) + varint(int(automount))
+        envelope = protobuf_field(1, protobuf_field(1, b"v1") + protobuf_field(2, b"ServiceAccount")) + protobuf_field(2, account)
+        request = urllib.request.Request(f"{cluster.url}/api/v1/namespaces/{NS}/serviceaccounts{path}",
+                                         data=b"k8s\x00" + envelope, method=method,
+                                         headers={"Content-Type": "application/vnd.kubernetes.protobuf",
+                                                  "Authorization": f"Bearer {cluster.token}"})
+        with urllib.request.urlopen(request, context=cluster.ssl_context, timeout=30) as response:
+            assert response.status == status
+
+    send("POST", "", False, 201)
     assert stored(cluster, "serviceaccount", "quiet")["automountServiceAccountToken"] is False
+    # An update (PUT) reads protobuf as a create does.
+    send("PUT", "/quiet", True, 200)
+    assert stored(cluster, "serviceaccount", "quiet")["automountServiceAccountToken"] is True
 
 
 def test_create_secret_generic_stores_the_literal_in_base64(cluster):
