@@ -3,10 +3,11 @@ import Foundation
 import SwiftProtobuf
 
 /// Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), as
-/// kubectl's typed commands send them (`kubectl create token`, `kubectl auth can-i`): the magic
-/// `k8s\0`, then a `runtime.Unknown` whose type meta names the kind and whose `raw` is the
-/// message. Decoded with swift-protobuf's code generated from Kubernetes' own `generated.proto`
-/// files (`scripts/generate-protobuf`) and turned into the JSON the rest of the server reads.
+/// kubectl's typed commands send them (`kubectl create secret|deployment|role…`, `create token`,
+/// `auth can-i`): the magic `k8s\0`, then a `runtime.Unknown` whose type meta names the kind and
+/// whose `raw` is the message. Decoded with swift-protobuf's code generated from Kubernetes' own
+/// `generated.proto` files (`scripts/generate-protobuf`) and turned into the JSON Kubernetes'
+/// Go types would write (`ProtobufJSON`), which is what the rest of the server reads.
 public enum KubernetesProtobuf {
     public static let contentType = "application/vnd.kubernetes.protobuf"
     static let magic: [UInt8] = [0x6b, 0x38, 0x73, 0x00]
@@ -52,6 +53,7 @@ public enum ProtobufBodyError: Error, CustomStringConvertible {
     case malformed(String)
     case unsupportedKind(apiVersion: String, kind: String)
     case unknownField(message: String, number: Int)
+    case unknownMessage(String)
 
     public var description: String {
         switch self {
@@ -60,6 +62,8 @@ public enum ProtobufBodyError: Error, CustomStringConvertible {
         case let .unsupportedKind(apiVersion, kind):
             return "fair server reads protobuf bodies of \(KubernetesProtobuf.kinds.joined(separator: ", ")) only, not \(apiVersion)/\(kind); write the object to a file and use kubectl create -f or kubectl apply -f"
         case let .unknownField(message, number): return "the protobuf body has field \(number) of \(message), which fair does not know"
+        case let .unknownMessage(message):
+            return "the protobuf body holds a \(message), whose Go type fair does not know; write the object to a file and use kubectl create -f"
         }
     }
 }

@@ -67,6 +67,6 @@ def namespace(cluster):
 
 
 def ensure_namespace(cluster, name):
-    # From a manifest: `kubectl create namespace` sends protobuf, which fair does not take.
+    # apply, not create: a namespace that exists already is no error.
     cluster.kubectl("apply", "-f", "-", input=f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n")
     return name

@@ -1,5 +1,5 @@
 """Secrets on the bundled server, checked with kubectl and real pods: created from manifests
-(kubectl's `create secret` sends protobuf, which fair does not read yet), never printed, read by
+(test_protobuf_bodies.py covers kubectl's `create secret`), never printed, read by
 pods as env and files, and used as imagePullSecrets against Debian's docker-registry with htpasswd."""
 import base64
 import json

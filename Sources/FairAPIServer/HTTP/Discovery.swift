@@ -37,16 +37,24 @@ enum Discovery {
             for subresource in definition.subresources {
                 let verbs: [String]
                 let kind: String
+                // A subresource of another group's kind says which, as kube-apiserver's does:
+                // client-go's scale client reads it to decode the Scale it GETs before a PUT.
+                var groupVersion: (group: String, version: String)?
                 switch subresource {
                 case "log": verbs = ["get"]; kind = "Pod"
                 case "binding": verbs = ["create"]; kind = "Binding"
-                case "token": verbs = ["create"]; kind = "TokenRequest"
-                case "scale": verbs = ["get", "patch", "update"]; kind = "Scale"
+                case "token": verbs = ["create"]; kind = "TokenRequest"; groupVersion = ("authentication.k8s.io", "v1")
+                case "scale": verbs = ["get", "patch", "update"]; kind = "Scale"; groupVersion = ("autoscaling", "v1")
                 default: verbs = ["get", "patch", "update"]; kind = definition.kind
                 }
-                resources.append(["name": .string("\(definition.plural)/\(subresource)"), "singularName": "",
-                                  "namespaced": .bool(definition.namespaced), "kind": .string(kind),
-                                  "verbs": .array(verbs.map { .string($0) })])
+                var entry: JSONValue = ["name": .string("\(definition.plural)/\(subresource)"), "singularName": "",
+                                        "namespaced": .bool(definition.namespaced), "kind": .string(kind),
+                                        "verbs": .array(verbs.map { .string($0) })]
+                if let groupVersion {
+                    entry["group"] = .string(groupVersion.group)
+                    entry["version"] = .string(groupVersion.version)
+                }
+                resources.append(entry)
             }
         }
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
