@@ -12,6 +12,9 @@ public struct ControllerOptions: Sendable {
     /// success, up to `jobBackoffMax`.
     public var jobBackoffBase: TimeInterval = 10
     public var jobBackoffMax: TimeInterval = 360
+    /// The zone of CronJob schedules that name no `timeZone`: the machine's, as
+    /// kube-controller-manager reads them in its own local zone.
+    public var cronJobTimeZone: TimeZone = .current
     /// The time controllers read and their delays run on; tests move a `ManualClock` by hand.
     public var clock: WallClock = SystemClock.shared
     /// Where controllers report errors they retry.
@@ -20,9 +23,9 @@ public struct ControllerOptions: Sendable {
     public init() {}
 }
 
-/// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs and the
-/// namespaces' default ServiceAccounts. Each talks to the API server
+/// Runs every controller of the bundled control plane over shared informers: Job, CronJob,
+/// ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs and
+/// the namespaces' default ServiceAccounts. Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
@@ -39,6 +42,7 @@ public final class ControllerManager: @unchecked Sendable {
         recorders = context.recorders
         // Handlers are added here, before any informer starts, so no event is missed.
         let jobs = JobController(context)
+        let cronJobs = CronJobController(context)
         let replicaSets = ReplicaSetController(context)
         let deployments = DeploymentController(context)
         let endpoints = EndpointsController(context)
@@ -48,7 +52,7 @@ public final class ControllerManager: @unchecked Sendable {
         let serviceAccounts = ServiceAccountsController(context)
         let rootCA = RootCAPublisher(context)
         let controllers: [(QueuedController, Int)] = [
-            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
+            (jobs, 2), (cronJobs, 1), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
             (serviceAccounts, 1), (rootCA, 1),
         ]
         loops = controllers.map { controller, workers in
