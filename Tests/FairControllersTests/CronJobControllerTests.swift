@@ -186,6 +186,21 @@ final class CronJobControllerTests: ControllerTestCase {
                        try client.get(.jobs, name: names[2]).value(at: "status.completionTime")?.stringValue)
     }
 
+    func testAChangedScheduleIsFirstLookedAtWhenNextDue() throws {
+        try start()
+        // Not due for years (February 29th).
+        let created = try createCronJob("retimed", schedule: "0 0 29 2 *")
+        try waitUntil("two minutes on", timeout: 20) { now >= (try minute(2, after: created)).addingTimeInterval(20) }
+        // Every minute from now on: the minutes the new schedule had since creation are not run
+        // at once; its next one is, on time.
+        _ = try client.mergePatch(.cronJobs, name: "retimed", ["spec": ["schedule": "* * * * *"]])
+        let next = try minute(3, after: created)
+        try stays("nothing before the new schedule's next minute", for: next.addingTimeInterval(-1).timeIntervalSince(now)) {
+            try jobs(of: "retimed").isEmpty
+        }
+        try waitUntil("the next minute's Job") { try jobs(of: "retimed") == [jobName("retimed", next)] }
+    }
+
     // MARK: - Not starting
 
     func testSuspendedStartsNothingAndResumingRunsOnlyTheLatestMissedTime() throws {

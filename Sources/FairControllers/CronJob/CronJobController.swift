@@ -30,8 +30,29 @@ final class CronJobController: QueuedController {
         clock = context.clock
         defaultTimeZone = context.options.cronJobTimeZone
         super.init()
-        informers.cronJobs.addHandler { [weak self] event in self?.enqueue(Informer.key(event.object)) }
+        informers.cronJobs.addHandler { [weak self] event in self?.cronJobChanged(event) }
         informers.jobs.addHandler { [weak self] event in self?.jobChanged(event) }
+    }
+
+    /// A new schedule is first looked at when it is next due, as in Kubernetes: a time the old
+    /// schedule did not have is not run at once just because the schedule changed.
+    private func cronJobChanged(_ event: InformerEvent) {
+        let key = Informer.key(event.object)
+        guard case let .updated(old, new) = event else { return enqueue(key) }
+        let before = CronJob(json: old).spec, after = CronJob(json: new).spec
+        guard before.schedule != after.schedule || before.timeZone != after.timeZone else { return enqueue(key) }
+        let schedule: CronSchedule
+        let timeZone: TimeZone?
+        do {
+            schedule = try CronSchedule(parsing: after.schedule ?? "")
+            timeZone = try after.timeZone.map { try CronTimeZone.named($0) }
+        } catch {
+            events.record(new, .warning, reason: "UnParseableCronJobSchedule", message: "unparseable schedule for cronjob: \(after.schedule ?? "")")
+            return
+        }
+        let times = ScheduledTimes(schedule: schedule, zone: timeZone ?? defaultTimeZone, cronJob: CronJob(json: new))
+        guard let delay = times.delayUntilNext(now: clock.now) else { return enqueue(key) }
+        queue?.add(key, after: delay)
     }
 
     private func jobChanged(_ event: InformerEvent) {
