@@ -68,7 +68,7 @@ final class CronJobController: QueuedController {
     override func sync(_ key: String) throws -> ReconcileResult {
         guard let cached = informers.cronJobs.get(key) else { return .done }
         let jobs = informers.jobs.list(namespace: cached.namespace) { $0.isControlled(by: cached) }
-        var pass = Pass(cronJob: cached)
+        var pass = CronJobPass(cronJob: cached)
         pruneHistory(&pass, jobs: jobs)
         let result: ReconcileResult
         do {
@@ -82,26 +82,9 @@ final class CronJobController: QueuedController {
         return result
     }
 
-    /// The CronJob as this pass changes it, and whether its status must be written.
-    private struct Pass {
-        var cronJob: CronJob
-        var statusChanged = false
-
-        init(cronJob: JSONValue) { self.cronJob = CronJob(json: cronJob) }
-
-        var json: JSONValue { cronJob.json }
-
-        func isActive(uid: String?) -> Bool { cronJob.status.active.contains { $0.uid == uid } }
-
-        mutating func removeActive(uid: String?) {
-            cronJob.status.active = cronJob.status.active.filter { $0.uid != uid }
-            statusChanged = true
-        }
-    }
-
     /// Keeps the newest `successfulJobsHistoryLimit` Jobs that completed and
     /// `failedJobsHistoryLimit` that failed; deletes the rest, oldest first.
-    private func pruneHistory(_ pass: inout Pass, jobs: [JSONValue]) {
+    private func pruneHistory(_ pass: inout CronJobPass, jobs: [JSONValue]) {
         let spec = pass.cronJob.spec
         for (outcome, limit) in [("Complete", spec.successfulJobsHistoryLimit), ("Failed", spec.failedJobsHistoryLimit)] {
             guard let limit else { continue }
@@ -114,7 +97,7 @@ final class CronJobController: QueuedController {
 
     /// Brings `status.active` and `lastSuccessfulTime` up to date with the Jobs, then starts the
     /// Job that is due, if any. Returns when to look again.
-    private func schedule(_ pass: inout Pass, jobs: [JSONValue], now: Date) throws -> ReconcileResult {
+    private func schedule(_ pass: inout CronJobPass, jobs: [JSONValue], now: Date) throws -> ReconcileResult {
         try reconcileActive(&pass, jobs: jobs)
         let cronJob = pass.cronJob
         guard !cronJob.metadata.isTerminating else { return .done }
@@ -186,7 +169,7 @@ final class CronJobController: QueuedController {
 
     /// Takes finished Jobs off `status.active` and records the latest success; drops references to
     /// Jobs that are gone.
-    private func reconcileActive(_ pass: inout Pass, jobs: [JSONValue]) throws {
+    private func reconcileActive(_ pass: inout CronJobPass, jobs: [JSONValue]) throws {
         for job in jobs {
             let outcome = CronJobJobs.finished(job)
             let listed = pass.isActive(uid: job.uid)
@@ -195,7 +178,7 @@ final class CronJobController: QueuedController {
                 let fresh = try client.get(.cronJobs, namespace: pass.cronJob.metadata.namespace, name: pass.cronJob.metadata.name ?? "")
                 if CronJob(json: fresh).status.active.contains(where: { $0.uid == job.uid }) {
                     let changed = pass.statusChanged
-                    pass = Pass(cronJob: fresh)
+                    pass = CronJobPass(cronJob: fresh)
                     pass.statusChanged = changed
                     continue
                 }
@@ -226,7 +209,7 @@ final class CronJobController: QueuedController {
 
     /// Creates the Job for `scheduled` and lists it as active. A Job of that name that exists
     /// already is ours from a pass whose status write was lost: it is listed, not made again.
-    private func startJob(_ pass: inout Pass, scheduled: Date, timeZone: TimeZone?, next: ReconcileResult) throws -> ReconcileResult {
+    private func startJob(_ pass: inout CronJobPass, scheduled: Date, timeZone: TimeZone?, next: ReconcileResult) throws -> ReconcileResult {
         let request = CronJobJobs.job(for: pass.json, scheduled: scheduled, timeZone: timeZone)
         let namespace = pass.cronJob.metadata.namespace
         var job: JSONValue
@@ -248,7 +231,7 @@ final class CronJobController: QueuedController {
     }
 
     /// Deletes a Job (its pods after it, in the background) and takes it off `status.active`.
-    private func deleteJob(_ job: JSONValue, of pass: inout Pass) -> Bool {
+    private func deleteJob(_ job: JSONValue, of pass: inout CronJobPass) -> Bool {
         guard let name = job.name else { return false }
         do {
             try client.delete(.jobs, namespace: job.namespace, name: name, propagation: "Background")
@@ -263,12 +246,12 @@ final class CronJobController: QueuedController {
         return true
     }
 
-    private func writeStatus(_ pass: Pass) throws {
+    private func writeStatus(_ pass: CronJobPass) throws {
         guard pass.statusChanged else { return }
         _ = try client.update(.cronJobs, pass.json, subresource: "status")
     }
 
-    private func record(_ pass: Pass, _ type: EventRecorder.EventType, _ reason: String, _ message: String) {
+    private func record(_ pass: CronJobPass, _ type: EventRecorder.EventType, _ reason: String, _ message: String) {
         events.record(pass.json, type, reason: reason, message: message)
     }
 
@@ -281,17 +264,5 @@ final class CronJobController: QueuedController {
         formatter.timeZone = CronTimeZone.utc
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
         return formatter.string(from: date)
-    }
-}
-
-/// Why a pass over a CronJob could not finish; it is tried again with back-off.
-enum CronJobError: Error, CustomStringConvertible {
-    case couldNotReplace(namespace: String, name: String)
-
-    var description: String {
-        switch self {
-        case let .couldNotReplace(namespace, name):
-            "could not replace job \(namespace)/\(name): deleting it failed (see the FailedDelete event)"
-        }
     }
 }
