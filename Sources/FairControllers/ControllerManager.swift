@@ -15,6 +15,9 @@ public struct ControllerOptions: Sendable {
     /// Where the `local` StorageClass's provisioner makes volumes (a directory of this machine,
     /// where the server's nodes run); nil runs no provisioner.
     public var localVolumeDirectory: String?
+    /// The zone of CronJob schedules that name no `timeZone`: the machine's, as
+    /// kube-controller-manager reads them in its own local zone.
+    public var cronJobTimeZone: TimeZone = .current
     /// The time controllers read and their delays run on; tests move a `ManualClock` by hand.
     public var clock: WallClock = SystemClock.shared
     /// Where controllers report errors they retry.
@@ -23,8 +26,8 @@ public struct ControllerOptions: Sendable {
     public init() {}
 }
 
-/// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
+/// Runs every controller of the bundled control plane over shared informers: Job, CronJob,
+/// ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
 /// namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
 /// provisioner, reclaiming, protection of what is in use). Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
@@ -43,6 +46,7 @@ public final class ControllerManager: @unchecked Sendable {
         recorders = context.recorders
         // Handlers are added here, before any informer starts, so no event is missed.
         let jobs = JobController(context)
+        let cronJobs = CronJobController(context)
         let replicaSets = ReplicaSetController(context)
         let deployments = DeploymentController(context)
         let endpoints = EndpointsController(context)
@@ -54,7 +58,7 @@ public final class ControllerManager: @unchecked Sendable {
         let volumeDirectory = options.localVolumeDirectory.map { LocalVolumeDirectory(root: $0) }
         // One binder worker: two claims must not be matched against the same free volume at once.
         var controllers: [(QueuedController, Int)] = [
-            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
+            (jobs, 2), (cronJobs, 1), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
             (serviceAccounts, 1), (rootCA, 1), (ClaimBinder(context), 1), (VolumeReclaimer(context, directory: volumeDirectory), 1),
             (StorageProtection(context), 1),
         ]

@@ -7,6 +7,7 @@ import FairSupport
 final class SharedInformers: @unchecked Sendable {
     let pods: Informer
     let jobs: Informer
+    let cronJobs: Informer
     let replicaSets: Informer
     let deployments: Informer
     let services: Informer
@@ -24,6 +25,7 @@ final class SharedInformers: @unchecked Sendable {
     init(client: KubeClient) {
         pods = Informer(client: client, resource: .pods)
         jobs = Informer(client: client, resource: .jobs)
+        cronJobs = Informer(client: client, resource: .cronJobs)
         replicaSets = Informer(client: client, resource: .replicaSets)
         deployments = Informer(client: client, resource: .deployments)
         services = Informer(client: client, resource: .services)
@@ -39,7 +41,7 @@ final class SharedInformers: @unchecked Sendable {
 
     /// Informers that hold every object of their kind.
     private var complete: [Informer] {
-        [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts,
+        [pods, jobs, cronJobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts,
          persistentVolumeClaims, persistentVolumes, storageClasses]
     }
     var all: [Informer] { complete + [rootCAConfigMaps] }

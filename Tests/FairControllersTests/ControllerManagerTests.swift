@@ -26,8 +26,8 @@ final class ControllerManagerTests: ControllerTestCase {
         let manager = ControllerManager(client: client, options: ControllerOptions())
         manager.start()
         defer { manager.stop() }
-        // Thirteen informers, one thread each; reconciles borrow threads of the shared pool.
-        try waitUntil("informers running") { informerThreads() >= baseline + 13 }
+        // Fourteen informers, one thread each; reconciles borrow threads of the shared pool.
+        try waitUntil("informers running") { informerThreads() >= baseline + 14 }
         _ = try client.create(.replicaSets, [
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
@@ -39,6 +39,11 @@ final class ControllerManagerTests: ControllerTestCase {
         _ = try client.mergePatch(.replicaSets, name: "web", ["spec": ["replicas": 3]])
         // Informers end at their watch's next event: give each kind one.
         _ = try client.create(.jobs, ["metadata": ["name": "j"], "spec": ["template": ["spec": ["containers": [Self.container()]]]]])
+        _ = try client.create(.cronJobs, [
+            "metadata": ["name": "cj"],
+            "spec": ["schedule": "* * * * *",
+                     "jobTemplate": ["spec": ["template": ["spec": ["containers": [Self.container()], "restartPolicy": "Never"]]]]],
+        ])
         _ = try client.create(.deployments, [
             "metadata": ["name": "d"],
             "spec": ["selector": ["matchLabels": ["app": "d"]],

@@ -75,6 +75,13 @@ class ControllerTestCase: XCTestCase {
         self.manager = manager
     }
 
+    /// Stops the controllers, as a controller manager that goes away does; `startControllers`
+    /// starts a new one, which knows only what it reads from the API.
+    func stopControllers() {
+        manager?.stop()
+        manager = nil
+    }
+
     /// Runs `work` every `interval` seconds of the test's clock until the test ends.
     func every(_ interval: TimeInterval, _ work: @escaping @Sendable () -> Void) {
         let timer = Recurring(clock: clock, interval: interval, work: work)

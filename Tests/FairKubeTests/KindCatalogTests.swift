@@ -18,7 +18,7 @@ final class KindCatalogTests: XCTestCase {
     }
 
     func testTheClientsResourcesAreTheCatalogs() {
-        let named: [APIResource] = [.namespaces, .pods, .nodes, .services, .endpoints, .events, .configMaps, .deployments, .replicaSets, .jobs]
+        let named: [APIResource] = [.namespaces, .pods, .nodes, .services, .endpoints, .events, .configMaps, .deployments, .replicaSets, .jobs, .cronJobs]
         for resource in named {
             XCTAssertEqual(KindCatalog.find(resource)?.resource, resource, resource.plural)
         }

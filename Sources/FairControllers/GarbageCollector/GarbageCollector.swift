@@ -33,6 +33,7 @@ final class GarbageCollector: QueuedController {
             self?.ownerChanged(event)
         }
         informers.deployments.addHandler { [weak self] event in self?.ownerChanged(event) }
+        informers.cronJobs.addHandler { [weak self] event in self?.ownerChanged(event) }
     }
 
     private func dependentChanged(_ prefix: String, _ event: InformerEvent) {

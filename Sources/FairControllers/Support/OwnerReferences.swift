@@ -13,11 +13,12 @@ struct OwnerKind: Sendable, Equatable {
     }
 
     static let job = OwnerKind(.job)
+    static let cronJob = OwnerKind(.cronJob)
     static let replicaSet = OwnerKind(.replicaSet)
     static let deployment = OwnerKind(.deployment)
 
     /// Every kind the garbage collector can check for existence.
-    static let watched: [OwnerKind] = [.job, .replicaSet, .deployment]
+    static let watched: [OwnerKind] = [.job, .cronJob, .replicaSet, .deployment]
 
     /// Matches by kind and API group (any version: the group owns the name).
     static func find(apiVersion: String?, kind: String?) -> OwnerKind? {

@@ -14,6 +14,7 @@ public enum KindCatalog {
         .deployment,
         .replicaSet,
         .job,
+        .cronJob,
         .priorityClass,
         .persistentVolume,
         .persistentVolumeClaim,
