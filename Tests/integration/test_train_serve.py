@@ -515,3 +515,38 @@ def test_bad_mounts_are_refused_before_anything_is_built(fair_cluster, tmp_path,
     result = fair_cluster.train(FIXTURES / "plain-python", "--mount", mount.format(data=tmp_path / "d"), check=False)
     assert result.returncode != 0 and message in result.stderr, result.stderr
     assert "building" not in result.stderr.lower()
+
+
+# -- scheduled retraining ---------------------------------------------------------------------------
+
+def test_a_scheduled_training_is_a_cronjob_whose_runs_store_the_next_versions(fair_cluster, cluster, tmp_path):
+    project = write_project(tmp_path / "nightly", "import os\nopen(os.path.join(os.environ['FAIR_MODEL_DIR'], 'w.txt'), 'w').write('1')\nprint('nightly run')\n",
+                            name="nightly")
+    made = fair_cluster.train(project, "--schedule", "0 3 * * *", "--time-zone", "Europe/Berlin")
+    assert made.stdout.strip() == "nightly", made.stdout
+    cronjob = json.loads(cluster.kubectl("get", "cronjob", "nightly", "-o", "json").stdout)
+    assert cronjob["spec"]["schedule"] == "0 3 * * *" and cronjob["spec"]["timeZone"] == "Europe/Berlin"
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod_spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod_spec["serviceAccountName"] == "nightly"
+    owner = json.loads(cluster.kubectl("get", "role", "nightly", "-o", "json").stdout)["metadata"]["ownerReferences"]
+    assert [(o["kind"], o["name"]) for o in owner] == [("CronJob", "nightly")]
+    assert "no runs yet" in fair_cluster.run("status", "nightly").stdout
+    # Two runs now rather than at 03:00: each stores the next version.
+    for run in ("nightly-run-1", "nightly-run-2"):
+        cluster.kubectl("create", "job", run, "--from=cronjob/nightly")
+        cluster.kubectl("wait", "--for=condition=complete", f"job/{run}", "--timeout=180s", timeout=200)
+    status = json.loads(fair_cluster.run("status", "nightly", "--output-format", "json").stdout)
+    assert [run["job"] for run in status["runs"]] == ["nightly-run-1", "nightly-run-2"]
+    assert [run["state"] for run in status["runs"]] == ["Complete", "Complete"]
+    tags = json.loads(fair_cluster.run("models", "list", "--output-format", "json").stdout)
+    [nightly] = [model for model in tags if model["name"] == "nightly"] if isinstance(tags, list) else [tags["nightly"]]
+    assert {"v1", "v2"} <= set(nightly["versions"]), nightly
+    logs = fair_cluster.run("logs", "nightly")
+    assert "nightly run" in logs.stdout and "nightly-run-2" in logs.stderr
+    again = fair_cluster.train(project, "--schedule", "0 4 * * *", check=False)
+    assert again.returncode != 0 and "a CronJob named nightly already exists" in again.stderr, again.stderr
+    refused = fair_cluster.train(project, "--schedule", "every day", "--name", "nightly-bad", check=False)
+    assert refused.returncode != 0 and "spec.schedule" in refused.stderr, refused.stderr
+    # Nothing half-made stays.
+    assert cluster.kubectl("get", "serviceaccount", "nightly-bad", check=False).returncode != 0

@@ -67,11 +67,12 @@ public struct ModelStepAccess: Sendable {
         }
     }
 
-    /// Hands the three to the Job, so the garbage collector removes them with it.
-    public func adopt(by job: JSONValue, with client: KubeClient) throws {
-        guard let uid = job.value(at: "metadata.uid")?.stringValue else { return }
+    /// Hands the three to the Job (or the CronJob of a scheduled training), so the garbage
+    /// collector removes them with it.
+    public func adopt(by owner: JSONValue, with client: KubeClient) throws {
+        guard let uid = owner.value(at: "metadata.uid")?.stringValue else { return }
         let owner: JSONValue = [
-            "apiVersion": "batch/v1", "kind": "Job", "name": .string(name), "uid": .string(uid),
+            "apiVersion": owner["apiVersion"] ?? "batch/v1", "kind": owner["kind"] ?? "Job", "name": .string(name), "uid": .string(uid),
             "blockOwnerDeletion": true,
         ]
         for resource in resources {

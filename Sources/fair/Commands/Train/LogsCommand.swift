@@ -9,7 +9,7 @@ struct LogsCommand: ParsableCommand {
         abstract: "Show the output of a training Job's pods, attempt by attempt.",
         discussion: "With -f, follows until the Job ends and exits as fair train would: 0 when it completed, 1 when it failed.")
 
-    @Argument(help: "The Job's name (as fair train printed it).")
+    @Argument(help: "The Job's name (as fair train printed it), or a scheduled training's CronJob (its latest run).")
     var job: String
 
     @Flag(name: [.customShort("f"), .long], help: "Follow the output until the Job ends.")
@@ -22,20 +22,30 @@ struct LogsCommand: ParsableCommand {
         try reportingFailures {
             let client = try cluster.client()
             let namespace = cluster.namespace(for: client)
-            let job = try client.job(self.job, namespace: namespace)
-            Interrupts.message = "stopped following job \(self.job)"
+            var name = self.job
+            // A scheduled training's name stands for its latest run.
+            if (try? client.get(.jobs, namespace: namespace, name: name)) == nil, let cronJob = try client.cronJob(name, namespace: namespace) {
+                guard let latest = try client.jobs(ofCronJob: cronJob, namespace: namespace).last?.name else {
+                    Console.progress("cronjob \(name) has not run yet (schedule \(cronJob.value(at: "spec.schedule")?.stringValue ?? ""))")
+                    return
+                }
+                Console.progress("cronjob \(name): its latest run, job \(latest)")
+                name = latest
+            }
+            let job = try client.job(name, namespace: namespace)
+            Interrupts.message = "stopped following job \(name)"
             let printer = JobOutputPrinter(logsToStandardOutput: true)
-            var options = JobFollower.Options(namespace: namespace, name: self.job)
+            var options = JobFollower.Options(namespace: namespace, name: name)
             options.containers = ["train", "model"]
             options.failsOnPodProblems = follow
             if !follow {
-                try showSoFar(job: job, client: client, namespace: namespace, printer: printer)
+                try showSoFar(job: job, name: name, client: client, namespace: namespace, printer: printer)
                 return
             }
             let outcome = try JobFollower(client: client, options: options, onLog: { printer.log(pod: $0, container: $1, bytes: $2) },
                                           onEvent: { printer.event($0) }).run()
             if outcome.state == .failed {
-                Console.error("job \(self.job) failed: \([outcome.reason, outcome.message].compactMap { $0 }.joined(separator: ": "))")
+                Console.error("job \(name) failed: \([outcome.reason, outcome.message].compactMap { $0 }.joined(separator: ": "))")
                 throw ExitCode.failure
             }
             if let reference = printer.modelResult?["reference"]?.stringValue { Console.progress("model stored: \(reference)") }
@@ -43,9 +53,9 @@ struct LogsCommand: ParsableCommand {
     }
 
     /// Every started pod's output up to now, oldest attempt first.
-    private func showSoFar(job: JSONValue, client: KubeClient, namespace: String, printer: JobOutputPrinter) throws {
-        let pods = try client.pods(ofJob: self.job, namespace: namespace)
-        if pods.isEmpty { Console.progress("job \(self.job) has no pods (yet)") }
+    private func showSoFar(job: JSONValue, name jobName: String, client: KubeClient, namespace: String, printer: JobOutputPrinter) throws {
+        let pods = try client.pods(ofJob: jobName, namespace: namespace)
+        if pods.isEmpty { Console.progress("job \(jobName) has no pods (yet)") }
         for (index, pod) in pods.enumerated() {
             guard let name = pod.name else { continue }
             if pods.count > 1 { Console.progress("── attempt \(index + 1): pod \(name)") }

@@ -6,9 +6,10 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show where a training Job is: running, complete or failed, with its attempts and pods.")
+        abstract: "Show where a training Job is: running, complete or failed, with its attempts and pods.",
+        discussion: "Given a scheduled training (fair train --schedule), shows its schedule and its last runs.")
 
-    @Argument(help: "The Job's name.")
+    @Argument(help: "The Job's name, or a scheduled training's CronJob.")
     var job: String
 
     @OptionGroup var cluster: ClusterOptions
@@ -20,6 +21,15 @@ struct StatusCommand: ParsableCommand {
         try reportingFailures {
             let client = try cluster.client()
             let namespace = cluster.namespace(for: client)
+            if (try? client.get(.jobs, namespace: namespace, name: self.job)) == nil, let cronJob = try client.cronJob(self.job, namespace: namespace) {
+                let runs = try client.jobs(ofCronJob: cronJob, namespace: namespace).map { run in
+                    JobStatusSummary(job: run, pods: (try? client.pods(ofJob: run.name ?? "", namespace: namespace)) ?? [])
+                }
+                let status = CronJobStatusSummary(cronJob: cronJob, runs: runs)
+                try outputFormat.printResult(status.json)
+                if outputFormat == .text { Console.result(status.text) }
+                return
+            }
             let job = try client.job(self.job, namespace: namespace)
             let pods = try client.pods(ofJob: self.job, namespace: namespace)
             let status = JobStatusSummary(job: job, pods: pods)
@@ -78,6 +88,35 @@ struct JobStatusSummary {
         if let model = object["modelOnCompletion"]?.stringValue { lines.append("  model: \(model) (stored when the job completes)") }
         for pod in pods {
             lines.append("  pod \(pod.name ?? "")  \(pod.value(at: "status.phase")?.stringValue ?? "Pending")\(pod.value(at: "spec.nodeName")?.stringValue.map { "  on \($0)" } ?? "")")
+        }
+        text = lines.joined(separator: "\n")
+    }
+}
+
+/// A scheduled training: its schedule and its runs, newest last.
+struct CronJobStatusSummary {
+    var json: JSONValue
+    var text: String
+
+    init(cronJob: JSONValue, runs: [JobStatusSummary]) {
+        var object: [String: JSONValue] = [
+            "cronJob": .string(cronJob.name ?? ""), "namespace": .string(cronJob.namespace ?? ""),
+            "schedule": cronJob.value(at: "spec.schedule") ?? "",
+            "suspend": .bool(cronJob.value(at: "spec.suspend")?.boolValue ?? false),
+            "runs": .array(runs.map(\.json)),
+        ]
+        for (key, path) in [("timeZone", "spec.timeZone"), ("lastScheduleTime", "status.lastScheduleTime"),
+                            ("lastSuccessfulTime", "status.lastSuccessfulTime")] {
+            if let value = cronJob.value(at: path) { object[key] = value }
+        }
+        json = .object(object)
+        var lines = ["cronjob \(cronJob.name ?? "")  \(object["schedule"]?.stringValue ?? "")\(object["timeZone"]?.stringValue.map { " (\($0))" } ?? "")\(object["suspend"] == .bool(true) ? "  suspended" : "")"]
+        if let last = object["lastScheduleTime"]?.stringValue { lines.append("  last scheduled: \(last)") }
+        if let last = object["lastSuccessfulTime"]?.stringValue { lines.append("  last succeeded: \(last)") }
+        if runs.isEmpty { lines.append("  no runs yet") }
+        for run in runs {
+            let model = run.json["model"]?.stringValue.map { "  model: \($0)" } ?? ""
+            lines.append("  run \(run.json["job"]?.stringValue ?? "")  \(run.state)\(model)")
         }
         text = lines.joined(separator: "\n")
     }

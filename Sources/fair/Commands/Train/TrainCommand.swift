@@ -59,6 +59,13 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("node-selector"), help: "A node label the pod must run on, K=V (repeatable).")
     var nodeSelector: [String] = []
 
+    @Option(help: ArgumentHelp("Retrain on a schedule: a CronJob whose runs are what fair train would run, in standard cron syntax (\"0 3 * * *\", @daily).",
+                               discussion: "Each run stores the next version of the model. Returns once the CronJob is made; see its runs with fair status NAME and fair logs NAME."))
+    var schedule: String?
+
+    @Option(name: .customLong("time-zone"), help: "The IANA time zone of --schedule (default: the cluster's).")
+    var timeZone: String?
+
     @Option(help: "Retries before the Job fails.")
     var backoffLimit: Int?
 

@@ -10,6 +10,12 @@ struct TrainRun {
 
     func run() throws -> Int32 {
         let started = Date()
+        if command.schedule != nil && (command.rm || command.detach) {
+            throw InputError(description: "--schedule makes a CronJob and returns: --rm and --detach do not apply to it")
+        }
+        if command.timeZone != nil && command.schedule == nil {
+            throw InputError(description: "--time-zone \(command.timeZone!) needs --schedule")
+        }
         let projectArgument = ProjectArgument(command.directory)
         let projectDirectory = projectArgument.directory
         let config = try ProjectConfig.loadOrInfer(file: command.file, projectDirectory: projectDirectory, entrypoint: projectArgument.entrypoint)
@@ -30,8 +36,10 @@ struct TrainRun {
         let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
 
         // Manifests.
-        var training = TrainingJob(name: command.name ?? KubernetesNames.unique(project), namespace: namespace,
-                                   project: project, image: imageReference)
+        // A scheduled training keeps one name (its runs get theirs from it); a run gets a fresh one.
+        let name = command.name ?? (command.schedule != nil
+            ? KubernetesNames.sanitized(project, maxLength: ScheduledTraining.maximumNameLength) : KubernetesNames.unique(project))
+        var training = TrainingJob(name: name, namespace: namespace, project: project, image: imageReference)
         training.registry = hosts.cluster
         // On the cluster's own registry the pod stores the model as the Job's service account,
         // which may push to its model's repository only; elsewhere it pushes as the registry lets
@@ -52,7 +60,9 @@ struct TrainRun {
         training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
         let template = try ManifestTemplate.projectOrBuiltIn(config.train.template, builtIn: "job.yaml", projectDirectory: projectDirectory)
         let job = try training.render(with: template)
-        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + [job]
+        let scheduled = command.schedule.map { ScheduledTraining(schedule: $0, timeZone: command.timeZone) }
+        let workload = scheduled?.cronJob(wrapping: job) ?? job
+        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + [workload]
 
         if command.dryRun {
             try command.outputFormat.printManifests(manifests)
@@ -63,6 +73,9 @@ struct TrainRun {
         try ModelTools.apply(with: client, namespace: namespace)
         let exists = KubeError(code: 409, reason: "AlreadyExists",
                                message: "a Job named \(training.name) already exists in namespace \(namespace); delete it (kubectl delete job \(training.name)) or choose another --name")
+        if let scheduled {
+            return try createSchedule(scheduled, workload, access: access, client: client, namespace: namespace, name: training.name, talk: talk)
+        }
         if let access {
             // The account is the Job's: never taken from a Job of the same name that still runs.
             if (try? client.get(.jobs, namespace: namespace, name: training.name)) != nil { throw exists }
@@ -129,6 +142,37 @@ struct TrainRun {
                                       : "job \(training.name) failed after \(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s"): \(why)")
             return 1
         }
+    }
+
+    /// `--schedule`: makes the CronJob (and the model step's account, which it then owns) and
+    /// returns, printing its name.
+    private func createSchedule(_ scheduled: ScheduledTraining, _ cronJob: JSONValue, access: ModelStepAccess?, client: KubeClient,
+                                namespace: String, name: String, talk: Bool) throws -> Int32 {
+        if (try? client.get(.cronJobs, namespace: namespace, name: name)) != nil {
+            throw KubeError(code: 409, reason: "AlreadyExists",
+                            message: "a CronJob named \(name) already exists in namespace \(namespace); delete it (kubectl delete cronjob \(name)) or choose another --name")
+        }
+        try access?.create(with: client)
+        let created: JSONValue
+        do {
+            created = try client.create(.cronJobs, namespace: namespace, cronJob)
+        } catch {
+            // Nothing half-made stays: the account goes with the refused CronJob.
+            if let access { for resource in [APIResource.roleBindings, .roles, .serviceAccounts] { _ = try? client.delete(resource, namespace: namespace, name: access.name) } }
+            throw error
+        }
+        try access?.adopt(by: created, with: client)
+        let zone = scheduled.timeZone.map { " (\($0))" } ?? ""
+        if talk {
+            Console.progress("created cronjob \(name) in namespace \(namespace): trains on \"\(scheduled.schedule)\"\(zone); see its runs with: fair status \(name) -n \(namespace)")
+        }
+        if command.outputFormat == .text {
+            Console.result(name)
+        } else {
+            try command.outputFormat.printResult(["cronJob": .string(name), "namespace": .string(namespace), "schedule": .string(scheduled.schedule),
+                                                  "timeZone": scheduled.timeZone.map { .string($0) } ?? .null])
+        }
+        return 0
     }
 
     /// A directory of this machine can be mounted only where pods run on this machine: the
