@@ -24,7 +24,7 @@ public struct ControllerOptions: Sendable {
 }
 
 /// Runs every controller of the bundled control plane over shared informers: Job, ReplicaSet,
-/// Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
+/// Deployment, StatefulSet, DaemonSet, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
 /// namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
 /// provisioner, reclaiming, protection of what is in use). Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
@@ -45,6 +45,8 @@ public final class ControllerManager: @unchecked Sendable {
         let jobs = JobController(context)
         let replicaSets = ReplicaSetController(context)
         let deployments = DeploymentController(context)
+        let statefulSets = StatefulSetController(context)
+        let daemonSets = DaemonSetController(context)
         let endpoints = EndpointsController(context)
         let garbage = GarbageCollector(context)
         let nodes = NodeLifecycleController(context)
@@ -54,7 +56,7 @@ public final class ControllerManager: @unchecked Sendable {
         let volumeDirectory = options.localVolumeDirectory.map { LocalVolumeDirectory(root: $0) }
         // One binder worker: two claims must not be matched against the same free volume at once.
         var controllers: [(QueuedController, Int)] = [
-            (jobs, 2), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
+            (jobs, 2), (replicaSets, 2), (deployments, 2), (statefulSets, 2), (daemonSets, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
             (serviceAccounts, 1), (rootCA, 1), (ClaimBinder(context), 1), (VolumeReclaimer(context, directory: volumeDirectory), 1),
             (StorageProtection(context), 1),
         ]

@@ -9,6 +9,8 @@ final class SharedInformers: @unchecked Sendable {
     let jobs: Informer
     let replicaSets: Informer
     let deployments: Informer
+    let statefulSets: Informer
+    let daemonSets: Informer
     let services: Informer
     let endpoints: Informer
     let nodes: Informer
@@ -26,6 +28,8 @@ final class SharedInformers: @unchecked Sendable {
         jobs = Informer(client: client, resource: .jobs)
         replicaSets = Informer(client: client, resource: .replicaSets)
         deployments = Informer(client: client, resource: .deployments)
+        statefulSets = Informer(client: client, resource: .statefulSets)
+        daemonSets = Informer(client: client, resource: .daemonSets)
         services = Informer(client: client, resource: .services)
         endpoints = Informer(client: client, resource: .endpoints)
         nodes = Informer(client: client, resource: .nodes)
@@ -39,7 +43,7 @@ final class SharedInformers: @unchecked Sendable {
 
     /// Informers that hold every object of their kind.
     private var complete: [Informer] {
-        [pods, jobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts,
+        [pods, jobs, replicaSets, deployments, statefulSets, daemonSets, services, endpoints, nodes, namespaces, serviceAccounts,
          persistentVolumeClaims, persistentVolumes, storageClasses]
     }
     var all: [Informer] { complete + [rootCAConfigMaps] }

@@ -33,6 +33,8 @@ final class GarbageCollector: QueuedController {
             self?.ownerChanged(event)
         }
         informers.deployments.addHandler { [weak self] event in self?.ownerChanged(event) }
+        informers.statefulSets.addHandler { [weak self] event in self?.ownerChanged(event) }
+        informers.daemonSets.addHandler { [weak self] event in self?.ownerChanged(event) }
     }
 
     private func dependentChanged(_ prefix: String, _ event: InformerEvent) {
