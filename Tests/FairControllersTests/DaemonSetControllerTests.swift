@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 final class DaemonSetControllerTests: ControllerTestCase {
-    /// Nodes here have no agent: they must not be found silent and their pods evicted.
+    /// Nodes here have no agent: they report Ready once and must not be found silent since.
     private func start() {
         startControllers { $0.nodeMonitorGracePeriod = 1_000_000 }
     }
@@ -13,6 +13,11 @@ final class DaemonSetControllerTests: ControllerTestCase {
                                "metadata": ["name": .string(name), "labels": .object(labels.mapValues(JSONValue.string))]]
         if !taints.isEmpty { node.set(.array(taints), at: "spec.taints") }
         _ = try client.create(.nodes, node)
+        // A node that never reported is unreachable, and daemon pods go only to reachable ones.
+        _ = try client.mergePatch(.nodes, name: name, ["status": ["conditions": [[
+            "type": "Ready", "status": "True", "lastHeartbeatTime": .string(Self.timestamp()),
+            "lastTransitionTime": .string(Self.timestamp()),
+        ]]]], subresource: "status")
     }
 
     @discardableResult
@@ -137,7 +142,9 @@ final class DaemonSetControllerTests: ControllerTestCase {
         XCTAssertEqual(stored.value(at: "spec.updateStrategy.rollingUpdate.maxUnavailable"), 1)
         XCTAssertEqual(stored.value(at: "spec.updateStrategy.rollingUpdate.maxSurge"), 0)
         XCTAssertEqual(stored.value(at: "spec.revisionHistoryLimit"), 10)
-        XCTAssertThrowsError(try client.mergePatch(.daemonSets, name: "agent", ["spec": ["selector": ["matchLabels": ["app": "other"]]]])) { error in
+        XCTAssertThrowsError(try client.mergePatch(.daemonSets, name: "agent", ["spec": [
+            "selector": ["matchLabels": ["app": "other"]], "template": ["metadata": ["labels": ["app": "other"]]],
+        ]])) { error in
             XCTAssertTrue("\(error)".contains("field is immutable"), "\(error)")
         }
         XCTAssertThrowsError(try client.mergePatch(.daemonSets, name: "agent", ["spec": ["updateStrategy": ["rollingUpdate": ["maxUnavailable": 0]]]])) { error in

@@ -34,12 +34,12 @@ final class StatefulSetControllerTests: ControllerTestCase {
     /// Waits for pod `name` to exist and not be terminating, then marks it Running and Ready.
     @discardableResult
     private func bringUp(_ name: String) throws -> JSONValue {
-        let pod = try eventually("pod \(name)") { () -> JSONValue? in
-            guard let pod = try pod(name), pod.value(at: "metadata.deletionTimestamp") == nil else { return nil }
-            return pod
+        let found = try eventually("pod \(name)") { () -> JSONValue? in
+            guard let live = try pod(name), live.value(at: "metadata.deletionTimestamp") == nil else { return nil }
+            return live
         }
-        try markRunning(pod)
-        return pod
+        try markRunning(found)
+        return found
     }
 
     private func isTerminating(_ name: String) throws -> Bool { try pod(name)?.value(at: "metadata.deletionTimestamp") != nil }
@@ -122,8 +122,8 @@ final class StatefulSetControllerTests: ControllerTestCase {
         try waitUntil("web-1 terminating") { try isTerminating("web-1") }
         try client.delete(.pods, name: "web-1", gracePeriodSeconds: 0)
         let again = try eventually("web-1 made again") { () -> JSONValue? in
-            guard let pod = try pod("web-1"), pod.uid != before.uid else { return nil }
-            return pod
+            guard let live = try pod("web-1"), live.uid != before.uid else { return nil }
+            return live
         }
         let volume = again.value(at: "spec.volumes")?.arrayValue?.first { $0["name"] == "data" }
         XCTAssertEqual(volume?.value(at: "persistentVolumeClaim.claimName"), "data-web-1")
@@ -170,15 +170,15 @@ final class StatefulSetControllerTests: ControllerTestCase {
             return revision
         }
         let web2 = try eventually("web-2 at the new revision") { () -> JSONValue? in
-            guard let pod = try pod("web-2"), revision(pod) == newRevision else { return nil }
-            return pod
+            guard let live = try pod("web-2"), revision(live) == newRevision else { return nil }
+            return live
         }
         XCTAssertEqual(web2.value(at: "spec.containers")?.arrayValue?.first?["image"], "registry.local/app:2")
         try stays("web-1 waits for web-2 to be ready", for: 0.3) { try revision(pod("web-1")) == oldRevision }
         try markRunning(web2)
         let web1 = try eventually("web-1 at the new revision") { () -> JSONValue? in
-            guard let pod = try pod("web-1"), revision(pod) == newRevision else { return nil }
-            return pod
+            guard let live = try pod("web-1"), revision(live) == newRevision else { return nil }
+            return live
         }
         try markRunning(web1)
         try waitUntil("two updated replicas") { try set().value(at: "status.updatedReplicas")?.intValue == 2 }
@@ -189,8 +189,8 @@ final class StatefulSetControllerTests: ControllerTestCase {
 
         _ = try client.mergePatch(.statefulSets, name: "web", ["spec": ["updateStrategy": ["rollingUpdate": ["partition": 0]]]])
         try markRunning(try eventually("web-0 at the new revision") { () -> JSONValue? in
-            guard let pod = try pod("web-0"), revision(pod) == newRevision else { return nil }
-            return pod
+            guard let live = try pod("web-0"), revision(live) == newRevision else { return nil }
+            return live
         })
         try waitUntil("the rollout complete") {
             let object = try set()
