@@ -27,8 +27,8 @@ public struct ControllerOptions: Sendable {
 }
 
 /// Runs every controller of the bundled control plane over shared informers: Job, CronJob,
-/// ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle, finished-Job TTLs, the
-/// namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
+/// ReplicaSet, Deployment, StatefulSet, DaemonSet, Endpoints, garbage collection, node lifecycle,
+/// finished-Job TTLs, the namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
 /// provisioner, reclaiming, protection of what is in use). Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
@@ -49,6 +49,8 @@ public final class ControllerManager: @unchecked Sendable {
         let cronJobs = CronJobController(context)
         let replicaSets = ReplicaSetController(context)
         let deployments = DeploymentController(context)
+        let statefulSets = StatefulSetController(context)
+        let daemonSets = DaemonSetController(context)
         let endpoints = EndpointsController(context)
         let garbage = GarbageCollector(context)
         let nodes = NodeLifecycleController(context)
@@ -58,9 +60,9 @@ public final class ControllerManager: @unchecked Sendable {
         let volumeDirectory = options.localVolumeDirectory.map { LocalVolumeDirectory(root: $0) }
         // One binder worker: two claims must not be matched against the same free volume at once.
         var controllers: [(QueuedController, Int)] = [
-            (jobs, 2), (cronJobs, 1), (replicaSets, 2), (deployments, 2), (endpoints, 2), (garbage, 1), (nodes, 1), (finishedJobs, 1),
-            (serviceAccounts, 1), (rootCA, 1), (ClaimBinder(context), 1), (VolumeReclaimer(context, directory: volumeDirectory), 1),
-            (StorageProtection(context), 1),
+            (jobs, 2), (cronJobs, 1), (replicaSets, 2), (deployments, 2), (statefulSets, 2), (daemonSets, 2), (endpoints, 2),
+            (garbage, 1), (nodes, 1), (finishedJobs, 1), (serviceAccounts, 1), (rootCA, 1), (ClaimBinder(context), 1),
+            (VolumeReclaimer(context, directory: volumeDirectory), 1), (StorageProtection(context), 1),
         ]
         if let volumeDirectory { controllers.append((LocalVolumeProvisioner(context, directory: volumeDirectory), 1)) }
         loops = controllers.map { controller, workers in

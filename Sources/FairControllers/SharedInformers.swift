@@ -10,6 +10,8 @@ final class SharedInformers: @unchecked Sendable {
     let cronJobs: Informer
     let replicaSets: Informer
     let deployments: Informer
+    let statefulSets: Informer
+    let daemonSets: Informer
     let services: Informer
     let endpoints: Informer
     let nodes: Informer
@@ -28,6 +30,8 @@ final class SharedInformers: @unchecked Sendable {
         cronJobs = Informer(client: client, resource: .cronJobs)
         replicaSets = Informer(client: client, resource: .replicaSets)
         deployments = Informer(client: client, resource: .deployments)
+        statefulSets = Informer(client: client, resource: .statefulSets)
+        daemonSets = Informer(client: client, resource: .daemonSets)
         services = Informer(client: client, resource: .services)
         endpoints = Informer(client: client, resource: .endpoints)
         nodes = Informer(client: client, resource: .nodes)
@@ -41,7 +45,7 @@ final class SharedInformers: @unchecked Sendable {
 
     /// Informers that hold every object of their kind.
     private var complete: [Informer] {
-        [pods, jobs, cronJobs, replicaSets, deployments, services, endpoints, nodes, namespaces, serviceAccounts,
+        [pods, jobs, cronJobs, replicaSets, deployments, statefulSets, daemonSets, services, endpoints, nodes, namespaces, serviceAccounts,
          persistentVolumeClaims, persistentVolumes, storageClasses]
     }
     var all: [Informer] { complete + [rootCAConfigMaps] }

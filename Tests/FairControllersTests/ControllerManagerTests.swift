@@ -26,8 +26,8 @@ final class ControllerManagerTests: ControllerTestCase {
         let manager = ControllerManager(client: client, options: ControllerOptions())
         manager.start()
         defer { manager.stop() }
-        // Fourteen informers, one thread each; reconciles borrow threads of the shared pool.
-        try waitUntil("informers running") { informerThreads() >= baseline + 14 }
+        // Sixteen informers, one thread each; reconciles borrow threads of the shared pool.
+        try waitUntil("informers running") { informerThreads() >= baseline + 16 }
         _ = try client.create(.replicaSets, [
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
@@ -48,6 +48,16 @@ final class ControllerManagerTests: ControllerTestCase {
             "metadata": ["name": "d"],
             "spec": ["selector": ["matchLabels": ["app": "d"]],
                      "template": ["metadata": ["labels": ["app": "d"]], "spec": ["containers": [Self.container()]]]],
+        ])
+        _ = try client.create(.statefulSets, [
+            "metadata": ["name": "st"],
+            "spec": ["selector": ["matchLabels": ["app": "st"]],
+                     "template": ["metadata": ["labels": ["app": "st"]], "spec": ["containers": [Self.container()]]]],
+        ])
+        _ = try client.create(.daemonSets, [
+            "metadata": ["name": "ds"],
+            "spec": ["selector": ["matchLabels": ["app": "ds"]],
+                     "template": ["metadata": ["labels": ["app": "ds"]], "spec": ["containers": [Self.container()]]]],
         ])
         _ = try client.create(.services, ["metadata": ["name": "s"], "spec": ["ports": [["port": 80]]]])
         _ = try client.create(.endpoints, ["metadata": ["name": "s"]])

@@ -34,6 +34,8 @@ final class GarbageCollector: QueuedController {
         }
         informers.deployments.addHandler { [weak self] event in self?.ownerChanged(event) }
         informers.cronJobs.addHandler { [weak self] event in self?.ownerChanged(event) }
+        informers.statefulSets.addHandler { [weak self] event in self?.ownerChanged(event) }
+        informers.daemonSets.addHandler { [weak self] event in self?.ownerChanged(event) }
     }
 
     private func dependentChanged(_ prefix: String, _ event: InformerEvent) {

@@ -16,9 +16,11 @@ struct OwnerKind: Sendable, Equatable {
     static let cronJob = OwnerKind(.cronJob)
     static let replicaSet = OwnerKind(.replicaSet)
     static let deployment = OwnerKind(.deployment)
+    static let statefulSet = OwnerKind(.statefulSet)
+    static let daemonSet = OwnerKind(.daemonSet)
 
     /// Every kind the garbage collector can check for existence.
-    static let watched: [OwnerKind] = [.job, .cronJob, .replicaSet, .deployment]
+    static let watched: [OwnerKind] = [.job, .cronJob, .replicaSet, .deployment, .statefulSet, .daemonSet]
 
     /// Matches by kind and API group (any version: the group owns the name).
     static func find(apiVersion: String?, kind: String?) -> OwnerKind? {

@@ -13,6 +13,8 @@ public enum KindCatalog {
         .serviceAccount,
         .deployment,
         .replicaSet,
+        .statefulSet,
+        .daemonSet,
         .job,
         .cronJob,
         .priorityClass,
