@@ -41,7 +41,7 @@ extension Scheduler {
         for name in names {
             do {
                 _ = try client.mergePatch(.persistentVolumeClaims, namespace: pod.namespace, name: name,
-                                          ["metadata": ["annotations": .object([VolumeBinding.selectedNode: .string(node)])]])
+                                          ["metadata": ["annotations": .object([StorageAnnotations.selectedNode: .string(node)])]])
             } catch let error as KubeError where error.isNotFound {
                 continue
             } catch {

@@ -7,7 +7,6 @@ import Foundation
 /// `WaitForFirstConsumer` class is given the chosen node (`volume.kubernetes.io/selected-node`),
 /// for its provisioner, and the pod is bound only once every claim is.
 struct VolumeBinding {
-    static let selectedNode = "volume.kubernetes.io/selected-node"
     static let affinityConflict = "node(s) had volume node affinity conflict"
 
     enum Verdict {
@@ -51,7 +50,7 @@ struct VolumeBinding {
             guard storageClass?["volumeBindingMode"]?.stringValue == "WaitForFirstConsumer" else {
                 return .unschedulable("pod has unbound immediate PersistentVolumeClaims")
             }
-            if let node = claim.value(at: ["metadata", "annotations", Self.selectedNode])?.stringValue {
+            if let node = claim.value(at: ["metadata", "annotations", StorageAnnotations.selectedNode])?.stringValue {
                 // Being provisioned for that node: the pod goes there, once the claim is bound.
                 terms.append([NodeSelectorTerm(NodeSelectorTermView(json: [
                     "matchFields": [["key": "metadata.name", "operator": "In", "values": [.string(node)]]],
