@@ -131,7 +131,7 @@ let package = Package(
         // The controllers: Job, ReplicaSet, Deployment, Endpoints, garbage collection, node lifecycle.
         .target(
             name: "FairControllers",
-            dependencies: ["FairKube", "FairSupport"],
+            dependencies: ["FairKube", "FairSupport", "FairTLS"],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // What every server of fair shares on top of Hummingbird.

@@ -1,5 +1,6 @@
 import FairKube
 import FairSupport
+import FairTLS
 import Foundation
 
 /// Tuning of the controllers; the defaults are kube-controller-manager's.
@@ -18,6 +19,9 @@ public struct ControllerOptions: Sendable {
     /// The zone of CronJob schedules that name no `timeZone`: the machine's, as
     /// kube-controller-manager reads them in its own local zone.
     public var cronJobTimeZone: TimeZone = .current
+    /// The cluster's root, which signs approved requests for client certificates (nodes'
+    /// among them); nil signs none.
+    public var clusterSigner: CertificateAuthority?
     /// The time controllers read and their delays run on; tests move a `ManualClock` by hand.
     public var clock: WallClock = SystemClock.shared
     /// Where controllers report errors they retry.
@@ -29,7 +33,8 @@ public struct ControllerOptions: Sendable {
 /// Runs every controller of the bundled control plane over shared informers: Job, CronJob,
 /// ReplicaSet, Deployment, StatefulSet, DaemonSet, Endpoints, garbage collection, node lifecycle,
 /// finished-Job TTLs, the namespaces' default ServiceAccounts and root CA, and volumes (binding, the local
-/// provisioner, reclaiming, protection of what is in use). Each talks to the API server
+/// provisioner, reclaiming, protection of what is in use), and certificate requests (approving
+/// nodes' own, signing approved ones). Each talks to the API server
 /// only through `KubeClient`, so the manager runs in `fair server` or as a process of its own.
 public final class ControllerManager: @unchecked Sendable {
     private let informers: SharedInformers
@@ -65,6 +70,8 @@ public final class ControllerManager: @unchecked Sendable {
             (VolumeReclaimer(context, directory: volumeDirectory), 1), (StorageProtection(context), 1),
         ]
         if let volumeDirectory { controllers.append((LocalVolumeProvisioner(context, directory: volumeDirectory), 1)) }
+        controllers.append((CertificateApprover(context), 1))
+        if let signer = options.clusterSigner { controllers.append((CertificateSigner(context, authority: signer), 1)) }
         loops = controllers.map { controller, workers in
             let loop = ReconcileLoop(controller, workers: workers, clock: options.clock, log: options.log)
             controller.queue = loop.queue

@@ -20,6 +20,7 @@ final class SharedInformers: @unchecked Sendable {
     let persistentVolumeClaims: Informer
     let persistentVolumes: Informer
     let storageClasses: Informer
+    let certificateSigningRequests: Informer
     /// Only the ConfigMaps named `kube-root-ca.crt`: what the root CA publisher keeps. A partial
     /// cache, so never handed out by `informer(for:)`.
     let rootCAConfigMaps: Informer
@@ -40,13 +41,14 @@ final class SharedInformers: @unchecked Sendable {
         persistentVolumeClaims = Informer(client: client, resource: .persistentVolumeClaims)
         persistentVolumes = Informer(client: client, resource: .persistentVolumes)
         storageClasses = Informer(client: client, resource: .storageClasses)
+        certificateSigningRequests = Informer(client: client, resource: .certificateSigningRequests)
         rootCAConfigMaps = Informer(client: client, resource: .configMaps, fieldSelector: "metadata.name=\(RootCAPublisher.configMapName)")
     }
 
     /// Informers that hold every object of their kind.
     private var complete: [Informer] {
         [pods, jobs, cronJobs, replicaSets, deployments, statefulSets, daemonSets, services, endpoints, nodes, namespaces, serviceAccounts,
-         persistentVolumeClaims, persistentVolumes, storageClasses]
+         persistentVolumeClaims, persistentVolumes, storageClasses, certificateSigningRequests]
     }
     var all: [Informer] { complete + [rootCAConfigMaps] }
 

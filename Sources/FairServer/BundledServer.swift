@@ -103,9 +103,14 @@ public final class BundledServer: @unchecked Sendable {
         // Idle keep-alive clients (watchers, node agents) never answer a close_notify; waiting
         // the default 5 s for each only delays a stop.
         tls.shutdownTimeout = .milliseconds(200)
+        // Client certificates are asked for, not required (tokens are the other way in); one
+        // that is presented must chain to the cluster's root and be for client use, or the
+        // handshake fails. Nodes prove who they are this way.
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.authority.certificatePEM.utf8)))
+        tls.certificateVerification = .optionalVerification
         let caPEM = pki.authority.certificatePEM
         let apiApp = Application(
-            responder: CallbackResponder<ProxyRequestContext> { request, context in
+            responder: CallbackResponder<APIPortRequestContext> { request, context in
                 // The registry answers on the API port too (with the token), for clients that
                 // only know the API's address.
                 if let response = try await registry.handle(request, context: context, overTLS: true) { return response }

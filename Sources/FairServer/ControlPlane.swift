@@ -40,6 +40,7 @@ final class ControlPlane: @unchecked Sendable {
         var controllerOptions = ControllerOptions()
         controllerOptions.nodeMonitorGracePeriod = options.nodeMonitorGracePeriod
         controllerOptions.localVolumeDirectory = "\(options.dataDirectory)/volumes"
+        controllerOptions.clusterSigner = certificateAuthority
         let controllers = ControllerManager(client: client, options: controllerOptions)
         let scheduler = Scheduler(client: client)
         lock.lock()

@@ -16,9 +16,13 @@ import NIOCore
 /// Swift's cooperative threads, which the handler's task needs.
 public final class InProcessTransport: KubeTransport, @unchecked Sendable {
     private let api: APIServer
+    private let user: UserInfo?
 
-    public init(api: APIServer) {
+    /// `user`: who the caller is (the bundled node runs as its node); nil lets the request's
+    /// own credential say, as over HTTPS.
+    public init(api: APIServer, user: UserInfo? = nil) {
         self.api = api
+        self.user = user
     }
 
     public func send(_ request: FairHTTP.HTTPRequest, sink: ByteSink?, maxBodyBytes: Int) throws -> FairHTTP.HTTPResponse {
@@ -29,10 +33,11 @@ public final class InProcessTransport: KubeTransport, @unchecked Sendable {
         default: body = ByteBuffer()
         }
         let exchange = Exchange(sink: sink, maxBodyBytes: maxBodyBytes, url: request.url)
-        let api = self.api
+        let api = self.api, user = self.user
         let task = Task {
             do {
-                let context = InProcessContext(source: InProcessSource(logger: Self.logger))
+                var context = InProcessContext(source: InProcessSource(logger: Self.logger))
+                context.inProcessUser = user
                 let response = try await api.handle(Request(head: head, body: RequestBody(buffer: body)), context: context)
                 exchange.started(response)
                 try await response.body.write(InProcessBodyWriter(exchange: exchange))
@@ -207,9 +212,10 @@ struct InProcessSource: RequestContextSource {
     var logger: Logger
 }
 
-struct InProcessContext: RequestContext {
+struct InProcessContext: RequestContext, InProcessIdentityRequestContext {
     typealias Source = InProcessSource
     var coreContext: CoreRequestContextStorage
+    var inProcessUser: UserInfo?
 
     init(source: InProcessSource) {
         coreContext = .init(source: source)

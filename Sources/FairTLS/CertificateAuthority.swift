@@ -79,6 +79,25 @@ public struct CertificateAuthority: Sendable {
         return identity
     }
 
+    /// A leaf for a key made elsewhere (a certificate request's), signed by this root.
+    func signedLeaf(subject: DistinguishedName, publicKey: Certificate.PublicKey, profile: CertificateProfile,
+                    lifetime: TimeInterval) throws -> String {
+        let authorityKeyID = (try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
+        let names = profile.alternativeNames
+        let leaf = try Self.sign(subject: subject, issuer: certificate.subject, publicKey: publicKey, lifetime: lifetime,
+                                 signer: try key,
+                                 extensions: try Certificate.Extensions {
+                                     Critical(BasicConstraints.notCertificateAuthority)
+                                     Critical(KeyUsage(digitalSignature: true))
+                                     try profile.extendedKeyUsage
+                                     SubjectKeyIdentifier(hash: publicKey)
+                                     AuthorityKeyIdentifier(keyIdentifier: authorityKeyID)
+                                     if !names.isEmpty { SubjectAlternativeNames(names) }
+                                 })
+        return try leaf.serializeAsPEM().pemString
+    }
+
     /// A certificate that signs itself, for a server that no root here can sign for (a node
     /// joining from elsewhere): its clients pin its public key instead.
     public static func selfSigned(commonName: String, profile: CertificateProfile,

@@ -8,7 +8,7 @@ import Hummingbird
 extension APIServer {
     static let tokenRequestKind = "TokenRequest"
 
-    func tokenRequest(_ path: ResourcePath, name: String, body: JSONValue) throws -> Response {
+    func tokenRequest(_ path: ResourcePath, name: String, body: JSONValue, user: UserInfo) throws -> Response {
         guard let tokens else {
             throw APIError(code: 404, reason: "NotFound", message: "the server does not issue service-account tokens")
         }
@@ -57,6 +57,7 @@ extension APIServer {
             }
             binding = .init(kind: kind, name: boundName, uid: uid)
         }
+        try NodeRestriction.admitTokenRequest(boundTo: binding?.kind, nodeOfPod: nodeName, user: user)
         let issued = try tokens.issue(namespace: namespace, name: name, uid: accountUID, audiences: audiences,
                                       expirationSeconds: expiration, boundTo: binding, nodeName: nodeName)
         var spec: [String: JSONValue] = [

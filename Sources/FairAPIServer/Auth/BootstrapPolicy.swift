@@ -83,6 +83,17 @@ enum BootstrapPolicy {
             PolicyRule(verbs: ["create"], apiGroups: ["authentication.k8s.io"], resources: ["selfsubjectreviews"]),
         ]),
         ("system:public-info-viewer", [PolicyRule(verbs: ["get"], nonResourceURLs: ["/healthz", "/livez", "/readyz", "/version", "/version/"])]),
+        // Joining nodes: the credential a node starts with may ask for its client certificate
+        // (kubelet's TLS bootstrap); a node may ask to renew its own.
+        ("system:node-bootstrapper", [
+            PolicyRule(verbs: ["create", "get", "list", "watch"], apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests"]),
+        ]),
+        ("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [
+            PolicyRule(verbs: ["create"], apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/nodeclient"]),
+        ]),
+        ("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [
+            PolicyRule(verbs: ["create"], apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests/selfnodeclient"]),
+        ]),
         ("system:service-account-issuer-discovery", [PolicyRule(verbs: ["get"], nonResourceURLs: [
             "/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/",
         ])]),
@@ -95,7 +106,13 @@ enum BootstrapPolicy {
         ("system:basic-user", [UserInfo.authenticatedGroup]),
         ("system:public-info-viewer", [UserInfo.authenticatedGroup, UserInfo.unauthenticatedGroup]),
         ("system:service-account-issuer-discovery", ["system:serviceaccounts"]),
+        ("system:node-bootstrapper", [bootstrappersGroup]),
+        ("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [bootstrappersGroup]),
+        ("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [NodeAuthorizer.group]),
     ]
+
+    /// The group of credentials made for joining nodes, as kubeadm's bootstrap tokens are.
+    static let bootstrappersGroup = "system:bootstrappers"
 
     static let autoupdate = "rbac.authorization.kubernetes.io/autoupdate"
 

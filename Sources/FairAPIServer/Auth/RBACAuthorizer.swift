@@ -16,6 +16,8 @@ struct RBACAuthorizer: Sendable {
 
     func authorize(_ request: RequestAttributes) -> Decision {
         if request.user.isSuperuser { return Decision(allowed: true, reason: "") }
+        // Nodes first, as kube-apiserver's `--authorization-mode=Node,RBAC`.
+        if let decision = NodeAuthorizer(store: store).authorize(request) { return decision }
         var reason: String?
         visitRules(of: request.user, namespace: request.namespace) { source, rules in
             guard rules.contains(where: { $0.allows(request) }) else { return true }

@@ -14,7 +14,7 @@ extension APIServer {
             return try bind(path, pod: name, binding: object)
         }
         if path.subresource == "token", let name = path.name {
-            return try tokenRequest(path, name: name, body: object)
+            return try tokenRequest(path, name: name, body: object, user: user)
         }
         guard path.name == nil else { throw APIError.methodNotAllowed("POST to a named \(definition.plural) is not supported") }
         try Self.checkTypeMeta(object, definition)
@@ -29,6 +29,8 @@ extension APIServer {
         // claim's default class.
         if definition == .pod { try ServiceAccountAdmission.admit(&object, store: store) }
         if definition == .persistentVolumeClaim { StorageAdmission.admit(&object, store: store) }
+        if definition == .certificateSigningRequest { CertificateRequestAdmission.admit(&object, user: user) }
+        try NodeRestriction.admitCreate(object, definition, user: user)
         let causes = Admission.validate(object, definition)
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
         try authorizer.checkEscalation(by: user, writing: object, definition, namespace: namespace)
@@ -102,6 +104,14 @@ extension APIServer {
                          _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
         let definition = path.definition
         let namespace = path.namespace ?? ""
+        if path.subresource == "approval", !user.isSuperuser,
+           let signer = store.get(definition.storageKey, namespace: namespace, name: name)?.object.value(at: "spec.signerName")?.stringValue {
+            let asks = CertificateRequestAdmission.approveAttributes(user: user, signerName: signer)
+            guard asks.contains(where: { authorizer.authorize($0).allowed }) else {
+                throw APIError(code: 403, reason: "Forbidden",
+                               message: "certificatesigningrequests.certificates.k8s.io \"\(name)\" is forbidden: user not permitted to approve requests with signerName \"\(signer)\"")
+            }
+        }
         var result: JSONValue = .null
         var removed = false
         let write: (ObjectStore.Stored?) throws -> JSONValue? = { existing in
@@ -110,6 +120,8 @@ extension APIServer {
             let requested = try produce(stored)
             var object: JSONValue
             switch path.subresource {
+            case "status" where definition == .certificateSigningRequest, "approval":
+                object = CertificateRequestAdmission.merge(stored: stored, requested: requested, subresource: path.subresource ?? "")
             case "status":
                 object = stored
                 object["status"] = requested["status"]

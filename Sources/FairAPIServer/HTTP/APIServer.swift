@@ -73,7 +73,14 @@ public final class APIServer: @unchecked Sendable {
         let path = Self.normalized(request.uri.path)
         let resource = Result { try ResourcePath.parse(path) }
         let query = Query(request.uri.query)
-        let response = await respond(request, path: path, resource: resource, query: query)
+        let authenticator = self.authenticator
+        let identify: @Sendable () async -> UserInfo? = {
+            if let inProcess = (context as? InProcessIdentityRequestContext)?.inProcessUser { return inProcess }
+            return await authenticator.identify(request.headers) {
+                await (context as? ClientCertificateRequestContext)?.clientCertificateSubject()
+            }
+        }
+        let response = await respond(request, path: path, resource: resource, query: query, identify: identify)
         let label = (try? resource.get())??.definition.storageKey ?? "other"
         let verb = query.flag("watch") || ((try? resource.get())??.watch ?? false) ? "WATCH" : request.method.rawValue
         metrics.record(verb: verb, resource: label, code: response.status.code, seconds: Date().timeIntervalSince(started))
@@ -86,9 +93,10 @@ public final class APIServer: @unchecked Sendable {
         return path
     }
 
-    private func respond(_ request: Request, path: String, resource: Result<ResourcePath?, Error>, query: Query) async -> Response {
+    private func respond(_ request: Request, path: String, resource: Result<ResourcePath?, Error>, query: Query,
+                         identify: @Sendable () async -> UserInfo?) async -> Response {
         do {
-            return try await route(request, path: path, resource: resource, query: query)
+            return try await route(request, path: path, resource: resource, query: query, identify: identify)
         } catch {
             let apiError = Self.apiError(for: error)
             return Self.status(apiError.body)
@@ -119,7 +127,8 @@ public final class APIServer: @unchecked Sendable {
         }
     }
 
-    private func route(_ request: Request, path: String, resource parsed: Result<ResourcePath?, Error>, query: Query) async throws -> Response {
+    private func route(_ request: Request, path: String, resource parsed: Result<ResourcePath?, Error>, query: Query,
+                       identify: @Sendable () async -> UserInfo?) async throws -> Response {
         switch path {
         case "/healthz", "/livez", "/readyz":
             return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
@@ -129,7 +138,7 @@ public final class APIServer: @unchecked Sendable {
             break
         }
         // Who asks is settled before the body is read, and what they ask before it is parsed.
-        guard let user = authenticator.user(for: request.headers) else { throw APIError.unauthorized }
+        guard let user = await identify() else { throw APIError.unauthorized }
         let resource = try parsed.get()
         let attributes = resource.map {
             RequestAttributes(user: user, method: request.method, resource: $0, watch: query.flag("watch"),

@@ -25,6 +25,7 @@ public enum KindCatalog {
         .clusterRole,
         .roleBinding,
         .clusterRoleBinding,
+        .certificateSigningRequest,
         .selfSubjectAccessReview,
         .selfSubjectRulesReview,
         .subjectAccessReview,

@@ -5,3 +5,7 @@ extension KindDefinition {
         group: "authorization.k8s.io", version: "v1", kind: "SubjectAccessReview",
         plural: "subjectaccessreviews", namespaced: false, stored: false)
 }
+
+extension APIResource {
+    public static let subjectAccessReviews = KindDefinition.subjectAccessReview.resource
+}
