@@ -28,6 +28,7 @@ enum ProtobufKinds {
         "autoscaling/v1/Scale": K8s_Io_Api_Autoscaling_V1_Scale.self,
         "batch/v1/CronJob": K8s_Io_Api_Batch_V1_CronJob.self,
         "batch/v1/Job": K8s_Io_Api_Batch_V1_Job.self,
+        "certificates.k8s.io/v1/CertificateSigningRequest": K8s_Io_Api_Certificates_V1_CertificateSigningRequest.self,
         "coordination.k8s.io/v1/Lease": K8s_Io_Api_Coordination_V1_Lease.self,
         "networking.k8s.io/v1/Ingress": K8s_Io_Api_Networking_V1_Ingress.self,
         "networking.k8s.io/v1/IngressClass": K8s_Io_Api_Networking_V1_IngressClass.self,

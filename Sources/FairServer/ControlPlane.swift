@@ -30,6 +30,21 @@ final class ControlPlane: @unchecked Sendable {
         self.certificateAuthority = certificateAuthority
     }
 
+    /// This machine's node talks to the API as itself (`system:node:NAME`), limited by the Node
+    /// authorizer as any node is: in process, or with a client certificate from the cluster's
+    /// root, as kubeadm writes a control-plane node's kubelet.conf.
+    private func nodeClient(config: FairKube.Kubeconfig) throws -> KubeClient {
+        let user = UserInfo(name: "system:node:\(options.nodeName)", groups: ["system:nodes", UserInfo.authenticatedGroup])
+        if options.inProcess, let api { return KubeClient(config: config, transport: InProcessTransport(api: api, user: user)) }
+        guard let certificateAuthority else { return try KubeClient(config: config) }
+        let identity = try certificateAuthority.issue(commonName: user.name, organization: "system:nodes", profile: .client)
+        var nodeConfig = FairKube.Kubeconfig(server: config.server, certificateAuthorityPEM: config.certificateAuthorityPEM,
+                                             namespace: config.namespace, context: config.context)
+        nodeConfig.clientCertificatePEM = identity.certificatePEM
+        nodeConfig.clientKeyPEM = identity.privateKeyPEM
+        return try KubeClient(config: nodeConfig)
+    }
+
     /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
     /// the API stays up for `kubectl` and for nodes joining from elsewhere.
     func start(kubeconfig path: String, log: @escaping (String) -> Void) throws {
@@ -66,7 +81,7 @@ final class ControlPlane: @unchecked Sendable {
             runcOptions.logWriter = ContainerLogWriter.selfCommand
             let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors)
             let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, images: images, options: runcOptions)
-            let node = try NodeAgent(client: client, options: nodeOptions, runtime: runtime)
+            let node = try NodeAgent(client: try nodeClient(config: config), options: nodeOptions, runtime: runtime)
             try node.start()
             self.node = node
         } catch {

@@ -46,3 +46,20 @@ public struct TLSIdentity: Sendable {
         try AtomicFile.write(to: certificatePath, bytes: Array(certificatePEM.utf8), permissions: 0o644)
     }
 }
+
+extension TLSIdentity {
+    /// When the certificate starts and stops being valid.
+    public var validity: ClosedRange<Date>? {
+        guard let certificate = try? Certificate(pemEncoded: certificatePEM),
+              certificate.notValidBefore <= certificate.notValidAfter else { return nil }
+        return certificate.notValidBefore...certificate.notValidAfter
+    }
+
+    /// Whether the root in `authorityPEM` signed this certificate (a root that changed means a
+    /// certificate the server no longer accepts).
+    public func isSigned(byAuthorityPEM authorityPEM: String) -> Bool {
+        guard let leaf = try? Certificate(pemEncoded: certificatePEM),
+              let root = try? Certificate(pemEncoded: authorityPEM) else { return false }
+        return leaf.issuer == root.subject && root.publicKey.isValidSignature(leaf.signature, for: leaf)
+    }
+}

@@ -97,6 +97,11 @@ extension GoJSONFields {
         "k8s.io.api.batch.v1.SuccessPolicy": [1: .always("rules", absent: #"null"#)],
         "k8s.io.api.batch.v1.SuccessPolicyRule": [1: .whenSet("succeededIndexes"), 2: .whenSet("succeededCount")],
         "k8s.io.api.batch.v1.UncountedTerminatedPods": [1: .omitEmpty("succeeded"), 2: .omitEmpty("failed")],
+        "k8s.io.api.certificates.v1.CertificateSigningRequest": [1: .always("metadata", absent: #"{"creationTimestamp":null}"#), 2: .always("spec", absent: #"{"request":null,"signerName":""}"#), 3: .always("status", absent: #"{}"#)],
+        "k8s.io.api.certificates.v1.CertificateSigningRequestCondition": [1: .always("type", absent: #""""#), 6: .always("status", absent: #""""#), 2: .omitEmpty("reason"), 3: .omitEmpty("message"), 4: .always("lastUpdateTime", absent: #"null"#), 5: .always("lastTransitionTime", absent: #"null"#)],
+        "k8s.io.api.certificates.v1.CertificateSigningRequestList": [1: .always("metadata", absent: #"{}"#), 2: .always("items", absent: #"null"#)],
+        "k8s.io.api.certificates.v1.CertificateSigningRequestSpec": [1: .always("request", absent: #"null"#), 7: .always("signerName", absent: #""""#), 8: .whenSet("expirationSeconds"), 5: .omitEmpty("usages"), 2: .omitEmpty("username"), 3: .omitEmpty("uid"), 4: .omitEmpty("groups"), 6: .omitEmpty("extra")],
+        "k8s.io.api.certificates.v1.CertificateSigningRequestStatus": [1: .omitEmpty("conditions"), 2: .omitEmpty("certificate")],
         "k8s.io.api.coordination.v1.Lease": [1: .always("metadata", absent: #"{"creationTimestamp":null}"#), 2: .always("spec", absent: #"{}"#)],
         "k8s.io.api.coordination.v1.LeaseList": [1: .always("metadata", absent: #"{}"#), 2: .always("items", absent: #"null"#)],
         "k8s.io.api.coordination.v1.LeaseSpec": [1: .whenSet("holderIdentity"), 2: .whenSet("leaseDurationSeconds"), 3: .whenSet("acquireTime"), 4: .whenSet("renewTime"), 5: .whenSet("leaseTransitions"), 6: .whenSet("strategy"), 7: .whenSet("preferredHolder")],
@@ -440,6 +445,7 @@ extension GoJSONFields {
     static let sliceMessages: Set<String> = [
         "k8s.io.api.authentication.v1.ExtraValue",
         "k8s.io.api.authorization.v1.ExtraValue",
+        "k8s.io.api.certificates.v1.ExtraValue",
         "k8s.io.apimachinery.pkg.apis.meta.v1.Verbs",
     ]
 }

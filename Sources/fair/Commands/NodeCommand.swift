@@ -16,7 +16,7 @@ struct NodeCommand: AsyncParsableCommand {
         inside 127.0.0.0/8 (pods share the host network).
         """)
 
-    @Option(help: "The kubeconfig to reach the API server with (default: $KUBECONFIG, else ~/.kube/config).")
+    @Option(help: "The kubeconfig the node asks for its own client certificate with (kubelet's bootstrap kubeconfig; default: $KUBECONFIG, else ~/.kube/config).")
     var kubeconfig: String?
 
     @Option(help: "The Node's name.")
@@ -90,7 +90,10 @@ struct NodeCommand: AsyncParsableCommand {
 
         let agent: NodeAgent
         do {
-            let client = try KubeClient(config: try Kubeconfig.load(path: kubeconfig))
+            // The kubeconfig given is only what asks for the node's own certificate.
+            var bootstrap = NodeClientBootstrap(nodeName: name, directory: "\(options.dataDirectory)/pki")
+            bootstrap.waiting = { Console.progress("fair node \(name): \($0)") }
+            let client = try KubeClient(config: try bootstrap.credentials(bootstrap: try Kubeconfig.load(path: kubeconfig)))
             agent = try NodeAgent(client: client, options: options, runtime: containerRuntime)
             try agent.start()
         } catch {
