@@ -224,7 +224,7 @@ let package = Package(
         .testTarget(name: "FairKubeTests", dependencies: ["FairKube", "FairServer", "FairSupport"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairWorkloadsTests", dependencies: ["FairWorkloads", "FairKube", "FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer", "FairSupport", "FairAPIServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer", "FairSupport", "FairAPIServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer", "FairSupport", "FairAPIServer", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairSupport", "FairRegistry", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairServingTests",

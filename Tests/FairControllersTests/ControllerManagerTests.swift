@@ -26,8 +26,8 @@ final class ControllerManagerTests: ControllerTestCase {
         let manager = ControllerManager(client: client, options: ControllerOptions())
         manager.start()
         defer { manager.stop() }
-        // Sixteen informers, one thread each; reconciles borrow threads of the shared pool.
-        try waitUntil("informers running") { informerThreads() >= baseline + 16 }
+        // Seventeen informers, one thread each; reconciles borrow threads of the shared pool.
+        try waitUntil("informers running") { informerThreads() >= baseline + 17 }
         _ = try client.create(.replicaSets, [
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": "web"],
             "spec": ["replicas": 1, "selector": ["matchLabels": ["app": "web"]],
@@ -74,6 +74,11 @@ final class ControllerManagerTests: ControllerTestCase {
             "spec": ["accessModes": ["ReadWriteOnce"], "capacity": ["storage": "1Gi"], "hostPath": ["path": "/tmp/v"]],
         ])
         _ = try client.create(.storageClasses, ["metadata": ["name": "sc"], "provisioner": "example.com/none"])
+        _ = try client.create(.certificateSigningRequests, [
+            "metadata": ["name": "csr"],
+            "spec": ["request": .string(Data("-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----\n".utf8).base64EncodedString()),
+                     "signerName": "example.com/none", "usages": ["client auth"]],
+        ])
         try waitUntil("every controller thread ended", timeout: 5) { informerThreads() <= baseline }
         try stays("nothing reconciled after stop", for: 0.3) {
             try activePods("app=web").count == 1 && list(.replicaSets).count == 1
