@@ -312,3 +312,20 @@ def test_certificates_not_from_the_cluster_root_or_not_for_clients_are_refused(c
     # A proper one is its user, and RBAC decides for it.
     user, key = forged_certificate("jane", "ml-team", root_key, root.subject, ExtendedKeyUsageOID.CLIENT_AUTH)
     assert request_with(cluster, tmp_path, user, key) == 403
+
+
+def test_a_nodes_certificate_reads_no_other_nodes_logs(cluster, joined, tmp_path):
+    """The cluster's root signs nodes' client certificates too; a node's log server still
+    serves only the API server."""
+    server_node = kubectl_json(cluster, "get", "node", cluster_node_name(cluster))
+    port = server_node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+    certificate, key = split_pem(joined["pem"].read_text())
+    (tmp_path / "c.pem").write_text(certificate)
+    (tmp_path / "k.pem").write_text(key)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.load_cert_chain(str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"https://127.0.0.1:{port}/containerLogs/default/any/main", context=context, timeout=10)
+    assert refused.value.code == 403

@@ -53,8 +53,11 @@ final class LogServer: @unchecked Sendable {
         // Hummingbird would log as an error every time.
         logger.logLevel = .critical
         let app = Application(
-            responder: CallbackResponder<BasicRequestContext> { [self] request, _ in
-                await respond(to: request)
+            responder: CallbackResponder<LogRequestContext> { [self] request, context in
+                guard await context.isControlPlane else {
+                    return Self.text("only the API server reads logs here\n", status: .forbidden)
+                }
+                return await respond(to: request)
             },
             server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tlsConfiguration()),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: "fair-node"),

@@ -5,9 +5,10 @@ import Foundation
 /// The log server's TLS: a serving certificate made fresh at every start (its key never
 /// touches the disk; the Node publishes the new key's pin at registration), and the roots whose
 /// client certificates it accepts: the authority in the node's kubeconfig, the root that signed
-/// the API server's client certificate, as kubelet's `--client-ca-file`. Any client certificate
-/// that root signed for client use is let in, as kubelet's default `AlwaysAllow` authorization
-/// does; the cluster's root signs only the API server's.
+/// the API server's client certificate, as kubelet's `--client-ca-file`. That root also signs
+/// nodes' own client certificates, so the log server then serves only a client in
+/// `system:masters` (the API server's `kubelet-client`), as kubelet's webhook authorization
+/// would answer for a node asking another node's logs.
 struct NodeServingIdentity: Sendable {
     let identity: TLSIdentity
     let clientAuthorityPEM: String
