@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "FairAPIServer",
             dependencies: [
-                "FairKube", "FairHTTP", "FairArchive", "FairKubeProto",
+                "FairKube", "FairHTTP", "FairArchive", "FairKubeProto", "FairSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -238,7 +238,7 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube", "FairServer", "FairKubeProto",
+        .testTarget(name: "FairAPIServerTests", dependencies: ["FairAPIServer", "FairKube", "FairServer", "FairKubeProto", "FairSupport",
                                                              .product(name: "Crypto", package: "swift-crypto"),
                                                              .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     swiftSettings: [.swiftLanguageMode(.v5)]),

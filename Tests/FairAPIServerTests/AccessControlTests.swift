@@ -1,5 +1,6 @@
 import Crypto
 import FairKube
+import FairSupport
 import FairServer
 import Foundation
 import XCTest
@@ -194,13 +195,13 @@ final class AccessControlTests: XCTestCase {
         XCTAssertEqual(discovery["issuer"]?.stringValue, ServiceAccountTokens.defaultIssuer)
         let keys = try JSONCoding.decode(try admin.raw("GET", path: "/openid/v1/jwks").body)
         let key = try XCTUnwrap(keys["keys"]?.arrayValue?.first)
-        let x = try XCTUnwrap(JSONWebToken.decodeBase64URL(Substring(key["x"]?.stringValue ?? "")))
-        let y = try XCTUnwrap(JSONWebToken.decodeBase64URL(Substring(key["y"]?.stringValue ?? "")))
+        let x = try XCTUnwrap(Base64URL.decode(Substring(key["x"]?.stringValue ?? "")))
+        let y = try XCTUnwrap(Base64URL.decode(Substring(key["y"]?.stringValue ?? "")))
         let publicKey = try P256.Signing.PublicKey(rawRepresentation: x + y)
         let parts = token.split(separator: ".")
-        let signature = try P256.Signing.ECDSASignature(rawRepresentation: XCTUnwrap(JSONWebToken.decodeBase64URL(parts[2])))
+        let signature = try P256.Signing.ECDSASignature(rawRepresentation: XCTUnwrap(Base64URL.decode(parts[2])))
         XCTAssertTrue(publicKey.isValidSignature(signature, for: Data("\(parts[0]).\(parts[1])".utf8)))
-        let claims = try JSONCoding.decode(XCTUnwrap(JSONWebToken.decodeBase64URL(parts[1])))
+        let claims = try JSONCoding.decode(XCTUnwrap(Base64URL.decode(parts[1])))
         XCTAssertEqual(claims["aud"], ["vault"])
         XCTAssertEqual(claims["sub"], "system:serviceaccount:default:runner")
         XCTAssertEqual(claims.value(at: "kubernetes.io.namespace"), nil, "dotted keys are not paths")

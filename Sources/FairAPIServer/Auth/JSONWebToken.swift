@@ -1,3 +1,4 @@
+import FairSupport
 import Crypto
 import FairKube
 import Foundation
@@ -7,9 +8,9 @@ import Foundation
 /// tokens need: sign a header and claims, and check a signature before any claim is trusted.
 enum JSONWebToken {
     static func sign(header: JSONValue, claims: JSONValue, key: P256.Signing.PrivateKey) throws -> String {
-        let input = base64URL(JSONCoding.encode(header)) + "." + base64URL(JSONCoding.encode(claims))
+        let input = Base64URL.encode(JSONCoding.encode(header)) + "." + Base64URL.encode(JSONCoding.encode(claims))
         let signature = try key.signature(for: Data(input.utf8))
-        return input + "." + base64URL(signature.rawRepresentation)
+        return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 
     /// The header and claims of a token signed by `key`, or nil for anything else (a malformed
@@ -19,8 +20,8 @@ enum JSONWebToken {
         guard token.utf8.count <= 16 << 10 else { return nil }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let headerBytes = decodeBase64URL(parts[0]), let claimBytes = decodeBase64URL(parts[1]),
-              let signatureBytes = decodeBase64URL(parts[2]),
+              let headerBytes = Base64URL.decode(parts[0]), let claimBytes = Base64URL.decode(parts[1]),
+              let signatureBytes = Base64URL.decode(parts[2]),
               let header = try? JSONCoding.decode(headerBytes),
               header["alg"]?.stringValue == "ES256",
               header["kid"] == nil || header["kid"]?.stringValue == keyID,
@@ -29,19 +30,5 @@ enum JSONWebToken {
               let claims = try? JSONCoding.decode(claimBytes), claims.objectValue != nil
         else { return nil }
         return (header, claims)
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decodeBase64URL(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !base64.contains("=") else { return nil }
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
     }
 }

@@ -1,3 +1,4 @@
+import FairSupport
 import Crypto
 import FairArchive
 import FairKube
@@ -28,7 +29,7 @@ public final class ServiceAccountTokens: @unchecked Sendable {  // every propert
         apiAudiences = [issuer]
         self.store = store
         key = try Self.loadKey(keyPath)
-        keyID = JSONWebToken.base64URL(Data(SHA256.hash(data: key.publicKey.derRepresentation)))
+        keyID = Base64URL.encode(Data(SHA256.hash(data: key.publicKey.derRepresentation)))
     }
 
     private static func loadKey(_ path: String) throws -> P256.Signing.PrivateKey {
@@ -116,7 +117,7 @@ public final class ServiceAccountTokens: @unchecked Sendable {  // every propert
         let raw = key.publicKey.rawRepresentation  // x || y, 32 bytes each
         return ["keys": [[
             "use": "sig", "kty": "EC", "kid": .string(keyID), "crv": "P-256", "alg": "ES256",
-            "x": .string(JSONWebToken.base64URL(raw.prefix(32))), "y": .string(JSONWebToken.base64URL(raw.suffix(32))),
+            "x": .string(Base64URL.encode(raw.prefix(32))), "y": .string(Base64URL.encode(raw.suffix(32))),
         ]]]
     }
 

@@ -1,3 +1,4 @@
+import FairSupport
 import FairKube
 import Foundation
 
@@ -11,9 +12,7 @@ enum ProjectedTokenRefresh {
     static func due(_ token: String) -> Date? {
         let parts = token.split(separator: ".")
         guard parts.count == 3 else { return nil }
-        var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while payload.count % 4 != 0 { payload += "=" }
-        guard let data = Data(base64Encoded: payload), let claims = try? JSONCoding.decode(data),
+        guard let data = Base64URL.decode(parts[1]), let claims = try? JSONCoding.decode(data),
               let issued = claims["iat"]?.intValue, let expires = claims.value(at: ["kubernetes.io", "warnafter"])?.intValue ?? claims["exp"]?.intValue,
               expires > issued else { return nil }
         let life = TimeInterval(expires - issued)

@@ -1,3 +1,4 @@
+import FairSupport
 import Crypto
 import Foundation
 
@@ -19,31 +20,20 @@ public struct RegistryTokenAuthority: Sendable {
     public func issue(_ scopes: [RegistryScope], lifetime: TimeInterval, now: Date = Date()) -> String {
         let payload: [String: Any] = ["scopes": scopes.map(\.description), "exp": Int64(now.addingTimeInterval(lifetime).timeIntervalSince1970)]
         let data = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
-        let encoded = Self.base64url(data)
-        let mac = Self.base64url(Data(HMAC<SHA256>.authenticationCode(for: Data(encoded.utf8), using: key)))
+        let encoded = Base64URL.encode(data)
+        let mac = Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: Data(encoded.utf8), using: key)))
         return "fair1.\(encoded).\(mac)"
     }
 
     /// The scopes a token grants now; nil when it is not one of ours, was altered, or expired.
     public func verify(_ token: String, now: Date = Date()) -> [RegistryScope]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "fair1", let mac = Self.decode(parts[2]) else { return nil }
+        guard parts.count == 3, parts[0] == "fair1", let mac = Base64URL.decode(parts[2]) else { return nil }
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Data(parts[1].utf8), using: key) else { return nil }
-        guard let data = Self.decode(parts[1]),
+        guard let data = Base64URL.decode(parts[1]),
               let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let expiry = (payload["exp"] as? NSNumber)?.int64Value, expiry > Int64(now.timeIntervalSince1970),
               let scopes = payload["scopes"] as? [String] else { return nil }
         return scopes.compactMap { RegistryScope(parsing: Substring($0)) }
-    }
-
-    static func base64url(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
     }
 }
