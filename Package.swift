@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "FairKube", "FairHTTP", "FairArchive", "FairKubeProto", "FairSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -112,6 +112,10 @@ def main(descriptor_set, proto_root, output):
 
     messages, go_structs, slice_messages = {}, {}, set()
     for file in files.file:
+        # Only Kubernetes' own messages are objects written as JSON by Go; the OpenAPI v2
+        # document (openapiv2/) and protobuf's well-known types are served as protobuf only.
+        if not file.name.startswith("k8s.io/"):
+            continue
         structs, slices = read_go_package(proto_root, os.path.dirname(file.name))
         for message in file.message_type:
             full = f"{file.package}.{message.name}"

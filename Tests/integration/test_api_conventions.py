@@ -416,6 +416,27 @@ def test_kubectl_explain_prints_kubernetes_own_descriptions(server):
     assert 'The Pod "bad" is invalid: spec.containers: Invalid value: "x"' in refused.stderr, refused.stderr
 
 
+def test_kubectl_applies_a_list_validated_against_the_protobuf_openapi_v2(server):
+    """kubectl checks the items of a `kind: List` itself, against /openapi/v2 in gnostic's
+    protobuf (what it asks there): a List applies, and a wrong field in one item is named."""
+    applied = server.kubectl("apply", "-f", "-", input="""apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed-a}, data: {x: "1"}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed-b}}
+""").stdout
+    assert "configmap/listed-a created" in applied and "configmap/listed-b created" in applied
+    assert json.loads(server.kubectl("get", "configmap", "listed-a", "-o", "json").stdout)["data"] == {"x": "1"}
+    refused = server.kubectl("apply", "-f", "-", check=False, input="""apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: listed-c}, bogus: 3}
+""")
+    assert refused.returncode != 0
+    assert 'unknown field "bogus" in io.k8s.api.core.v1.ConfigMap' in refused.stderr, refused.stderr
+    assert server.kubectl("get", "configmap", "listed-c", check=False).returncode != 0
+
+
 def test_a_kind_added_by_one_file_is_served_like_the_others(server):
     """PriorityClass is one file in Sources/FairKube/Kinds and one line in the catalog: discovery,
     create, get with its columns, explain and its checks follow from it."""

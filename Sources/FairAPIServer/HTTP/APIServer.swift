@@ -151,7 +151,12 @@ public final class APIServer: @unchecked Sendable {
         case "/apis": return Self.json(Discovery.groupList)
         case "/metrics": return metricsResponse()
         case "/openapi/v3": return Self.json(OpenAPI.discovery())
-        case "/openapi/v2": return Self.json(OpenAPI.version2)
+        case "/openapi/v2":
+            if OpenAPIV2Protobuf.isAsked(request.headers[.accept] ?? "") {
+                return Response(status: .ok, headers: [.contentType: OpenAPIV2Protobuf.contentType],
+                                body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIV2Protobuf.encoded)))
+            }
+            return Self.json(OpenAPI.version2)
         case "/.well-known/openid-configuration":
             guard let tokens else { throw APIError.unknownPath }
             return Self.json(tokens.discovery(jwksURI: "\(externalURL ?? tokens.issuer)/openid/v1/jwks"))
