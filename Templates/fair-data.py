@@ -35,6 +35,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import stat
 import sys
 import threading
@@ -344,6 +345,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     store = None
     activity = None
 
+    def setup(self):
+        super().setup()
+        # A response's head and body go out in separate writes: without this, Nagle holds the
+        # body back until the client's delayed ACK, 40 ms later, for every small file.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format, *args):
         pass  # one line per file would drown the pod's log; failures are logged below
 
@@ -532,8 +539,6 @@ def main():
     Handler.store, Handler.activity = store, activity
     family_server = Server
     if ":" in args.bind:
-        import socket
-
         class Server6(Server):
             address_family = socket.AF_INET6
         family_server = Server6
@@ -562,6 +567,8 @@ def main():
     log(f"serving {os.path.join(args.root, args.path)} on {args.bind}:{args.port}" + (" (read-only)" if args.read_only else ""))
     server.serve_forever(poll_interval=0.2)
     server.server_close()
+    # A transfer still running when told to stop leaves no half-written file behind.
+    store.remove_in_flight()
     return 0
 
 
