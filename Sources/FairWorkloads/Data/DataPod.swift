@@ -59,6 +59,8 @@ public struct DataPod: Sendable {
             "env": [["name": "FAIR_BIND", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]]],
             "ports": [["name": "http", "containerPort": .int(Int64(Self.port)), "protocol": "TCP"]],
             "readinessProbe": ["httpGet": ["path": "/healthz", "port": .int(Int64(Self.port))], "periodSeconds": 1, "failureThreshold": 3],
+            // The claim's root, not a subPath: the program finds PATH itself, so a push can make
+            // it and a pull from a PATH that is not there says so (kubelet would make an empty one).
             "volumeMounts": [
                 ["name": "data", "mountPath": .string(Self.mountPath), "readOnly": .bool(readOnly)],
                 ["name": "fair-tools", "mountPath": .string(ModelTools.mountPath), "readOnly": true],

@@ -162,6 +162,7 @@ import os
 import secrets
 import signal
 import socket
+import socketserver
 import stat
 import sys
 import threading
@@ -640,7 +641,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class Server(http.server.ThreadingHTTPServer):
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    # ThreadingHTTPServer spelled out: it is only in Python 3.7 and later, and images vary.
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
