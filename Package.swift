@@ -87,10 +87,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // What the CLI does with a cluster: training and serving manifests rendered from Templates/,
-        // following a Job's pods and logs, waiting for a rollout. Only `fair` links it.
+        // following a Job's pods and logs, waiting for a rollout, copying files into and out of
+        // claims. Only `fair` links it.
         .target(
             name: "FairWorkloads",
-            dependencies: ["FairKube", "FairArchive", "Yams", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["FairKube", "FairArchive", "FairHTTP", "FairSupport", "Yams", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.

@@ -2,12 +2,13 @@ import FairArchive
 import Foundation
 
 /// Produces a request body for libcurl's read callback: from memory, or from a byte range of a
-/// file read piece by piece with pread (the file is never loaded whole). Can start over, so a
+/// file (by path, or open already) read piece by piece with pread (the file is never loaded whole). Can start over, so a
 /// body can be sent again after a redirect or when libcurl retries on a fresh connection.
 final class RequestBodySource {
     private enum Storage {
         case bytes([UInt8])
-        case file(path: String, descriptor: Int32, offset: Int64)
+        /// `owned`: opened here, and closed here.
+        case file(path: String, descriptor: Int32, offset: Int64, owned: Bool)
     }
 
     private let storage: Storage
@@ -38,13 +39,17 @@ final class RequestBodySource {
                 close(descriptor)
                 throw Self.rangeError(path: path, offset: offset, length: length)
             }
-            storage = .file(path: path, descriptor: descriptor, offset: offset)
+            storage = .file(path: path, descriptor: descriptor, offset: offset, owned: true)
+            size = length
+        case let .descriptor(descriptor, name, offset, length):
+            guard offset >= 0, length >= 0 else { throw Self.rangeError(path: name, offset: offset, length: length) }
+            storage = .file(path: name, descriptor: descriptor, offset: offset, owned: false)
             size = length
         }
     }
 
     deinit {
-        if case let .file(_, descriptor, _) = storage { close(descriptor) }
+        if case let .file(_, descriptor, _, owned) = storage, owned { close(descriptor) }
     }
 
     /// Fills as much of `buffer` as the body has left; 0 at the end.
@@ -56,7 +61,7 @@ final class RequestBodySource {
             bytes.withUnsafeBytes { source in
                 base.copyMemory(from: source.baseAddress! + Int(position), byteCount: count)
             }
-        case let .file(path, descriptor, offset):
+        case let .file(path, descriptor, offset, _):
             var done = 0
             while done < count {
                 let n = pread(descriptor, base + done, count - done, off_t(offset + position + Int64(done)))

@@ -119,6 +119,13 @@ public final class BundledServer: @unchecked Sendable {
                     request, clientAddress: context.remoteAddress, authorize: { SecretComparison.isBearer($0, token: token) }) {
                     return response
                 }
+                // And kube-apiserver's pod proxy, which the API server decides with RBAC.
+                if let response = try await serviceProxy.respondToPodProxy(
+                    request, clientAddress: context.remoteAddress,
+                    authorize: { api.refusal(toProxy: request, context: context, resource: "pods", namespace: String($0.namespace), name: String($0.pod)) },
+                    pod: { api.proxiedPod(namespace: String($0.namespace), name: String($0.pod)) }) {
+                    return response
+                }
                 return try await api.handle(request, context: context)
             },
             server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tls),

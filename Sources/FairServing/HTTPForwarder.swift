@@ -25,19 +25,51 @@ final class HTTPForwarder: Sendable {
         self.logger = logger
     }
 
+    /// Where a request goes: the request target for the pod, the backends to pick from (looked
+    /// up again on every attempt, as they may change in between), and what to answer when no
+    /// attempt got a response.
+    struct Destination {
+        var forwardedTarget: String
+        var backends: () throws(ProxyError) -> (backends: [Backend], picker: RoundRobinPicker)
+        var failed: (_ detail: String) -> ProxyError
+    }
+
     /// The pod's response, or the proxy's own error response. Throws only when the client's
     /// request body cannot be read (the client is gone).
     func forward(_ request: Request, to target: ProxyTarget, client: SocketAddress?, dropAuthorization: Bool) async throws -> Response {
+        let table = self.table
+        let destination = Destination(
+            forwardedTarget: target.forwardedTarget,
+            backends: { () throws(ProxyError) in
+                let port = try Self.resolve(target, in: table)
+                return (port.backends, port.picker)
+            },
+            failed: { .badGateway(namespace: String(target.namespace), name: String(target.service), detail: $0) })
+        return try await forward(request, to: destination, client: client, dropAuthorization: dropAuthorization)
+    }
+
+    /// The same for one pod, at `backend`.
+    func forward(_ request: Request, to target: PodProxyTarget, at backend: Backend, client: SocketAddress?,
+                 dropAuthorization: Bool) async throws -> Response {
+        let picker = RoundRobinPicker()
+        let destination = Destination(
+            forwardedTarget: target.forwardedTarget,
+            backends: { () throws(ProxyError) in ([backend], picker) },
+            failed: { .podUnreachable(namespace: String(target.namespace), name: String(target.pod), detail: $0) })
+        return try await forward(request, to: destination, client: client, dropAuthorization: dropAuthorization)
+    }
+
+    private func forward(_ request: Request, to destination: Destination, client: SocketAddress?, dropAuthorization: Bool) async throws -> Response {
         do {
-            return try await send(request, to: target, client: client, dropAuthorization: dropAuthorization)
+            return try await send(request, to: destination, client: client, dropAuthorization: dropAuthorization)
         } catch let error as ProxyError {
             return error.response
         }
     }
 
-    private func send(_ request: Request, to target: ProxyTarget, client: SocketAddress?, dropAuthorization: Bool) async throws -> Response {
+    private func send(_ request: Request, to destination: Destination, client: SocketAddress?, dropAuthorization: Bool) async throws -> Response {
         // Checked before the body is read, so a request for a missing Service fails at once.
-        _ = try resolve(target)
+        _ = try destination.backends()
         var headers = ForwardedHeaders.request(request.head, client: client, dropAuthorization: dropAuthorization)
         let body = try await ForwardedBody.read(request, replayLimit: replayLimit)
         switch body {
@@ -53,15 +85,15 @@ final class HTTPForwarder: Sendable {
             }
         }
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
-                                   uri: target.forwardedTarget, headers: headers)
+                                   uri: destination.forwardedTarget, headers: headers)
         let isHead = request.method == .head
 
         var tried: [Backend] = []
         var lastFailure: BackendError?
         for _ in 0..<maxAttempts {
             // Resolved again on every attempt: the endpoints may have changed in between.
-            let port = try resolve(target)
-            guard let backend = port.picker.pick(from: port.backends, excluding: tried, health: health) else { break }
+            let (backends, picker) = try destination.backends()
+            guard let backend = picker.pick(from: backends, excluding: tried, health: health) else { break }
             // Back to a pod already tried (the only one left): on a new connection, not another
             // pooled one that may have been closed the same way.
             let again = tried.contains(backend)
@@ -95,9 +127,7 @@ final class HTTPForwarder: Sendable {
                 connection.close()
                 lastFailure = error
                 logger.debug("service proxy: \(error)")
-                guard error.isRetriable, body.isReplayable else {
-                    throw ProxyError.badGateway(namespace: String(target.namespace), name: String(target.service), detail: error.description)
-                }
+                guard error.isRetriable, body.isReplayable else { throw destination.failed(error.description) }
                 // A new connection that closed unanswered: the pod is going away.
                 if connection.completedExchanges == 0 { health.markUnavailable(backend) }
             } catch {
@@ -105,12 +135,11 @@ final class HTTPForwarder: Sendable {
                 throw error
             }
         }
-        throw ProxyError.badGateway(namespace: String(target.namespace), name: String(target.service),
-                                    detail: lastFailure?.description ?? "no endpoint could be tried")
+        throw destination.failed(lastFailure?.description ?? "no endpoint could be tried")
     }
 
     /// The Service port a request goes to, or why there is none.
-    private func resolve(_ target: ProxyTarget) throws(ProxyError) -> RoutePort {
+    private static func resolve(_ target: ProxyTarget, in table: EndpointTable) throws(ProxyError) -> RoutePort {
         guard let route = table.route(namespace: target.namespace, name: target.service) else {
             throw .noService(namespace: String(target.namespace), name: String(target.service))
         }

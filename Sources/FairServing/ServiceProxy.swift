@@ -16,7 +16,7 @@ public final class ServiceProxy: Sendable {
     public let table: EndpointTable
     private let pool: BackendConnectionPool
     let health: BackendHealth
-    private let forwarder: HTTPForwarder
+    let forwarder: HTTPForwarder
     private let informers = NIOLockedValueBox<EndpointInformers?>(nil)
 
     public init(eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

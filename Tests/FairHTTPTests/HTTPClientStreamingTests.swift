@@ -71,6 +71,25 @@ final class HTTPClientStreamingTests: ServerTestCase {
         XCTAssertEqual(empty.values("Content-Length"), ["0"])
     }
 
+    func testOpenDescriptorUploadSendsThatFileAndLeavesItOpen() throws {
+        let content = testBytes(count: (2 << 20) + 7, seed: 7)
+        let path = try temporaryFile(content)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        // The path now names another file: what goes is the one that was opened.
+        XCTAssertEqual(unlink(path), 0)
+        try Data([9, 9, 9]).write(to: URL(fileURLWithPath: path))
+
+        let whole = try Echo(send("PUT", "/echo", body: .descriptor(descriptor, name: path, length: Int64(content.count))))
+        XCTAssertEqual(whole.length, content.count)
+        XCTAssertEqual(whole.sha256, sha256Hex(content))
+        // Still open, and read again from its start for another request.
+        let part = try Echo(send("PUT", "/echo", body: .descriptor(descriptor, name: path, offset: 10, length: 1000)))
+        XCTAssertEqual(part.sha256, sha256Hex(Array(content[10..<1010])))
+        XCTAssertGreaterThanOrEqual(fcntl(descriptor, F_GETFD), 0)
+    }
+
     func testFileRangeOutsideTheFileIsRejected() throws {
         let path = try temporaryFile([1, 2, 3])
         XCTAssertThrowsError(try send("PUT", "/echo", body: .file(path: path, offset: 2, length: 5))) {

@@ -5,6 +5,7 @@ import FairKube
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import XCTest
 
 /// A Service and its Endpoints as the API server would hold them.
@@ -34,11 +35,13 @@ enum Objects {
 }
 
 /// The service proxy behind a real Hummingbird server on 127.0.0.1, as `fair server` runs it:
-/// the serving port, and an API-port stand-in that puts the Kubernetes proxy path in front of
-/// an "API" answering 418 to everything else, guarded by `token`.
+/// the serving port, and an API-port stand-in that puts the Kubernetes proxy paths in front of
+/// an "API" answering 418 to everything else, guarded by `token`. The pod proxy finds pods in
+/// `pods` (by `namespace/name`) and refuses any other credential with a 403.
 final class ProxyUnderTest: @unchecked Sendable {
     static let token = "secret-token"
     let proxy: ServiceProxy
+    let pods: NIOLockedValueBox<[String: JSONValue]>
     let servingPort: Int
     let apiPort: Int
     private let tasks: [Task<Void, Error>]
@@ -49,6 +52,7 @@ final class ProxyUnderTest: @unchecked Sendable {
         var logger = Logger(label: "serving-test")
         logger.logLevel = .critical
         let proxy = ServiceProxy(logger: logger)
+        let pods = NIOLockedValueBox<[String: JSONValue]>([:])
         let (servingPorts, servingContinuation) = AsyncStream<Int>.makeStream()
         let servingApp = Application(
             responder: ServingResponder(proxy: proxy),
@@ -60,6 +64,12 @@ final class ProxyUnderTest: @unchecked Sendable {
             responder: CallbackResponder<ProxyRequestContext> { request, context in
                 if let response = try await proxy.respondToKubernetesProxy(request, clientAddress: context.remoteAddress,
                                                                            authorize: { $0 == "Bearer \(token)" }) {
+                    return response
+                }
+                if let response = try await proxy.respondToPodProxy(
+                    request, clientAddress: context.remoteAddress,
+                    authorize: { _ in request.headers[.authorization] == "Bearer \(token)" ? nil : Response(status: .forbidden) },
+                    pod: { target in pods.withLockedValue { $0["\(target.namespace)/\(target.pod)"] } }) {
                     return response
                 }
                 return Response(status: .init(code: 418))
@@ -74,11 +84,12 @@ final class ProxyUnderTest: @unchecked Sendable {
             for task in tasks { task.cancel() }
             throw XCTSkip("the proxy did not start")
         }
-        return ProxyUnderTest(proxy: proxy, servingPort: servingPort, apiPort: apiPort, tasks: tasks)
+        return ProxyUnderTest(proxy: proxy, pods: pods, servingPort: servingPort, apiPort: apiPort, tasks: tasks)
     }
 
-    private init(proxy: ServiceProxy, servingPort: Int, apiPort: Int, tasks: [Task<Void, Error>]) {
+    private init(proxy: ServiceProxy, pods: NIOLockedValueBox<[String: JSONValue]>, servingPort: Int, apiPort: Int, tasks: [Task<Void, Error>]) {
         self.proxy = proxy
+        self.pods = pods
         self.servingPort = servingPort
         self.apiPort = apiPort
         self.tasks = tasks
@@ -89,6 +100,16 @@ final class ProxyUnderTest: @unchecked Sendable {
         table.update(namespace: "default", name: name, service: Objects.service(name),
                      endpoints: Objects.endpoints(name, ready: backends.map { ($0.host, $0.port) } + extra,
                                                   notReady: notReady.map { ($0.host, $0.port) }))
+    }
+
+    /// Stores a running pod `default/NAME` at `backend`'s address, declaring `ports` (name, number).
+    func pod(_ name: String, at backend: TestBackend?, ports: [(String, Int)] = []) {
+        var object: JSONValue = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(name), "namespace": "default"],
+                                 "spec": ["containers": [["name": "main", "image": "x",
+                                                          "ports": .array(ports.map { ["name": .string($0.0), "containerPort": .int(Int64($0.1))] })]]],
+                                 "status": ["phase": backend == nil ? "Pending" : "Running"]]
+        if let backend { object["status"]?["podIP"] = .string(backend.host) }
+        pods.withLockedValue { $0["default/\(name)"] = object }
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(servingPort)\(path)" }

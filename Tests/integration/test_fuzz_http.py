@@ -25,7 +25,8 @@ API_PATHS = ["/healthz", "/livez", "/readyz", "/version", "/api", "/apis", "/api
              "/api/v1/namespaces/default/pods/p/binding", "/api/v1/namespaces/default/configmaps/a", "/api/v1/configmaps",
              "/apis/batch/v1/namespaces/default/jobs", "/apis/apps/v1/namespaces/default/deployments/d/scale",
              "/api/v1/watch/pods", "/api/v1/watch/namespaces/default/configmaps/a", "/openapi/v3", "/openapi/v3/api/v1",
-             "/metrics", "/api/v1/namespaces/default/services/s:http/proxy/x", "/api/v1/nodes/n/status", "/apis/apps/v1/watch/deployments"]
+             "/metrics", "/api/v1/namespaces/default/services/s:http/proxy/x", "/api/v1/namespaces/default/pods/p:8470/proxy/x",
+             "/api/v1/nodes/n/status", "/apis/apps/v1/watch/deployments"]
 REGISTRY_PATHS = ["/v2/", "/v2/_catalog", "/v2/a/b/manifests/latest", "/v2/a/blobs/sha256:" + "0" * 64, "/v2/a/blobs/uploads/",
                   "/v2/a/blobs/uploads/00000000-0000-0000-0000-000000000000", "/v2/a/tags/list", "/v2/models/x/manifests/v1",
                   "/v2/token", "/v2/a/referrers/sha256:" + "1" * 64]

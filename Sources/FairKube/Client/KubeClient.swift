@@ -6,9 +6,9 @@ import Foundation
 /// standard API paths. Controllers, the scheduler, node agents and `fair train` all go through it.
 public final class KubeClient: @unchecked Sendable {
     public let config: Kubeconfig
-    private let http: KubeTransport
-    /// The HTTPS client, when that is the transport (for its CA file).
-    private let https: HTTPClient?
+    let http: KubeTransport
+    /// The HTTPS client, when that is the transport (for its CA file, and transfer progress).
+    let https: HTTPClient?
 
     /// A client for `config`'s server over `transport`: the bundled loops' in-process one.
     public init(config: Kubeconfig, transport: KubeTransport) {

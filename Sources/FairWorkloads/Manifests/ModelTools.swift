@@ -2,12 +2,13 @@ import FairKube
 import Foundation
 
 /// fair's in-pod tools: `fair-model.py` (stores a trained model as an OCI artifact, and fetches
-/// it for serving), shipped in a ConfigMap that training and serving pods mount. Python's
-/// standard library is all they need, so any image with python3 can run them.
+/// it for serving) and `fair-data.py` (serves a claim's files to `fair data push` and `pull`),
+/// shipped in a ConfigMap that training, serving and data pods mount. Python's standard library
+/// is all they need, so any image with python3 can run them.
 public enum ModelTools {
     public static let configMapName = "fair-tools"
     public static let mountPath = "/opt/fair/tools"
-    public static let files = ["fair-model.py"]
+    public static let files = ["fair-model.py", "fair-data.py"]
 
     /// The ConfigMap, for `namespace`.
     public static func configMap(namespace: String) -> JSONValue {
