@@ -122,7 +122,7 @@ public final class BundledServer: @unchecked Sendable {
                 // And kube-apiserver's pod proxy, which the API server decides with RBAC.
                 if let response = try await serviceProxy.respondToPodProxy(
                     request, clientAddress: context.remoteAddress,
-                    authorize: { api.refusal(toProxy: request, context: context, resource: "pods", namespace: String($0.namespace), name: String($0.pod)) },
+                    authorize: { await api.refusal(toProxy: request, context: context, resource: "pods", namespace: String($0.namespace), name: String($0.pod)) },
                     pod: { api.proxiedPod(namespace: String($0.namespace), name: String($0.pod)) }) {
                     return response
                 }

@@ -12,7 +12,7 @@ extension ServiceProxy {
     /// with `pod` (the object as stored, nil when there is none), so a caller who may not proxy
     /// learns nothing of which pods exist. The bearer token stays here: it is no business of a pod.
     public func respondToPodProxy(_ request: Request, clientAddress: SocketAddress?,
-                                  authorize: (PodProxyTarget) -> Response?,
+                                  authorize: (PodProxyTarget) async -> Response?,
                                   pod: (PodProxyTarget) -> JSONValue?) async throws -> Response? {
         let target: PodProxyTarget
         do {
@@ -21,7 +21,7 @@ extension ServiceProxy {
         } catch {
             return error.response
         }
-        if let refusal = authorize(target) { return refusal }
+        if let refusal = await authorize(target) { return refusal }
         let backend: Backend
         do {
             backend = try target.backend(in: pod(target))

@@ -43,8 +43,13 @@ final class ProxyAuthorizationTests: XCTestCase {
         let head = HTTPRequest(method: method, scheme: "https", authority: "in-process",
                                path: "/api/v1/namespaces/default/pods/web:8470/proxy/manifest", headerFields: fields)
         let context = Context(source: Source(logger: Logger(label: "test")))
-        guard let response = api.refusal(toProxy: Request(head: head, body: RequestBody(buffer: ByteBuffer())), context: context,
-                                         resource: "pods", namespace: "default", name: "web") else { return nil }
+        let api = self.api!
+        nonisolated(unsafe) var refusal: Response?
+        try awaitSync {
+            refusal = await api.refusal(toProxy: Request(head: head, body: RequestBody(buffer: ByteBuffer())), context: context,
+                                        resource: "pods", namespace: "default", name: "web")
+        }
+        guard let response = refusal else { return nil }
         let collector = Collector()
         try awaitSync { try await response.body.write(collector) }
         let status = try JSONCoding.decode(Data(collector.buffer.readableBytesView))

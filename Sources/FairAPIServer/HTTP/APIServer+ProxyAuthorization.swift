@@ -3,15 +3,17 @@ import Foundation
 import Hummingbird
 
 /// The proxy subresources are answered beside the API (the service proxy forwards them), but
-/// decided by it, as kube-apiserver decides them: the bearer token says who asks, and RBAC
+/// decided by it, as kube-apiserver decides them: the credential (token or client certificate) says who asks, and RBAC
 /// whether they may, on resource `pods` (or `services`), subresource `proxy`, with the verb the
 /// HTTP method maps to.
 extension APIServer {
     /// nil when the request may be proxied to `name`; otherwise the response to refuse it with:
     /// kube's 401 for no valid credential, its 403 for a user RBAC does not allow.
     public func refusal<Context: RequestContext>(toProxy request: Request, context: Context, resource: String,
-                                                 namespace: String, name: String) -> Response? {
-        guard let user = authenticator.user(for: request.headers) else { return Self.status(APIError.unauthorized.body) }
+                                                 namespace: String, name: String) async -> Response? {
+        guard let user = await authenticator.identify(request.headers, certificate: {
+            await (context as? ClientCertificateRequestContext)?.clientCertificateSubject()
+        }) else { return Self.status(APIError.unauthorized.body) }
         let attributes = RequestAttributes(user: user, verb: Self.proxyVerb(request.method), resource: resource,
                                            subresource: "proxy", namespace: namespace, name: name)
         guard authorizer.authorize(attributes).allowed else { return Self.status(APIError.forbidden(attributes).body) }
