@@ -64,13 +64,13 @@ final class StorageProtection: QueuedController {
     }
 
     private func hasFinalizer(_ object: JSONValue, _ finalizer: String) -> Bool {
-        (object.value(at: "metadata.finalizers")?.arrayValue ?? []).contains(.string(finalizer))
+        object.metadata.finalizers.contains(finalizer)
     }
 
     private func removeFinalizer(_ object: JSONValue, _ finalizer: String, resource: APIResource) throws {
-        let remaining = (object.value(at: "metadata.finalizers")?.arrayValue ?? []).filter { $0 != .string(finalizer) }
+        let remaining = object.metadata.finalizers.filter { $0 != finalizer }
         // The list is replaced whole: guarded by the version it was read at.
-        let patch: JSONValue = ["metadata": ["finalizers": .array(remaining), "resourceVersion": .string(object.resourceVersion ?? "")]]
+        let patch: JSONValue = ["metadata": ["finalizers": .array(remaining.map { .string($0) }), "resourceVersion": .string(object.resourceVersion ?? "")]]
         do {
             _ = try client.mergePatch(resource, namespace: object.namespace, name: object.name ?? "", patch)
         } catch let error as KubeError where error.isConflict {
