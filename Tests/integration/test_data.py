@@ -81,8 +81,11 @@ def tree(root):
 
 
 def no_data_pods_left(cluster):
+    """Neither the pods nor the Secrets with their transfers' tokens stay behind."""
     wait_for(lambda: not kubectl_json(cluster, "get", "pods", "-l", "app.kubernetes.io/name=fair-data")["items"],
              timeout=60, what="the data pods to go")
+    wait_for(lambda: not kubectl_json(cluster, "get", "secrets", "-l", "app.kubernetes.io/name=fair-data")["items"],
+             timeout=60, what="the data pods' token Secrets to go")
 
 
 # --- pods/proxy ------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ public struct DataPod: Sendable {
     public static let mountPath = "/data"
     public static let nameLabel = "app.kubernetes.io/name"
     public static let claimLabel = "fair.dev/claim"
+    /// The key of the transfer's Secret (named as the pod) that holds its token.
+    public static let tokenKey = "token"
+    public static let tokenHeader = "X-Fair-Data-Token"
 
     public var name: String
     public var namespace: String
@@ -42,6 +45,21 @@ public struct DataPod: Sendable {
         return "\(stem)-\(suffix)"
     }
 
+    /// The Secret with the transfer's token, which only fair and the pod know. Made before the
+    /// pod, then owned by it, so it goes with the pod even when fair is killed.
+    public func tokenSecret(token: String) -> JSONValue {
+        ["apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": ["name": .string(name), "namespace": .string(namespace),
+                      "labels": [Self.nameLabel: "fair-data", "app.kubernetes.io/managed-by": "fair"]],
+         "stringData": [Self.tokenKey: .string(token)]]
+    }
+
+    /// 32 random bytes, hex.
+    public static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
     public var manifest: JSONValue {
         var arguments: [JSONValue] = [
             "python3", "-u", .string("\(ModelTools.mountPath)/fair-data.py"),
@@ -56,7 +74,11 @@ public struct DataPod: Sendable {
             "command": .array(arguments),
             // Where it listens: on a pod network any address would do; on fair server, pods
             // share the host's network, each on a loopback address of its own.
-            "env": [["name": "FAIR_BIND", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]]],
+            "env": [
+                ["name": "FAIR_BIND", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]],
+                // What every request must carry: other pods can reach the pod's address too.
+                ["name": "FAIR_DATA_TOKEN", "valueFrom": ["secretKeyRef": ["name": .string(name), "key": .string(Self.tokenKey)]]],
+            ],
             "ports": [["name": "http", "containerPort": .int(Int64(Self.port)), "protocol": "TCP"]],
             "readinessProbe": ["httpGet": ["path": "/healthz", "port": .int(Int64(Self.port))], "periodSeconds": 1, "failureThreshold": 3],
             // The claim's root, not a subPath: the program finds PATH itself, so a push can make

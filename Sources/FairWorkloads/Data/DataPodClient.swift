@@ -8,10 +8,12 @@ import Foundation
 public struct DataPodClient: Sendable {
     let client: KubeClient
     let pod: DataPod
+    let token: String
 
-    public init(client: KubeClient, pod: DataPod) {
+    public init(client: KubeClient, pod: DataPod, token: String) {
         self.client = client
         self.pod = pod
+        self.token = token
     }
 
     private var location: String { pod.location.description }
@@ -65,7 +67,8 @@ public struct DataPodClient: Sendable {
 
     private func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: HTTPBody = .empty,
                       sink: ByteSink? = nil, progress: ((Int64, Int64) -> Void)? = nil) throws -> HTTPResponse {
-        try client.proxy(method, namespace: pod.namespace, pod: pod.name, port: DataPod.port, path: path, headers: headers,
+        try client.proxy(method, namespace: pod.namespace, pod: pod.name, port: DataPod.port, path: path,
+                         headers: [(DataPod.tokenHeader, token)] + headers,
                          body: body, sink: sink, progress: progress)
     }
 

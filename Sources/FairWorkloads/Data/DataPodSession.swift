@@ -11,6 +11,9 @@ public final class DataPodSession: @unchecked Sendable {
     public var startTimeout: TimeInterval = 300
     public var pollInterval: TimeInterval = 0.25
     private var created = false
+    private var secretCreated = false
+    /// The transfer's token: in a Secret for the pod, in each request from fair.
+    private let token = DataPod.newToken()
 
     public init(client: KubeClient, pod: DataPod) {
         self.client = client
@@ -18,7 +21,7 @@ public final class DataPodSession: @unchecked Sendable {
     }
 
     /// How fair talks to the pod once it serves.
-    public var endpoint: DataPodClient { DataPodClient(client: client, pod: pod) }
+    public var endpoint: DataPodClient { DataPodClient(client: client, pod: pod, token: token) }
 
     public func start(progress: (String) -> Void) throws {
         // A pod for a missing claim would only wait, unschedulable: say so at once instead.
@@ -28,18 +31,31 @@ public final class DataPodSession: @unchecked Sendable {
             throw DataTransferError.claimNotFound(claim: pod.location.claim, namespace: pod.namespace)
         }
         try ModelTools.apply(with: client, namespace: pod.namespace)
-        _ = try client.create(.pods, namespace: pod.namespace, pod.manifest)
-        created = true
+        _ = try client.create(.secrets, namespace: pod.namespace, pod.tokenSecret(token: token))
+        secretCreated = true
+        let created = try client.create(.pods, namespace: pod.namespace, pod.manifest)
+        self.created = true
+        // Owned by the pod from now on: garbage-collected with it if fair never gets to `stop`.
+        if let uid = created.uid {
+            _ = try? client.mergePatch(.secrets, namespace: pod.namespace, name: pod.name, [
+                "metadata": ["ownerReferences": [["apiVersion": "v1", "kind": "Pod", "name": .string(pod.name), "uid": .string(uid)]]],
+            ])
+        }
         try waitUntilReady(progress: progress)
     }
 
     /// Tells the program it is done (it exits, so the pod ends Succeeded), then deletes the pod.
     /// Errors are ignored: there is nothing more to do about a pod that is already gone.
     public func stop() {
-        guard created else { return }
-        created = false
-        endpoint.done()
-        try? client.delete(.pods, namespace: pod.namespace, name: pod.name)
+        if created {
+            created = false
+            endpoint.done()
+            try? client.delete(.pods, namespace: pod.namespace, name: pod.name)
+        }
+        if secretCreated {
+            secretCreated = false
+            try? client.delete(.secrets, namespace: pod.namespace, name: pod.name)
+        }
     }
 
     private func waitUntilReady(progress: (String) -> Void) throws {

@@ -147,6 +147,10 @@ library alone. Everything happens under DIR/SUB (SUB is created on the first wri
     POST /modes/REL    sets an existing file's mode to X-Fair-Mode
     POST /done         answers, then exits 0
 
+Every request but /healthz carries X-Fair-Data-Token, the value of $FAIR_DATA_TOKEN (a Secret of
+the transfer's own): the pod's address is reachable from other pods, which must not read or write
+the claim through it. A request without it is answered 401.
+
 REL is percent-encoded UTF-8, relative, without empty, `.` or `..` segments. The claim may hold
 anything, so no component of a path is followed if it is a symbolic link: a link could point
 anywhere in the pod. Links and other non-regular files are listed as skipped, never read.
@@ -156,6 +160,7 @@ start (one line on stderr), 2 on bad arguments.
 import argparse
 import errno
 import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -471,6 +476,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "fair-data"
     store = None
     activity = None
+    token = b""
 
     def setup(self):
         super().setup()
@@ -494,6 +500,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.activity:
             path = urlsplit(self.path).path
             try:
+                if path != "/healthz":
+                    given = (self.headers.get("X-Fair-Data-Token") or "").encode()
+                    if not hmac.compare_digest(given, self.token):
+                        self.close_connection = True
+                        raise Refused(401, "this data pod serves only the transfer that started it (X-Fair-Data-Token)")
                 action(path)
             except Refused as refused:
                 self.fail(refused.status, refused.message)
@@ -658,6 +669,11 @@ def main():
     parser.add_argument("--read-only", action="store_true")
     args = parser.parse_args()
 
+    token = os.environ.get("FAIR_DATA_TOKEN", "")
+    if len(token) < 32:
+        log("FAIR_DATA_TOKEN is missing or shorter than 32 characters: refusing to serve the claim to anyone who asks")
+        return 2
+    Handler.token = token.encode()
     try:
         store = Store(args.root, args.path, args.read_only)
     except Refused as refused:
