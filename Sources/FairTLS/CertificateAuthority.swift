@@ -58,10 +58,8 @@ public struct CertificateAuthority: Sendable {
     /// A leaf with a key of its own, signed by this root, valid for `lifetime`.
     public func issue(commonName: String, organization: String? = nil, profile: CertificateProfile,
                       lifetime: TimeInterval = 365 * 24 * 3600) throws -> TLSIdentity {
-        let authorityKeyID = (try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
-            ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
-        return try Self.leaf(commonName: commonName, organization: organization, profile: profile, lifetime: lifetime,
-                             issuer: (certificate.subject, try key, authorityKeyID))
+        try Self.leaf(commonName: commonName, organization: organization, profile: profile, lifetime: lifetime,
+                      issuer: (certificate.subject, try key, authorityKeyID))
     }
 
     /// A leaf kept at the given paths: reused while it was signed by this root, holds for at
@@ -82,20 +80,12 @@ public struct CertificateAuthority: Sendable {
     /// A leaf for a key made elsewhere (a certificate request's), signed by this root.
     func signedLeaf(subject: DistinguishedName, publicKey: Certificate.PublicKey, profile: CertificateProfile,
                     lifetime: TimeInterval) throws -> String {
-        let authorityKeyID = (try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
-            ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
-        let names = profile.alternativeNames
-        let leaf = try Self.sign(subject: subject, issuer: certificate.subject, publicKey: publicKey, lifetime: lifetime,
-                                 signer: try key,
-                                 extensions: try Certificate.Extensions {
-                                     Critical(BasicConstraints.notCertificateAuthority)
-                                     Critical(KeyUsage(digitalSignature: true))
-                                     try profile.extendedKeyUsage
-                                     SubjectKeyIdentifier(hash: publicKey)
-                                     AuthorityKeyIdentifier(keyIdentifier: authorityKeyID)
-                                     if !names.isEmpty { SubjectAlternativeNames(names) }
-                                 })
-        return try leaf.serializeAsPEM().pemString
+        try Self.leafCertificate(subject: subject, publicKey: publicKey, profile: profile, lifetime: lifetime,
+                                 issuer: (certificate.subject, try key, authorityKeyID)).serializeAsPEM().pemString
+    }
+
+    private var authorityKeyID: ArraySlice<UInt8> {
+        (try? certificate.extensions.subjectKeyIdentifier?.keyIdentifier) ?? SubjectKeyIdentifier(hash: certificate.publicKey).keyIdentifier
     }
 
     /// A certificate that signs itself, for a server that no root here can sign for (a node
@@ -114,19 +104,27 @@ public struct CertificateAuthority: Sendable {
             if let organization { OrganizationName(organization) }
             CommonName(commonName)
         }
-        let publicKey = Certificate.PublicKey(leafKey.publicKey)
-        let names = profile.alternativeNames
-        let certificate = try sign(subject: subject, issuer: issuer?.name ?? subject, publicKey: publicKey, lifetime: lifetime,
-                                   signer: issuer?.key ?? leafKey,
-                                   extensions: try Certificate.Extensions {
-                                       Critical(BasicConstraints.notCertificateAuthority)
-                                       Critical(KeyUsage(digitalSignature: true))
-                                       try profile.extendedKeyUsage
-                                       SubjectKeyIdentifier(hash: publicKey)
-                                       if let issuer { AuthorityKeyIdentifier(keyIdentifier: issuer.keyID) }
-                                       if !names.isEmpty { SubjectAlternativeNames(names) }
-                                   })
+        let certificate = try leafCertificate(subject: subject, publicKey: Certificate.PublicKey(leafKey.publicKey), profile: profile,
+                                              lifetime: lifetime,
+                                              issuer: issuer.map { ($0.name, $0.key, $0.keyID) } ?? (subject, leafKey, nil))
         return TLSIdentity(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: leafKey.pemRepresentation)
+    }
+
+    /// A leaf's certificate: not a CA, for the profile's use and names, signed by `issuer` (with
+    /// its key identifier; nil for a leaf that signs itself).
+    private static func leafCertificate(subject: DistinguishedName, publicKey: Certificate.PublicKey, profile: CertificateProfile,
+                                        lifetime: TimeInterval,
+                                        issuer: (name: DistinguishedName, key: P256.Signing.PrivateKey, keyID: ArraySlice<UInt8>?)) throws -> Certificate {
+        let names = profile.alternativeNames
+        return try sign(subject: subject, issuer: issuer.name, publicKey: publicKey, lifetime: lifetime, signer: issuer.key,
+                        extensions: try Certificate.Extensions {
+                            Critical(BasicConstraints.notCertificateAuthority)
+                            Critical(KeyUsage(digitalSignature: true))
+                            try profile.extendedKeyUsage
+                            SubjectKeyIdentifier(hash: publicKey)
+                            if let keyID = issuer.keyID { AuthorityKeyIdentifier(keyIdentifier: keyID) }
+                            if !names.isEmpty { SubjectAlternativeNames(names) }
+                        })
     }
 
     /// A v3 certificate, ECDSA-SHA256, valid from an hour ago (clocks differ a little) for `lifetime`.
