@@ -34,10 +34,10 @@ final class ControlPlane: @unchecked Sendable {
     /// authorizer as any node is: in process, or with a client certificate from the cluster's
     /// root, as kubeadm writes a control-plane node's kubelet.conf.
     private func nodeClient(config: FairKube.Kubeconfig) throws -> KubeClient {
-        let user = UserInfo(name: "system:node:\(options.nodeName)", groups: ["system:nodes", UserInfo.authenticatedGroup])
+        let user = UserInfo(name: NodeIdentity.userName(of: options.nodeName), groups: [NodeIdentity.group, UserInfo.authenticatedGroup])
         if options.inProcess, let api { return KubeClient(config: config, transport: InProcessTransport(api: api, user: user)) }
         guard let certificateAuthority else { return try KubeClient(config: config) }
-        let identity = try certificateAuthority.issue(commonName: user.name, organization: "system:nodes", profile: .client)
+        let identity = try certificateAuthority.issue(commonName: user.name, organization: NodeIdentity.group, profile: .client)
         var nodeConfig = FairKube.Kubeconfig(server: config.server, certificateAuthorityPEM: config.certificateAuthorityPEM,
                                              namespace: config.namespace, context: config.context)
         nodeConfig.clientCertificatePEM = identity.certificatePEM

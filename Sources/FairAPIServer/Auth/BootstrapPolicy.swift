@@ -108,7 +108,7 @@ enum BootstrapPolicy {
         ("system:service-account-issuer-discovery", ["system:serviceaccounts"]),
         ("system:node-bootstrapper", [bootstrappersGroup]),
         ("system:certificates.k8s.io:certificatesigningrequests:nodeclient", [bootstrappersGroup]),
-        ("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [NodeAuthorizer.group]),
+        ("system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", [NodeIdentity.group]),
     ]
 
     /// The group of credentials made for joining nodes, as kubeadm's bootstrap tokens are.

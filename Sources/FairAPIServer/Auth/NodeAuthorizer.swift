@@ -10,14 +10,9 @@ import FairKube
 struct NodeAuthorizer: Sendable {
     let store: ObjectStore
 
-    static let group = "system:nodes"
-    static let userPrefix = "system:node:"
-
     /// The node a user is, or nil for any other user.
     static func nodeName(of user: UserInfo) -> String? {
-        guard user.groups.contains(group), user.name.hasPrefix(userPrefix) else { return nil }
-        let name = String(user.name.dropFirst(userPrefix.count))
-        return name.isEmpty ? nil : name
+        NodeIdentity.nodeName(user: user.name, groups: user.groups)
     }
 
     /// Allowed, or nil when this authorizer has no opinion (RBAC decides).

@@ -6,17 +6,15 @@ import Foundation
 /// controllers recognise it: subject `system:node:NAME` in exactly the group `system:nodes`,
 /// no alternative names, and usages limited to a client's (with `client auth`).
 enum NodeClientRequest {
-    static let userPrefix = "system:node:"
-    static let group = "system:nodes"
     static let allowedUsages: Set<String> = ["key encipherment", "digital signature", "client auth"]
 
     /// Why `request` is not a node's client request; nil when it is.
     static func problem(_ request: CertificateRequest, usages: [String]) -> String? {
-        guard request.subject.organizations == [group] else {
-            return "subject organization is not \(group)"
+        guard request.subject.organizations == [NodeIdentity.group] else {
+            return "subject organization is not \(NodeIdentity.group)"
         }
-        guard request.subject.commonName.hasPrefix(userPrefix), request.subject.commonName.count > userPrefix.count else {
-            return "subject common name does not begin with \(userPrefix)"
+        guard NodeIdentity.nodeName(user: request.subject.commonName, groups: request.subject.organizations) != nil else {
+            return "subject common name does not begin with \(NodeIdentity.userPrefix)"
         }
         guard request.alternativeNameCount == 0 else { return "a node client certificate has no alternative names" }
         guard usages.contains("client auth"), Set(usages).isSubset(of: allowedUsages) else {

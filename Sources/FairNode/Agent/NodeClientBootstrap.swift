@@ -26,7 +26,7 @@ public struct NodeClientBootstrap {
     }
 
     public var subject: CertificateSubject {
-        CertificateSubject(commonName: "system:node:\(nodeName)", organizations: ["system:nodes"])
+        CertificateSubject(commonName: NodeIdentity.userName(of: nodeName), organizations: [NodeIdentity.group])
     }
 
     var credentialPath: String { "\(directory)/kubelet-client-current.pem" }

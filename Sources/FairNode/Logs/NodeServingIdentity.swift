@@ -24,8 +24,9 @@ struct NodeServingIdentity: Sendable {
     static func make(nodeName: String, addresses: [String], issuer: CertificateAuthority?, config: Kubeconfig) throws -> NodeServingIdentity {
         guard let authority = config.certificateAuthorityPEM, !authority.isEmpty else { throw MissingAuthority(server: config.server) }
         let profile = CertificateProfile.server(hosts: addresses + [nodeName])
-        let identity = try issuer?.issue(commonName: "system:node:\(nodeName)", organization: "system:nodes", profile: profile)
-            ?? CertificateAuthority.selfSigned(commonName: "system:node:\(nodeName)", profile: profile)
+        let user = NodeIdentity.userName(of: nodeName)
+        let identity = try issuer?.issue(commonName: user, organization: NodeIdentity.group, profile: profile)
+            ?? CertificateAuthority.selfSigned(commonName: user, profile: profile)
         return NodeServingIdentity(identity: identity, clientAuthorityPEM: authority, publicKeyPin: try identity.publicKeyPin)
     }
 }
