@@ -62,6 +62,10 @@ final class ReplicaSetControllerTests: ControllerTestCase {
         startControllers()
         let orphan = try client.create(.pods, ["metadata": ["name": "stray", "labels": ["app": "api"]],
                                                "spec": ["containers": [Self.container()]]])
+        // Running and ready, so that it is the pod kept however the controller learns of it: if
+        // its watch delivers the ReplicaSet before the orphan, it makes two pods, adopts the
+        // orphan and deletes a surplus one, and kube's ranking deletes a pending pod first.
+        try markRunning(orphan)
         let created = try createReplicaSet("api", replicas: 2)
         try waitUntil("the orphan adopted") {
             try client.get(.pods, name: "stray").ownerReferences.first?["uid"]?.stringValue == created.uid
