@@ -38,7 +38,8 @@ public final class BundledServer: @unchecked Sendable {
         pki = try ServerPKI.loadOrCreate(directory: "\(options.dataDirectory)/tls", host: options.host)
         api = try APIServer(dataDirectory: options.dataDirectory, token: token,
                             nodeClient: NodeClientCredential(certificateFile: pki.kubeletClientCertificatePath,
-                                                             keyFile: pki.kubeletClientKeyPath))
+                                                             keyFile: pki.kubeletClientKeyPath),
+                            serviceIPRange: try ServiceIPRange(cidr: options.serviceCIDR))
         // Pods share the host's loopback, so being on loopback proves nothing: pulls are open
         // there (nodes and model servers pull anonymously), but a push, delete or mount needs
         // the server's token or a token scoped to the repository, which a service account gets

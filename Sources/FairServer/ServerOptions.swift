@@ -22,6 +22,9 @@ public struct ServerOptions: Sendable {
     public var nodeName: String = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init)?.lowercased() ?? "fair-node"
     /// Where this machine's node puts pod addresses (inside 127.0.0.0/8).
     public var podCIDR = "127.20.0.0/16"
+    /// Where Services' cluster IPs come from (inside 127.0.0.0/8, apart from every pod range).
+    public var serviceCIDR = ServerOptions.defaultServiceCIDR
+    public static let defaultServiceCIDR = "127.96.0.0/16"
     /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
     public var nodeMonitorGracePeriod: Double = 40
     /// Let this machine's node run `privileged` containers (refused by default).

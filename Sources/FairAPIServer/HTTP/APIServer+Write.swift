@@ -24,12 +24,24 @@ extension APIServer {
             object.set(.string(prefix + suffix), at: "metadata.name")
         }
         Admission.prepareNew(&object, definition, namespace: namespace)
-        let name = object.name ?? ""
         // Admission plugins that read other objects: a pod's account and its token volume, a
         // claim's default class.
         if definition == .pod { try ServiceAccountAdmission.admit(&object, store: store) }
         if definition == .persistentVolumeClaim { StorageAdmission.admit(&object, store: store) }
         if definition == .certificateSigningRequest { CertificateRequestAdmission.admit(&object, user: user) }
+        if definition == .service, let range = serviceIPRange {
+            // From choosing the address to storing it, so no two Services get the same one.
+            return try serviceIPLock.withLock {
+                try ServiceIPAllocation.admitCreate(&object, range: range, store: store)
+                return try store(new: object, definition, namespace: namespace, query: query, user: user)
+            }
+        }
+        return try store(new: object, definition, namespace: namespace, query: query, user: user)
+    }
+
+    /// The last checks of a create (node restriction, validation, escalation), then the write.
+    private func store(new object: JSONValue, _ definition: KindDefinition, namespace: String, query: Query, user: UserInfo) throws -> Response {
+        let name = object.name ?? ""
         try NodeRestriction.admitCreate(object, definition, user: user)
         let causes = Admission.validate(object, definition)
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
@@ -142,6 +154,7 @@ extension APIServer {
                 object.set(.int((stored.value(at: "metadata.generation")?.intValue ?? 1) + 1), at: "metadata.generation")
             }
             definition.defaults(&object)
+            if definition == .service, path.subresource == nil { try ServiceIPAllocation.admitUpdate(old: stored, new: &object) }
             var causes = Admission.validate(object, definition)
             if causes.isEmpty { causes += definition.validateUpdate(stored, object).map { ($0.field, $0.message) } }
             causes += Self.finalizerCauses(old: stored, new: object)

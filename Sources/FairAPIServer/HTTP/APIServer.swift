@@ -34,7 +34,14 @@ public final class APIServer: @unchecked Sendable {
     /// `nodeClient`: the certificate the API server proves itself with to nodes when it relays
     /// their logs; without one, nodes are not asked (logs answer 503).
     /// `token`: the administrator's bearer token; nil serves everyone as the administrator.
-    public init(dataDirectory: String, token: String?, nodeClient: NodeClientCredential? = nil) throws {
+    /// Where Services' cluster IPs come from; nil gives Services none (as before clusters had them).
+    let serviceIPRange: ServiceIPRange?
+    /// Held from choosing a Service's address to storing it, so two never get the same one.
+    let serviceIPLock = NSLock()
+
+    public init(dataDirectory: String, token: String?, nodeClient: NodeClientCredential? = nil,
+                serviceIPRange: ServiceIPRange? = nil) throws {
+        self.serviceIPRange = serviceIPRange
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         store = try ObjectStore(path: "\(dataDirectory)/store.db")

@@ -32,6 +32,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Pod addresses of this machine's node, a range inside 127.0.0.0/8.")
     var podCidr: String = "127.20.0.0/16"
 
+    @Option(name: .customLong("service-cluster-ip-range"),
+            help: "Services' cluster IPs, a range inside 127.0.0.0/8 apart from the pods' (kube-apiserver's flag).")
+    var serviceClusterIPRange: String = ServerOptions.defaultServiceCIDR
+
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
 
@@ -82,6 +86,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.runsNode = !noNode
         if let nodeName { options.nodeName = nodeName }
         options.podCIDR = podCidr
+        options.serviceCIDR = serviceClusterIPRange
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
