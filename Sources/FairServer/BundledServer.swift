@@ -135,6 +135,11 @@ public final class BundledServer: @unchecked Sendable {
                 let port = channel.localAddress?.port ?? options.port
                 let url = "https://\(host):\(port)"
                 api.externalURL = url
+                do {
+                    try api.publishKubernetesService(host: host, port: port)
+                } catch {
+                    logger.error("cannot publish the kubernetes Service: \(error)")
+                }
                 // Challenges answered on the plain registry port send clients here for tokens.
                 registry.tokenRealmOverTLS = "\(url)\(RegistryAccountAccess.tokenPath)"
                 let registryPort = await registryBound.wait()
