@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "FairServing",
             dependencies: [
-                "FairKube",
+                "FairKube", "FairSupport", "FairArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

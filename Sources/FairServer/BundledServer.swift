@@ -39,7 +39,7 @@ public final class BundledServer: @unchecked Sendable {
         api = try APIServer(dataDirectory: options.dataDirectory, token: token,
                             nodeClient: NodeClientCredential(certificateFile: pki.kubeletClientCertificatePath,
                                                              keyFile: pki.kubeletClientKeyPath),
-                            serviceIPRange: try ServiceIPRange(cidr: options.serviceCIDR))
+                            serviceIPRange: try options.serviceIPRange())
         // Pods share the host's loopback, so being on loopback proves nothing: pulls are open
         // there (nodes and model servers pull anonymously), but a push, delete or mount needs
         // the server's token or a token scoped to the repository, which a service account gets

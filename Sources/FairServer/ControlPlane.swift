@@ -17,6 +17,7 @@ final class ControlPlane: @unchecked Sendable {
     private var controllers: ControllerManager?
     private var scheduler: Scheduler?
     private var node: NodeAgent?
+    private var nodeServiceProxy: NodeServiceProxy?
     private let lock = NSLock()
     private var stopped = false
 
@@ -81,11 +82,31 @@ final class ControlPlane: @unchecked Sendable {
             runcOptions.logWriter = ContainerLogWriter.selfCommand
             let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors)
             let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, images: images, options: runcOptions)
-            let node = try NodeAgent(client: try nodeClient(config: config), options: nodeOptions, runtime: runtime)
+            let client = try nodeClient(config: config)
+            let serviceProxy = NodeServiceProxy(client: client, dns: startClusterDNS(log: log))
+            nodeOptions.clusterDNS = serviceProxy.dns?.address
+            serviceProxy.start()
+            nodeServiceProxy = serviceProxy
+            let node = try NodeAgent(client: client, options: nodeOptions, runtime: runtime)
             try node.start()
             self.node = node
         } catch {
             log("the node agent did not start: \(error)")
+        }
+    }
+
+    /// The cluster DNS on the service range's tenth address; nil (pods then resolve as the host
+    /// does, and it is said why) when it cannot start, e.g. without the root that port 53 needs.
+    private func startClusterDNS(log: (String) -> Void) -> ClusterDNSServer? {
+        do {
+            let range = try ServiceIPRange(cidr: options.serviceCIDR)
+            let dns = ClusterDNSServer(address: range.clusterDNSAddress, domain: NodeOptions.defaultClusterDomain,
+                                       stateDirectory: "\(options.dataDirectory)/node/dns")
+            try dns.start()
+            return dns
+        } catch {
+            log("the cluster DNS did not start: \(error); pods resolve names as this machine does")
+            return nil
         }
     }
 
@@ -107,6 +128,7 @@ final class ControlPlane: @unchecked Sendable {
         stopped = true
         serviceProxy?.stop()
         node?.stop()
+        nodeServiceProxy?.stop()
         if stoppingPods { node?.stopContainers(grace: Self.podStopGrace) }
         scheduler?.stop()
         controllers?.stop()

@@ -1,3 +1,4 @@
+import FairAPIServer
 import FairNode
 import Foundation
 
@@ -43,4 +44,25 @@ public struct ServerOptions: Sendable {
     /// Loopback-only servers allow anonymous registry access (pushes from the same machine);
     /// anything reachable from elsewhere needs the token for everything.
     public var isLoopback: Bool { host == "127.0.0.1" || host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+}
+
+extension ServerOptions {
+    /// The Services' range, checked against the pods': a cluster IP that could also be a pod's
+    /// address would send a Service's traffic to whichever bound it first.
+    func serviceIPRange() throws -> ServiceIPRange {
+        let services: ServiceIPRange
+        do {
+            services = try ServiceIPRange(cidr: serviceCIDR)
+        } catch {
+            throw ServerOptionsError(description: "--service-cluster-ip-range \(serviceCIDR): \(error)")
+        }
+        if runsNode, let pods = try? ServiceIPRange(cidr: podCIDR), services.overlaps(pods) {
+            throw ServerOptionsError(description: "--service-cluster-ip-range \(serviceCIDR) overlaps --pod-cidr \(podCIDR): Services and pods need addresses of their own")
+        }
+        return services
+    }
+}
+
+public struct ServerOptionsError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -3,21 +3,23 @@ import Foundation
 
 /// Keeps the endpoint table current from the API server, as kube-proxy does from another
 /// process: informers on Services and Endpoints, every change recomputing that one Service's
-/// route from both caches. A change reaches the table as soon as its watch event arrives.
+/// route from both caches. A change reaches the table as soon as its watch event arrives, and
+/// then `changed` with that Service's new route (nil once it is gone).
 final class EndpointInformers: @unchecked Sendable {
     private let services: Informer
     private let endpoints: Informer
     private let table: EndpointTable
-    private let backendsChanged: (Set<Backend>) -> Void
+    private let changed: (_ namespace: String, _ name: String, _ route: ServiceRoute?) -> Void
     /// Serialises recomputations: the two informers run on threads of their own, and a route
     /// computed from an older view must not land after one computed from a newer view.
     private let lock = NSLock()
 
-    init(client: KubeClient, table: EndpointTable, backendsChanged: @escaping (Set<Backend>) -> Void) {
+    init(client: KubeClient, table: EndpointTable,
+         changed: @escaping (_ namespace: String, _ name: String, _ route: ServiceRoute?) -> Void) {
         services = Informer(client: client, resource: .services)
         endpoints = Informer(client: client, resource: .endpoints)
         self.table = table
-        self.backendsChanged = backendsChanged
+        self.changed = changed
         services.addHandler { [weak self] event in self?.refresh(event.object) }
         endpoints.addHandler { [weak self] event in self?.refresh(event.object) }
     }
@@ -42,9 +44,9 @@ final class EndpointInformers: @unchecked Sendable {
         guard let namespace = object.namespace, let name = object.name else { return }
         lock.lock()
         defer { lock.unlock() }
-        table.update(namespace: namespace, name: name,
-                     service: services.get(namespace: namespace, name: name),
-                     endpoints: endpoints.get(namespace: namespace, name: name))
-        backendsChanged(table.backends())
+        let route = table.update(namespace: namespace, name: name,
+                                 service: services.get(namespace: namespace, name: name),
+                                 endpoints: endpoints.get(namespace: namespace, name: name))
+        changed(namespace, name, route)
     }
 }

@@ -20,7 +20,8 @@ public final class EndpointTable: Sendable {
     /// Recomputes one Service's route from its objects as they are now (level-triggered: the
     /// event that caused it does not matter). Without a Service there is no route, whatever
     /// Endpoints are left behind.
-    public func update(namespace: String, name: String, service: JSONValue?, endpoints: JSONValue?) {
+    @discardableResult
+    public func update(namespace: String, name: String, service: JSONValue?, endpoints: JSONValue?) -> ServiceRoute? {
         let route = service.map { ServiceRoute(service: $0, endpoints: endpoints) }
         let namespace = Substring(namespace), name = Substring(name)
         routes.withLockedValue { routes in
@@ -31,6 +32,12 @@ public final class EndpointTable: Sendable {
                 if routes[namespace]?.isEmpty == true { routes[namespace] = nil }
             }
         }
+        return route
+    }
+
+    /// Every Service's route as it is now.
+    public func allRoutes() -> [ServiceRoute] {
+        routes.withLockedValue { routes in routes.values.flatMap { Array($0.values) } }
     }
 
     /// Every backend any Service routes to now.

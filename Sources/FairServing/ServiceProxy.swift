@@ -29,8 +29,9 @@ public final class ServiceProxy: Sendable {
 
     /// Follows Services and Endpoints through `client` until `stop()`.
     public func start(client: KubeClient) {
-        let pool = self.pool, health = self.health
-        let watch = EndpointInformers(client: client, table: table) { live in
+        let pool = self.pool, health = self.health, table = self.table
+        let watch = EndpointInformers(client: client, table: table) { _, _, _ in
+            let live = table.backends()
             pool.retain(only: live)
             health.retain(only: live)
         }

@@ -1,17 +1,40 @@
 import FairKube
 
-/// What the proxy knows of one Service: its ports in declared order, each with the ready
-/// endpoints serving it, from the Service's `spec.ports` and its Endpoints' `subsets`.
-/// Immutable: the endpoint table swaps in a new one whenever either object changes.
+/// What the proxies and the cluster's DNS know of one Service: its cluster IP, its ports in
+/// declared order, each with the ready endpoints serving it, and its ready pods' addresses, from
+/// the Service's `spec` and its Endpoints' `subsets`. Immutable: the endpoint table swaps in a
+/// new one whenever either object changes.
 public final class ServiceRoute: Sendable {
     public let namespace: String
     public let name: String
     public let ports: [RoutePort]
+    /// The address the Service answers on; nil for a headless Service (`clusterIP: None`), an
+    /// ExternalName one, or one not yet given an address.
+    public let clusterIP: String?
+    /// `clusterIP: None`: its name resolves to its pods' addresses instead of one of its own.
+    public let isHeadless: Bool
+    /// Every ready address with the hostname its pod asked for (`hostname` + `subdomain` naming
+    /// this Service), once each, in the Endpoints' order: the records a headless Service has.
+    public let readyAddresses: [ReadyAddress]
+
+    public struct ReadyAddress: Sendable, Equatable {
+        public let ip: String
+        public let hostname: String?
+    }
 
     public init(service: JSONValue, endpoints: JSONValue?) {
         namespace = service.namespace ?? "default"
         name = service.name ?? ""
+        let address = service.value(at: "spec.clusterIP")?.stringValue ?? ""
+        let type = service.value(at: "spec.type")?.stringValue ?? "ClusterIP"
+        isHeadless = address == "None" && type != "ExternalName"
+        clusterIP = address.isEmpty || address == "None" || type == "ExternalName" ? nil : address
         let subsets = endpoints?["subsets"]?.arrayValue ?? []
+        var seen = Set<String>()
+        readyAddresses = subsets.flatMap { $0["addresses"]?.arrayValue ?? [] }.compactMap { address in
+            guard let ip = address["ip"]?.stringValue, seen.insert(ip).inserted else { return nil }
+            return ReadyAddress(ip: ip, hostname: address["hostname"]?.stringValue)
+        }
         ports = (service.value(at: "spec.ports")?.arrayValue ?? []).compactMap { servicePort in
             guard (servicePort["protocol"]?.stringValue ?? "TCP") == "TCP",
                   let number = servicePort["port"]?.intValue else { return nil }

@@ -1,5 +1,6 @@
 """Runs `fair server` for tests: a private data directory, a free loopback port, the kubeconfig it
 writes, and stop/kill by PID."""
+import itertools
 import json
 import os
 import signal
@@ -29,9 +30,21 @@ def free_port():
 
 
 class FairServer:
+    # Each server's Services get addresses of their own (one of 64 /20s in 127.251-254.x, where
+    # no test puts pods), so that two servers alive at once (and two test runs on one machine)
+    # never listen on the same cluster IP or cluster DNS address.
+    _service_ranges = itertools.count(os.getpid() % 64)
+
+    @staticmethod
+    def _service_range(n):
+        n %= 64
+        return f"127.{251 + n // 16}.{(n % 16) * 16}.0/20"
+
     def __init__(self, binary, data_dir, port=None, extra=(), env=None):
         self.binary = binary
         self.extra = list(extra)
+        if "--service-cluster-ip-range" not in self.extra:
+            self.extra += ["--service-cluster-ip-range", self._service_range(next(self._service_ranges))]
         # `fair server` merges a context into the user's kubeconfig; a test server's goes to a
         # file of the test's own, never to the kubeconfig of whoever runs the tests.
         self.env = {**os.environ, "KUBECONFIG": str(Path(data_dir).parent / f"{Path(data_dir).name}-user-kubeconfig"), **(env or {})}

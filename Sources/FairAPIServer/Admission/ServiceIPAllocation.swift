@@ -72,14 +72,12 @@ enum ServiceIPAllocation {
         }
     }
 
+    /// Above the static band first (see `ServiceIPRange.staticBand`), then inside it once the
+    /// rest is taken, as kube-apiserver allocates.
     private static func firstFree(_ range: ServiceIPRange, used: Set<String>) -> String? {
-        var offset: UInt32 = 1
-        while offset <= range.usableCount {
-            let candidate = range.address(offset)
-            if !used.contains(candidate) { return candidate }
-            offset += 1
-        }
-        return nil
+        let band = range.staticBand
+        let offsets = Array(stride(from: band + 1, through: range.usableCount, by: 1)) + Array(stride(from: 1, through: band, by: 1))
+        return offsets.lazy.map(range.address).first { !used.contains($0) }
     }
 
     private static func setFamilies(_ service: inout JSONValue) {

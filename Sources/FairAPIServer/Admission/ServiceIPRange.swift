@@ -36,6 +36,21 @@ public struct ServiceIPRange: Sendable, Equatable, CustomStringConvertible {
     /// Service holds).
     func address(_ offset: UInt32) -> String { Self.format(network + offset) }
 
+    /// Whether the two ranges share an address (one contains the other's network).
+    public func overlaps(_ other: ServiceIPRange) -> Bool {
+        let shorter = min(prefixLength, other.prefixLength)
+        let mask = ~UInt32(0) << (32 - shorter)
+        return network & mask == other.network & mask
+    }
+
+    /// The cluster DNS's address: the tenth of the range, as kubeadm places kube-dns. It lies in
+    /// the band kept for addresses asked for by name, so no Service is given it.
+    public var clusterDNSAddress: String { address(10) }
+
+    /// The first addresses are kept for Services that ask for one (kube-apiserver's static
+    /// band: 1/16 of the range, at least 16 and at most 256); others get addresses above.
+    var staticBand: UInt32 { min(max(16, usableCount / 16), 256, usableCount) }
+
     func contains(_ text: String) -> Bool {
         guard let address = Self.parse(text) else { return false }
         return address > network && address - network <= usableCount

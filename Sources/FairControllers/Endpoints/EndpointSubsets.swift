@@ -15,9 +15,9 @@ enum EndpointSubsets {
             if !servicePorts.isEmpty && ports.arrayValue?.isEmpty == true { continue }
             var entry = groups[ports] ?? ([], [])
             if publishNotReady || pod.isReadyPod {
-                entry.ready.append(address(of: pod))
+                entry.ready.append(address(of: pod, service: service))
             } else {
-                entry.notReady.append(address(of: pod))
+                entry.notReady.append(address(of: pod, service: service))
             }
             groups[ports] = entry
         }
@@ -38,12 +38,18 @@ enum EndpointSubsets {
         return pod.isActivePod
     }
 
-    private static func address(of pod: JSONValue) -> JSONValue {
+    /// A pod that set `hostname` and a `subdomain` naming this Service is published under that
+    /// hostname too (`HOSTNAME.SVC.NS.svc.DOMAIN`), as kube's endpoints controller does.
+    private static func address(of pod: JSONValue, service: JSONValue) -> JSONValue {
         let typed = Pod(json: pod)
         var address: JSONValue = ["ip": .string(typed.status.podIP ?? ""),
                                   "targetRef": ["kind": "Pod", "namespace": .string(pod.namespace ?? ""),
                                                 "name": .string(pod.name ?? ""), "uid": .string(pod.uid ?? "")]]
         if let node = typed.spec.nodeName { address["nodeName"] = .string(node) }
+        if let hostname = typed.spec.hostname, !hostname.isEmpty,
+           pod.value(at: "spec.subdomain")?.stringValue == service.name, pod.namespace == service.namespace {
+            address["hostname"] = .string(hostname)
+        }
         return address
     }
 

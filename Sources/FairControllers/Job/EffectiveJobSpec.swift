@@ -9,6 +9,8 @@ struct EffectiveJobSpec {
     let activeDeadlineSeconds: Int64?
     let suspend: Bool
     let restartPolicy: String
+    /// `completionMode: Indexed` (see `JobIndexes`); it always has `completions`.
+    let indexed: Bool
 
     init(_ job: JSONValue) {
         let spec = Job(json: job).spec
@@ -19,5 +21,6 @@ struct EffectiveJobSpec {
         activeDeadlineSeconds = spec.activeDeadlineSeconds
         suspend = spec.suspend ?? false
         restartPolicy = spec.template.spec.restartPolicy ?? "Never"
+        indexed = spec.json["completionMode"]?.stringValue == "Indexed" && completions?.intValue != nil
     }
 }

@@ -2,7 +2,8 @@ import FairKube
 import FairSupport
 import Foundation
 
-/// batch/v1 Jobs (NonIndexed): runs pods from the template until `completions` succeed, replaces
+/// batch/v1 Jobs: runs pods from the template until `completions` succeed (for an Indexed Job,
+/// until each index has succeeded once: see `JobIndexes`), replaces
 /// failed ones until `backoffLimit` is passed, stops at `activeDeadlineSeconds`, and pauses
 /// while `suspend` is set. Counts come from the pods (see `JobPodCounting`).
 final class JobController: QueuedController {
@@ -97,8 +98,15 @@ final class JobController: QueuedController {
         newStatus.json[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
 
         let spec = EffectiveJobSpec(job)
+        var completedIndexes: Set<Int>?
+        if spec.indexed, let completions = spec.completions {
+            let done = JobIndexes.completed(status: status.json, pods: pods, completions: Int(completions))
+            completedIndexes = done
+            newStatus.json["completedIndexes"] = JobIndexes.format(done).map(JSONValue.string)
+        }
         var requeue: TimeInterval?
-        if let finish = finishReason(spec, counts: counts, pods: pods, active: active, status: status, now: now) {
+        if let finish = finishReason(spec, counts: counts, completedIndexes: completedIndexes, pods: pods, active: active,
+                                     status: status, now: now) {
             conditions.set(finish.type, status: "True", reason: finish.reason, message: finish.message,
                            now: KubeTime.format(now), probeField: "lastProbeTime")
             newStatus.json["conditions"] = conditions.json
@@ -129,7 +137,8 @@ final class JobController: QueuedController {
             } else if newStatus.startTime == nil {
                 newStatus.startTime = now
             }
-            let managed = try manageActive(job, spec: spec, counts: counts, active: active, key: key, now: now)
+            let managed = try manageActive(job, spec: spec, counts: counts, completedIndexes: completedIndexes, active: active,
+                                           key: key, now: now)
             active = managed.active
             requeue = managed.retryAfter
             if let deadline = spec.activeDeadlineSeconds, let start = newStatus.startTime {
@@ -149,8 +158,8 @@ final class JobController: QueuedController {
     }
 
     /// Whether the Job just finished, and how. Failure is checked first, as Kubernetes does.
-    private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, pods: [JSONValue], active: [JSONValue],
-                              status: JobStatus, now: Date) -> Finish? {
+    private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, completedIndexes: Set<Int>?, pods: [JSONValue],
+                              active: [JSONValue], status: JobStatus, now: Date) -> Finish? {
         if counts.failed > spec.backoffLimit || restartsExceedBackoffLimit(spec, pods: pods) {
             return Finish(type: "Failed", reason: "BackoffLimitExceeded",
                           message: "Job has reached the specified backoff limit", event: "BackoffLimitExceeded")
@@ -161,7 +170,9 @@ final class JobController: QueuedController {
                           message: "Job was active longer than specified deadline", event: "DeadlineExceeded")
         }
         let complete: Bool
-        if let completions = spec.completions {
+        if let completedIndexes, let completions = spec.completions {
+            complete = completedIndexes.count >= completions
+        } else if let completions = spec.completions {
             complete = counts.succeeded >= completions
         } else {
             // A work queue: done once a pod succeeded and the rest have stopped.
@@ -186,10 +197,12 @@ final class JobController: QueuedController {
 
     /// Creates or deletes pods so `parallelism` (or fewer, near the end) run. Returns the active
     /// pods afterwards and when to look again if a failure back-off holds creations back.
-    private func manageActive(_ job: JSONValue, spec: EffectiveJobSpec, counts: JobPodCounting, active: [JSONValue],
-                              key: String, now: Date) throws -> (active: [JSONValue], retryAfter: TimeInterval?) {
+    private func manageActive(_ job: JSONValue, spec: EffectiveJobSpec, counts: JobPodCounting, completedIndexes: Set<Int>?,
+                              active: [JSONValue], key: String, now: Date) throws -> (active: [JSONValue], retryAfter: TimeInterval?) {
         var wanted = spec.parallelism
-        if let completions = spec.completions {
+        if let completedIndexes, let completions = spec.completions {
+            wanted = min(wanted, max(0, completions - Int64(completedIndexes.count)))
+        } else if let completions = spec.completions {
             wanted = min(wanted, max(0, completions - counts.succeeded))
         } else if counts.succeeded > 0 {
             wanted = min(wanted, Int64(active.count))  // a work queue that has started finishing
@@ -215,14 +228,21 @@ final class JobController: QueuedController {
         let labels = ["job-name": job.name ?? "", "batch.kubernetes.io/job-name": job.name ?? "",
                       "controller-uid": jobUID, "batch.kubernetes.io/controller-uid": jobUID]
         let template = PodTemplate.pod(from: Job(json: job).spec.template, owner: job, kind: .job, extraLabels: labels)
-        for index in 0..<missing {
+        // An Indexed Job's pods each run one index not yet done and not running.
+        let indexes = completedIndexes.map {
+            JobIndexes.missing(completions: Int(spec.completions ?? 0), completed: $0, active: active, count: missing)
+        }
+        let creations = indexes?.count ?? missing
+        if creations < missing { for _ in creations..<missing { expectations.creationObserved(key) } }
+        for index in 0..<creations {
             do {
-                let pod = try client.create(.pods, namespace: job.namespace, template)
+                let body = indexes.map { JobIndexes.pod(template, index: $0[index], jobName: job.name ?? "job") } ?? template
+                let pod = try client.create(.pods, namespace: job.namespace, body)
                 created.append(pod)
                 events.record(job, .normal, reason: "SuccessfulCreate", message: "Created pod: \(pod.name ?? "")")
             } catch {
                 // The rest will not be created now, so their creations will never be observed.
-                for _ in index..<missing { expectations.creationObserved(key) }
+                for _ in index..<creations { expectations.creationObserved(key) }
                 events.record(job, .warning, reason: "FailedCreate", message: "Error creating: \(error)")
                 throw error
             }

@@ -26,6 +26,9 @@ struct ContainerEnvironment {
     /// …) that in-cluster clients read; pods share the host's network, so it is the node's own
     /// way to the API server.
     var apiServer: (host: String, port: Int)?
+    /// The Services of the pod's namespace, for their variables (`ServiceEnvironment`); empty
+    /// when the pod set `enableServiceLinks: false`.
+    var services: [JSONValue] = []
 
     private(set) var names: [String] = []
     private(set) var values: [String: String] = [:]
@@ -60,6 +63,11 @@ struct ContainerEnvironment {
             set("KUBERNETES_PORT_\(port)_TCP_PROTO", "tcp")
             set("KUBERNETES_PORT_\(port)_TCP_PORT", port)
             set("KUBERNETES_PORT_\(port)_TCP_ADDR", host)
+        }
+        // The `kubernetes` Service's variables are the ones above, which name the API server the
+        // way this node reaches it.
+        for (name, value) in ServiceEnvironment.variables(for: services.filter { !($0.name == "kubernetes" && $0.namespace == "default") }) {
+            set(name, value)
         }
         set("POD_NAME", pod.name ?? "")
         set("POD_NAMESPACE", pod.namespace ?? "")

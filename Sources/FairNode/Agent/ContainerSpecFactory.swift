@@ -19,6 +19,9 @@ struct ContainerSpecFactory {
             pod: pod, container: container, imageEnv: KubernetesCommandLine.strings(config["Env"]), podIP: podIP,
             nodeName: syncer.nodeName, allocatable: syncer.allocatable, sources: syncer.configSources)
         environment.apiServer = syncer.apiServerAddress
+        if Pod(json: pod).spec.json["enableServiceLinks"]?.boolValue ?? true {
+            environment.services = syncer.services.list(namespace: pod.namespace)
+        }
         let env = try environment.resolve()
         let values = environment.values
         let expand = { (text: String) in KubernetesCommandLine.expand(text) { values[$0] } }
@@ -38,12 +41,18 @@ struct ContainerSpecFactory {
         let security = try securityReader.read()
         try securityReader.verifyNonRoot(security, image: image)
         let limits = typed.resources.limits
-        return ContainerSpec(
+        let hostname = Pod(json: pod).spec.hostname ?? record.name
+        var spec = ContainerSpec(
             id: id, podUID: record.uid, podNamespace: record.namespace, podName: record.name, containerName: name, image: image,
             args: args, env: env, workingDirectory: workingDirectory, mounts: mounts,
             cpuMilli: Quantity(limits["cpu"])?.milli, memoryBytes: Quantity(limits["memory"])?.units,
-            podIP: podIP, hostname: Pod(json: pod).spec.hostname ?? record.name,
+            podIP: podIP, hostname: hostname,
             logPath: syncer.store.logPath(record.uid, container: name, restartCount: restartCount),
             bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id), security: security)
+        let options = syncer.options
+        spec.fullyQualifiedName = PodDNS.fullyQualifiedName(pod: pod, hostname: hostname, clusterDomain: options.clusterDomain)
+        spec.resolvConf = PodDNS.resolvConf(pod: pod, clusterDNS: options.clusterDNS, clusterDomain: options.clusterDomain,
+                                            host: (try? String(contentsOfFile: ContainerEtcFiles.hostResolvConf, encoding: .utf8)) ?? "")
+        return spec
     }
 }

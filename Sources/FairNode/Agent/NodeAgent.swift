@@ -24,6 +24,7 @@ public final class NodeAgent: @unchecked Sendable {
 
     private let lock = NSLock()
     private var informer: Informer?
+    private var services: Informer?
     private var syncer: PodSyncer?
     private var registration: NodeRegistration?
     private var logServer: LogServer?
@@ -107,14 +108,16 @@ public final class NodeAgent: @unchecked Sendable {
         adoptPreviousRun()
 
         let informer = Informer(client: client, resource: .pods, fieldSelector: "spec.nodeName=\(options.name)")
+        let services = Informer(client: client, resource: .services)
         let allocatable = MachineInfo.current.capacity(overrides: options.capacity).compactMapValues { Quantity($0) }
         let queue = self.queue
         let pulls = ImagePulls(runtime: runtime, pool: .shared) { [weak queue] uid in queue?.add("pod:" + uid) }
         let syncer = PodSyncer(nodeName: options.name, client: client, runtime: runtime, runtimeName: runtimeDescription.name,
                                options: options, store: store, addresses: addresses, records: records, pulls: pulls,
-                               allocatable: allocatable, informer: informer)
+                               allocatable: allocatable, informer: informer, services: services)
         lock.lock()
         self.informer = informer
+        self.services = services
         self.syncer = syncer
         self.registration = registration
         self.logServer = logServer
@@ -122,6 +125,7 @@ public final class NodeAgent: @unchecked Sendable {
 
         informer.addHandler { [weak self] event in self?.podChanged(event) }
         loop.start()
+        services.start()
         informer.start()
         for record in records.all { queue.add("pod:" + record.uid) }
         queue.add("node", after: options.heartbeatInterval)
@@ -132,9 +136,10 @@ public final class NodeAgent: @unchecked Sendable {
     /// same data directory adopts them.
     public func stop() {
         lock.lock()
-        let informer = self.informer, logServer = self.logServer, syncer = self.syncer
+        let informer = self.informer, services = self.services, logServer = self.logServer, syncer = self.syncer
         lock.unlock()
         informer?.stop()
+        services?.stop()
         queue.shutDownAndWait()
         logServer?.stop()
         syncer?.events.stop()

@@ -15,6 +15,12 @@ public struct NodeOptions: Sendable {
     public var dataDirectory: String
     /// Pod IPs come from this range; it must lie inside 127.0.0.0/8 (pods share the host's network).
     public var podCIDR = "127.20.0.0/16"
+    /// The cluster DNS pods resolve through (kubelet's `--cluster-dns`); nil: pods use the host's
+    /// resolver configuration whatever their DNS policy.
+    public var clusterDNS: String?
+    /// The domain Services' names end in (kubelet's `--cluster-domain`).
+    public var clusterDomain = NodeOptions.defaultClusterDomain
+    public static let defaultClusterDomain = "cluster.local"
     public var heartbeatInterval: TimeInterval = 10
     /// The log server's port on 127.0.0.1; 0 picks a free one.
     public var kubeletPort = 0

@@ -17,12 +17,14 @@ final class PodSyncer: @unchecked Sendable {
     let pulls: ImagePulls
     let allocatable: [String: Quantity]
     private let informer: Informer
+    /// Every Service, for the pods' service environment variables (kubelet's service lister).
+    let services: Informer
     /// The node's events about its pods (kubelet's: which registry an image came from).
     let events: EventRecorder
 
     init(nodeName: String, client: KubeClient, runtime: ContainerRuntime, runtimeName: String, options: NodeOptions,
          store: PodStateStore, addresses: PodIPAllocator, records: PodRecords, pulls: ImagePulls,
-         allocatable: [String: Quantity], informer: Informer) {
+         allocatable: [String: Quantity], informer: Informer, services: Informer) {
         self.nodeName = nodeName
         self.client = client
         self.runtime = runtime
@@ -34,6 +36,7 @@ final class PodSyncer: @unchecked Sendable {
         self.pulls = pulls
         self.allocatable = allocatable
         self.informer = informer
+        self.services = services
         events = EventRecorder(client: client, component: "kubelet")
     }
 
@@ -44,8 +47,9 @@ final class PodSyncer: @unchecked Sendable {
     }
 
     func sync(uid: String) throws -> ReconcileResult {
-        // Until the first list arrives, "not in the informer" does not mean deleted.
-        guard informer.hasSynced else { return .requeue(after: 0.2) }
+        // Until the first list arrives, "not in the informer" does not mean deleted; and a
+        // container started before the Services are known would miss their variables.
+        guard informer.hasSynced, services.hasSynced else { return .requeue(after: 0.2) }
         let current = currentPod(uid)
         let record: PodRecord
         if let existing = records.record(uid) {

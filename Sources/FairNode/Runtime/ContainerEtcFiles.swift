@@ -3,7 +3,8 @@ import Foundation
 
 /// The per-container /etc/hosts, /etc/resolv.conf and /etc/hostname, written into the bundle
 /// and bind-mounted over the image's (which is read-only and shared by every container).
-/// Pods share the host's network namespace, so the host's resolver configuration works as is.
+/// Pods share the host's network namespace; resolv.conf is what the pod's DNS policy makes of
+/// the cluster DNS and the host's configuration (`PodDNS`), or the host's file as it is.
 struct ContainerEtcFiles {
     let directory: String
 
@@ -13,7 +14,8 @@ struct ContainerEtcFiles {
 
     static let hostResolvConf = "/etc/resolv.conf"
 
-    func write(hostname name: String, podIP: String, hostResolvConf: String = Self.hostResolvConf) throws {
+    func write(hostname name: String, podIP: String, fullyQualifiedName: String? = nil, resolvConf: String? = nil,
+               hostResolvConf: String = Self.hostResolvConf) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var hostsText = """
             127.0.0.1\tlocalhost
@@ -24,11 +26,17 @@ struct ContainerEtcFiles {
             ff02::2\tip6-allrouters
 
             """
-        if !podIP.isEmpty && !name.isEmpty { hostsText += "\(podIP)\t\(name)\n" }
+        if !podIP.isEmpty && !name.isEmpty {
+            hostsText += fullyQualifiedName.map { "\(podIP)\t\($0)\t\(name)\n" } ?? "\(podIP)\t\(name)\n"
+        }
         try AtomicFile.write(to: hosts, bytes: Array(hostsText.utf8))
         try AtomicFile.write(to: hostname, bytes: Array("\(name)\n".utf8))
-        // A host without a resolver configuration still gets a (empty) file to mount.
-        let resolver = FileManager.default.contents(atPath: hostResolvConf) ?? Data()
-        try AtomicFile.write(to: resolvConf, bytes: Array(resolver))
+        if let resolvConf {
+            try AtomicFile.write(to: self.resolvConf, bytes: Array(resolvConf.utf8))
+        } else {
+            // A host without a resolver configuration still gets a (empty) file to mount.
+            let resolver = FileManager.default.contents(atPath: hostResolvConf) ?? Data()
+            try AtomicFile.write(to: self.resolvConf, bytes: Array(resolver))
+        }
     }
 }

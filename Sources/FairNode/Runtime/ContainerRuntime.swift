@@ -57,6 +57,10 @@ public struct ContainerSpec: Sendable {
     /// The pod's loopback address (pods share the host's network namespace).
     public var podIP: String
     public var hostname: String
+    /// `HOSTNAME.SUBDOMAIN.NS.svc.DOMAIN`, for /etc/hosts, when the pod set a `subdomain`.
+    public var fullyQualifiedName: String?
+    /// The pod's /etc/resolv.conf (see `PodDNS`); nil: the host's as it is.
+    public var resolvConf: String?
     /// stdout and stderr go here, appended.
     public var logPath: String
     /// Where the runtime may keep this container's bundle and state.

@@ -1,3 +1,4 @@
+import FairSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -46,11 +47,6 @@ enum ContainerSupervisor {
 
     static let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
-    // <spawn.h> flags Swift's Glibc overlay hides behind _GNU_SOURCE (same values on every Linux).
-    private static let spawnSetSignalDefaults: Int32 = 0x04
-    private static let spawnSetSignalMask: Int32 = 0x08
-    private static let spawnSetSession: Int32 = 0x80
-
     /// `logWriter`: a command that turns one output stream into CRI log lines (the stream name
     /// is appended); nil writes the raw output, as before there was one.
     static func launch(runc: String, stateRoot: String, bundle: ContainerBundle, id: String, logPath: String, logWriter: [String]? = nil) throws {
@@ -69,64 +65,11 @@ enum ContainerSupervisor {
         }
     }
 
-    /// posix_spawn with a new session, default signal handling (an agent that ignores SIGPIPE
-    /// must not pass that on to containers), stdin from /dev/null, stdout and stderr appended to
-    /// `output`, and every other descriptor closed.
     private static func spawn(_ arguments: [String], output: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        if let closeFrom = SpawnCloseFrom.function {
-            _ = closeFrom(&actions, 3)
-        } else {
-            // glibc before 2.34: close what is open now (a descriptor closed meanwhile by another
-            // thread makes the spawn fail with EBADF, and the start is retried by the agent).
-            for descriptor in SpawnCloseFrom.openDescriptors() where descriptor > 2 {
-                posix_spawn_file_actions_addclose(&actions, descriptor)
-            }
+        do {
+            return try ChildProcess.spawn(arguments, output: output, environment: environment)
+        } catch let error as ChildProcess.SpawnError {
+            throw RuntimeError.io(path: arguments[0], operation: "start the container supervisor", detail: String(cString: strerror(error.code)))
         }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(spawnSetSession | spawnSetSignalDefaults | spawnSetSignalMask))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        if result != 0 {
-            throw RuntimeError.io(path: arguments[0], operation: "start the container supervisor", detail: String(cString: strerror(result)))
-        }
-        return pid
-    }
-}
-
-/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+), hidden from Swift's Glibc overlay
-/// behind _GNU_SOURCE; looked up once.
-private enum SpawnCloseFrom {
-    typealias Function = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-    static let function: Function? = {
-        guard let program = dlopen(nil, RTLD_NOW),
-              let symbol = dlsym(program, "posix_spawn_file_actions_addclosefrom_np")
-        else { return nil }
-        return unsafeBitCast(symbol, to: Function.self)
-    }()
-
-    static func openDescriptors() -> [Int32] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
     }
 }

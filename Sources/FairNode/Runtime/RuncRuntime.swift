@@ -144,7 +144,8 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         guard !spec.args.isEmpty else {
             throw RuntimeError.invalidSpec(id: spec.id, detail: "no command: neither the pod nor the image gives one")
         }
-        try bundle.etc.write(hostname: spec.hostname, podIP: spec.podIP)
+        try bundle.etc.write(hostname: spec.hostname, podIP: spec.podIP, fullyQualifiedName: spec.fullyQualifiedName,
+                             resolvConf: spec.resolvConf)
         let config = configBuilder.config(for: spec, user: user, etc: bundle.etc)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]

@@ -2,6 +2,7 @@ import ArgumentParser
 import FairKube
 import FairWorkloads
 import FairNode
+import FairServing
 import Foundation
 
 extension RuntimeKind: ExpressibleByArgument {}
@@ -27,6 +28,12 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(help: "Pod addresses, an IPv4 CIDR inside 127.0.0.0/8.")
     var podCIDR: String = "127.20.0.0/16"
+
+    @Option(help: "The cluster DNS address this node serves its pods on (port 53, needs root), inside the server's service range (kubelet's --cluster-dns).")
+    var clusterDNS: String = "127.96.0.10"
+
+    @Option(help: "The domain Services' names end in (kubelet's --cluster-domain).")
+    var clusterDomain: String = NodeOptions.defaultClusterDomain
 
     @Option(help: "Where the agent keeps pod state, volumes and logs (default: ~/.local/share/fair/node/NAME).")
     var dataDir: String?
@@ -70,6 +77,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.labels = try Self.pairs(labels, option: "--label")
         options.capacity = try Self.pairs(capacity, option: "--capacity")
         options.allowPrivileged = allowPrivileged
+        options.clusterDomain = clusterDomain
 
         let containerRuntime: ContainerRuntime
         switch runtime {
@@ -89,11 +97,20 @@ struct NodeCommand: AsyncParsableCommand {
         }
 
         let agent: NodeAgent
+        var serviceProxy: NodeServiceProxy?
         do {
             // The kubeconfig given is only what asks for the node's own certificate.
             var bootstrap = NodeClientBootstrap(nodeName: name, directory: "\(options.dataDirectory)/pki")
             bootstrap.waiting = { Console.progress("fair node \(name): \($0)") }
             let client = try KubeClient(config: try bootstrap.credentials(bootstrap: try Kubeconfig.load(path: kubeconfig)))
+            // Cluster IPs and names for real pods (kube-proxy's and the cluster DNS's part of a
+            // node); the fake runtime's pods have no network to serve.
+            if runtime == .runc {
+                let proxy = NodeServiceProxy(client: client, dns: startClusterDNS(options: options))
+                options.clusterDNS = proxy.dns?.address
+                proxy.start()
+                serviceProxy = proxy
+            }
             agent = try NodeAgent(client: client, options: options, runtime: containerRuntime)
             try agent.start()
         } catch {
@@ -115,7 +132,19 @@ struct NodeCommand: AsyncParsableCommand {
         stop.wait()
         Console.progress("fair node \(name): stopping (containers keep running and are adopted on the next start)")
         agent.stop()
+        serviceProxy?.stop()
         sources.forEach { $0.cancel() }
+    }
+
+    private func startClusterDNS(options: NodeOptions) -> ClusterDNSServer? {
+        let dns = ClusterDNSServer(address: clusterDNS, domain: clusterDomain, stateDirectory: "\(options.dataDirectory)/dns")
+        do {
+            try dns.start()
+            return dns
+        } catch {
+            Console.warning("fair node \(name): the cluster DNS did not start: \(error); pods resolve names as this machine does")
+            return nil
+        }
     }
 
     private static func pairs(_ values: [String], option: String) throws -> [String: String] {

@@ -1,0 +1,87 @@
+import FairKube
+
+/// Indexed Jobs (`completionMode: Indexed`): each pod runs one index of 0..<completions, given
+/// as the `batch.kubernetes.io/job-completion-index` annotation and label, `JOB_COMPLETION_INDEX`
+/// in every container, and the hostname `JOB-INDEX`, so that with a `subdomain` naming a headless
+/// Service each pod is reachable as `JOB-INDEX.SUBDOMAIN` (the rendezvous distributed training
+/// uses). The Job completes when every index has succeeded once; `status.completedIndexes`
+/// keeps them in kube's interval form ("0-2,5").
+enum JobIndexes {
+    static let key = "batch.kubernetes.io/job-completion-index"
+
+    static func index(of pod: JSONValue) -> Int? {
+        guard let text = pod.value(at: "metadata.annotations")?[key]?.stringValue, let index = Int(text), index >= 0 else { return nil }
+        return index
+    }
+
+    /// Indexes already done: those in the status, and those of pods that succeeded since.
+    static func completed(status: JSONValue?, pods: [JSONValue], completions: Int) -> Set<Int> {
+        var done = parse(status?["completedIndexes"]?.stringValue ?? "")
+        for pod in pods where pod.podPhase == "Succeeded" {
+            if let index = index(of: pod) { done.insert(index) }
+        }
+        return done.filter { $0 < completions }
+    }
+
+    /// The lowest indexes neither done nor running, at most `count`.
+    static func missing(completions: Int, completed: Set<Int>, active: [JSONValue], count: Int) -> [Int] {
+        let running = Set(active.compactMap(index(of:)))
+        return Array((0..<completions).lazy.filter { !completed.contains($0) && !running.contains($0) }.prefix(max(0, count)))
+    }
+
+    /// The pod for one index, from the pod the template makes.
+    static func pod(_ template: JSONValue, index: Int, jobName: String) -> JSONValue {
+        var typed = Pod(json: template)
+        var metadata = typed.metadata
+        metadata.annotations[key] = String(index)
+        metadata.labels[key] = String(index)
+        metadata.generateName = PodTemplate.generateNamePrefix(for: "\(jobName)-\(index)")
+        typed.metadata = metadata
+        var pod = typed.json
+        if (pod.value(at: "spec.hostname")?.stringValue ?? "").isEmpty {
+            pod.set(.string("\(jobName)-\(index)"), at: "spec.hostname")
+        }
+        let variable: JSONValue = ["name": "JOB_COMPLETION_INDEX",
+                                   "valueFrom": ["fieldRef": ["fieldPath": .string("metadata.annotations['\(key)']")]]]
+        for field in ["containers", "initContainers"] {
+            guard var containers = pod.value(at: "spec.\(field)")?.arrayValue else { continue }
+            for position in containers.indices {
+                var env = containers[position]["env"]?.arrayValue ?? []
+                env.removeAll { $0["name"]?.stringValue == "JOB_COMPLETION_INDEX" }
+                env.append(variable)
+                containers[position]["env"] = .array(env)
+            }
+            pod.set(.array(containers), at: "spec.\(field)")
+        }
+        return pod
+    }
+
+    /// "0-2,5" → {0, 1, 2, 5}; what does not parse is skipped.
+    static func parse(_ text: String) -> Set<Int> {
+        var indexes = Set<Int>()
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-", maxSplits: 1).compactMap { Int($0) }
+            if bounds.count == 2, bounds[0] <= bounds[1] {
+                indexes.formUnion(bounds[0]...bounds[1])
+            } else if bounds.count == 1, !part.contains("-") {
+                indexes.insert(bounds[0])
+            }
+        }
+        return indexes
+    }
+
+    /// {0, 1, 2, 5} → "0-2,5"; nil for none (the field is left out).
+    static func format(_ indexes: Set<Int>) -> String? {
+        let sorted = indexes.sorted()
+        guard var start = sorted.first else { return nil }
+        var parts: [String] = [], end = start
+        for index in sorted.dropFirst() {
+            if index == end + 1 { end = index; continue }
+            parts.append(start == end ? "\(start)" : "\(start)-\(end)")
+            start = index
+            end = index
+        }
+        parts.append(start == end ? "\(start)" : "\(start)-\(end)")
+        return parts.joined(separator: ",")
+    }
+}
