@@ -83,4 +83,16 @@ final class ServiceIPAllocationTests: XCTestCase {
         XCTAssertThrowsError(try ServiceIPRange(cidr: "127.96.0.0"))
         XCTAssertEqual(try ServiceIPRange(cidr: "127.96.0.0/16").description, "127.96.0.0/16")
     }
+
+    /// Addresses no one asked for come from above the static band (the first 1/16, 16 to 256),
+    /// so the cluster DNS's tenth address is never given to another Service.
+    func testDynamicAddressesComeFromAboveTheStaticBand() throws {
+        let range = try ServiceIPRange(cidr: "127.96.0.0/16")
+        XCTAssertEqual(range.staticBand, 256)
+        XCTAssertEqual(range.clusterDNSAddress, "127.96.0.10")
+        XCTAssertEqual(try ServiceIPRange(cidr: "127.96.16.0/20").staticBand, 255)
+        XCTAssertEqual(try ServiceIPRange(cidr: "127.96.0.0/24").staticBand, 16)
+        XCTAssertTrue(try ServiceIPRange(cidr: "127.20.0.0/16").overlaps(try ServiceIPRange(cidr: "127.20.16.0/20")))
+        XCTAssertFalse(try ServiceIPRange(cidr: "127.20.0.0/16").overlaps(try ServiceIPRange(cidr: "127.21.0.0/20")))
+    }
 }

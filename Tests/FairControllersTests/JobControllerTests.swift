@@ -160,4 +160,48 @@ final class JobControllerTests: ControllerTestCase {
         try eventually("a pod once resumed") { try activePods("job-name=later").first }
         try waitUntil("Suspended=False") { try condition(job("later"), "Suspended")?["status"]?.stringValue == "False" }
     }
+
+    private static func index(_ pod: JSONValue) -> String? {
+        pod.value(at: "metadata.annotations")?["batch.kubernetes.io/job-completion-index"]?.stringValue
+    }
+
+    /// Each index runs once at a time, a failed index runs again, and the Job completes once
+    /// every index has succeeded, with `completedIndexes` in kube's interval form.
+    func testIndexedJobRunsEachIndexUntilItSucceeds() throws {
+        startControllers()
+        _ = try createJob("ring", spec: ["completions": 3, "parallelism": 2, "completionMode": "Indexed", "backoffLimit": 3])
+        let first = try eventually("two pods") { () -> [JSONValue]? in
+            let active = try activePods("job-name=ring")
+            return active.count == 2 ? active.sorted { (Self.index($0) ?? "") < (Self.index($1) ?? "") } : nil
+        }
+        XCTAssertEqual(first.map { Self.index($0) }, ["0", "1"])
+        for pod in first {
+            let index = try XCTUnwrap(Self.index(pod))
+            XCTAssertEqual(pod.value(at: "spec.hostname")?.stringValue, "ring-\(index)")
+            XCTAssertEqual(pod.labels["batch.kubernetes.io/job-completion-index"], index)
+            XCTAssertTrue(pod.name?.hasPrefix("ring-\(index)-") ?? false, pod.name ?? "")
+            let env = pod.value(at: "spec.containers")?.arrayValue?.first?["env"]?.arrayValue ?? []
+            XCTAssertEqual(env.last?["name"], "JOB_COMPLETION_INDEX")
+            XCTAssertEqual(env.last?.value(at: "valueFrom.fieldRef.fieldPath"), "metadata.annotations['batch.kubernetes.io/job-completion-index']")
+        }
+
+        try markFinished(first[0], succeeded: true)
+        let third = try eventually("index 2 started") { try activePods("job-name=ring").first { Self.index($0) == "2" } }
+        try waitUntil("completedIndexes 0") { try job("ring").value(at: "status.completedIndexes")?.stringValue == "0" }
+
+        try markFinished(first[1], succeeded: false)
+        let again = try eventually("index 1 again") { try activePods("job-name=ring").first { Self.index($0) == "1" && $0.uid != first[1].uid } }
+        try stays("index 0 not run again", for: 0.3) { try activePods("job-name=ring").allSatisfy { Self.index($0) != "0" } }
+
+        try markFinished(third, succeeded: true)
+        try markFinished(again, succeeded: true)
+        let done = try eventually("Complete") { () -> JSONValue? in
+            let job = try job("ring")
+            guard condition(job, "Complete")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(done.value(at: "status.completedIndexes"), "0-2")
+        XCTAssertEqual(done.value(at: "status.succeeded")?.intValue, 3)
+        XCTAssertEqual(done.value(at: "status.failed")?.intValue, 1)
+    }
 }

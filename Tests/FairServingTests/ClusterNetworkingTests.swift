@@ -1,0 +1,147 @@
+import FairKube
+@testable import FairServing
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import XCTest
+
+final class ClusterNetworkingTests: XCTestCase {
+    func testDNSRecordsForClusterIPHeadlessAndExternalNameServices() {
+        let records = ClusterDNSRecords(domain: "cluster.local")
+        var service = Objects.service("model", namespace: "ml")
+        service.set("127.96.1.7", at: "spec.clusterIP")
+        XCTAssertEqual(records.hostsFile(for: ServiceRoute(service: service, endpoints: nil)),
+                       "127.96.1.7\tmodel.ml.svc.cluster.local\n")
+
+        var headless = Objects.service("workers", namespace: "ml")
+        headless.set("None", at: "spec.clusterIP")
+        let endpoints: JSONValue = ["metadata": ["name": "workers", "namespace": "ml"], "subsets": [
+            ["addresses": [["ip": "127.20.0.4", "hostname": "ring-0"], ["ip": "127.20.0.5"]],
+             "notReadyAddresses": [["ip": "127.20.0.9", "hostname": "ring-9"]]],
+        ]]
+        XCTAssertEqual(records.hostsFile(for: ServiceRoute(service: headless, endpoints: endpoints)), """
+            127.20.0.4\tworkers.ml.svc.cluster.local
+            127.20.0.4\tring-0.workers.ml.svc.cluster.local
+            127.20.0.5\tworkers.ml.svc.cluster.local
+
+            """, "not-ready addresses are not published")
+
+        var external = Objects.service("db")
+        external.set("ExternalName", at: "spec.type")
+        external.set("db.example.com", at: "spec.externalName")
+        XCTAssertEqual(records.hostsFile(for: ServiceRoute(service: external, endpoints: nil)), "")
+        XCTAssertEqual(ClusterDNSRecords.fileName(namespace: "ml", name: "model"), "ml_model")
+    }
+
+    func testEveryClusterIPPortIsListenedOnAndHeadlessOnesAreNot() {
+        var first = Objects.service("a", ports: [["name": "http", "port": 80], ["name": "grpc", "port": 9000]])
+        first.set("127.96.1.1", at: "spec.clusterIP")
+        var headless = Objects.service("b")
+        headless.set("None", at: "spec.clusterIP")
+        let addresses = NodeServiceProxy.addresses([ServiceRoute(service: first, endpoints: nil), ServiceRoute(service: headless, endpoints: nil)])
+        XCTAssertEqual(Set(addresses.keys.map(\.description)), ["127.96.1.1:80", "127.96.1.1:9000"])
+        XCTAssertEqual(addresses[.init(ip: "127.96.1.1", port: 9000)], .init(namespace: "default", name: "a", port: 9000))
+    }
+
+    /// A cluster IP forwards bytes both ways, a half-close included, with back-pressure over a
+    /// transfer far larger than any buffer; it follows the table as it changes.
+    func testAClusterIPForwardsToItsEndpointsAndFollowsTheTable() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let echo = try await EchoServer.start(group: group)
+        defer { echo.close() }
+        let table = EndpointTable()
+        let clusterIP = "127.250.\(Int.random(in: 0...255)).\(Int.random(in: 1...254))"
+        let port = Int.random(in: 20000...40000)
+        var service = Objects.service("echo", ports: [["name": "tcp", "port": .int(Int64(port))]])
+        service.set(.string(clusterIP), at: "spec.clusterIP")
+        table.update(namespace: "default", name: "echo", service: service,
+                     endpoints: Objects.endpoints("echo", ready: [("127.0.0.1", echo.port)], portName: "tcp"))
+        let listeners = ClusterIPListeners(group: group, forwarding: ClusterIPForwarding(table: table, health: BackendHealth(),
+                                                                                          logger: Logger(label: "test")), logger: Logger(label: "test"))
+        defer { listeners.stop() }
+        listeners.want(NodeServiceProxy.addresses(table.allRoutes()))
+        try await waitUntil { listeners.listening.count == 1 }
+
+        var payload = [UInt8](repeating: 0, count: 8 << 20)
+        for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 31 &+ 7) }
+        let received = try Self.exchange(host: clusterIP, port: port, payload: payload)
+        XCTAssertEqual(received.count, payload.count)
+        XCTAssertTrue(received == payload, "the bytes came back changed")
+
+        // No endpoint left: accepted and closed at once.
+        table.update(namespace: "default", name: "echo", service: service, endpoints: nil)
+        XCTAssertEqual(try Self.exchange(host: clusterIP, port: port, payload: Array("hello".utf8)), [])
+
+        // The Service gone: nothing listens.
+        table.update(namespace: "default", name: "echo", service: nil, endpoints: nil)
+        listeners.want(NodeServiceProxy.addresses(table.allRoutes()))
+        try await waitUntil { listeners.listening.isEmpty }
+        XCTAssertThrowsError(try Self.exchange(host: clusterIP, port: port, payload: [1]))
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(nanoseconds: 10_000_000) }
+        XCTAssertTrue(condition())
+    }
+
+    /// Connects, writes `payload` from another thread, half-closes, and reads until the far side closes.
+    private static func exchange(host: String, port: Int, payload: [UInt8]) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let writer = Thread {
+            var offset = 0
+            while offset < payload.count {
+                let written = payload[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if written <= 0 { break }
+                offset += written
+            }
+            shutdown(fd, Int32(SHUT_WR))
+        }
+        writer.start()
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return received
+    }
+}
+
+/// Writes back what it reads; ends its output when the client ends its own.
+private final class EchoServer {
+    let channel: Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: Channel) { self.channel = channel }
+
+    static func start(group: EventLoopGroup) async throws -> EchoServer {
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { $0.pipeline.addHandler(Echo()) }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return EchoServer(channel: channel)
+    }
+
+    func close() { channel.close(promise: nil) }
+
+    private final class Echo: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.write(data, promise: nil) }
+        func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? ChannelEvent, case .inputClosed = event { context.close(mode: .output, promise: nil) }
+        }
+    }
+}
