@@ -5,7 +5,8 @@ Inference Protocol model server), `POST /v1/models/linear-regression:predict` wi
 
 Starts a release `fair server` on free ports in a temporary directory, runs `fair train` and
 `fair serve`, then scripts/bench_serving.py against the Service (direct: the pod's address;
-proxy: /serving/default/linear-regression/…), and stops the server.
+proxy: /serving/default/linear-regression/…, or with --route cluster-ip the Service's cluster
+IP), and stops the server.
 
 Usage: scripts/bench_inference.py [--fair PATH] [--base BASE.tar] [--rounds 3] [--duration 10s]
                                   [--connections 16] [--json FILE]
@@ -30,6 +31,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--route", default="serving", choices=["serving", "cluster-ip"],
+                        help="the proxy side: the serving route, or the Service's cluster IP as a pod reaches it")
     parser.add_argument("--json")
     args = parser.parse_args()
     if not args.base or not os.path.exists(args.base):
@@ -48,7 +51,7 @@ def main():
             json.dump({"instances": [1.5]}, f)
         command = [sys.executable, os.path.join(REPO, "scripts", "bench_serving.py"),
                    "--data-dir", str(server.data_dir), "--service", "default/linear-regression",
-                   "--path", "/v1/models/linear-regression:predict", "--body", body,
+                   "--path", "/v1/models/linear-regression:predict", "--body", body, "--route", args.route,
                    "--rounds", str(args.rounds), "--duration", args.duration, "--connections", str(args.connections)]
         if args.json:
             command += ["--json", args.json]

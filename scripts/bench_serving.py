@@ -10,7 +10,11 @@ Three ways to point it at something:
                                        `fair-bench http-backend` on the host as the one "pod",
                                        behind a selector-less Service with hand-written Endpoints
 
+With --route cluster-ip the proxy side is the Service's cluster IP (the node's layer-4 proxy)
+instead of the serving route; the local set-up then runs a node agent too.
+
 Usage: scripts/bench_serving.py [--url-direct URL --url-proxy URL | --data-dir DIR --service NS/NAME [--path /p]]
+                                [--route serving|cluster-ip]
                                 [--body FILE [--content-type TYPE]] [--threads 2] [--connections 16]
                                 [--duration 10s] [--rounds 1] [--backend-body-bytes 64] [--backend-work-us 0]
                                 [--configuration release|debug] [--skip-build] [--json FILE]
@@ -110,8 +114,9 @@ def wait_until_reachable(url, body_file, content_type, timeout=30):
     raise RuntimeError(f"{url} is not answering 2xx/3xx (last status: {status})")
 
 
-def urls_of_service(data_dir, service, path):
-    """Proxy and direct URLs of a Service on a running fair server."""
+def urls_of_service(data_dir, service, path, route="serving"):
+    """Direct and proxy URLs of a Service on a running fair server: the proxy is its serving
+    route, or (`route` "cluster-ip") its cluster IP and first port, as a pod reaches it."""
     namespace, name = service.split("/", 1) if "/" in service else ("default", service)
     serving = open(os.path.join(data_dir, "serving-address")).read().strip()
     kubeconfig = os.path.join(data_dir, "kubeconfig")
@@ -120,8 +125,16 @@ def urls_of_service(data_dir, service, path):
     for subset in endpoints.get("subsets", []):
         if subset.get("addresses") and subset.get("ports"):
             ip, port = subset["addresses"][0]["ip"], subset["ports"][0]["port"]
+            if route == "cluster-ip":
+                return f"http://{ip}:{port}{path}", cluster_ip_url(kubeconfig, namespace, name, path)
             return f"http://{ip}:{port}{path}", f"http://{serving}/serving/{namespace}/{name}{path}"
     raise RuntimeError(f"service {namespace}/{name} has no ready endpoints")
+
+
+def cluster_ip_url(kubeconfig, namespace, name, path):
+    service = json.loads(subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "-n", namespace, "get", "service", name, "-o", "json"],
+                                        capture_output=True, text=True, check=True).stdout)
+    return f"http://{service['spec']['clusterIP']}:{service['spec']['ports'][0]['port']}{path}"
 
 
 class LocalSetup:
@@ -135,7 +148,9 @@ class LocalSetup:
 
     def __enter__(self):
         bins = bin_path(self.args.configuration)
-        self.server = FairServer(os.path.join(bins, "fair"), os.path.join(self.work, "data"), extra=["--no-node"]).start()
+        # The cluster IP is served by the node (kube-proxy's place), so that route needs one.
+        extra = [] if self.args.route == "cluster-ip" else ["--no-node"]
+        self.server = FairServer(os.path.join(bins, "fair"), os.path.join(self.work, "data"), extra=extra).start()
         self.backend = subprocess.Popen([os.path.join(bins, "fair-bench"), "http-backend", "--host", "127.0.0.1",
                                          "--body-bytes", str(self.args.backend_body_bytes),
                                          "--work-us", str(self.args.backend_work_us)],
@@ -160,6 +175,8 @@ subsets:
   ports: [{{name: http, port: {port}}}]
 """
         self.server.kubectl("apply", "-f", "-", input=manifest)
+        if self.args.route == "cluster-ip":
+            return f"http://{ip}:{port}{self.args.path}", cluster_ip_url(str(self.server.kubeconfig), "default", "bench", self.args.path)
         return f"http://{ip}:{port}{self.args.path}", f"http://{self.server.serving}/serving/default/bench{self.args.path}"
 
     def __exit__(self, *exc):
@@ -216,6 +233,8 @@ def main():
     parser.add_argument("--data-dir", help="a running fair server's data directory (with --service)")
     parser.add_argument("--service", help="NAMESPACE/NAME of the Service to measure (with --data-dir)")
     parser.add_argument("--path", default="/", help="path (and query) under the Service (default /)")
+    parser.add_argument("--route", default="serving", choices=["serving", "cluster-ip"],
+                        help="what the proxy side goes through: the serving route (HTTP) or the Service's cluster IP (TCP)")
     parser.add_argument("--body", help="POST this file's bytes with every request")
     parser.add_argument("--content-type", default="application/json")
     parser.add_argument("--threads", type=int, default=2)
@@ -243,7 +262,7 @@ def main():
         if args.url_direct:
             direct_url, proxy_url = args.url_direct, args.url_proxy
         elif args.data_dir:
-            direct_url, proxy_url = urls_of_service(args.data_dir, args.service, args.path)
+            direct_url, proxy_url = urls_of_service(args.data_dir, args.service, args.path, args.route)
         else:
             if not args.skip_build:
                 build(args.configuration)

@@ -6,8 +6,10 @@ every other name resolves as the host resolves it, the DNS policy shapes resolv.
 docker-link variables name each Service. Two pods of an Indexed Job find each other by name and
 exchange a message, the shape distributed training's rendezvous takes."""
 import json
+import os
 import random
 import socket
+import struct
 import subprocess
 import time
 
@@ -341,3 +343,65 @@ def test_overlapping_service_and_pod_ranges_are_refused(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "--service-cluster-ip-range 127.44.16.0/20 overlaps --pod-cidr 127.44.0.0/16" in result.stderr, result.stderr
+
+
+FUZZ_SEED = int(os.environ.get("FAIR_FUZZ_SEED", random.SystemRandom().randrange(1 << 32)))
+
+
+def _dns_query(rng, name):
+    """A DNS query for `name`, or (sometimes) one mangled: truncated, bits flipped, bogus counts."""
+    labels = b"".join(bytes([len(part)]) + part.encode("idna") for part in name.split(".") if part) + b"\0"
+    packet = struct.pack(">HHHHHH", rng.randrange(1 << 16), 0x0100, 1, 0, 0, 0) + labels + struct.pack(">HH", rng.choice([1, 28, 33, 255, 12]), 1)
+    mode = rng.random()
+    if mode < 0.25:
+        packet = packet[:rng.randrange(len(packet))]
+    elif mode < 0.5:
+        data = bytearray(packet)
+        for _ in range(rng.randrange(1, 8)):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        packet = bytes(data)
+    elif mode < 0.6:
+        packet = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 600)))
+    return packet
+
+
+def test_fuzz_cluster_ip_and_dns(cluster, image, echo):
+    """Seeded, time-bounded: garbage and half-sent requests on a cluster IP's port, cut-off
+    connections, and malformed DNS queries on the cluster DNS. Afterwards both still answer
+    properly and the server is up."""
+    print(f"fuzz seed {FUZZ_SEED} (FAIR_FUZZ_SEED={FUZZ_SEED} replays it)")
+    rng = random.Random(FUZZ_SEED)
+    dns = dns_address(cluster)
+    deadline = time.monotonic() + 20
+    sent = 0
+    names = ["echo.default.svc.cluster.local", "echo", "x" * 63 + ".cluster.local", "a..b.cluster.local", "nothing.default.svc.cluster.local"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(0.2)
+        while time.monotonic() < deadline and sent < 400:
+            sent += 1
+            if rng.random() < 0.5:
+                udp.sendto(_dns_query(rng, rng.choice(names)), (dns, 53))
+                try:
+                    udp.recv(4096)
+                except OSError:
+                    pass
+                continue
+            try:
+                with socket.create_connection((echo, 80), timeout=3) as connection:
+                    payload = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 4096)))
+                    if rng.random() < 0.5:
+                        payload = b"GET /" + payload[:200] + b" HTTP/1.1\r\nHost: x\r\n" + payload[200:]
+                    connection.sendall(payload)
+                    if rng.random() < 0.3:
+                        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # leave with a reset
+                        continue
+                    connection.shutdown(socket.SHUT_WR)
+                    connection.settimeout(3)
+                    while connection.recv(65536):
+                        pass
+            except OSError:
+                pass
+    assert cluster.process.poll() is None, "the server died"
+    assert _answers(echo, 80), "the cluster IP stopped answering"
+    report = probe(cluster, image, "after-fuzz", names=["echo.default.svc.cluster.local"])
+    assert report["names"]["echo.default.svc.cluster.local"] == [echo]
