@@ -110,6 +110,20 @@ def test_plain_python_trains_stores_a_model_serves_and_predicts(fair_cluster, cl
     bad = fair_cluster.run("predict", "linear-regression", "--data", '{"instances": ["x"]}', check=False)
     assert bad.returncode == 1 and "linear-regression answered 500" in bad.stderr
 
+    # From inside a pod (a pipeline step calling the model): by the Service's DNS name, port 80.
+    image = json.loads(cluster.kubectl("get", "deployment", "linear-regression", "-o", "json").stdout)["spec"]["template"]["spec"]["containers"][0]["image"]
+    caller = ("import json, urllib.request; request = urllib.request.Request("
+              "'http://linear-regression.default.svc.cluster.local/v1/models/linear-regression:predict', "
+              "data=json.dumps({'instances': [4]}).encode(), headers={'Content-Type': 'application/json'}); "
+              "print('ANSWER', urllib.request.urlopen(request, timeout=20).read().decode())")
+    cluster.kubectl("run", "model-caller", "--image", image, "--restart=Never", "--command", "--", "python3", "-c", caller)
+    wait_for(lambda: json.loads(cluster.kubectl("get", "pod", "model-caller", "-o", "json").stdout)["status"].get("phase")
+             in ("Succeeded", "Failed"), timeout=120, what="the calling pod finished")
+    answer = cluster.kubectl("logs", "model-caller").stdout
+    assert answer.startswith("ANSWER "), answer
+    assert_close(json.loads(answer[len("ANSWER "):])["predictions"], [4 * weights["w"] + weights["b"]])
+    cluster.kubectl("delete", "pod", "model-caller", "--wait=false")
+
     fair_cluster.run("undeploy", "linear-regression")
     assert "linear-regression" not in cluster.kubectl("get", "deployments", "-o", "name").stdout
     assert fair_cluster.run("predict", "linear-regression", "--data", "[1]", check=False).returncode == 1
