@@ -1,0 +1,36 @@
+import Foundation
+
+/// The WebSocket subprotocols Kubernetes' remote-command streams (exec, attach) are spoken in.
+/// A server has a fixed set and takes the first name in the client's order that it knows
+/// (`wsstream/conn.go`'s handshake); a client that offers none gets the oldest framing and no
+/// `Sec-WebSocket-Protocol` header back. The base64 variants are not served.
+public enum StreamSubprotocol: String, Sendable, CaseIterable {
+    /// v4 plus the CLOSE signal (`[255, channel]`) that ends a stream, e.g. stdin at EOF.
+    case v5 = "v5.channel.k8s.io"
+    /// A JSON `Status` on channel 3 for success and failure alike.
+    case v4 = "v4.channel.k8s.io"
+    /// The original framing, offered by name: only a failure's message on channel 3.
+    case v1 = "channel.k8s.io"
+    /// No subprotocol offered: framed as `channel.k8s.io`, answered without the header.
+    case unnamed = ""
+
+    /// The subprotocol to answer `Sec-WebSocket-Protocol` values with (each may list several,
+    /// comma-separated); nil when the client offered names and none is served, which kube
+    /// refuses as an upgrade failure.
+    public static func negotiate(offered headerValues: [String]) -> StreamSubprotocol? {
+        let names = headerValues.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if names.isEmpty { return .unnamed }
+        return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { $0 == .unnamed ? nil : $0 } }.first
+    }
+
+    /// The value of the response's `Sec-WebSocket-Protocol` header; nil: send none.
+    public var responseHeader: String? { self == .unnamed ? nil : rawValue }
+
+    /// Whether channel 3 carries a JSON `Status` (also on success) rather than a failure's text.
+    public var sendsStatusObject: Bool { self == .v5 || self == .v4 }
+
+    /// Whether a client may close one stream (`[255, channel]`) without closing the connection.
+    public var closesStreams: Bool { self == .v5 }
+}
