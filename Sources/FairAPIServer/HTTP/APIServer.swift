@@ -203,6 +203,9 @@ public final class APIServer: @unchecked Sendable {
             guard request.method == .get else { throw APIError.methodNotAllowed("\(request.method) is not supported on \(path)") }
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         }
+        if resource.definition == .pod, let subresource = resource.subresource, Self.podStreamSubresources.contains(subresource) {
+            return try podStream(resource, request: request, query: query, user: user)
+        }
         switch request.method {
         case .get:
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))

@@ -43,6 +43,9 @@ enum Discovery {
                 switch subresource {
                 case "log": verbs = ["get"]; kind = "Pod"
                 case "binding": verbs = ["create"]; kind = "Binding"
+                case "exec": verbs = ["create", "get"]; kind = "PodExecOptions"
+                case "attach": verbs = ["create", "get"]; kind = "PodAttachOptions"
+                case "portforward": verbs = ["create", "get"]; kind = "PodPortForwardOptions"
                 case "token": verbs = ["create"]; kind = "TokenRequest"; groupVersion = ("authentication.k8s.io", "v1")
                 case "scale": verbs = ["get", "patch", "update"]; kind = "Scale"; groupVersion = ("autoscaling", "v1")
                 default: verbs = ["get", "patch", "update"]; kind = definition.kind

@@ -1,7 +1,7 @@
 extension KindDefinition {
     public static let pod = KindDefinition(
         group: "", version: "v1", kind: "Pod", plural: "pods", namespaced: true,
-        shortNames: ["po"], categories: ["all"], subresources: ["status", "binding", "log"], returnsDeletedObject: true,
+        shortNames: ["po"], categories: ["all"], subresources: ["status", "binding", "log", "exec", "attach", "portforward"], returnsDeletedObject: true,
         selectableFields: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
                            "spec.hostNetwork", "status.phase", "status.podIP", "status.podIPs", "status.nominatedNodeName"],
         defaults: { object in
