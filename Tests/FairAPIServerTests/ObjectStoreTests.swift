@@ -56,7 +56,8 @@ final class ObjectStoreTests: XCTestCase {
         XCTAssertEqual(deployments?.definition.kind, "Deployment")
         XCTAssertNil(deployments?.namespace)
         XCTAssertThrowsError(try ResourcePath.parse("/api/v1/namespaces/ns/widgets"))
-        XCTAssertThrowsError(try ResourcePath.parse("/api/v1/namespaces/ns/pods/p/exec"))
+        XCTAssertThrowsError(try ResourcePath.parse("/api/v1/namespaces/ns/pods/p/widgets"))
+        XCTAssertEqual(try ResourcePath.parse("/api/v1/namespaces/ns/pods/p/exec")?.subresource, "exec")
         XCTAssertNil(try ResourcePath.parse("/healthz"))
     }
 }
