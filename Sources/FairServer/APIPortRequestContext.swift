@@ -20,6 +20,11 @@ struct APIPortRequestContext: RequestContext, RemoteAddressRequestContext, Clien
     var remoteAddress: SocketAddress? { channel.remoteAddress }
 
     func clientCertificateSubject() async -> (commonName: String, organizations: [String])? {
+        await Self.clientCertificateSubject(of: channel)
+    }
+
+    /// The verified certificate the connection's client presented, if any.
+    static func clientCertificateSubject(of channel: any Channel) async -> (commonName: String, organizations: [String])? {
         guard let certificate = try? await channel.nioSSL_peerCertificate().get(),
               let der = try? certificate.toDERBytes(),
               let subject = CertificateSubject.of(certificateDER: der) else { return nil }

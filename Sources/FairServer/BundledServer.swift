@@ -8,6 +8,7 @@ import Foundation
 import Hummingbird
 import FairHTTPServer
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -67,6 +68,12 @@ public final class BundledServer: @unchecked Sendable {
     /// servers shut down gracefully as one `ServiceGroup`: they stop accepting, finish what they
     /// are answering (at most `gracefulShutdownLimit`, then they are cancelled), and the loops stop
     /// after them. `ready` runs once every port is bound and the kubeconfig written.
+    /// Pod streams: frames as large as clients send them (a whole stdin buffer), no pings
+    /// (kube-apiserver sends none; older Python clients answer them only while they read), and
+    /// a short wait for the client's close once the stream has ended.
+    static let streamConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        ws: .init(maxFrameSize: 16 << 20, autoPing: .disabled, closeTimeout: .seconds(2)))
+
     public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
         let api = self.api, registry = self.registry, serviceProxy = self.serviceProxy, options = self.options, token = self.token
         let logger: Logger = {
@@ -129,7 +136,11 @@ public final class BundledServer: @unchecked Sendable {
                 }
                 return try await api.handle(request, context: context)
             },
-            server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tls),
+            // exec streams upgrade to WebSocket; every other request, and an upgrade the API
+            // server declines, is answered above.
+            server: try .tls(.acceptSafeHTTP1(webSocket: Self.streamConfiguration) { head, channel, _ in
+                await api.podStreamUpgrade(head) { await APIPortRequestContext.clientCertificateSubject(of: channel) }
+            }, tlsConfiguration: tls),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "fair"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port

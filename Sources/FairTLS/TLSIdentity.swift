@@ -23,7 +23,14 @@ public struct TLSIdentity: Sendable {
     }
 
     public static func publicKeyPin(ofCertificatePEM pem: String) throws -> String {
-        let certificate = try Certificate(pemEncoded: pem)
+        try publicKeyPin(of: Certificate(pemEncoded: pem))
+    }
+
+    public static func publicKeyPin(ofCertificateDER der: [UInt8]) throws -> String {
+        try publicKeyPin(of: Certificate(derEncoded: der))
+    }
+
+    private static func publicKeyPin(of certificate: Certificate) throws -> String {
         var serializer = DER.Serializer()
         try serializer.serialize(certificate.publicKey)
         return "sha256//" + Data(SHA256.hash(data: serializer.serializedBytes)).base64EncodedString()

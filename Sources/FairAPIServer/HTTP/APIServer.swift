@@ -204,7 +204,7 @@ public final class APIServer: @unchecked Sendable {
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         }
         if resource.definition == .pod, let subresource = resource.subresource, Self.podStreamSubresources.contains(subresource) {
-            return try podStream(resource, request: request, query: query, user: user)
+            return try podStream(resource, method: request.method, headers: request.headers, query: query, user: user)
         }
         switch request.method {
         case .get:

@@ -10,7 +10,7 @@ import Foundation
 /// (`NodeServingKey`), and the API server proves itself with its client certificate.
 final class PodLogProxy: @unchecked Sendable {
     private let store: ObjectStore
-    private let credential: NodeClientCredential?
+    let credential: NodeClientCredential?
 
     init(store: ObjectStore, credential: NodeClientCredential?) {
         self.store = store
@@ -59,27 +59,8 @@ final class PodLogProxy: @unchecked Sendable {
             let reason = status?["state"]?["waiting"]?["reason"]?.stringValue ?? "ContainerCreating"
             throw APIError.badRequest("container \"\(container)\" in pod \"\(name)\" is waiting to start: \(reason)")
         }
-        let nodes = KindDefinition.node
-        guard let node = store.get(nodes.storageKey, namespace: "", name: nodeName)?.object,
-              let port = node.value(at: "status.daemonEndpoints.kubeletEndpoint.Port")?.intValue, port > 0 else {
-            throw APIError(code: 503, reason: "ServiceUnavailable", message: "node \"\(nodeName)\" does not serve logs (no kubelet endpoint)")
-        }
-        guard let credential else {
-            throw APIError(code: 503, reason: "ServiceUnavailable", message: "this API server has no client certificate for nodes, so it cannot ask node \"\(nodeName)\" for logs")
-        }
-        guard let pin = node.value(at: ["metadata", "annotations", NodeServingKey.annotation])?.stringValue, pin.hasPrefix("sha256//") else {
-            throw APIError(code: 503, reason: "ServiceUnavailable",
-                           message: "node \"\(nodeName)\" publishes no serving key (annotation \(NodeServingKey.annotation)), so its log endpoint cannot be trusted")
-        }
-        let address = (node.value(at: "status.addresses")?.arrayValue ?? [])
-            .first { $0["type"]?.stringValue == "InternalIP" }?["address"]?.stringValue ?? "127.0.0.1"
-        let host = address.contains(":") ? "[\(address)]" : address
-
-        var components = URLComponents()
-        components.scheme = "https"
-        components.percentEncodedHost = host
-        components.port = Int(port)
-        components.path = "/containerLogs/\(namespace)/\(name)/\(container)"
+        let endpoint = try NodeEndpoint.resolve(store: store, nodeName: nodeName, credential: credential, serving: "logs")
+        guard let credential else { throw APIError.unknownPath }
         var query: [URLQueryItem] = []
         if options.follow { query.append(URLQueryItem(name: "follow", value: "true")) }
         if let tail = options.tailLines { query.append(URLQueryItem(name: "tailLines", value: String(tail))) }
@@ -88,9 +69,10 @@ final class PodLogProxy: @unchecked Sendable {
         if let seconds = options.sinceSeconds { query.append(URLQueryItem(name: "sinceSeconds", value: String(seconds))) }
         if let time = options.sinceTime { query.append(URLQueryItem(name: "sinceTime", value: time)) }
         if let bytes = options.limitBytes { query.append(URLQueryItem(name: "limitBytes", value: String(bytes))) }
-        if !query.isEmpty { components.queryItems = query }
-        guard let url = components.string else { throw APIError.badRequest("cannot address node \(nodeName)") }
-        return try await relay(url: url, node: nodeName, http: client(pinning: pin, credential: credential))
+        guard let url = endpoint.url(scheme: "https", path: ["containerLogs", namespace, name, container], query: query) else {
+            throw APIError.badRequest("cannot address node \(nodeName)")
+        }
+        return try await relay(url: url, node: nodeName, http: client(pinning: endpoint.pin, credential: credential))
     }
 
     /// Runs the blocking transfer on its own thread; bytes go out as they arrive, and a reader

@@ -5,29 +5,13 @@ import Foundation
 /// string a client sends (`?=`, `?&&`, `?%zz`, a key without a value) may trap.
 struct Query {
     private var items: [String: String] = [:]
+    /// Every pair as sent, for parameters given once per value (exec's `command`).
+    let form: FormQuery
 
     init(_ query: String?) {
-        guard let query, !query.isEmpty else { return }
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let key: Substring, value: Substring
-            if let equals = pair.firstIndex(of: "=") {
-                key = pair[..<equals]
-                value = pair[pair.index(after: equals)...]
-            } else {
-                key = pair
-                value = ""
-            }
-            guard !key.isEmpty else { continue }
-            // The first occurrence wins, as Go's url.Values.Get reads it.
-            let name = Self.decode(key)
-            if items[name] == nil { items[name] = Self.decode(value) }
-        }
-    }
-
-    /// Form decoding: `+` is a space, `%XX` a byte; a malformed escape is kept as written.
-    private static func decode(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        form = FormQuery(query)
+        // The first occurrence wins, as Go's url.Values.Get reads it.
+        for pair in form.pairs where items[pair.name] == nil { items[pair.name] = pair.value }
     }
 
     subscript(key: String) -> String? { items[key] }

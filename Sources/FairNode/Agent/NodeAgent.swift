@@ -85,6 +85,9 @@ public final class NodeAgent: @unchecked Sendable {
             logServer = LogServer(port: options.kubeletPort, tls: tls) { [weak self] namespace, pod, container, previous in
                 guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
                 return try self.logSource(namespace: namespace, pod: pod, container: container, previous: previous)
+            } exec: { [weak self] namespace, pod, container in
+                guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
+                return try self.execTarget(namespace: namespace, pod: pod, container: container)
             }
             servingPin = tls.publicKeyPin
         } catch let error as NodeServingIdentity.MissingAuthority {
@@ -237,6 +240,24 @@ public final class NodeAgent: @unchecked Sendable {
     }
 
     // MARK: - Logs
+
+    /// The running container an exec goes to (kubelet answers the same words for a pod or
+    /// container it does not have, or one that is not running).
+    private func execTarget(namespace: String, pod: String, container: String) throws -> (id: String, runtime: ContainerExecuting) {
+        guard let snapshot = records.snapshot(namespace: namespace, name: pod) else {
+            throw ContainerLogError.notFound("pod \(namespace)/\(pod) is not on node \(options.name)")
+        }
+        guard let instance = snapshot.containers[container] else {
+            throw ContainerLogError.notFound("container \"\(container)\" is not in pod \(namespace)/\(pod)")
+        }
+        guard let id = instance.containerID, case .running = runtime.state(id: id) else {
+            throw ContainerLogError.badRequest("container \"\(container)\" in pod \"\(pod)\" is not running")
+        }
+        guard let executing = runtime as? ContainerExecuting else {
+            throw ContainerLogError(status: 501, message: "the \(runtimeDescription.name) runtime of node \(options.name) cannot exec in containers")
+        }
+        return (id, executing)
+    }
 
     private func logSource(namespace: String, pod: String, container: String, previous: Bool) throws -> ContainerLogSource {
         guard let snapshot = records.snapshot(namespace: namespace, name: pod) else {

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import FairHTTPServer
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -16,16 +17,24 @@ final class LogServer: @unchecked Sendable {
     private let requestedPort: Int
     private let tls: NodeServingIdentity
     private let locate: ContainerLogLocator
+    private let exec: NodeExecEndpoint?
     private let lock = NSLock()
     private var group: ServiceGroup?
     private var stopped = false
     private(set) var port = 0
 
-    init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator) {
+    init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator, exec: ContainerExecLocator? = nil) {
         requestedPort = port
         self.tls = tls
         self.locate = locate
+        self.exec = exec.map(NodeExecEndpoint.init(locate:))
     }
+
+    /// Exec streams: no pings (kubelet sends none, and older Python clients answer them only
+    /// while they read), frames as large as clients send them (a whole stdin buffer, a 1 MiB
+    /// port-forward read), and a short wait for the client's close.
+    static let webSocketConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+        ws: .init(maxFrameSize: 16 << 20, autoPing: .disabled, closeTimeout: .seconds(2)))
 
     struct StartError: Error, CustomStringConvertible {
         let description: String
@@ -54,12 +63,17 @@ final class LogServer: @unchecked Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: CallbackResponder<LogRequestContext> { [self] request, context in
+                if let refusal = exec?.refusal(path: request.uri.path, query: request.uri.query, isControlPlane: await context.isControlPlane) {
+                    return Self.text(refusal.message + "\n", status: HTTPResponse.Status(code: refusal.status))
+                }
                 guard await context.isControlPlane else {
                     return Self.text("only the API server reads logs here\n", status: .forbidden)
                 }
                 return await respond(to: request)
             },
-            server: try .tls(.acceptSafeHTTP1(), tlsConfiguration: tlsConfiguration()),
+            server: try .tls(.acceptSafeHTTP1(webSocket: Self.webSocketConfiguration) { [exec] head, channel, _ in
+                await exec?.decide(head, channel: channel) ?? .dontUpgrade
+            }, tlsConfiguration: tlsConfiguration()),
             configuration: .init(address: .hostname("127.0.0.1", port: requestedPort), serverName: "fair-node"),
             onServerRunning: { channel in outcome.finish(.success(channel.localAddress?.port ?? 0)) },
             logger: logger)

@@ -59,7 +59,12 @@ struct ContainerBundle {
 
     /// The last error runc logged (its log is JSON lines: `{"level":"error","msg":…}`).
     func lastRuncError() -> String? {
-        guard let data = FileManager.default.contents(atPath: runcLog) else { return nil }
+        Self.lastError(inRuncLog: runcLog)
+    }
+
+    /// The last error runc wrote to a `--log-format json` log.
+    static func lastError(inRuncLog path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
         var message: String?
         for line in data.split(separator: UInt8(ascii: "\n")) {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],

@@ -1,0 +1,207 @@
+import FairKube
+import FairSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What an exec asks for: kubelet's `/exec` parameters.
+public struct ExecRequest: Sendable, Equatable {
+    public var command: [String]
+    public var stdin: Bool
+    public var stdout: Bool
+    public var stderr: Bool
+    public var tty: Bool
+
+    public init(command: [String], stdin: Bool, stdout: Bool, stderr: Bool, tty: Bool) {
+        self.command = command
+        self.stdin = stdin
+        self.stdout = stdout
+        // With a terminal, stderr is the terminal too (kubelet drops a separate stderr).
+        self.stderr = stderr && !tty
+        self.tty = tty
+    }
+}
+
+/// A runtime that can run a further process in a running container.
+public protocol ContainerExecuting: Sendable {
+    func exec(id: String, _ request: ExecRequest) throws -> ExecProcess
+}
+
+/// How an exec ended.
+public enum ExecOutcome: Equatable, Sendable {
+    /// The command ran and exited with this status (128+N when signal N ended it).
+    case exited(Int32)
+    /// runc could not run it (the container stopped, the command was not found in it).
+    case failed(String)
+}
+
+/// One `runc exec` in a running container, in the foreground: env, user, working directory,
+/// capabilities and limits come from the container's own config.json, with the arguments
+/// replaced, as runc does without `--process`. Without a terminal the three streams are pipes,
+/// which runc copies to the process (its stdin's EOF becomes the process's); with one, runc is
+/// given a pty's slave and makes the container's terminal itself.
+public final class ExecProcess: @unchecked Sendable {
+    let pid: pid_t
+    /// Where the node writes stdin: a pipe, or the pty's master. Nil when stdin was not asked for.
+    private(set) var stdinDescriptor: Int32?
+    /// What the node reads: stdout's pipe or the pty's master; stderr's pipe.
+    let stdoutDescriptor: Int32?
+    let stderrDescriptor: Int32?
+    private let terminal: PseudoTerminal?
+    private let scratch: String
+    private let lock = NSLock()
+
+    init(runc: String, stateRoot: String, containerID: String, request: ExecRequest, scratch: String) throws {
+        self.scratch = scratch
+        try PrivateDirectory.ensure(scratch)
+        let pidFile = "\(scratch)/pid", log = "\(scratch)/runc.log"
+        var arguments = [runc, "--root", stateRoot, "--log", log, "--log-format", "json", "exec", "--pid-file", pidFile]
+        if request.tty { arguments.append("--tty") }
+        arguments.append(containerID)
+        arguments += request.command
+        let environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
+        if request.tty {
+            let terminal = try PseudoTerminal()
+            self.terminal = terminal
+            pid = try ChildProcess.spawn(arguments, io: .terminal(terminal.slavePath), environment: environment)
+            stdinDescriptor = request.stdin ? terminal.master : nil
+            stdoutDescriptor = terminal.master
+            stderrDescriptor = nil
+            return
+        }
+        terminal = nil
+        // The child's ends are closed here once it has them; the node keeps the other ends.
+        var childEnds: [Int32] = []
+        defer { for descriptor in childEnds { close(descriptor) } }
+        func pipeEnds() throws -> (read: Int32, write: Int32) {
+            var ends: [Int32] = [0, 0]
+            guard ChildProcess.makePipe(&ends) == 0 else {
+                throw RuntimeError.startFailed(id: containerID, detail: "cannot make a pipe: \(String(cString: strerror(errno)))")
+            }
+            return (ends[0], ends[1])
+        }
+        func null(_ flags: Int32) -> Int32 {
+            let descriptor = open("/dev/null", flags | O_CLOEXEC)
+            childEnds.append(descriptor)
+            return descriptor
+        }
+        var stdinWrite: Int32?, stdoutRead: Int32?, stderrRead: Int32?
+        let childStdin: Int32, childStdout: Int32, childStderr: Int32
+        if request.stdin {
+            let ends = try pipeEnds()
+            childEnds.append(ends.read)
+            stdinWrite = ends.write
+            childStdin = ends.read
+        } else {
+            childStdin = null(O_RDONLY)
+        }
+        if request.stdout {
+            let ends = try pipeEnds()
+            childEnds.append(ends.write)
+            stdoutRead = ends.read
+            childStdout = ends.write
+        } else {
+            childStdout = null(O_WRONLY)
+        }
+        if request.stderr {
+            let ends = try pipeEnds()
+            childEnds.append(ends.write)
+            stderrRead = ends.read
+            childStderr = ends.write
+        } else {
+            childStderr = null(O_WRONLY)
+        }
+        do {
+            pid = try ChildProcess.spawn(arguments, io: .descriptors(stdin: childStdin, stdout: childStdout, stderr: childStderr),
+                                         environment: environment)
+        } catch {
+            for descriptor in [stdinWrite, stdoutRead, stderrRead].compactMap({ $0 }) { close(descriptor) }
+            throw error
+        }
+        stdinDescriptor = stdinWrite
+        stdoutDescriptor = stdoutRead
+        stderrDescriptor = stderrRead
+    }
+
+    /// Writes all of `bytes` to the process's stdin; false once it can take no more (it closed
+    /// its stdin or exited). Blocks while the pipe is full: that is the client's backpressure.
+    func writeStdin(_ bytes: [UInt8]) -> Bool {
+        lock.lock()
+        let descriptor = stdinDescriptor
+        lock.unlock()
+        guard let descriptor else { return false }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+
+    /// The client's stdin ended: the process reads EOF. A terminal has no EOF of its own; the
+    /// terminal's EOF character (Ctrl-D) is what a shell on it reads as the end.
+    func closeStdin() {
+        lock.lock()
+        let descriptor = stdinDescriptor
+        stdinDescriptor = nil
+        lock.unlock()
+        guard let descriptor else { return }
+        if terminal != nil {
+            _ = [UInt8(4)].withUnsafeBytes { write(descriptor, $0.baseAddress, 1) }
+        } else {
+            close(descriptor)
+        }
+    }
+
+    /// A new terminal size: set on our terminal, then runc is told (it copies the size into the
+    /// container's terminal on SIGWINCH).
+    func resize(_ size: TerminalSize) {
+        guard let terminal else { return }
+        terminal.resize(size)
+        kill(pid, SIGWINCH)
+    }
+
+    /// Waits for runc to end. runc writes the pid file once the process runs, so without one the
+    /// exit status is runc's own failure, and its log says why.
+    func wait() -> ExecOutcome {
+        let status = ChildProcess.wait(pid) ?? 255 << 8
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        guard FileManager.default.fileExists(atPath: "\(scratch)/pid") else {
+            let reason = ContainerBundle.lastError(inRuncLog: "\(scratch)/runc.log") ?? "runc exec exited with status \((status >> 8) & 0xff)"
+            return .failed(reason)
+        }
+        let signal = status & 0x7f
+        return .exited(signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+    }
+
+    /// Closes the terminal's master, once nothing reads it any more: the session on it gets SIGHUP.
+    func hangUp() {
+        terminal?.close()
+    }
+
+    /// Closes what the node still holds (after the output was read to its end).
+    func closeDescriptors() {
+        lock.lock()
+        let stdin = stdinDescriptor
+        stdinDescriptor = nil
+        lock.unlock()
+        if terminal == nil, let stdin { close(stdin) }
+        if terminal == nil {
+            for descriptor in [stdoutDescriptor, stderrDescriptor].compactMap({ $0 }) { close(descriptor) }
+        }
+    }
+}
+
+extension RuncRuntime: ContainerExecuting {
+    public func exec(id: String, _ request: ExecRequest) throws -> ExecProcess {
+        try Self.validate(id: id)
+        return try ExecProcess(runc: runcPath, stateRoot: stateRoot, containerID: id, request: request,
+                               scratch: "\(dataDirectory)/exec/\(UUID().uuidString.lowercased())")
+    }
+}

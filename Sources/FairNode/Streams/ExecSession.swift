@@ -1,0 +1,176 @@
+import FairHTTPServer
+import FairKube
+import Foundation
+import NIOCore
+import WSCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One exec served over an upgraded connection, in the kubelet's order: an empty message on
+/// the first output channel (the client's sign that the stream is up), the process's output as
+/// it comes, then, once the process has exited and its output is drained, the status on
+/// channel 3; returning closes the connection with 1000, which clients read as the end.
+/// The client's stdin, resizes and (v5) stdin's close go to the process meanwhile. A client
+/// that leaves closes the process's stdin (a terminal hangs up); the process is not killed,
+/// as kubelet does not kill it either.
+struct ExecSession {
+    let process: ExecProcess
+    let request: ExecRequest
+    let subprotocol: StreamSubprotocol
+
+    /// Output is read and sent in pieces of at most this many bytes, one message each.
+    static let chunkSize = 32 * 1024
+    /// After the process exits, how long output still held by its background children may take.
+    static let drainGrace: TimeInterval = 1
+    /// The largest client message taken (the Python client sends a whole stdin buffer as one).
+    static let maximumMessage = 16 << 20
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let first: UInt8 = request.stdout ? StreamChannel.stdout : request.stderr ? StreamChannel.stderr : StreamChannel.error
+        try? await outbound.write(.binary(ByteBuffer(bytes: [first])))
+
+        let pumps = [(process.stdoutDescriptor, StreamChannel.stdout), (process.stderrDescriptor, StreamChannel.stderr)]
+            .compactMap { descriptor, channel in descriptor.map { OutputPump(descriptor: $0, channel: channel, outbound: outbound) } }
+        for pump in pumps { pump.start() }
+
+        let process = self.process
+        let exit = Task.detached { await Self.blocking { process.wait() } }
+        let input = Task {
+            await forwardInput(inbound)
+            // The client has gone: nobody reads output any more, and a terminal hangs up, as
+            // closing a terminal window does (the shell on it gets SIGHUP).
+            for pump in pumps { await pump.finish(by: Date()) }
+            process.hangUp()
+        }
+
+        let outcome = await exit.value
+        // The process is gone; its output may still be in the pipes (or held open by a child
+        // it left running): read what comes within the grace, then stop reading.
+        let deadline = Date().addingTimeInterval(Self.drainGrace)
+        for pump in pumps { await pump.finish(by: deadline) }
+        process.closeDescriptors()
+        input.cancel()
+
+        let status: RemoteCommandStatus
+        switch outcome {
+        case let .exited(code): status = .exit(code: code, command: request.command)
+        case let .failed(reason): status = .internalError(reason)
+        }
+        if let payload = status.payload(for: subprotocol) {
+            try? await outbound.write(.binary(ByteBuffer(bytes: StreamChannel.frame(StreamChannel.error, payload))))
+        }
+    }
+
+    /// stdin, resizes and stdin's close, until the client closes (which closes stdin too).
+    private func forwardInput(_ inbound: WebSocketInboundStream) async {
+        var reader = WebSocketMessageReader(inbound, maximumSize: Self.maximumMessage)
+        var sizes = TerminalSizeStream()
+        let process = self.process
+        let stdin = DispatchQueue(label: "fair.exec.stdin")
+        while let message = try? await reader.next() {
+            switch InboundStreamMessage(message: message, subprotocol: subprotocol) {
+            case let .stdin(bytes) where request.stdin && !bytes.isEmpty:
+                // Written off the async pool: a process that does not read its stdin blocks
+                // this write, and with it the reading of further input, not a shared thread.
+                let accepted = await withCheckedContinuation { continuation in
+                    stdin.async { continuation.resume(returning: process.writeStdin(bytes)) }
+                }
+                if !accepted { continue }
+            case let .resize(bytes) where request.tty:
+                for size in sizes.feed(bytes) { process.resize(size) }
+            case .closeStream(StreamChannel.stdin):
+                stdin.async { process.closeStdin() }
+            default:
+                continue
+            }
+        }
+        // Once the writes queued before it are done (a process that never reads its stdin keeps
+        // this waiting, and its terminal open, until it exits).
+        await withCheckedContinuation { continuation in
+            stdin.async {
+                process.closeStdin()
+                continuation.resume()
+            }
+        }
+    }
+
+    static func blocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: work()) }
+        }
+    }
+}
+
+/// Reads one of the process's outputs on a thread of its own and sends each piece as one
+/// message on its channel, waiting for the send before reading on: at most one piece is held.
+private final class OutputPump: @unchecked Sendable {
+    private let descriptor: Int32
+    private let channel: UInt8
+    private let outbound: WebSocketOutboundWriter
+    private let lock = NSCondition()
+    private var finished = false
+    private var abandoned = false
+
+    init(descriptor: Int32, channel: UInt8, outbound: WebSocketOutboundWriter) {
+        self.descriptor = descriptor
+        self.channel = channel
+        self.outbound = outbound
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            pump()
+            lock.lock()
+            finished = true
+            lock.broadcast()
+            lock.unlock()
+        }
+    }
+
+    /// Waits for the end of the output, or until `deadline`, after which reading stops.
+    func finish(by deadline: Date) async {
+        await ExecSession.blocking { [self] in
+            lock.lock()
+            while !finished && lock.wait(until: deadline) {}
+            abandoned = true
+            while !finished { lock.wait() }
+            lock.unlock()
+        }
+    }
+
+    private var isAbandoned: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return abandoned
+    }
+
+    private func pump() {
+        var buffer = [UInt8](repeating: 0, count: ExecSession.chunkSize + 1)
+        while !isAbandoned {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready < 0 && errno != EINTR { return }
+            if ready <= 0 { continue }
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + 1, ExecSession.chunkSize) }
+            if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            // EOF, or EIO from a terminal whose other side has closed.
+            if count <= 0 { return }
+            buffer[0] = channel
+            let message = ByteBuffer(bytes: buffer[0...count])
+            let sent = DispatchSemaphore(value: 0)
+            let delivered = Delivered()
+            let outbound = self.outbound
+            Task {
+                do { try await outbound.write(.binary(message)) } catch { delivered.failed = true }
+                sent.signal()
+            }
+            sent.wait()
+            // The client is gone: nobody reads further output.
+            if delivered.failed { return }
+        }
+    }
+}
+
+private final class Delivered: @unchecked Sendable {
+    var failed = false
+}
