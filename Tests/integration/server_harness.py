@@ -156,8 +156,12 @@ class FairServer:
             self.process.wait()
             self.process = None
 
+    def kubectl_command(self):
+        """kubectl with this server's kubeconfig, for tests that run it themselves."""
+        return ["kubectl", "--kubeconfig", str(self.kubeconfig)]
+
     def kubectl(self, *args, check=True, input=None, timeout=60):
-        result = subprocess.run(["kubectl", "--kubeconfig", str(self.kubeconfig), *map(str, args)],
+        result = subprocess.run([*self.kubectl_command(), *map(str, args)],
                                 capture_output=True, text=True, input=input, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

@@ -1,0 +1,158 @@
+"""kubectl exec and cp against a real `fair server` running pods under runc, the way a person
+debugging a training pod uses them: exit codes come back, stdin reaches the process and ends
+when kubectl's does, `-it` gets a terminal of the size kubectl's own terminal has, and `cp`
+moves a 100 MB file both ways byte for byte, under a name with spaces and non-ASCII letters."""
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+
+import pytest
+
+from conftest import fair_binary, Fair
+from server_harness import FairServer, wait_for
+
+SLEEPER = "import time\ntime.sleep(1000000)\n"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp("exec") / "data").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pod(cluster, base_image, tmp_path_factory):
+    project = tmp_path_factory.mktemp("sleeper")
+    (project / "main.py").write_text(SLEEPER)
+    (project / "fair.yaml").write_text("name: sleeper\nentrypoint: main.py\n")
+    built = json.loads(Fair(tmp_path_factory.mktemp("home")).run(
+        "build", project, "--base", f"oci-archive:{base_image}", "--push", f"{cluster.registry}/exec/sleeper:v1",
+        "--output-format", "json", env=cluster.registry_env).stdout)
+    image = f"{cluster.registry}/exec/sleeper@{built['digest']}"
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "box"},
+        "spec": {"terminationGracePeriodSeconds": 1, "containers": [
+            {"name": "main", "image": image, "env": [{"name": "GREETING", "value": "from the pod spec"}],
+             "workingDir": "/tmp"},
+            {"name": "side", "image": image}]}}))
+    wait_for(lambda: cluster.kubectl("get", "pod", "box", "-o", "jsonpath={.status.phase}").stdout == "Running",
+             timeout=180, what="pod box running")
+    return "box"
+
+
+def test_exit_code_output_and_errors_come_back_apart(cluster, pod):
+    result = cluster.kubectl("exec", pod, "-c", "main", "--", "sh", "-c", "echo out; echo err >&2; exit 3", check=False)
+    assert result.returncode == 3, result
+    assert result.stdout == "out\n"
+    assert result.stderr.startswith("err\n")
+    assert "command terminated with exit code 3" in result.stderr
+
+
+def test_the_command_runs_as_the_container_does(cluster, pod):
+    """Environment and working directory are the container's, and it runs in the container's
+    filesystem (the pod's /tmp is where the sleeper's files are)."""
+    result = cluster.kubectl("exec", pod, "-c", "main", "--", "sh", "-c", 'echo "$GREETING"; pwd; echo "$HOSTNAME"')
+    assert result.stdout.splitlines() == ["from the pod spec", "/tmp", "box"]
+
+
+def test_arguments_arrive_as_given(cluster, pod):
+    weird = ["a b", "ü ñ", "--flag", "x=y&z", "+plus", "%41", ""]
+    result = cluster.kubectl("exec", pod, "-c", "main", "--", "python3", "-c", "import json,sys; print(json.dumps(sys.argv[1:]))", *weird)
+    assert json.loads(result.stdout) == weird
+
+
+def test_stdin_reaches_the_process_and_ends_when_kubectl_s_does(cluster, pod):
+    data = os.urandom(3 << 20)
+    result = subprocess.run([*cluster.kubectl_command(), "exec", "-i", pod, "-c", "main", "--", "python3", "-c",
+                             "import hashlib, sys; data = sys.stdin.buffer.read(); print(hashlib.sha256(data).hexdigest(), len(data))"],
+                            input=data, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().split() == [hashlib.sha256(data).hexdigest(), str(len(data))]
+
+
+def test_a_missing_command_in_the_container_is_an_error(cluster, pod):
+    result = cluster.kubectl("exec", pod, "-c", "main", "--", "no-such-program", check=False)
+    assert result.returncode != 0
+    assert "no-such-program" in result.stderr, result.stderr
+
+
+def test_exec_with_a_terminal_is_sized_like_kubectl_s(cluster, pod, tmp_path):
+    """`kubectl exec -it` under a pseudo-terminal (util-linux `script`): the process gets a
+    terminal (`tty` names it), of the size the outer terminal has, and its exit code."""
+    inner = " ".join(shlex.quote(part) for part in [*cluster.kubectl_command(), "exec", "-it", pod, "-c", "main", "--",
+                                                    "sh", "-c", "tty; stty size; exit 4"])
+    transcript = tmp_path / "typescript"
+    result = subprocess.run(["script", "-qefc", f"stty cols 91 rows 17; {inner}", str(transcript)],
+                            stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    output = result.stdout.decode(errors="replace")
+    assert "/dev/pts/" in output, output
+    assert "17 91" in output, output
+    assert result.returncode == 4, output
+
+
+def test_a_shell_with_a_terminal_reads_what_is_typed(cluster, pod, tmp_path):
+    inner = " ".join(shlex.quote(part) for part in [*cluster.kubectl_command(), "exec", "-it", pod, "-c", "main", "--", "sh"])
+    process = subprocess.run(["script", "-qefc", inner, str(tmp_path / "typescript")],
+                             input=b"echo typed-$((6*7))\nexit 5\n", capture_output=True, timeout=120)
+    output = process.stdout.decode(errors="replace")
+    assert "typed-42" in output, output
+    assert process.returncode == 5, output
+
+
+def test_exec_into_the_second_container(cluster, pod):
+    result = cluster.kubectl("exec", pod, "-c", "side", "--", "sh", "-c", "echo side")
+    assert result.stdout == "side\n"
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("cp")
+    path = directory / "model weights ü.bin"
+    with open(path, "wb") as out:
+        for _ in range(100):
+            out.write(os.urandom(1 << 20))
+    return path
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def test_cp_moves_100_mb_into_the_pod_and_back(cluster, pod, big_file, tmp_path):
+    remote = "/tmp/über weights.bin"
+    cluster.kubectl("cp", str(big_file), f"{pod}:{remote}", "-c", "main", timeout=600)
+    inside = cluster.kubectl("exec", pod, "-c", "main", "--", "sha256sum", remote).stdout.split()[0]
+    assert inside == sha256(big_file)
+    back = tmp_path / "back again ñ.bin"
+    cluster.kubectl("cp", f"{pod}:{remote}", str(back), "-c", "main", timeout=600)
+    assert back.stat().st_size == big_file.stat().st_size
+    assert sha256(back) == sha256(big_file)
+
+
+def test_cp_a_directory_into_the_pod(cluster, pod, tmp_path):
+    source = tmp_path / "data set"
+    (source / "nested dir").mkdir(parents=True)
+    (source / "a.txt").write_text("alpha\n")
+    (source / "nested dir" / "ß.txt").write_text("beta\n")
+    cluster.kubectl("cp", str(source), f"{pod}:/tmp/copied", "-c", "main")
+    listing = cluster.kubectl("exec", pod, "-c", "main", "--", "sh", "-c", "cd /tmp/copied && cat a.txt 'nested dir/ß.txt'")
+    assert listing.stdout == "alpha\nbeta\n"
+
+
+def test_a_completed_pod_is_refused_with_kube_s_words(cluster, pod, base_image):
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "done"},
+        "spec": {"restartPolicy": "Never", "containers": [
+            {"name": "main", "image": cluster.kubectl("get", "pod", pod, "-o", "jsonpath={.spec.containers[0].image}").stdout,
+             "command": ["true"]}]}}))
+    wait_for(lambda: cluster.kubectl("get", "pod", "done", "-o", "jsonpath={.status.phase}").stdout == "Succeeded",
+             timeout=120, what="pod done to succeed")
+    raw = cluster.kubectl("get", "--raw", "/api/v1/namespaces/default/pods/done/exec?command=true&stdout=true", check=False)
+    assert "cannot exec into a container in a completed pod; current phase is Succeeded" in raw.stderr, raw.stderr
