@@ -14,7 +14,9 @@ import NIOWebSocket
 /// with two differences that Kubernetes clients need:
 /// - An upgrade that is declined is answered by the server's ordinary responder, not with an
 ///   empty 400: kube-apiserver answers a refused exec with its `Status` (403, 404, 400 with the
-///   reason), and the Python client shows that to its user.
+///   reason), and the Python client shows that to its user. NIO's upgrade handler has consumed
+///   the request by then, so the head the decision saw is handed to the responder (an upgrade
+///   request has no body), and the connection closes after the answer.
 /// - Connections are held as `AcceptSafeHTTP1Channel` holds them, so a server stopping while a
 ///   client connects closes the connection instead of stopping the process.
 /// The WebSocket protocol itself (frames, pings, close) stays swift-websocket's.
@@ -30,17 +32,20 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
     enum Negotiated: Sendable {
         case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, RunWebSocket, Logger)
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        /// An upgrade was asked for and declined: the same request, replayed as HTTP.
+        /// An upgrade was asked for and declined (the request itself is in `Value.declined`).
         case declinedUpgrade(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
     }
 
     public final class Value: ServerChildChannelValue {
         let negotiated: EventLoopFuture<Negotiated>
         public let channel: any Channel
+        /// The request whose upgrade was declined; nil if it could not be read as one.
+        let declined: NIOLockedValueBox<HTTPRequest?>
 
-        init(negotiated: EventLoopFuture<Negotiated>, channel: any Channel) {
+        init(negotiated: EventLoopFuture<Negotiated>, channel: any Channel, declined: NIOLockedValueBox<HTTPRequest?>) {
             self.negotiated = negotiated
             self.channel = channel
+            self.declined = declined
         }
 
         deinit {
@@ -77,6 +82,7 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
             let configuration = self.configuration, decide = self.decide
             // The decision's handler, handed to the pipeline step NIO runs next on this channel.
             let chosen = NIOLockedValueBox<WebSocketDataHandler<Context>?>(nil)
+            let declined = NIOLockedValueBox<HTTPRequest?>(nil)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: configuration.ws.maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -86,7 +92,9 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
                     decision.completeWithTask {
                         // NIO hands the head in its HTTP/1 form; the decision reads swift-http-types.
                         let request = try HTTPRequest(head, secure: false, splitCookie: false)
-                        return await decide(request, channel, logger)
+                        let result = await decide(request, channel, logger)
+                        if case .dontUpgrade = result { declined.withLockedValue { $0 = request } }
+                        return result
                     }
                     decision.futureResult.whenComplete { result in
                         switch result {
@@ -122,7 +130,13 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
                     }
                 })
             let serverUpgrade = NIOTypedHTTPServerUpgradeConfiguration(
-                upgraders: [upgrader],
+                // SPDY (kubectl's fallback after a refused WebSocket) is never served here, but
+                // must be declined as an upgrade to be answered: NIO drops the request of an
+                // upgrade no upgrader claims.
+                upgraders: [upgrader, DecliningUpgrader<Negotiated>(supportedProtocol: "SPDY/3.1") { request in
+                    attempted.value = true
+                    declined.withLockedValue { $0 = request }
+                }],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
@@ -142,7 +156,7 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
             pipeline.decoderConfiguration.maxHeaderListSize = configuration.http1.httpDecoder.maxHeaderListSize
             pipeline.decoderConfiguration.maxHeaderFieldCount = configuration.http1.httpDecoder.maxHeaderFieldCount
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
-            return Value(negotiated: negotiated, channel: channel)
+            return Value(negotiated: negotiated, channel: channel, declined: declined)
         }
     }
 
@@ -152,12 +166,29 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
             case let .http(connection):
                 await handleHTTP(asyncChannel: connection, logger: logger)
             case let .declinedUpgrade(connection):
-                await PlainHTTP(responder: plainResponder).handleHTTP(asyncChannel: connection, logger: logger)
+                await answerDeclined(value.declined.withLockedValue { $0 }, on: connection, logger: logger)
             case let .webSocket(connection, run, logger):
                 await run(connection, logger)
             }
         } catch {
             logger.debug("connection ended before its first request: \(error)")
+        }
+    }
+
+    /// The ordinary answer to a request whose upgrade was declined, then close.
+    private func answerDeclined(_ head: HTTPRequest?, on connection: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
+        let responder = plainResponder
+        do {
+            try await connection.executeThenClose { _, outbound in
+                guard var head else {
+                    try await outbound.write(contentsOf: [.head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])), .end(nil)])
+                    return
+                }
+                head.headerFields[.connection] = "close"
+                try await responder(Request(head: head, body: RequestBody(buffer: ByteBuffer())), ResponseWriter(outbound: outbound), connection.channel)
+            }
+        } catch {
+            logger.debug("answering a declined upgrade failed: \(error)")
         }
     }
 
@@ -177,17 +208,25 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
     }
 }
 
-/// The server's responder as it is, for a request whose upgrade was declined.
-private struct PlainHTTP: HTTPChannelHandler {
-    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
-    let responder: HTTPChannelHandler.Responder
+/// Claims an upgrade protocol only to decline it, keeping the request for the answer.
+private struct DecliningUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerProtocolUpgrader {
+    struct Declined: Error {}
+    let supportedProtocol: String
+    let requiredUpgradeHeaders: [String] = []
+    let record: @Sendable (HTTPRequest?) -> Void
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+    init(supportedProtocol: String, record: @escaping @Sendable (HTTPRequest?) -> Void) {
+        self.supportedProtocol = supportedProtocol
+        self.record = record
     }
 
-    func handle(value: Value, logger: Logger) async {
-        await handleHTTP(asyncChannel: value, logger: logger)
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead, initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        record(try? HTTPRequest(upgradeRequest, secure: false, splitCookie: false))
+        return channel.eventLoop.makeFailedFuture(Declined())
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        channel.eventLoop.makeFailedFuture(Declined())
     }
 }
 

@@ -143,3 +143,99 @@ def test_watch_pods_and_resume(kr8s_client, cluster, namespace):
     resumed = result["resumed"]
     assert resumed and all((event["name"], event["rv"]) not in seen for event in resumed), explain
     assert (resumed[0]["type"], resumed[0]["name"]) == ("ADDED", "later") and resumed[-1]["phase"] == "Succeeded", explain
+
+
+# -- pods/exec over WebSocket (Pod.exec: httpx-ws, v4.channel.k8s.io) ----------------------------------
+
+EXEC_PRELUDE = r'''
+def exec_target(api):
+    """A namespace with a running pod "box" whose container sleeps: what the exec tests exec into."""
+    Namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, api=api).create()
+    pod = pod_object(api, "box", "sleep 3600")
+    pod.create()
+    result["phase"] = wait_phase(pod, ("Running", "Succeeded", "Failed"))
+    return pod
+
+def completed(done):
+    return {"stdout": done.stdout.decode(errors="replace"), "stderr": done.stderr.decode(errors="replace"),
+            "returncode": done.returncode, "type": type(done).__name__}
+'''
+
+EXEC_EXIT_CODES = EXEC_PRELUDE + r'''
+result = {}
+try:
+    api = connect()
+    pod = exec_target(api)
+    result["unchecked"] = completed(pod.exec(["sh", "-c", "echo hi; exit 2"], check=False))
+    result["ok"] = completed(pod.exec(["sh", "-c", 'echo "ok $1"; echo warn >&2', "sh", "a b"]))
+    try:
+        done = pod.exec(["sh", "-c", "echo hi; exit 2"], check=True)
+        result["checked"] = {"returned": completed(done)}
+    except Exception as error:
+        # kr8s raises ExecError inside httpx-ws's session, whose anyio task group (httpx-ws 0.9)
+        # hands it on inside an ExceptionGroup of one: the ExecError, wrapped or not.
+        inner = list(getattr(error, "exceptions", ()))
+        exec_error = error if isinstance(error, kr8s.ExecError) else \
+            (inner[0] if len(inner) == 1 and isinstance(inner[0], kr8s.ExecError) else None)
+        result["checked"] = {"raised": type(error).__name__, "exec_error": str(exec_error) if exec_error else None,
+                             "inner": [f"{type(e).__module__}.{type(e).__name__}: {e}" for e in inner],
+                             "traceback": None if exec_error else failure()}
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_exec_returns_output_and_exit_code(kr8s_client, cluster, namespace):
+    result = run(kr8s_client, cluster, EXEC_EXIT_CODES, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert "error" not in result, explain
+    assert result["phase"] == "Running", explain
+    # check=False: the exit code from the Status on channel 3 (its ExitCode cause).
+    assert result["unchecked"] == {"stdout": "hi\n", "stderr": "", "returncode": 2, "type": "CompletedExec"}, explain
+    assert result["ok"] == {"stdout": "ok a b\n", "stderr": "warn\n", "returncode": 0, "type": "CompletedExec"}, explain
+    # check=True: a non-zero exit raises kr8s's ExecError with the message of the Status.
+    assert (result["checked"].get("exec_error") or "").startswith("command terminated with non-zero exit code"), explain
+
+
+EXEC_AFTER_OTHER_CALLS = EXEC_PRELUDE + r'''
+result = {"responses": []}
+try:
+    api = connect()
+    pod = exec_target(api)
+
+    async def record(response):
+        result["responses"].append({"method": response.request.method, "status": response.status_code,
+                                    "path": response.request.url.path,
+                                    "location": response.headers.get("location")})
+
+    # Every request of this client, the WebSocket upgrades and any redirect they follow included.
+    api._session.event_hooks["response"].append(record)
+    # Requests on the client's keep-alive connection first, then an exec on the same client...
+    pod.refresh()
+    result["listed"] = [p.name for p in api.get("pods", namespace=NS)]
+    result["first"] = completed(pod.exec(["sh", "-c", "echo first; exit 0"]))
+    # ... and again: another call, then another exec.
+    pod.refresh()
+    result["second"] = completed(pod.exec(["sh", "-c", 'echo "second $1"; exit 5', "sh", "x y"], check=False))
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_exec_after_other_calls_on_the_same_client(kr8s_client, cluster, namespace):
+    """kr8s's httpx client keeps its connection alive: the exec upgrade may come on a connection
+    that has served other requests (fair answers that with a 307 to a fresh connection, which
+    httpx follows)."""
+    result = run(kr8s_client, cluster, EXEC_AFTER_OTHER_CALLS, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert "error" not in result, explain
+    assert result["phase"] == "Running" and result["listed"] == ["box"], explain
+    assert result["first"] == {"stdout": "first\n", "stderr": "", "returncode": 0, "type": "CompletedExec"}, explain
+    assert result["second"] == {"stdout": "second x y\n", "stderr": "", "returncode": 5, "type": "CompletedExec"}, explain
+    # Each exec ended in a WebSocket (101); whatever came before it on the way was a redirect to
+    # the same exec URL.
+    execs = [response for response in result["responses"] if response["path"].endswith("/exec")]
+    assert [response["status"] for response in execs if response["status"] == 101] == [101, 101], explain
+    assert all(response["status"] in (101, 307) for response in execs), explain

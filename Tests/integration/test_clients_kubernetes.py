@@ -327,3 +327,141 @@ def test_reading_a_missing_object_is_a_404_status_naming_it(kube, cluster):
         assert body["message"] == expected, body
         details = {"name": "missing", "kind": resource, **({"group": group} if group else {})}
         assert body["details"] == details, body
+
+
+# -- pods/exec over WebSocket (kubernetes.stream) ------------------------------------------------------
+
+EXEC_PRELUDE = r'''
+from kubernetes.stream import stream
+
+def exec_target():
+    """A namespace with a running pod "box" whose container sleeps: what the exec tests exec into."""
+    make_namespace()
+    core.create_namespaced_pod(NS, pod_body("box", "sleep 3600"))
+    return wait_phase("box", ("Running", "Succeeded", "Failed"))
+
+def subprotocol(resp):
+    """The subprotocol the server chose: its Sec-WebSocket-Protocol answer (the client passes the
+    offer as a raw header, so websocket-client's own subprotocol stays None)."""
+    headers = resp.sock.getheaders() or {}
+    return next((value for key, value in headers.items() if key.lower() == "sec-websocket-protocol"), None)
+
+def drain(resp, into, timeout=60):
+    """Reads stdout and stderr (into["stdout"], into["stderr"]) until the server closes the stream,
+    the way Airflow's provider does (update, then peek/read: read_stdout() with no data blocks)."""
+    deadline = time.monotonic() + timeout
+    while resp.is_open() and time.monotonic() < deadline:
+        resp.update(timeout=1)
+        while resp.peek_stdout():
+            into["stdout"] += resp.read_stdout()
+        while resp.peek_stderr():
+            into["stderr"] += resp.read_stderr()
+    into["open_after"] = resp.is_open()
+    # What came with the last frames, after the close.
+    into["stdout"] += resp.read_stdout(timeout=0) if resp.peek_stdout() else ""
+    into["stderr"] += resp.read_stderr(timeout=0) if resp.peek_stderr() else ""
+
+def status_and_code(resp, into):
+    """The client's returncode where it has one (kubernetes >= 12), and the Status of channel 3
+    (read once: the client's returncode reads it too)."""
+    if hasattr(type(resp), "returncode"):
+        into["returncode"] = resp.returncode
+        into["has_returncode"] = True
+    else:
+        into["has_returncode"] = False
+        raw = resp.read_channel(3)
+        into["status"] = json.loads(raw) if raw else None
+'''
+
+EXEC_OUTPUT = EXEC_PRELUDE + r'''
+result = {"phase": exec_target()}
+try:
+    result["output"] = stream(core.connect_get_namespaced_pod_exec, "box", NS,
+                              command=["sh", "-c", 'echo hello "$1" "$2"; sleep 0.3; echo oops >&2', "sh", "a b", "ü&x=y"],
+                              stderr=True, stdin=False, stdout=True, tty=False)
+except Exception:
+    result["error"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_exec_stream_returns_the_command_s_output(kube, cluster, namespace):
+    """stream(connect_get_namespaced_pod_exec, ...) as its README shows it: the whole output of a
+    command given as several arguments (one `command` query parameter each, spaces and & in them)."""
+    result = run(kube, cluster, EXEC_OUTPUT, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert result["phase"] == "Running", explain
+    assert "error" not in result, explain
+    # stdout and stderr, in the order they were written (the client's read_all()).
+    assert result["output"] == "hello a b ü&x=y\noops\n", explain
+
+
+EXEC_STDIN_EXIT_CODE = EXEC_PRELUDE + r'''
+result = {"phase": exec_target(), "stdout": "", "stderr": ""}
+try:
+    resp = stream(core.connect_get_namespaced_pod_exec, "box", NS, container="main",
+                  command=["sh", "-c", 'read line; echo "got $line"; echo bye >&2; exit 3'],
+                  stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+    result["subprotocol"] = subprotocol(resp)
+    resp.write_stdin("ping pong\n")
+    drain(resp, result)
+    status_and_code(resp, result)
+    resp.close()
+except Exception:
+    result["error"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_exec_stream_with_stdin_and_exit_code(kube, cluster, namespace):
+    """_preload_content=False: a WSClient; what is written to stdin reaches the command, stdout and
+    stderr come apart, and the exit code comes back on channel 3 (the client's returncode)."""
+    result = run(kube, cluster, EXEC_STDIN_EXIT_CODE, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert result["phase"] == "Running", explain
+    assert "error" not in result, explain
+    # kubernetes < 37 asks for v4.channel.k8s.io only; newer ones for v5 first, then v4.
+    assert result["subprotocol"] == ("v5.channel.k8s.io" if major(kube) >= 37 else "v4.channel.k8s.io"), explain
+    assert result["stdout"] == "got ping pong\n", explain
+    assert result["stderr"] == "bye\n", explain
+    assert result["open_after"] is False, explain
+    if result["has_returncode"]:
+        assert result["returncode"] == 3, explain
+    else:
+        # kubernetes 10 has no returncode: the Status it would read, as kubectl reads it.
+        status = result["status"]
+        assert status["status"] == "Failure" and status["reason"] == "NonZeroExitCode", explain
+        assert status["details"]["causes"] == [{"reason": "ExitCode", "message": "3"}], explain
+
+
+EXEC_CLOSE_STDIN = EXEC_PRELUDE + r'''
+result = {"phase": exec_target(), "stdout": "", "stderr": ""}
+try:
+    resp = stream(core.connect_get_namespaced_pod_exec, "box", NS, container="main",
+                  command=["sh", "-c", "cat; echo end; exit 4"],
+                  stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+    result["subprotocol"] = subprotocol(resp)
+    resp.write_stdin("line one\n")
+    resp.write_stdin("line two\n")
+    resp.close_channel(0)
+    drain(resp, result)
+    status_and_code(resp, result)
+    resp.close()
+except Exception:
+    result["error"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_exec_stream_closing_stdin_ends_the_command_s_input(kube, cluster, namespace):
+    """v5.channel.k8s.io's close signal (kubernetes >= 37's close_channel(0)): `cat` sees the end of
+    its input, as with `kubectl exec -i` when kubectl's stdin ends."""
+    if major(kube) < 37:
+        pytest.skip(f"kubernetes {kube.versions['kubernetes']} speaks v4.channel.k8s.io only: it cannot close stdin")
+    result = run(kube, cluster, EXEC_CLOSE_STDIN, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert result["phase"] == "Running", explain
+    assert "error" not in result, explain
+    assert result["subprotocol"] == "v5.channel.k8s.io", explain
+    assert result["stdout"] == "line one\nline two\nend\n" and result["stderr"] == "", explain
+    assert result["returncode"] == 4, explain
