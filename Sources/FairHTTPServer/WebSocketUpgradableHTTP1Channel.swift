@@ -180,11 +180,10 @@ public struct WebSocketUpgradableHTTP1Channel: ServerChildChannel, HTTPChannelHa
         let responder = plainResponder
         do {
             try await connection.executeThenClose { _, outbound in
-                guard var head else {
+                guard let head else {
                     try await outbound.write(contentsOf: [.head(HTTPResponse(status: .badRequest, headerFields: [.connection: "close", .contentLength: "0"])), .end(nil)])
                     return
                 }
-                head.headerFields[.connection] = "close"
                 try await responder(Request(head: head, body: RequestBody(buffer: ByteBuffer())), ResponseWriter(outbound: outbound), connection.channel)
             }
         } catch {

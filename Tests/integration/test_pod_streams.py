@@ -2,6 +2,8 @@
 comes (the WebSocket GET, then the SPDY POST it falls back to), a request is authorized with
 `create` on the subresource, the pod looked up and the container checked before anything could
 run, and refusals are kube's Status errors, which kubectl prints."""
+import json
+
 import pytest
 
 from conftest import fair_binary
@@ -61,3 +63,36 @@ def test_exec_is_checked_like_kube_before_the_upgrade(cluster, query, message):
     result = cluster.kubectl("get", "--raw", f"{PODS}/two/exec?{query}", check=False)
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
+
+
+def websocket_exec(cluster, pod, query, token=None, subprotocols=("v5.channel.k8s.io",)):
+    import websocket
+    url = f"wss://127.0.0.1:{cluster.port}{PODS}/{pod}/exec?{query}"
+    return websocket.create_connection(url, header=[f"Authorization: Bearer {token or cluster.token}"],
+                                       subprotocols=list(subprotocols), sslopt={"ca_certs": str(cluster.ca_file)}, timeout=20)
+
+
+@pytest.mark.parametrize("who, query, status, words", [
+    ("viewer", "command=true&stdout=true&container=main", 403, 'resource \\"pods/exec\\"'),
+    ("admin", "command=true&stdout=true", 400, "a container name must be specified for pod two, choose one of: [main side]"),
+    ("nobody", "command=true&stdout=true&container=main", 401, "Unauthorized"),
+])
+def test_a_refused_websocket_upgrade_gets_kube_s_status(cluster, who, query, status, words):
+    """The Python client shows the handshake's status and body: kube's, not a bare 400."""
+    import websocket
+    token = {"admin": None, "nobody": "not-a-token",
+             "viewer": cluster.kubectl("create", "token", "viewer", "-n", NS).stdout.strip()}[who]
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket_exec(cluster, "two", query, token=token)
+    assert refused.value.status_code == status
+    body = refused.value.resp_body.decode()
+    assert json.loads(body)["code"] == status
+    assert words in body, body
+
+
+def test_a_websocket_offering_no_known_subprotocol_is_refused(cluster):
+    import websocket
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket_exec(cluster, "two", "command=true&stdout=true&container=main", subprotocols=("v9.channel.k8s.io",))
+    assert refused.value.status_code == 400
+    assert "requested protocol(s) are not supported" in refused.value.resp_body.decode()
