@@ -4,6 +4,7 @@ KubernetesPodOperator task and a KubernetesJobOperator task run with `airflow ta
 a private AIRFLOW_HOME) against the server's kubeconfig. Their container prints one line a second
 for 8 seconds; each line must show in the task's log exactly once (for the pod operator, as it is
 printed)."""
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,11 @@ from client_cluster import cluster, ensure_namespace  # noqa: F401  (a fixture)
 from client_venvs import client_python
 
 SCRIPT = "i=1; while [ $i -le 8 ]; do echo tick-$i-of-8; i=$((i+1)); sleep 1; done"
+
+# What the xcom task's container leaves in /airflow/xcom/return.json (the provider mounts the
+# volume it shares with the sidecar there).
+XCOM_VALUE = {"answer": 42, "words": ["a b", "ü ñ", "x=y&z"], "nested": {"ok": True, "none": None, "pi": 3.25}}
+XCOM_SCRIPT = f"echo working; printf '%s' '{json.dumps(XCOM_VALUE, ensure_ascii=False)}' > /airflow/xcom/return.json; echo written"
 
 DAG = '''
 from datetime import datetime
@@ -30,6 +36,7 @@ KUBECONFIG = {kubeconfig!r}
 NAMESPACE = {namespace!r}
 IMAGE = {image!r}
 SCRIPT = {script!r}
+XCOM_SCRIPT = {xcom_script!r}
 
 with DAG("fair_clients", start_date=datetime(2024, 1, 1), schedule=None, catchup=False):
     KubernetesPodOperator(
@@ -40,6 +47,28 @@ with DAG("fair_clients", start_date=datetime(2024, 1, 1), schedule=None, catchup
         task_id="job", name="ticker-job", namespace=NAMESPACE, image=IMAGE, cmds=["sh", "-c", SCRIPT],
         in_cluster=False, config_file=KUBECONFIG, wait_until_job_complete=True, get_logs=True,
         backoff_limit=0, job_poll_interval=1, startup_timeout_seconds=120, startup_check_interval_seconds=1)
+
+# do_xcom_push: the provider adds its airflow-xcom-sidecar container (its image from the connection's
+# xcom_sidecar_container_image), execs `cat /airflow/xcom/return.json` in it, then execs a shell
+# whose stdin gets the command that kills the sidecar.
+try:
+    from airflow.sdk import task
+except ImportError:
+    from airflow.decorators import task
+
+with DAG("fair_xcom", start_date=datetime(2024, 1, 1), schedule=None, catchup=False):
+    pushed = KubernetesPodOperator(
+        task_id="xcom", name="xcom-box", namespace=NAMESPACE, image=IMAGE, cmds=["sh", "-c", XCOM_SCRIPT],
+        in_cluster=False, config_file=KUBECONFIG, kubernetes_conn_id="fair_xcom", do_xcom_push=True,
+        get_logs=True, on_finish_action="keep_pod", termination_grace_period=1,
+        startup_timeout_seconds=120, startup_check_interval_seconds=1)
+
+    @task(task_id="show")
+    def show(value):
+        import json
+        print("XCOM-RETURN-VALUE " + json.dumps(value, sort_keys=True))
+
+    show(pushed.output)
 '''
 
 
@@ -53,12 +82,15 @@ def airflow(cluster, tmp_path_factory):
     dags.mkdir()
     namespace = ensure_namespace(cluster, "airflow-clients")
     (dags / "fair_clients.py").write_text(DAG.format(kubeconfig=cluster.kubeconfig, namespace=namespace,
-                                                     image=cluster.image, script=SCRIPT))
+                                                     image=cluster.image, script=SCRIPT, xcom_script=XCOM_SCRIPT))
     airflow_bin = str(os.path.join(os.path.dirname(client.python), "airflow"))
     env = dict(os.environ, AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(dags),
                AIRFLOW__CORE__LOAD_EXAMPLES="False", AIRFLOW__CORE__UNIT_TEST_MODE="False",
                AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
-               AIRFLOW__LOGGING__LOGGING_LEVEL="INFO", PYTHONUNBUFFERED="1", NO_COLOR="1")
+               AIRFLOW__LOGGING__LOGGING_LEVEL="INFO", PYTHONUNBUFFERED="1", NO_COLOR="1",
+               # The connection of the xcom task: its sidecar runs the busybox image, not alpine.
+               AIRFLOW_CONN_FAIR_XCOM=json.dumps({"conn_type": "kubernetes",
+                                                  "extra": {"xcom_sidecar_container_image": cluster.image}}))
     env.pop("PYTHONPATH", None)
 
     def run(*args, timeout=600):
@@ -220,3 +252,37 @@ def test_kubernetes_pod_operator_in_a_pod_starts_a_pod_and_reads_its_logs_with_i
                                                               check=False).stdout.strip()
     assert (can("create", "pods"), can("get", "pods/log"), can("get", "secrets"), can("create", "pods", "default")) == \
         ("yes", "yes", "no", "no")
+
+
+# -- XCom through the provider's sidecar (pods/exec) ---------------------------------------------------
+
+def test_kubernetes_pod_operator_pushes_the_xcom_its_container_wrote(airflow, cluster):
+    """do_xcom_push=True: the provider reads /airflow/xcom/return.json by exec in its
+    airflow-xcom-sidecar container (kubernetes.stream, v5/v4.channel.k8s.io), then kills the
+    sidecar by writing a kill command to the stdin of a shell it execs there. The downstream task
+    gets what the container wrote as the xcom task's return value."""
+    code, lines = airflow("dags", "test", "fair_xcom", "2024-01-01")
+    output = "\n".join(line for _, line in lines)
+    pod = json.loads(cluster.kubectl("get", "pods", "-n", airflow.namespace, "-l", "task_id=xcom", "-o", "json").stdout)
+    explain = (f"`airflow dags test fair_xcom` said:\n{output[-12000:]}\n\nthe pod's status:\n"
+               f"{json.dumps([item['status'] for item in pod['items']], indent=1)[:4000]}\n\nfair server log:\n{cluster.log_tail()}")
+    try:
+        assert code == 0, explain
+        assert "working" in output and "written" in output, explain
+        shown = [line.split("XCOM-RETURN-VALUE ", 1)[1] for line in output.splitlines() if "XCOM-RETURN-VALUE " in line]
+        assert len(shown) == 1, explain
+        assert json.loads(shown[0]) == XCOM_VALUE, explain
+        # The sidecar (the busybox image, from the connection) was stopped through the shell the
+        # provider execs with stdin: its kill command sends SIGINT, which the sidecar's trap turns
+        # into exit 0. (busybox has no pgrep, so the provider's first command fails and its
+        # fallback, a loop over /proc, does the kill; the provider may still log "Failed to kill
+        # xcom sidecar" when the first command's stderr arrives in two pieces, which it reads as the
+        # fallback's.)
+        [item] = pod["items"]
+        statuses = {status["name"]: status for status in item["status"]["containerStatuses"]}
+        sidecar = statuses["airflow-xcom-sidecar"]
+        assert sidecar["image"] == cluster.image, explain
+        assert sidecar["state"].get("terminated", {}).get("exitCode") == 0, explain
+        assert statuses["base"]["state"].get("terminated", {}).get("exitCode") == 0, explain
+    finally:
+        cluster.kubectl("delete", "pods", "-n", airflow.namespace, "-l", "task_id=xcom", "--wait=false", check=False)

@@ -51,6 +51,7 @@ public final class ExecProcess: @unchecked Sendable {
     private let terminal: PseudoTerminal?
     private let scratch: String
     private let lock = NSLock()
+    private var writesCancelled = false
 
     init(runc: String, stateRoot: String, containerID: String, request: ExecRequest, scratch: String) throws {
         self.scratch = scratch
@@ -67,6 +68,7 @@ public final class ExecProcess: @unchecked Sendable {
             self.terminal = terminal
             pid = try ChildProcess.spawn(arguments, io: .terminal(terminal.slavePath), environment: environment)
             stdinDescriptor = request.stdin ? terminal.master : nil
+            _ = fcntl(terminal.master, F_SETFL, fcntl(terminal.master, F_GETFL) | O_NONBLOCK)
             stdoutDescriptor = terminal.master
             stderrDescriptor = nil
             return
@@ -120,40 +122,58 @@ public final class ExecProcess: @unchecked Sendable {
             for descriptor in [stdinWrite, stdoutRead, stderrRead].compactMap({ $0 }) { close(descriptor) }
             throw error
         }
+        if let stdinWrite { _ = fcntl(stdinWrite, F_SETFL, fcntl(stdinWrite, F_GETFL) | O_NONBLOCK) }
         stdinDescriptor = stdinWrite
         stdoutDescriptor = stdoutRead
         stderrDescriptor = stderrRead
     }
 
     /// Writes all of `bytes` to the process's stdin; false once it can take no more (it closed
-    /// its stdin or exited). Blocks while the pipe is full: that is the client's backpressure.
+    /// its stdin or exited) or the writes were cancelled. Waits while the pipe or terminal is
+    /// full: that is the client's backpressure. The descriptor is non-blocking, so a wait can
+    /// always be given up (`cancelWrites`) rather than block for good on a process that never
+    /// reads.
     func writeStdin(_ bytes: [UInt8]) -> Bool {
-        lock.lock()
-        let descriptor = stdinDescriptor
-        lock.unlock()
-        guard let descriptor else { return false }
         var offset = 0
         while offset < bytes.count {
+            lock.lock()
+            let descriptor = stdinDescriptor, cancelled = writesCancelled
+            lock.unlock()
+            guard let descriptor, !cancelled else { return false }
             let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
+            if written >= 0 {
+                offset += written
+                continue
             }
-            offset += written
+            switch errno {
+            case EINTR: continue
+            case EAGAIN:
+                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&poller, 1, 100)
+            default: return false
+            }
         }
         return true
+    }
+
+    /// The client has gone: writes waiting for room give up, and no more are made.
+    func cancelWrites() {
+        lock.lock()
+        writesCancelled = true
+        lock.unlock()
     }
 
     /// The client's stdin ended: the process reads EOF. A terminal has no EOF of its own; the
     /// terminal's EOF character (Ctrl-D) is what a shell on it reads as the end.
     func closeStdin() {
         lock.lock()
-        let descriptor = stdinDescriptor
+        let descriptor = stdinDescriptor, cancelled = writesCancelled
         stdinDescriptor = nil
         lock.unlock()
         guard let descriptor else { return }
         if terminal != nil {
-            _ = [UInt8(4)].withUnsafeBytes { write(descriptor, $0.baseAddress, 1) }
+            // Not when the client has gone: the terminal is about to hang up instead.
+            if !cancelled { _ = [UInt8(4)].withUnsafeBytes { write(descriptor, $0.baseAddress, 1) } }
         } else {
             close(descriptor)
         }
@@ -185,16 +205,17 @@ public final class ExecProcess: @unchecked Sendable {
         terminal?.close()
     }
 
-    /// Closes what the node still holds (after the output was read to its end).
+    /// Whether the output descriptors are pipes the reader closes when done (not the terminal,
+    /// which stdin and resizes share, and which `hangUp` closes).
+    var outputIsPiped: Bool { terminal == nil }
+
+    /// Closes stdin's pipe, if still open (the output pipes are their readers' to close).
     func closeDescriptors() {
         lock.lock()
         let stdin = stdinDescriptor
         stdinDescriptor = nil
         lock.unlock()
         if terminal == nil, let stdin { close(stdin) }
-        if terminal == nil {
-            for descriptor in [stdoutDescriptor, stderrDescriptor].compactMap({ $0 }) { close(descriptor) }
-        }
     }
 }
 

@@ -27,14 +27,16 @@ struct ExecSession {
     static let maximumMessage = 16 << 20
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let process = self.process
         let first: UInt8 = request.stdout ? StreamChannel.stdout : request.stderr ? StreamChannel.stderr : StreamChannel.error
         try? await outbound.write(.binary(ByteBuffer(bytes: [first])))
 
         let pumps = [(process.stdoutDescriptor, StreamChannel.stdout), (process.stderrDescriptor, StreamChannel.stderr)]
-            .compactMap { descriptor, channel in descriptor.map { OutputPump(descriptor: $0, channel: channel, outbound: outbound) } }
+            .compactMap { descriptor, channel in
+                descriptor.map { OutputPump(descriptor: $0, closesWhenDone: process.outputIsPiped, channel: channel, outbound: outbound) }
+            }
         for pump in pumps { pump.start() }
 
-        let process = self.process
         let exit = Task.detached { await Self.blocking { process.wait() } }
         let input = Task {
             await forwardInput(inbound)
@@ -85,8 +87,9 @@ struct ExecSession {
                 continue
             }
         }
-        // Once the writes queued before it are done (a process that never reads its stdin keeps
-        // this waiting, and its terminal open, until it exits).
+        // The client has gone (or the stream ended): writes still waiting give up, then stdin
+        // closes, after the writes queued before it.
+        process.cancelWrites()
         await withCheckedContinuation { continuation in
             stdin.async {
                 process.closeStdin()
@@ -106,14 +109,18 @@ struct ExecSession {
 /// message on its channel, waiting for the send before reading on: at most one piece is held.
 private final class OutputPump: @unchecked Sendable {
     private let descriptor: Int32
+    /// A pipe is closed as soon as nobody will read it (the writer then gets EPIPE rather than
+    /// blocking on a full pipe, as a process writing to a gone client does under kubelet).
+    private let closesWhenDone: Bool
     private let channel: UInt8
     private let outbound: WebSocketOutboundWriter
     private let lock = NSCondition()
     private var finished = false
     private var abandoned = false
 
-    init(descriptor: Int32, channel: UInt8, outbound: WebSocketOutboundWriter) {
+    init(descriptor: Int32, closesWhenDone: Bool, channel: UInt8, outbound: WebSocketOutboundWriter) {
         self.descriptor = descriptor
+        self.closesWhenDone = closesWhenDone
         self.channel = channel
         self.outbound = outbound
     }
@@ -121,6 +128,7 @@ private final class OutputPump: @unchecked Sendable {
     func start() {
         Thread.detachNewThread { [self] in
             pump()
+            if closesWhenDone { close(descriptor) }
             lock.lock()
             finished = true
             lock.broadcast()
