@@ -239,3 +239,65 @@ def test_exec_after_other_calls_on_the_same_client(kr8s_client, cluster, namespa
     execs = [response for response in result["responses"] if response["path"].endswith("/exec")]
     assert [response["status"] for response in execs if response["status"] == 101] == [101, 101], explain
     assert all(response["status"] in (101, 307) for response in execs), explain
+
+
+# -- pods/portforward over WebSocket (Pod.portforward: httpx-ws, no subprotocol) -----------------------
+
+PORTFORWARD = r'''
+import asyncio
+import kr8s.asyncio
+from kr8s.asyncio.objects import Pod as AsyncPod
+
+SERVE = ('mkdir -p /tmp/w && printf hello-PORTFWD > /tmp/w/index.html && { httpd -f -p "$POD_IP:8080" -h /tmp/w & } && '
+         'until wget -q -O /dev/null "http://$POD_IP:8080/index.html"; do sleep 0.1; done; echo ready; wait')
+
+async def get_through(port):
+    """One HTTP/1.0 GET on a fresh local connection (kr8s opens a WebSocket for each): the raw answer
+    up to the end of the connection."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 30)
+    writer.write(b"GET /index.html HTTP/1.0\r\n\r\n")
+    await writer.drain()
+    data = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    return {"status": status_line.split(" ")[1] if " " in status_line else None, "status_line": status_line,
+            "body": body.decode(errors="replace")}
+
+async def forward():
+    api = await kr8s.asyncio.api(kubeconfig=ARGS["kubeconfig"])
+    pod = await AsyncPod.get("web", namespace=NS, api=api)
+    async with pod.portforward(remote_port=8080, local_port=None) as port:
+        result["local_port"] = port
+        result["first"] = await get_through(port)
+        result["second"] = await get_through(port)
+
+result = {}
+try:
+    api = connect()
+    Namespace({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}, api=api).create()
+    pod = pod_object(api, "web", SERVE)
+    pod.create()
+    result["phase"] = wait_phase(pod, ("Running", "Succeeded", "Failed"))
+    deadline = time.monotonic() + 60
+    while result["phase"] == "Running" and time.monotonic() < deadline and "ready" not in "".join(pod.logs()):
+        time.sleep(0.2)
+    result["log"] = "".join(pod.logs())
+    asyncio.run(forward())
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_portforward_serves_http_requests_from_a_local_port(kr8s_client, cluster, namespace):
+    """async with pod.portforward(remote_port=8080, local_port=None) as port: each connection to the
+    local port gets a WebSocket of its own (no subprotocol offered) to the pod's port 8080; two
+    requests one after the other both get the pod's whole answer."""
+    result = run(kr8s_client, cluster, PORTFORWARD, ns=namespace)
+    explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+    assert "error" not in result, explain
+    assert result["phase"] == "Running" and result["log"] == "ready", explain
+    assert isinstance(result["local_port"], int) and result["local_port"] > 0, explain
+    assert (result["first"]["status"], result["first"]["body"]) == ("200", "hello-PORTFWD"), explain
+    assert (result["second"]["status"], result["second"]["body"]) == ("200", "hello-PORTFWD"), explain

@@ -465,3 +465,166 @@ def test_exec_stream_closing_stdin_ends_the_command_s_input(kube, cluster, names
     assert result["subprotocol"] == "v5.channel.k8s.io", explain
     assert result["stdout"] == "line one\nline two\nend\n" and result["stderr"] == "", explain
     assert result["returncode"] == 4, explain
+
+
+# -- pods/portforward over WebSocket (kubernetes.stream.portforward) -----------------------------------
+
+PORTFORWARD_PRELUDE = r'''
+try:
+    from kubernetes.stream import portforward
+except ImportError:
+    portforward = None
+    emit({"unsupported": "kubernetes.stream has no portforward"})
+    sys.exit(0)
+
+def serve(name, ports, timeout=120):
+    """A running pod NAME with busybox httpd on $POD_IP:PORT for each port, whose /index.html is
+    hello-PORTFWD-PORT; returns its phase once each server answers (it prints "ready" then)."""
+    script = ("for p in " + " ".join(map(str, ports)) + "; do mkdir -p /tmp/w$p; printf hello-PORTFWD-$p > /tmp/w$p/index.html; "
+              'httpd -f -p "$POD_IP:$p" -h /tmp/w$p & done; '
+              "for p in " + " ".join(map(str, ports)) + '; do until wget -q -O /dev/null "http://$POD_IP:$p/index.html"; '
+              "do sleep 0.1; done; done; echo ready; wait")
+    core.create_namespaced_pod(NS, pod_body(name, script))
+    phase = wait_phase(name, ("Running", "Succeeded", "Failed"), timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while phase == "Running" and time.monotonic() < deadline:
+        if "ready" in core.read_namespaced_pod_log(name, NS):
+            return "ready"
+        time.sleep(0.2)
+    return phase
+
+def pf_subprotocol(pf):
+    headers = pf.websocket.getheaders() or {}
+    return next((value for key, value in headers.items() if key.lower() == "sec-websocket-protocol"), None)
+
+def send_get(sock, timeout=30):
+    sock.settimeout(timeout)
+    sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+
+def read_to_eof(sock):
+    """Everything the port's socket gives until its end (a timeout raises: a hang)."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+def http_parts(data):
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode(errors="replace")
+    return {"status_line": status_line, "status": status_line.split(" ")[1] if " " in status_line else None,
+            "body": body.decode(errors="replace")}
+'''
+
+
+def run_portforward(kube, cluster, script, namespace):
+    result = run(kube, cluster, PORTFORWARD_PRELUDE + script, ns=namespace)
+    if "unsupported" in result:
+        pytest.skip(f"kubernetes {kube.versions['kubernetes']}: {result['unsupported']}")
+    return result, f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
+
+
+PORTFORWARD_ONE_PORT = r'''
+result = {}
+make_namespace()
+result["server"] = serve("web", [8080])
+try:
+    pf = portforward(core.connect_get_namespaced_pod_portforward, "web", NS, ports="8080")
+    result["subprotocol"] = pf_subprotocol(pf)
+    sock = pf.socket(8080)
+    send_get(sock)
+    result["response"] = http_parts(read_to_eof(sock))
+    result["error"] = pf.error(8080)
+    pf.close()
+except Exception:
+    result["exception"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_portforward_http_get_through_one_port(kube, cluster, namespace):
+    """portforward(connect_get_namespaced_pod_portforward, ..., ports="8080") as the client's
+    example uses it: an HTTP request written to pf.socket(8080) reaches the pod's server, and its
+    whole answer comes back, then the end of the connection."""
+    result, explain = run_portforward(kube, cluster, PORTFORWARD_ONE_PORT, namespace)
+    assert result["server"] == "ready", explain
+    assert "exception" not in result, explain
+    # Port-forward speaks v4.channel.k8s.io only (kubelet's portforward/websocket.go); newer clients offer v5 first.
+    assert result["subprotocol"] == "v4.channel.k8s.io", explain
+    assert result["response"]["status"] == "200", explain
+    assert result["response"]["body"] == "hello-PORTFWD-8080", explain
+    assert result["error"] is None, explain
+
+
+PORTFORWARD_TWO_PORTS = r'''
+result = {}
+make_namespace()
+result["server"] = serve("web", [8080, 8081])
+try:
+    pf = portforward(core.connect_get_namespaced_pod_portforward, "web", NS, ports="8080,8081")
+    first, second = pf.socket(8080), pf.socket(8081)
+    # Both requests out before either answer is read: the two ports are open together.
+    send_get(second)
+    send_get(first)
+    result["8080"] = http_parts(read_to_eof(first))
+    result["8081"] = http_parts(read_to_eof(second))
+    result["errors"] = [pf.error(8080), pf.error(8081)]
+    pf.close()
+except Exception:
+    result["exception"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_portforward_two_ports_in_one_call(kube, cluster, namespace):
+    """ports="8080,8081": channels 0/1 for 8080 and 2/3 for 8081 in one WebSocket, each reaching its
+    own server in the pod."""
+    result, explain = run_portforward(kube, cluster, PORTFORWARD_TWO_PORTS, namespace)
+    assert result["server"] == "ready", explain
+    assert "exception" not in result, explain
+    assert (result["8080"]["status"], result["8080"]["body"]) == ("200", "hello-PORTFWD-8080"), explain
+    assert (result["8081"]["status"], result["8081"]["body"]) == ("200", "hello-PORTFWD-8081"), explain
+    assert result["errors"] == [None, None], explain
+
+
+PORTFORWARD_CLOSED_PORT = r'''
+result = {}
+make_namespace()
+result["server"] = serve("web", [8080])
+try:
+    started = time.monotonic()
+    pf = portforward(core.connect_get_namespaced_pod_portforward, "web", NS, ports="9999")
+    sock = pf.socket(9999)
+    sock.settimeout(30)
+    result["alone"] = {"data": read_to_eof(sock).decode(errors="replace"), "error": pf.error(9999),
+                       "seconds": round(time.monotonic() - started, 2)}
+    pf.close()
+    # A port that fails next to one that works: the working one is not cut off.
+    pf = portforward(core.connect_get_namespaced_pod_portforward, "web", NS, ports="8080,9999")
+    good, bad = pf.socket(8080), pf.socket(9999)
+    bad.settimeout(30)
+    send_get(good)
+    result["mixed"] = {"8080": http_parts(read_to_eof(good)), "9999_data": read_to_eof(bad).decode(errors="replace"),
+                       "errors": [pf.error(8080), pf.error(9999)]}
+    pf.close()
+except Exception:
+    result["exception"] = traceback.format_exc()[-3000:]
+emit(result)
+'''
+
+
+def test_portforward_to_a_port_nothing_listens_on_reports_an_error(kube, cluster, namespace):
+    """The node cannot connect: the port's error channel says so (pf.error(port)) and its socket
+    ends, rather than a hang; in a call with several ports the others still work."""
+    result, explain = run_portforward(kube, cluster, PORTFORWARD_CLOSED_PORT, namespace)
+    assert result["server"] == "ready", explain
+    assert "exception" not in result, explain
+    alone = result["alone"]
+    assert alone["data"] == "", explain
+    assert alone["error"] and "9999" in alone["error"], explain
+    assert alone["seconds"] < 20, explain
+    mixed = result["mixed"]
+    assert (mixed["8080"]["status"], mixed["8080"]["body"]) == ("200", "hello-PORTFWD-8080"), explain
+    assert mixed["9999_data"] == "", explain
+    assert mixed["errors"][0] is None and mixed["errors"][1] and "9999" in mixed["errors"][1], explain

@@ -31,7 +31,8 @@ REGISTRY_PATHS = ["/v2/", "/v2/_catalog", "/v2/a/b/manifests/latest", "/v2/a/blo
                   "/v2/a/blobs/uploads/00000000-0000-0000-0000-000000000000", "/v2/a/tags/list", "/v2/models/x/manifests/v1",
                   "/v2/token", "/v2/a/referrers/sha256:" + "1" * 64]
 NODE_PATHS = ["/containerLogs/default/p/app", "/containerLogs/kube-system/p/c", "/containerLogs/default/p", "/containerLogs",
-              "/containerLogs/default/p/app/extra", "/", "/healthz", "/logs/", "/exec/default/p/app", "/containerLogs/%2e%2e/p/app"]
+              "/containerLogs/default/p/app/extra", "/", "/healthz", "/logs/", "/exec/default/p/app", "/containerLogs/%2e%2e/p/app",
+              "/portForward/default/p", "/exec/default/p/app?command=true&output=1"]
 PROXY_PATHS = ["/serving/default/svc/", "/serving/default/svc:http/v2/models/x/infer", "/serving/", "/serving/default/",
                "/v2/models/x", "/"]
 

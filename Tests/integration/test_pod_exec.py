@@ -156,3 +156,42 @@ def test_a_completed_pod_is_refused_with_kube_s_words(cluster, pod, base_image):
              timeout=120, what="pod done to succeed")
     raw = cluster.kubectl("get", "--raw", "/api/v1/namespaces/default/pods/done/exec?command=true&stdout=true", check=False)
     assert "cannot exec into a container in a completed pod; current phase is Succeeded" in raw.stderr, raw.stderr
+
+
+WEB = "import http.server, os\nos.chdir('/tmp/site')\nhttp.server.ThreadingHTTPServer((os.environ['POD_IP'], 8080), http.server.SimpleHTTPRequestHandler).serve_forever()\n"
+
+
+@pytest.fixture(scope="module")
+def web(cluster, pod):
+    image = cluster.kubectl("get", "pod", pod, "-o", "jsonpath={.spec.containers[0].image}").stdout
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+        "spec": {"terminationGracePeriodSeconds": 1, "containers": [
+            {"name": "main", "image": image, "command": ["sh", "-c", "mkdir -p /tmp/site && printf 'served by web' > /tmp/site/index.html "
+                                                                 f"&& exec python3 -c {shlex.quote(WEB)}"],
+             "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}}]}}))
+    wait_for(lambda: cluster.kubectl("get", "pod", "web", "-o", "jsonpath={.status.containerStatuses[0].ready}").stdout == "true",
+             timeout=120, what="pod web ready")
+    return "web"
+
+
+def test_python_client_port_forward_reaches_the_pod_s_server(cluster, web):
+    """The official client's portforward (WebSocket, v4.channel.k8s.io): a socket to the pod's
+    port 8080 through the API server and the node."""
+    from kubernetes import client, config
+    from kubernetes.stream import portforward
+    api = client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig)))
+    forward = portforward(api.connect_get_namespaced_pod_portforward, web, "default", ports="8080")
+    connection = forward.socket(8080)
+    connection.setblocking(True)
+    connection.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    received = b""
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    connection.close()
+    assert received.startswith(b"HTTP/1.0 200"), received[:200]
+    assert received.endswith(b"\r\n\r\nserved by web")
+    assert forward.error(8080) is None

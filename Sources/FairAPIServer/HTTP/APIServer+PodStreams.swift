@@ -41,6 +41,7 @@ extension APIServer {
         guard let stored = store.get(pods.storageKey, namespace: namespace, name: name) else {
             throw APIError.notFound(pods, name)
         }
+        if subresource == "portforward" { return try portForwardPlan(stored.object, namespace: namespace, name: name, query: query) }
         guard subresource == "exec" else {
             throw APIError(code: 501, reason: "", message: "fair server does not serve pods/\(subresource) streams yet; the request was allowed and the pod found")
         }
@@ -65,12 +66,36 @@ extension APIServer {
                              nodePath: [subresource, namespace, name, target.container], nodeQuery: nodeQuery)
     }
 
+    /// Port-forward over WebSocket (the Python client, kr8s): the ports come in the query
+    /// (`ports`, repeated or comma-separated), and the node dials the pod's address.
+    private func portForwardPlan(_ pod: JSONValue, namespace: String, name: String, query: Query) throws -> PodStreamPlan {
+        var ports: [String] = []
+        for text in query.form.all("ports").flatMap({ $0.split(separator: ",") }) {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let port = Int(trimmed), (1...65535).contains(port) else {
+                throw APIError.badRequest("invalid port \"\(trimmed)\": ports must be 1-65535")
+            }
+            ports.append(String(port))
+        }
+        guard !ports.isEmpty else { throw APIError.badRequest("at least one port must be specified (ports=PORT[,PORT…])") }
+        guard let nodeName = pod.value(at: "spec.nodeName")?.stringValue, !nodeName.isEmpty else {
+            throw APIError.badRequest("pod \(name) does not have a host assigned")
+        }
+        let node = try NodeEndpoint.resolve(store: store, nodeName: nodeName, credential: logs.credential, serving: "port-forward")
+        return PodStreamPlan(subresource: "portforward", namespace: namespace, pod: name, node: node,
+                             nodePath: ["portForward", namespace, name], nodeQuery: [URLQueryItem(name: "port", value: ports.joined(separator: ","))])
+    }
+
     /// The same request as plain HTTP: its refusal, as a `Status`.
     func podStream(_ path: ResourcePath, method: HTTPRequest.Method, headers: HTTPFields, query: Query, user: UserInfo) throws -> Response {
         _ = try podStreamPlan(path, method: method, query: query, user: user)
         guard Self.asksForUpgrade(headers) else { throw APIError.badRequest("Upgrade request required") }
         if headers[.upgrade]?.lowercased() == "websocket" {
             let offered = headers[values: .secWebSocketProtocol]
+            if path.subresource == "portforward", StreamSubprotocol.negotiatePortForward(offered: offered) == nil {
+                throw APIError.badRequest("requested protocol(s) are not supported: \(offered); supports [\(StreamSubprotocol.v4.rawValue)] "
+                    + "(kubectl's SPDY port-forward is not served yet: use the Python client, kr8s, or `fair` services)")
+            }
             if StreamSubprotocol.negotiate(offered: offered) == nil {
                 let served = StreamSubprotocol.allCases.compactMap(\.responseHeader)
                 throw APIError.badRequest("requested protocol(s) are not supported: \(offered); supports \(served)")
@@ -95,7 +120,9 @@ extension APIServer {
               authorizer.authorize(RequestAttributes(user: user, method: head.method, resource: resource, watch: false,
                                                      fieldSelector: nil, urlPath: path)).allowed,
               let plan = try? podStreamPlan(resource, method: head.method, query: query, user: user),
-              let subprotocol = StreamSubprotocol.negotiate(offered: head.headerFields[values: .secWebSocketProtocol]),
+              let subprotocol = subresource == "portforward"
+                ? StreamSubprotocol.negotiatePortForward(offered: head.headerFields[values: .secWebSocketProtocol])
+                : StreamSubprotocol.negotiate(offered: head.headerFields[values: .secWebSocketProtocol]),
               let credential = logs.credential,
               let target = plan.node.target(path: plan.nodePath, query: plan.nodeQuery)
         else { return .dontUpgrade }

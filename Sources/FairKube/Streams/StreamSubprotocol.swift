@@ -25,6 +25,16 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
         return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { $0 == .unnamed ? nil : $0 } }.first
     }
 
+    /// Port-forward over WebSocket knows only v4's framing (`portforward/websocket.go`), or
+    /// none offered; v5 and `channel.k8s.io` are exec's and attach's alone.
+    public static func negotiatePortForward(offered headerValues: [String]) -> StreamSubprotocol? {
+        let names = headerValues.flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        if names.isEmpty { return .unnamed }
+        return names.contains(StreamSubprotocol.v4.rawValue) ? .v4 : nil
+    }
+
     /// The value of the response's `Sec-WebSocket-Protocol` header; nil: send none.
     public var responseHeader: String? { self == .unnamed ? nil : rawValue }
 

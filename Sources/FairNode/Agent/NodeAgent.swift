@@ -88,6 +88,9 @@ public final class NodeAgent: @unchecked Sendable {
             } exec: { [weak self] namespace, pod, container in
                 guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
                 return try self.execTarget(namespace: namespace, pod: pod, container: container)
+            } pod: { [weak self] namespace, pod in
+                guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
+                return try self.podAddress(namespace: namespace, pod: pod)
             }
             servingPin = tls.publicKeyPin
         } catch let error as NodeServingIdentity.MissingAuthority {
@@ -240,6 +243,17 @@ public final class NodeAgent: @unchecked Sendable {
     }
 
     // MARK: - Logs
+
+    /// Where a pod on this node listens (port-forward dials it there).
+    private func podAddress(namespace: String, pod: String) throws -> (address: String, uid: String) {
+        guard let snapshot = records.snapshot(namespace: namespace, name: pod) else {
+            throw ContainerLogError.notFound("pod \(namespace)/\(pod) is not on node \(options.name)")
+        }
+        guard let address = addresses.address(of: snapshot.uid) else {
+            throw ContainerLogError.badRequest("pod \(namespace)/\(pod) has no address yet")
+        }
+        return (address, snapshot.uid)
+    }
 
     /// The running container an exec goes to (kubelet answers the same words for a pod or
     /// container it does not have, or one that is not running).

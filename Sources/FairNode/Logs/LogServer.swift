@@ -23,11 +23,12 @@ final class LogServer: @unchecked Sendable {
     private var stopped = false
     private(set) var port = 0
 
-    init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator, exec: ContainerExecLocator? = nil) {
+    init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator, exec: ContainerExecLocator? = nil,
+         pod: PodAddressLocator? = nil) {
         requestedPort = port
         self.tls = tls
         self.locate = locate
-        self.exec = exec.map(NodeExecEndpoint.init(locate:))
+        self.exec = exec.map { NodeExecEndpoint(locate: $0, locatePod: pod) }
     }
 
     /// Exec streams: no pings (kubelet sends none, and older Python clients answer them only

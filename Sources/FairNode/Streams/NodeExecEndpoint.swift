@@ -8,6 +8,8 @@ import WSCore
 
 /// Finds the running container an exec goes to: its runtime id, and the runtime that runs it.
 public typealias ContainerExecLocator = @Sendable (_ namespace: String, _ pod: String, _ container: String) throws -> (id: String, runtime: ContainerExecuting)
+/// Finds a running pod's address and uid, for port-forward.
+public typealias PodAddressLocator = @Sendable (_ namespace: String, _ pod: String) throws -> (address: String, uid: String)
 
 /// kubelet's `/exec/{namespace}/{pod}/{container}`, with kubelet's parameter names (`command`
 /// once per argument, `input`, `output`, `error`, `tty`), served only over an upgraded
@@ -15,6 +17,7 @@ public typealias ContainerExecLocator = @Sendable (_ namespace: String, _ pod: S
 /// checking them).
 struct NodeExecEndpoint: Sendable {
     let locate: ContainerExecLocator
+    let locatePod: PodAddressLocator?
 
     /// A request for an exec, read from its path and query; nil when the path is not an exec's.
     struct Target {
@@ -40,6 +43,17 @@ struct NodeExecEndpoint: Sendable {
 
     /// Why a plain request (no upgrade, or one that was declined) for an exec path is refused.
     func refusal(path: String, query: String?, isControlPlane: Bool) -> ContainerLogError? {
+        if let forward = Self.portForward(path: path, query: query) {
+            guard isControlPlane else { return ContainerLogError(status: 403, message: "only the API server forwards ports here") }
+            switch forward {
+            case let .failure(error): return error
+            case let .success(target):
+                do { _ = try locatePod?(target.namespace, target.pod) } catch let error as ContainerLogError { return error } catch {
+                    return ContainerLogError(status: 500, message: "\(error)")
+                }
+                return .badRequest("Upgrade request required")
+            }
+        }
         guard let target = Self.target(path: path, query: query) else { return nil }
         guard isControlPlane else { return ContainerLogError(status: 403, message: "only the API server execs in containers here") }
         switch target {
@@ -52,10 +66,41 @@ struct NodeExecEndpoint: Sendable {
         }
     }
 
+    /// kubelet's `/portForward/{namespace}/{pod}?port=P[,Q…]` (repeated or comma-separated).
+    struct PortForwardTarget {
+        var namespace: String
+        var pod: String
+        var ports: [UInt16]
+    }
+
+    static func portForward(path: String, query: String?) -> Result<PortForwardTarget, ContainerLogError>? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
+        guard segments.first == "portForward" else { return nil }
+        guard segments.count == 3 else { return .failure(.notFound("not found: port-forward is at /portForward/{namespace}/{pod}")) }
+        var ports: [UInt16] = []
+        for text in FormQuery(query).all("port").flatMap({ $0.split(separator: ",") }) {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let port = UInt16(trimmed), port > 0 else { return .failure(.badRequest("invalid port \"\(trimmed)\": ports must be 1-65535")) }
+            ports.append(port)
+        }
+        if ports.isEmpty { return .failure(.badRequest("at least one port must be specified")) }
+        return .success(PortForwardTarget(namespace: segments[1], pod: segments[2], ports: ports))
+    }
+
     func decide(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<WebSocketUpgradableHTTP1Channel.Context>> {
         let path = head.path ?? "/"
         let query = path.firstIndex(of: "?").map { String(path[path.index(after: $0)...]) }
         let bare = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
+        if case let .success(forward)? = Self.portForward(path: bare, query: query) {
+            guard await NodeClientIdentity.isControlPlane(channel),
+                  let pod = try? locatePod?(forward.namespace, forward.pod),
+                  let subprotocol = StreamSubprotocol.negotiatePortForward(offered: head.headerFields[values: .secWebSocketProtocol])
+            else { return .dontUpgrade }
+            var headers = HTTPFields()
+            if let name = subprotocol.responseHeader { headers[.secWebSocketProtocol] = name }
+            let session = PortForwardSession(podIP: pod.address, ports: forward.ports, podName: forward.pod, podUID: pod.uid)
+            return .upgrade(headers) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
+        }
         guard await NodeClientIdentity.isControlPlane(channel),
               case let .success(target)? = Self.target(path: bare, query: query),
               let located = try? locate(target.namespace, target.pod, target.container),
