@@ -195,3 +195,21 @@ def test_python_client_port_forward_reaches_the_pod_s_server(cluster, web):
     assert received.startswith(b"HTTP/1.0 200"), received[:200]
     assert received.endswith(b"\r\n\r\nserved by web")
     assert forward.error(8080) is None
+
+
+def test_attach_follows_the_container_s_output_until_it_exits(cluster, pod):
+    """kubectl attach: the main process's output from then on, stdout and stderr apart, and a
+    clean end (exit 0) when the container exits."""
+    image = cluster.kubectl("get", "pod", pod, "-o", "jsonpath={.spec.containers[0].image}").stdout
+    script = "sleep 4; for i in 1 2 3 4 5 6; do echo out-$i; echo err-$i >&2; sleep 0.3; done"
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "talker"},
+        "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                 "containers": [{"name": "main", "image": image, "command": ["sh", "-c", script]}]}}))
+    wait_for(lambda: cluster.kubectl("get", "pod", "talker", "-o", "jsonpath={.status.phase}").stdout == "Running",
+             timeout=120, what="pod talker running")
+    result = cluster.kubectl("attach", "talker", "-c", "main", timeout=60, check=False)
+    assert result.returncode == 0, result
+    assert [line for line in result.stdout.splitlines() if line.startswith("out-")][-3:] == ["out-4", "out-5", "out-6"], result.stdout
+    assert "err-6" in result.stderr and "out-" not in result.stderr, result.stderr
+    assert "err-" not in result.stdout

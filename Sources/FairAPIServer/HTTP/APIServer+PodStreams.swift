@@ -42,22 +42,19 @@ extension APIServer {
             throw APIError.notFound(pods, name)
         }
         if subresource == "portforward" { return try portForwardPlan(stored.object, namespace: namespace, name: name, query: query) }
-        guard subresource == "exec" else {
-            throw APIError(code: 501, reason: "", message: "fair server does not serve pods/\(subresource) streams yet; the request was allowed and the pod found")
-        }
         let target: PodStreamTarget
-        let command = query.form.all("command")
+        let command = subresource == "exec" ? query.form.all("command") : []
         do {
             target = try PodStreamTarget(pod: Pod(json: stored.object), podName: name, requestedContainer: query["container"])
-            if command.isEmpty { throw PodStreamError.commandRequired }
+            if subresource == "exec", command.isEmpty { throw PodStreamError.commandRequired }
             if !(query.flag("stdin") || query.flag("stdout") || query.flag("stderr")) { throw PodStreamError.noStreams }
         } catch let error as PodStreamError {
             throw APIError.badRequest(error.description)
         }
         if let phase = stored.object.value(at: "status.phase")?.stringValue, phase == "Succeeded" || phase == "Failed" {
-            throw APIError.badRequest("cannot exec into a container in a completed pod; current phase is \(phase)")
+            throw APIError.badRequest("cannot \(subresource == "exec" ? "exec into" : "attach to") a container in a completed pod; current phase is \(phase)")
         }
-        let node = try NodeEndpoint.resolve(store: store, nodeName: target.nodeName, credential: logs.credential, serving: "exec")
+        let node = try NodeEndpoint.resolve(store: store, nodeName: target.nodeName, credential: logs.credential, serving: subresource)
         var nodeQuery = command.map { URLQueryItem(name: "command", value: $0) }
         for (flag, kubelet) in [("stdin", "input"), ("stdout", "output"), ("stderr", "error"), ("tty", "tty")] where query.flag(flag) {
             nodeQuery.append(URLQueryItem(name: kubelet, value: "1"))

@@ -28,7 +28,7 @@ final class LogServer: @unchecked Sendable {
         requestedPort = port
         self.tls = tls
         self.locate = locate
-        self.exec = exec.map { NodeExecEndpoint(locate: $0, locatePod: pod) }
+        self.exec = exec.map { NodeExecEndpoint(locate: $0, locatePod: pod, locateLog: locate) }
     }
 
     /// Exec streams: no pings (kubelet sends none, and older Python clients answer them only

@@ -18,6 +18,8 @@ public typealias PodAddressLocator = @Sendable (_ namespace: String, _ pod: Stri
 struct NodeExecEndpoint: Sendable {
     let locate: ContainerExecLocator
     let locatePod: PodAddressLocator?
+    /// The current instance's log, which attach follows.
+    let locateLog: ContainerLogLocator?
 
     /// A request for an exec, read from its path and query; nil when the path is not an exec's.
     struct Target {
@@ -54,7 +56,7 @@ struct NodeExecEndpoint: Sendable {
                 return .badRequest("Upgrade request required")
             }
         }
-        guard let target = Self.target(path: path, query: query) else { return nil }
+        guard let target = Self.target(path: path, query: query) ?? Self.attach(path: path, query: query) else { return nil }
         guard isControlPlane else { return ContainerLogError(status: 403, message: "only the API server execs in containers here") }
         switch target {
         case let .failure(error): return error
@@ -87,10 +89,35 @@ struct NodeExecEndpoint: Sendable {
         return .success(PortForwardTarget(namespace: segments[1], pod: segments[2], ports: ports))
     }
 
+    /// kubelet's `/attach/{namespace}/{pod}/{container}` with `output`, `error`, `input`, `tty`.
+    static func attach(path: String, query: String?) -> Result<Target, ContainerLogError>? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
+        guard segments.first == "attach" else { return nil }
+        guard segments.count == 4 else { return .failure(.notFound("not found: attach is at /attach/{namespace}/{pod}/{container}")) }
+        let form = FormQuery(query)
+        let request = ExecRequest(command: [], stdin: form.flag("input"), stdout: form.flag("output"), stderr: form.flag("error"), tty: form.flag("tty"))
+        if !(request.stdin || request.stdout || request.stderr) {
+            return .failure(.badRequest("you must specify at least one of stdin, stdout, stderr"))
+        }
+        return .success(Target(namespace: segments[1], pod: segments[2], container: segments[3], request: request))
+    }
+
     func decide(_ head: HTTPRequest, channel: any Channel) async -> ShouldUpgradeResult<WebSocketDataHandler<WebSocketUpgradableHTTP1Channel.Context>> {
         let path = head.path ?? "/"
         let query = path.firstIndex(of: "?").map { String(path[path.index(after: $0)...]) }
         let bare = path.firstIndex(of: "?").map { String(path[..<$0]) } ?? path
+        if case let .success(target)? = Self.attach(path: bare, query: query) {
+            guard await NodeClientIdentity.isControlPlane(channel),
+                  (try? locate(target.namespace, target.pod, target.container)) != nil,
+                  let source = try? locateLog?(target.namespace, target.pod, target.container, false),
+                  let subprotocol = StreamSubprotocol.negotiate(offered: head.headerFields[values: .secWebSocketProtocol])
+            else { return .dontUpgrade }
+            var headers = HTTPFields()
+            if let name = subprotocol.responseHeader { headers[.secWebSocketProtocol] = name }
+            let session = AttachSession(source: source, stdout: target.request.stdout, stderr: target.request.stderr,
+                                        tty: target.request.tty, subprotocol: subprotocol)
+            return .upgrade(headers) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
+        }
         if case let .success(forward)? = Self.portForward(path: bare, query: query) {
             guard await NodeClientIdentity.isControlPlane(channel),
                   let pod = try? locatePod?(forward.namespace, forward.pod),
