@@ -2,7 +2,8 @@
 """The exec round trip against runc alone, side by side in one run: `kubectl exec POD -- true`
 (kubectl's own start, the pod GET, the WebSocket to the API server, its relay to the node agent,
 `runc exec` in the container, the status back) against `runc exec CONTAINER true` run directly
-on the same container, alternating, each timed from start to exit. Also `kubectl cp` of a file
+on the same container, alternating, each timed from start to exit; `kubectl get pod` in the same
+rounds shows what kubectl's start and one request cost by themselves. Also `kubectl cp` of a file
 into the pod and back, against `tar` piped through `runc exec` alone, as throughput.
 
 Starts a `fair server` (release build, built unless --skip-build) on free ports, builds a small
@@ -77,10 +78,12 @@ def main():
         # Warm both paths once (image pages, connections), then alternate.
         timed([*kubectl, "exec", "box", "--", "true"])
         timed([*runc, "exec", container, "true"])
-        through_fair, runc_alone = [], []
+        through_fair, runc_alone, kubectl_get = [], [], []
         for _ in range(args.samples):
             through_fair.append(timed([*kubectl, "exec", "box", "--", "true"]))
             runc_alone.append(timed([*runc, "exec", container, "true"]))
+            # kubectl's own start and one request: what any kubectl command costs.
+            kubectl_get.append(timed([*kubectl, "get", "pod", "box", "-o", "name"]))
 
         payload = work / "payload.bin"
         with open(payload, "wb") as out:
@@ -106,6 +109,7 @@ def main():
                             "mean": statistics.mean(through_fair) * 1000},
         "runc_exec_ms": {"p50": percentile(runc_alone, 0.5) * 1000, "p99": percentile(runc_alone, 0.99) * 1000,
                          "mean": statistics.mean(runc_alone) * 1000},
+        "kubectl_get_ms": {"p50": percentile(kubectl_get, 0.5) * 1000, "p99": percentile(kubectl_get, 0.99) * 1000},
         "copy_mb": args.copy_mb,
         "copy_both_ways_s": {"kubectl_cp": copy_fair, "runc_exec_cat": copy_runc},
         "load_average": {"before": load_before, "after": load_after},
@@ -115,7 +119,10 @@ def main():
     print(f"{'':28} {'p50':>9} {'p99':>9}")
     print(f"{'kubectl exec box -- true':28} {k['p50']:8.1f}ms {k['p99']:8.1f}ms")
     print(f"{'runc exec CONTAINER true':28} {r['p50']:8.1f}ms {r['p99']:8.1f}ms")
+    g = summary["kubectl_get_ms"]
     print(f"{'added by kubectl and fair':28} {k['p50'] - r['p50']:+8.1f}ms {k['p99'] - r['p99']:+8.1f}ms   ratio p50 {k['p50'] / r['p50']:.2f}x")
+    print(f"{'kubectl get pod box':28} {g['p50']:8.1f}ms {g['p99']:8.1f}ms   (kubectl's own start and one request)")
+    print(f"{'exec over runc + kubectl get':28} {k['p50'] - r['p50'] - g['p50']:+8.1f}ms   (the stream: upgrade, relay, status)")
     c = summary["copy_both_ways_s"]
     print(f"\n{args.copy_mb} MB into the pod and back: kubectl cp {c['kubectl_cp']:.1f}s ({2 * args.copy_mb / c['kubectl_cp']:.0f} MB/s), "
           f"runc exec cat alone {c['runc_exec_cat']:.1f}s ({2 * args.copy_mb / c['runc_exec_cat']:.0f} MB/s)")

@@ -72,3 +72,29 @@ final class RemoteCommandStreamTests: XCTestCase {
         }
     }
 }
+
+/// Queries as Go's url.ParseQuery reads them: exec's `command` once per argument, in order.
+final class FormQueryTests: XCTestCase {
+    func testRepeatedKeysKeepEveryValueInOrder() {
+        let query = FormQuery("command=sh&command=-c&command=echo+a%20b%26c&stdout=true&command=%2B")
+        XCTAssertEqual(query.all("command"), ["sh", "-c", "echo a b&c", "+"])
+        XCTAssertEqual(query["command"], "sh", "Get reads the first")
+        XCTAssertTrue(query.flag("stdout"))
+        XCTAssertFalse(query.flag("stdin"))
+    }
+
+    func testHostileQueriesDoNotTrap() {
+        for text in ["", "=", "&&", "%zz=%", "a", "=x&y=", "command=%E0%A4%A", String(repeating: "&", count: 1000)] {
+            _ = FormQuery(text).all("command")
+        }
+        XCTAssertEqual(FormQuery("command=%zz").all("command"), ["%zz"], "a malformed escape is kept as written")
+        XCTAssertEqual(FormQuery("command").all("command"), [""])
+    }
+
+    func testPortForwardSpeaksV4OrNothing() {
+        XCTAssertEqual(StreamSubprotocol.negotiatePortForward(offered: []), .unnamed, "kr8s offers none")
+        XCTAssertEqual(StreamSubprotocol.negotiatePortForward(offered: ["v5.channel.k8s.io,v4.channel.k8s.io"]), .v4,
+                       "the Python client from v36 offers v5 first; port-forward has no v5")
+        XCTAssertNil(StreamSubprotocol.negotiatePortForward(offered: ["SPDY/3.1+portforward.k8s.io"]), "kubectl's tunnel is SPDY")
+    }
+}
