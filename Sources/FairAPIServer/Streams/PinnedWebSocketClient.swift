@@ -8,14 +8,19 @@ import NIOHTTPTypesHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import WSClient
 @_spi(WSInternal) import WSCore
 
 /// A WebSocket client for the hop to a node, which swift-websocket's `WebSocketClient` cannot
 /// make: the node is trusted by the key it published with its Node (the log relay's pin), not
 /// by a chain and a host name, so the TLS handshake checks the key's pin itself. Everything
 /// else (the upgrade, frames, pings, close) is swift-websocket's and NIO's.
-struct PinnedWebSocketClient: ClientConnectionChannel {
+///
+/// The connection is its own bootstrap, not swift-websocket's, for one more reason: that one
+/// allows half-closure, and NIO's client upgrade handler does not hold back the input-closed
+/// event while it upgrades, so a node that answers, sends its last frames and closes at once
+/// (a port-forward whose dial failed) left the relay waiting for good. Without half-closure the
+/// node's close closes the channel, which every handler sees.
+struct PinnedWebSocketClient {
     struct Context: WebSocketContext {
         let logger: Logger
     }
@@ -87,6 +92,10 @@ struct PinnedWebSocketClient: ClientConnectionChannel {
 
     /// Connects, runs `handler` on the upgraded connection, and returns once it has closed.
     func run(logger: Logger) async throws {
-        _ = try await ClientConnection(self, address: .hostname(host, port: port), logger: logger).run()
+        let upgrade = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in setup(channel: channel, logger: logger) }
+        _ = try await handle(value: upgrade, logger: logger)
     }
 }
