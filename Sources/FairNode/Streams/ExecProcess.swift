@@ -84,44 +84,33 @@ public final class ExecProcess: @unchecked Sendable {
             }
             return (ends[0], ends[1])
         }
-        func null(_ flags: Int32) -> Int32 {
-            let descriptor = open("/dev/null", flags | O_CLOEXEC)
-            childEnds.append(descriptor)
-            return descriptor
-        }
-        var stdinWrite: Int32?, stdoutRead: Int32?, stderrRead: Int32?
-        let childStdin: Int32, childStdout: Int32, childStderr: Int32
-        if request.stdin {
+        // The node's ends, closed here if anything below fails.
+        var nodeEnds: [Int32] = []
+        /// One stream: a pipe (the child gets one end, the node keeps the other), or /dev/null.
+        func stream(_ wanted: Bool, childWrites: Bool) throws -> (child: Int32, node: Int32?) {
+            guard wanted else {
+                let descriptor = open("/dev/null", (childWrites ? O_WRONLY : O_RDONLY) | O_CLOEXEC)
+                childEnds.append(descriptor)
+                return (descriptor, nil)
+            }
             let ends = try pipeEnds()
-            childEnds.append(ends.read)
-            stdinWrite = ends.write
-            childStdin = ends.read
-        } else {
-            childStdin = null(O_RDONLY)
+            let (child, node) = childWrites ? (ends.write, ends.read) : (ends.read, ends.write)
+            childEnds.append(child)
+            nodeEnds.append(node)
+            return (child, node)
         }
-        if request.stdout {
-            let ends = try pipeEnds()
-            childEnds.append(ends.write)
-            stdoutRead = ends.read
-            childStdout = ends.write
-        } else {
-            childStdout = null(O_WRONLY)
-        }
-        if request.stderr {
-            let ends = try pipeEnds()
-            childEnds.append(ends.write)
-            stderrRead = ends.read
-            childStderr = ends.write
-        } else {
-            childStderr = null(O_WRONLY)
-        }
+        let stdin: (child: Int32, node: Int32?), stdout: (child: Int32, node: Int32?), stderr: (child: Int32, node: Int32?)
         do {
-            pid = try ChildProcess.spawn(arguments, io: .descriptors(stdin: childStdin, stdout: childStdout, stderr: childStderr),
+            stdin = try stream(request.stdin, childWrites: false)
+            stdout = try stream(request.stdout, childWrites: true)
+            stderr = try stream(request.stderr, childWrites: true)
+            pid = try ChildProcess.spawn(arguments, io: .descriptors(stdin: stdin.child, stdout: stdout.child, stderr: stderr.child),
                                          environment: environment)
         } catch {
-            for descriptor in [stdinWrite, stdoutRead, stderrRead].compactMap({ $0 }) { close(descriptor) }
+            for descriptor in nodeEnds { close(descriptor) }
             throw error
         }
+        let stdinWrite = stdin.node, stdoutRead = stdout.node, stderrRead = stderr.node
         if let stdinWrite { _ = fcntl(stdinWrite, F_SETFL, fcntl(stdinWrite, F_GETFL) | O_NONBLOCK) }
         stdinDescriptor = stdinWrite
         stdoutDescriptor = stdoutRead
