@@ -68,11 +68,7 @@ public final class BundledServer: @unchecked Sendable {
     /// servers shut down gracefully as one `ServiceGroup`: they stop accepting, finish what they
     /// are answering (at most `gracefulShutdownLimit`, then they are cancelled), and the loops stop
     /// after them. `ready` runs once every port is bound and the kubeconfig written.
-    /// Pod streams: frames as large as clients send them (a whole stdin buffer), no pings
-    /// (kube-apiserver sends none; older Python clients answer them only while they read), and
-    /// a short wait for the client's close once the stream has ended.
-    static let streamConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(maxFrameSize: 16 << 20, autoPing: .disabled, closeTimeout: .seconds(2)))
+    static let streamConfiguration = PodStreamWebSocket.configuration
 
     public func run(ready: @escaping @Sendable (Endpoints) -> Void) async throws {
         let api = self.api, registry = self.registry, serviceProxy = self.serviceProxy, options = self.options, token = self.token

@@ -50,7 +50,7 @@ final class AgentUnitTests: XCTestCase {
     }
 
     func testAllocatorSkipsReservedAddressesAndRunsOut() throws {
-        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.0.0.0/29"), busyOnHost: { [] })
+        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.0.0.0/29"), claims: nil, busyOnHost: { [] })
         var given: [String] = []
         for index in 0..<5 { given.append(try allocator.allocate(for: "uid-\(index)")) }
         XCTAssertEqual(given, ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"], "never .0, the host's .1 or the broadcast .7")
@@ -79,10 +79,30 @@ final class AgentUnitTests: XCTestCase {
         XCTAssertEqual(listen(descriptor, 1), 0)
         XCTAssertTrue(HostListeners.addresses().contains(0x7F4D_0003))
 
-        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.77.0.0/29"))
+        let allocator = PodIPAllocator(network: try PodNetwork(cidr: "127.77.0.0/29"), claims: nil)
         XCTAssertEqual(try allocator.allocate(for: "a"), "127.77.0.1")
         XCTAssertEqual(try allocator.allocate(for: "b"), "127.77.0.2")
         XCTAssertEqual(try allocator.allocate(for: "c"), "127.77.0.4", "127.77.0.3 is served by someone else")
+    }
+
+    func testTwoNodesOnOneHostNeverShareAnAddress() throws {
+        // Two servers on one machine, both on the same range, neither listening yet: the second
+        // passes over what the first claimed, takes what it released, and a claim dies with its
+        // holder.
+        let path = NSTemporaryDirectory() + "fair-claims-\(UUID().uuidString)"
+        defer { unlink(path) }
+        let network = try PodNetwork(cidr: "127.78.0.0/29")
+        let first = PodIPAllocator(network: network, claims: try XCTUnwrap(HostAddressClaims(path: path)), busyOnHost: { [] })
+        var second: PodIPAllocator? = PodIPAllocator(network: network, claims: try XCTUnwrap(HostAddressClaims(path: path)), busyOnHost: { [] })
+        XCTAssertEqual(try first.allocate(for: "a"), "127.78.0.1")
+        XCTAssertEqual(try first.allocate(for: "b"), "127.78.0.2")
+        XCTAssertEqual(try second?.allocate(for: "x"), "127.78.0.3", "the first node's addresses are passed over")
+        XCTAssertFalse(second?.restore("127.78.0.1", for: "y") ?? true, "a restart does not take another node's address either")
+        XCTAssertEqual(try first.allocate(for: "c"), "127.78.0.4", "nor the other way round")
+        first.release("a")
+        XCTAssertTrue(second?.restore("127.78.0.1", for: "y") ?? false, "released host-wide")
+        second = nil
+        XCTAssertTrue(first.restore("127.78.0.3", for: "z"), "the other node has gone, and its claims with it")
     }
 
     func testLogTailOffsets() throws {

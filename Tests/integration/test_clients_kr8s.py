@@ -249,7 +249,7 @@ import kr8s.asyncio
 from kr8s.asyncio.objects import Pod as AsyncPod
 
 SERVE = ('mkdir -p /tmp/w && printf hello-PORTFWD > /tmp/w/index.html && { httpd -f -p "$POD_IP:8080" -h /tmp/w & } && '
-         'until wget -q -O /dev/null "http://$POD_IP:8080/index.html"; do sleep 0.1; done; echo ready; wait')
+         'until wget -q -O /dev/null "http://$POD_IP:8080/index.html" 2>/dev/null; do sleep 0.1; done; echo ready; wait')
 
 async def get_through(port):
     """One HTTP/1.0 GET on a fresh local connection (kr8s opens a WebSocket for each): the raw answer
@@ -297,7 +297,7 @@ def test_portforward_serves_http_requests_from_a_local_port(kr8s_client, cluster
     result = run(kr8s_client, cluster, PORTFORWARD, ns=namespace)
     explain = f"{json.dumps(result, indent=1)}\n\nfair server log:\n{cluster.log_tail()}"
     assert "error" not in result, explain
-    assert result["phase"] == "Running" and result["log"] == "ready", explain
+    assert result["phase"] == "Running" and result["log"].strip() == "ready", explain
     assert isinstance(result["local_port"], int) and result["local_port"] > 0, explain
     assert (result["first"]["status"], result["first"]["body"]) == ("200", "hello-PORTFWD"), explain
     assert (result["second"]["status"], result["second"]["body"]) == ("200", "hello-PORTFWD"), explain

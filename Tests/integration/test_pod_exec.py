@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import subprocess
+import time
 
 import pytest
 
@@ -134,6 +135,27 @@ def test_cp_moves_100_mb_into_the_pod_and_back(cluster, pod, big_file, tmp_path)
     cluster.kubectl("cp", f"{pod}:{remote}", str(back), "-c", "main", timeout=600)
     assert back.stat().st_size == big_file.stat().st_size
     assert sha256(back) == sha256(big_file)
+
+
+def test_a_slow_reader_gets_all_of_a_large_output_and_the_exit_code(cluster, pod):
+    """90 MB of output read at about 20 MB/s: most of it is in flight (socket buffers, the relay)
+    when the command exits, and the stream must not end before the reader has all of it."""
+    count = 12_000_000
+    expected, expected_size = hashlib.sha256(), 0
+    for start in range(1, count + 1, 100_000):
+        block = "".join(f"{n}\n" for n in range(start, min(start + 100_000, count + 1))).encode()
+        expected.update(block)
+        expected_size += len(block)
+    process = subprocess.Popen([*cluster.kubectl_command(), "exec", pod, "-c", "main", "--", "sh", "-c", f"seq 1 {count}; exit 4"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: process.stdout.read(1 << 20), b""):
+        digest.update(block)
+        size += len(block)
+        time.sleep(0.05)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 4, (size, stderr)
+    assert (size, digest.hexdigest()) == (expected_size, expected.hexdigest()), stderr
 
 
 def test_cp_a_directory_into_the_pod(cluster, pod, tmp_path):

@@ -1,3 +1,4 @@
+import FairHTTPServer
 import FairTLS
 import Foundation
 import HTTPTypes
@@ -82,7 +83,7 @@ struct PinnedWebSocketClient {
         case let .webSocket(connection):
             return try await WebSocketHandler.handle(
                 type: .client,
-                configuration: .init(extensions: [], autoPing: .disabled, closeTimeout: .seconds(2), validateUTF8: false,
+                configuration: .init(extensions: [], autoPing: .disabled, closeTimeout: PodStreamWebSocket.closeTimeout, validateUTF8: false,
                                      maxFrameSize: maximumFrame),
                 asyncChannel: connection, context: Context(logger: logger), handler: handler)
         case .declined:

@@ -29,12 +29,17 @@ struct PodStreamRelay: Sendable {
             let client = PinnedWebSocketClient(
                 host: endpoint.address, port: endpoint.port, target: target, pin: endpoint.pin, headers: headers,
                 tls: try tlsConfiguration(), maximumFrame: Self.maximumMessage) { nodeInbound, nodeOutbound, _ in
-                await withTaskGroup(of: Void.self) { group in
-                    // Whichever side ends first ends the relay: the node closes after the status,
-                    // a client that leaves takes the stream with it.
-                    group.addTask { await Self.copy(from: inbound, to: nodeOutbound) }
-                    group.addTask { await Self.copy(from: nodeInbound, to: outbound) }
-                    await group.next()
+                await withTaskGroup(of: Side?.self) { group in
+                    group.addTask { await Self.copy(from: inbound, to: nodeOutbound); return .client }
+                    group.addTask { await Self.copy(from: nodeInbound, to: outbound); return .node }
+                    // Whichever side ends first has said all it will (the node closes after the
+                    // status; a client that leaves takes the stream with it). The other side
+                    // gets the close behind what was relayed, and the time to read it all and
+                    // answer, as `PodStreamWebSocket.close` gives a peer.
+                    let first = await group.next() ?? nil
+                    try? await (first == .node ? outbound : nodeOutbound).close(.normalClosure, reason: nil)
+                    group.addTask { try? await Task.sleep(for: PodStreamWebSocket.closeTimeout); return nil }
+                    _ = await group.next()
                     group.cancelAll()
                 }
             }
@@ -46,6 +51,8 @@ struct PodStreamRelay: Sendable {
             }
         }
     }
+
+    private enum Side { case client, node }
 
     private static func copy(from inbound: WebSocketInboundStream, to outbound: WebSocketOutboundWriter) async {
         var reader = WebSocketMessageReader(inbound, maximumSize: maximumMessage)

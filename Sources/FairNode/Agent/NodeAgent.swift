@@ -149,6 +149,7 @@ public final class NodeAgent: @unchecked Sendable {
         queue.shutDownAndWait()
         logServer?.stop()
         syncer?.events.stop()
+        addresses.releaseHostClaims()
     }
 
     /// Stops and removes every container of this node: SIGTERM, up to `grace` for them to end,

@@ -31,11 +31,7 @@ final class LogServer: @unchecked Sendable {
         self.exec = exec.map { NodeExecEndpoint(locate: $0, locatePod: pod, locateLog: locate) }
     }
 
-    /// Exec streams: no pings (kubelet sends none, and older Python clients answer them only
-    /// while they read), frames as large as clients send them (a whole stdin buffer, a 1 MiB
-    /// port-forward read), and a short wait for the client's close.
-    static let webSocketConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
-        ws: .init(maxFrameSize: 16 << 20, autoPing: .disabled, closeTimeout: .seconds(2)))
+    static let webSocketConfiguration = PodStreamWebSocket.configuration
 
     struct StartError: Error, CustomStringConvertible {
         let description: String

@@ -1,6 +1,7 @@
 import FairHTTPServer
 import FairKube
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import WSCore
 #if canImport(Glibc)
@@ -23,14 +24,17 @@ struct AttachSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let first: UInt8 = stdout ? StreamChannel.stdout : stderr ? StreamChannel.stderr : StreamChannel.error
         try? await outbound.write(.binary(ByteBuffer(bytes: [first])))
+        let gone = NIOLockedValueBox(false)
         let input = Task {
             var reader = WebSocketMessageReader(inbound, maximumSize: ExecSession.maximumMessage)
             while (try? await reader.next()) != nil {}
+            gone.withLockedValue { $0 = true }
         }
-        let followed = await follow(outbound: outbound, clientGone: { input.isCancelled })
-        input.cancel()
-        guard followed, let payload = RemoteCommandStatus.success.payload(for: subprotocol) else { return }
-        try? await outbound.write(.binary(ByteBuffer(bytes: StreamChannel.frame(StreamChannel.error, payload))))
+        let followed = await follow(outbound: outbound, clientGone: { gone.withLockedValue { $0 } })
+        if followed, let payload = RemoteCommandStatus.success.payload(for: subprotocol) {
+            try? await outbound.write(.binary(ByteBuffer(bytes: StreamChannel.frame(StreamChannel.error, payload))))
+        }
+        await PodStreamWebSocket.close(outbound, after: input)
     }
 
     /// Sends what the log gains until the container has exited and the file is drained; false

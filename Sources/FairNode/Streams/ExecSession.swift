@@ -21,8 +21,9 @@ struct ExecSession {
 
     /// Output is read and sent in pieces of at most this many bytes, one message each.
     static let chunkSize = 32 * 1024
-    /// After the process exits, how long output still held by its background children may take.
-    static let drainGrace: TimeInterval = 1
+    /// After the process exits, output held open by a child it left running ends once it has
+    /// been quiet this long.
+    static let drainQuiet: TimeInterval = 1
     /// The largest client message taken (the Python client sends a whole stdin buffer as one).
     static let maximumMessage = 16 << 20
 
@@ -42,17 +43,15 @@ struct ExecSession {
             await forwardInput(inbound)
             // The client has gone: nobody reads output any more, and a terminal hangs up, as
             // closing a terminal window does (the shell on it gets SIGHUP).
-            for pump in pumps { await pump.finish(by: Date()) }
+            for pump in pumps { await pump.abandon() }
             process.hangUp()
         }
 
         let outcome = await exit.value
         // The process is gone; its output may still be in the pipes (or held open by a child
-        // it left running): read what comes within the grace, then stop reading.
-        let deadline = Date().addingTimeInterval(Self.drainGrace)
-        for pump in pumps { await pump.finish(by: deadline) }
+        // it left running): send all of it, stopping only once the pipes go quiet.
+        for pump in pumps { await pump.drain(quiet: Self.drainQuiet) }
         process.closeDescriptors()
-        input.cancel()
 
         let status: RemoteCommandStatus
         switch outcome {
@@ -62,6 +61,7 @@ struct ExecSession {
         if let payload = status.payload(for: subprotocol) {
             try? await outbound.write(.binary(ByteBuffer(bytes: StreamChannel.frame(StreamChannel.error, payload))))
         }
+        await PodStreamWebSocket.close(outbound, after: input)
     }
 
     /// stdin, resizes and stdin's close, until the client closes (which closes stdin too).

@@ -17,7 +17,10 @@ final class OutputPump: @unchecked Sendable {
     private let outbound: WebSocketOutboundWriter
     private let lock = NSCondition()
     private var finished = false
+    /// Nobody reads any more (the client has gone): stop at once.
     private var abandoned = false
+    /// Set once the writer has exited: stop when the descriptor has been quiet this long.
+    private var quietLimit: TimeInterval?
 
     init(descriptor: Int32, closesWhenDone: Bool, channel: UInt8, outbound: WebSocketOutboundWriter) {
         self.descriptor = descriptor
@@ -37,10 +40,27 @@ final class OutputPump: @unchecked Sendable {
         }
     }
 
-    /// Waits for the end of the output, or until `deadline`, after which reading stops.
     /// Waits until the descriptor has reached its end.
     func finished() async {
-        // Not `finish(by: .distantFuture)`: Foundation's timed wait traps on so far a date.
+        await waitUntilFinished()
+    }
+
+    /// The writer has exited: everything it wrote is still sent, however slowly the client takes
+    /// it, but output held open by a child it left running ends once nothing has come for
+    /// `quiet` (a cut by elapsed time would truncate a large output sent to a slow client).
+    func drain(quiet: TimeInterval) async {
+        lock.withLock { quietLimit = quiet }
+        await waitUntilFinished()
+    }
+
+    /// The client has gone: reading stops now.
+    func abandon() async {
+        lock.withLock { abandoned = true }
+        await waitUntilFinished()
+    }
+
+    private func waitUntilFinished() async {
+        // An untimed wait: Foundation's timed wait traps on a distant date.
         await ExecSession.blocking { [self] in
             lock.lock()
             while !finished { lock.wait() }
@@ -48,27 +68,24 @@ final class OutputPump: @unchecked Sendable {
         }
     }
 
-    func finish(by deadline: Date) async {
-        await ExecSession.blocking { [self] in
-            lock.lock()
-            while !finished && lock.wait(until: deadline) {}
-            abandoned = true
-            while !finished { lock.wait() }
-            lock.unlock()
-        }
-    }
-
-    private var isAbandoned: Bool {
+    private var state: (abandoned: Bool, quietLimit: TimeInterval?) {
         lock.lock(); defer { lock.unlock() }
-        return abandoned
+        return (abandoned, quietLimit)
     }
 
     private func pump() {
         var buffer = [UInt8](repeating: 0, count: ExecSession.chunkSize + 1)
-        while !isAbandoned {
+        var lastData = Date()
+        while true {
+            if state.abandoned { return }
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 100)
             if ready < 0 && errno != EINTR { return }
+            if ready == 0, let quietLimit = state.quietLimit, Date().timeIntervalSince(lastData) >= quietLimit {
+                // Checked only after a poll found nothing: what the writer left before exiting
+                // is in the pipe already, and is read first.
+                return
+            }
             if ready <= 0 { continue }
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + 1, ExecSession.chunkSize) }
             if count < 0 && (errno == EINTR || errno == EAGAIN) { continue }
@@ -86,6 +103,7 @@ final class OutputPump: @unchecked Sendable {
             sent.wait()
             // The client is gone: nobody reads further output.
             if delivered.failed { return }
+            lastData = Date()
         }
     }
 }

@@ -36,12 +36,20 @@ struct PortForwardSession {
                 try? await outbound.write(.binary(ByteBuffer(bytes: StreamChannel.frame(UInt8(2 * index + 1), Array(message.utf8)))))
             }
         }
-        guard !connections.isEmpty else { return }
+        guard !connections.isEmpty else {
+            // Only errors to tell: the client reads them before it answers the close.
+            let input = Task {
+                var reader = WebSocketMessageReader(inbound, maximumSize: ExecSession.maximumMessage)
+                while (try? await reader.next()) != nil {}
+            }
+            await PodStreamWebSocket.close(outbound, after: input)
+            return
+        }
         let pumps = connections.map { OutputPump(descriptor: $0.socket, closesWhenDone: false, channel: $0.channel, outbound: outbound) }
         for pump in pumps { pump.start() }
         let input = Task { await forwardInput(inbound, to: connections) }
         for pump in pumps { await pump.finished() }
-        input.cancel()
+        await PodStreamWebSocket.close(outbound, after: input)
         for connection in connections { connection.close() }
     }
 
