@@ -345,7 +345,8 @@ final class SchemaValidatorTests: XCTestCase {
     func testTheDefinitionsLoad() {
         let catalog = TypeCatalog.kubernetes
         XCTAssertEqual(catalog.kubernetesVersion, KubernetesTypeSchemas.kubernetesVersion)
-        for definition in KindCatalog.all {
+        // Computed kinds (metrics) take no request body to validate.
+        for definition in KindCatalog.all where !definition.computed {
             XCTAssertNotNil(catalog.root(apiVersion: definition.apiVersion, kind: definition.kind),
                             "no type definition for \(definition.apiVersion) \(definition.kind)")
         }

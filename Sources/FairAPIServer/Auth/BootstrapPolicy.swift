@@ -35,6 +35,9 @@ enum BootstrapPolicy {
         ]),
         PolicyRule(verbs: read, apiGroups: ["policy"], resources: ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
         PolicyRule(verbs: read, apiGroups: ["networking.k8s.io"], resources: ["ingresses", "ingresses/status", "networkpolicies"]),
+        // metrics-server's system:aggregated-metrics-reader, which it aggregates into view,
+        // edit and admin: `kubectl top` for whoever may read pods.
+        PolicyRule(verbs: read, apiGroups: ["metrics.k8s.io"], resources: ["pods", "nodes"]),
     ]
 
     /// What `edit` adds to `view`: changing workloads and reading and writing Secrets, but not

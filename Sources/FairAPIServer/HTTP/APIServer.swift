@@ -19,6 +19,7 @@ public final class APIServer: @unchecked Sendable {
     private var depthSource: (@Sendable () -> [(queue: String, depth: Int)])?
     /// Serves `pods/log` from the pod's node agent.
     let logs: PodLogProxy
+    let resourceMetrics: ResourceMetrics
 
     public struct LogOptions: Sendable {
         public var container: String?
@@ -50,6 +51,7 @@ public final class APIServer: @unchecked Sendable {
         authorizer = RBACAuthorizer(store: store)
         reviews = Reviews(authorizer: authorizer, tokens: tokens)
         logs = PodLogProxy(store: store, credential: nodeClient)
+        resourceMetrics = ResourceMetrics(store: store, credential: nodeClient)
         try ensureSystemNamespaces()
         try BootstrapPolicy.ensure(in: store)
         try StorageAdmission.ensureDefaultClass(in: store)
@@ -189,6 +191,13 @@ public final class APIServer: @unchecked Sendable {
             return Self.json(list)
         }
         guard let resource else { throw APIError.unknownPath }
+        if resource.definition.computed {
+            guard request.method == .get, !resource.watch, !query.flag("watch"), resource.subresource == nil else {
+                throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
+            }
+            let (labels, fields) = try filters(query, resource.definition)
+            return Self.json(try await resourceMetrics.answer(resource, labels: labels, fields: fields))
+        }
         if !resource.definition.stored {
             guard request.method == .post, resource.name == nil else {
                 throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")

@@ -18,8 +18,11 @@ enum Discovery {
     }
 
     static func group(_ name: String) -> JSONValue {
-        let version: JSONValue = ["groupVersion": .string("\(name)/v1"), "version": "v1"]
-        return ["kind": "APIGroup", "apiVersion": "v1", "name": .string(name), "versions": [version], "preferredVersion": version]
+        let versions: [JSONValue] = Array(Set(KindCatalog.all.filter { $0.group == name }.map(\.version))).sorted().map {
+            ["groupVersion": .string("\(name)/\($0)"), "version": .string($0)]
+        }
+        return ["kind": "APIGroup", "apiVersion": "v1", "name": .string(name), "versions": .array(versions),
+                "preferredVersion": versions.first ?? [:]]
     }
 
     static func resourceList(group: String, version: String) -> JSONValue? {

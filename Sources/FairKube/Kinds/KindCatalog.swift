@@ -31,6 +31,8 @@ public enum KindCatalog {
         .subjectAccessReview,
         .selfSubjectReview,
         .tokenReview,
+        .nodeMetrics,
+        .podMetrics,
     ]
 
     public static var groups: [String] { Array(Set(all.map(\.group).filter { !$0.isEmpty })).sorted() }

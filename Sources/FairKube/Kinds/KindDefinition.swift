@@ -49,6 +49,9 @@ public struct KindDefinition: Sendable {
     /// false for a request that is answered, never kept (`SelfSubjectAccessReview`,
     /// `TokenReview`): only `create`, and the API server computes the answer.
     public let stored: Bool
+    /// Read-only objects the API server computes on each request, never stored
+    /// (metrics.k8s.io's NodeMetrics and PodMetrics): only `get` and `list`.
+    public let computed: Bool
 
     public init(group: String, version: String, kind: String, plural: String, singular: String? = nil, namespaced: Bool,
                 shortNames: [String] = [], categories: [String] = [], subresources: [String] = [],
@@ -59,7 +62,7 @@ public struct KindDefinition: Sendable {
                 validateUpdate: @escaping @Sendable (JSONValue, JSONValue) -> [FieldCause] = { _, _ in [] },
                 columns: [TableColumn] = [TableColumn.name, TableColumn.age],
                 gracePeriod: @escaping @Sendable (JSONValue, Int64?) -> Int64? = { _, _ in nil },
-                containsObjects: Bool = false, allocatedFields: [[String]] = [], stored: Bool = true) {
+                containsObjects: Bool = false, allocatedFields: [[String]] = [], stored: Bool = true, computed: Bool = false) {
         self.group = group
         self.version = version
         self.kind = kind
@@ -79,8 +82,9 @@ public struct KindDefinition: Sendable {
         self.gracePeriod = gracePeriod
         self.containsObjects = containsObjects
         self.allocatedFields = allocatedFields
-        self.stored = stored
-        self.verbs = stored ? Self.verbs : ["create"]
+        self.stored = stored && !computed
+        self.computed = computed
+        self.verbs = computed ? ["get", "list"] : stored ? Self.verbs : ["create"]
     }
 
     public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }

@@ -18,6 +18,9 @@ public final class NodeAgent: @unchecked Sendable {
     private let store: PodStateStore
     private let addresses: PodIPAllocator
     private let records = PodRecords()
+    private let usage = UsageHistory()
+    /// How often containers' cgroups are read for `kubectl top`: the window of its rates.
+    static let usageSamplingInterval: TimeInterval = 5
     private let loop: ReconcileLoop
     private var queue: WorkQueue { loop.queue }
     private let log: @Sendable (String) -> Void
@@ -91,6 +94,8 @@ public final class NodeAgent: @unchecked Sendable {
             } pod: { [weak self] namespace, pod in
                 guard let self else { throw ContainerLogError.notFound("the node agent has stopped") }
                 return try self.podAddress(namespace: namespace, pod: pod)
+            } summary: { [weak self] in
+                self?.usageSummary() ?? [:]
             }
             servingPin = tls.publicKeyPin
         } catch let error as NodeServingIdentity.MissingAuthority {
@@ -136,6 +141,7 @@ public final class NodeAgent: @unchecked Sendable {
         for record in records.all { queue.add("pod:" + record.uid) }
         queue.add("node", after: options.heartbeatInterval)
         queue.add("relist", after: options.relistInterval)
+        if runtime is ContainerUsageReading { queue.add("usage") }
     }
 
     /// Stops the loops and the log server. Containers keep running: the next `start` with the
@@ -182,10 +188,40 @@ public final class NodeAgent: @unchecked Sendable {
         case "relist":
             relist()
             return .requeue(after: options.relistInterval)
+        case "usage":
+            sampleUsage()
+            return .requeue(after: Self.usageSamplingInterval)
         default:
             guard key.hasPrefix("pod:"), let syncer else { return .done }
             return try syncer.sync(uid: String(key.dropFirst(4)))
         }
+    }
+
+    /// One reading of the node's cgroup and of each running container's.
+    private func sampleUsage() {
+        guard let reader = runtime as? ContainerUsageReading else { return }
+        var samples: [String: CgroupSample] = [:]
+        samples[Self.nodeUsageKey] = reader.nodeUsage()
+        for snapshot in records.allSnapshots {
+            for container in snapshot.containers.values where container.running {
+                if let id = container.containerID { samples[id] = reader.usage(ofContainer: id) }
+            }
+        }
+        usage.record(samples)
+    }
+
+    /// Container ids are `UID-NAME-RESTARTS`, so this key is never one.
+    private static let nodeUsageKey = "node"
+
+    private func usageSummary() -> JSONValue {
+        let pods = records.allSnapshots.map { snapshot in
+            StatsSummary.PodUsage(namespace: snapshot.namespace, name: snapshot.name, uid: snapshot.uid, containers:
+                snapshot.containers.sorted { $0.key < $1.key }.compactMap { name, container in
+                    guard container.running, let id = container.containerID, let used = usage.usage(id) else { return nil }
+                    return StatsSummary.Container(name: name, usage: used)
+                })
+        }
+        return StatsSummary.document(nodeName: options.name, node: usage.usage(Self.nodeUsageKey), pods: pods)
     }
 
     private func podChanged(_ event: InformerEvent) {

@@ -18,14 +18,17 @@ final class LogServer: @unchecked Sendable {
     private let tls: NodeServingIdentity
     private let locate: ContainerLogLocator
     private let exec: NodeExecEndpoint?
+    /// kubelet's `/stats/summary`, for the API server's metrics.k8s.io.
+    private let summary: (@Sendable () -> JSONValue)?
     private let lock = NSLock()
     private var group: ServiceGroup?
     private var stopped = false
     private(set) var port = 0
 
     init(port: Int, tls: NodeServingIdentity, locate: @escaping ContainerLogLocator, exec: ContainerExecLocator? = nil,
-         pod: PodAddressLocator? = nil) {
+         pod: PodAddressLocator? = nil, summary: (@Sendable () -> JSONValue)? = nil) {
         requestedPort = port
+        self.summary = summary
         self.tls = tls
         self.locate = locate
         self.exec = exec.map { NodeExecEndpoint(locate: $0, locatePod: pod, locateLog: locate) }
@@ -131,6 +134,10 @@ final class LogServer: @unchecked Sendable {
         }
         let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map {
             String($0).removingPercentEncoding ?? String($0)
+        }
+        if segments == ["stats", "summary"], let summary {
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: JSONCoding.encodeBytes(summary()))))
         }
         guard segments.count == 4, segments[0] == "containerLogs" else {
             return Self.text("not found: logs are at /containerLogs/{namespace}/{pod}/{container}\n", status: .notFound)

@@ -28,21 +28,26 @@ enum CgroupMemoryEvents {
     }
 
     /// Where the v1 memory hierarchy is mounted (normally /sys/fs/cgroup/memory).
-    static func v1MemoryMount() -> String? {
-        guard let data = FileManager.default.contents(atPath: "/proc/self/mountinfo") else { return nil }
+    static func v1MemoryMount() -> String? { v1Mounts["memory"] }
+
+    /// Where each v1 controller's hierarchy is mounted (`cpuacct` at /sys/fs/cgroup/cpuacct or
+    /// /sys/fs/cgroup/cpu,cpuacct), read once from /proc/self/mountinfo.
+    static let v1Mounts: [String: String] = {
+        guard let data = FileManager.default.contents(atPath: "/proc/self/mountinfo") else { return [:] }
+        var mounts: [String: String] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
             let halves = line.components(separatedBy: " - ")
             guard halves.count == 2 else { continue }
             let mountFields = halves[0].split(separator: " ")
             let fsFields = halves[1].split(separator: " ")
-            guard mountFields.count >= 5, fsFields.count >= 3, fsFields[0] == "cgroup",
-                  fsFields[2].split(separator: ",").contains("memory")
-            else { continue }
-            return String(mountFields[4])
+            guard mountFields.count >= 5, fsFields.count >= 3, fsFields[0] == "cgroup" else { continue }
+            for option in fsFields[2].split(separator: ",") where mounts[String(option)] == nil {
+                mounts[String(option)] = String(mountFields[4])
+            }
         }
-        return nil
-    }
+        return mounts
+    }()
 
     /// Whether per-cgroup swap limits exist (v1 `memsw`, v2 `memory.swap.max`): without them a
     /// swap limit makes runc fail, and with swap on but no limit, a memory limit only swaps.

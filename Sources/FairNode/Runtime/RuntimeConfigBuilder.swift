@@ -24,9 +24,14 @@ struct RuntimeConfigBuilder {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     static let cpuPeriod: UInt64 = 100_000
 
-    func cgroupsPath(for id: String) -> String {
+    /// The node's cgroup, which every container's is under: `/fair/NODE`.
+    var parentCgroupsPath: String {
         let parent = cgroupParent.hasSuffix("/") ? String(cgroupParent.dropLast()) : cgroupParent
-        return "\(parent.hasPrefix("/") ? "" : "/")\(parent)/\(id)"
+        return "\(parent.hasPrefix("/") ? "" : "/")\(parent)"
+    }
+
+    func cgroupsPath(for id: String) -> String {
+        "\(parentCgroupsPath)/\(id)"
     }
 
     func config(for spec: ContainerSpec, user: ImageUser, etc: ContainerEtcFiles) -> OCIRuntimeConfig {
