@@ -174,7 +174,7 @@ let package = Package(
         .target(
             name: "FairNode",
             dependencies: [
-                "FairKube", "FairSupport", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS", "FairHTTPServer",
+                "FairKube", "FairSupport", "FairRegistry", "FairOCI", "FairArchive", "FairHTTP", "FairTLS", "FairHTTPServer", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -255,7 +255,7 @@ let package = Package(
         .testTarget(name: "FairWorkloadsTests", dependencies: ["FairWorkloads", "FairKube", "FairArchive"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairSchedulerTests", dependencies: ["FairScheduler", "FairKube", "FairServer", "FairSupport", "FairAPIServer"], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(name: "FairControllersTests", dependencies: ["FairControllers", "FairKube", "FairServer", "FairSupport", "FairAPIServer", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
-        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairSupport", "FairRegistry", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS"], swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(name: "FairNodeTests", dependencies: ["FairNode", "FairKube", "FairSupport", "FairRegistry", "FairServer", "FairArchive", "FairOCI", "FairHTTP", "FairTLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "FairServingTests",
             dependencies: [

@@ -235,3 +235,79 @@ def test_attach_follows_the_container_s_output_until_it_exits(cluster, pod):
     assert [line for line in result.stdout.splitlines() if line.startswith("out-")][-3:] == ["out-4", "out-5", "out-6"], result.stdout
     assert "err-6" in result.stderr and "out-" not in result.stderr, result.stderr
     assert "err-" not in result.stdout
+
+
+class PortForward:
+    """`kubectl port-forward pod/NAME LOCAL:REMOTE` running until stopped (SPDY/3.1 inside the
+    WebSocket, kubectl 1.31 and later's default)."""
+
+    def __init__(self, cluster, pod, remote):
+        from server_harness import free_port
+        self.local = free_port()
+        self.process = subprocess.Popen([*cluster.kubectl_command(), "port-forward", f"pod/{pod}", f"{self.local}:{remote}"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline()
+        assert first.startswith(f"Forwarding from 127.0.0.1:{self.local} -> {remote}"), (first, self.stop())
+
+    def get(self, path, timeout=30):
+        import http.client
+        connection = http.client.HTTPConnection("127.0.0.1", self.local, timeout=timeout)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, body
+
+    def stop(self):
+        import signal
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.process.returncode, self.process.stderr.read()
+
+
+def test_kubectl_port_forward_serves_requests_one_after_another_and_at_once(cluster, web):
+    cluster.kubectl("exec", web, "--", "sh", "-c", "head -c 30000000 /dev/urandom > /tmp/site/big.bin")
+    inside = cluster.kubectl("exec", web, "--", "sha256sum", "/tmp/site/big.bin").stdout.split()[0]
+    forward = PortForward(cluster, web, 8080)
+    try:
+        for _ in range(20):
+            assert forward.get("/index.html") == (200, b"served by web")
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda path: forward.get(path, timeout=120), ["/big.bin", "/index.html", "/index.html", "/big.bin"]))
+        assert [status for status, _ in results] == [200, 200, 200, 200]
+        assert results[1][1] == results[2][1] == b"served by web"
+        for _, body in (results[0], results[3]):
+            assert len(body) == 30000000 and hashlib.sha256(body).hexdigest() == inside
+        assert forward.process.poll() is None, "kubectl is still forwarding"
+    finally:
+        code, stderr = forward.stop()
+    assert code == 0, stderr
+    assert "error" not in stderr.lower(), stderr
+
+
+def test_kubectl_port_forward_to_a_closed_port_reports_the_pod_s_refusal(cluster, web):
+    forward = PortForward(cluster, web, 9999)
+    import socket
+    with socket.create_connection(("127.0.0.1", forward.local), timeout=30) as connection:
+        connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        assert connection.recv(65536) == b"", "nothing answers on the pod's port 9999"
+    # kubectl 1.32 ends the whole forward after a failed dial, saying why.
+    try:
+        forward.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+    code, stderr = forward.stop()
+    assert "error forwarding port 9999 to pod web" in stderr and "connection refused" in stderr, stderr
+    assert code != 0, stderr
+    # The node and the API server took no harm: another forward works.
+    again = PortForward(cluster, web, 8080)
+    try:
+        assert again.get("/index.html") == (200, b"served by web")
+    finally:
+        again.stop()

@@ -26,7 +26,8 @@ extension APIServer {
         let nodeQuery: [URLQueryItem]
     }
 
-    func podStreamPlan(_ path: ResourcePath, method: HTTPRequest.Method, query: Query, user: UserInfo) throws -> PodStreamPlan {
+    func podStreamPlan(_ path: ResourcePath, method: HTTPRequest.Method, query: Query, user: UserInfo,
+                       tunnelled: Bool = false) throws -> PodStreamPlan {
         guard let name = path.name, let subresource = path.subresource else { throw APIError.unknownPath }
         guard method == .get || method == .post else {
             throw APIError.methodNotAllowed("\(method) is not supported on pods/\(subresource)")
@@ -41,7 +42,7 @@ extension APIServer {
         guard let stored = store.get(pods.storageKey, namespace: namespace, name: name) else {
             throw APIError.notFound(pods, name)
         }
-        if subresource == "portforward" { return try portForwardPlan(stored.object, namespace: namespace, name: name, query: query) }
+        if subresource == "portforward" { return try portForwardPlan(stored.object, namespace: namespace, name: name, query: query, tunnelled: tunnelled) }
         let target: PodStreamTarget
         let command = subresource == "exec" ? query.form.all("command") : []
         do {
@@ -65,7 +66,8 @@ extension APIServer {
 
     /// Port-forward over WebSocket (the Python client, kr8s): the ports come in the query
     /// (`ports`, repeated or comma-separated), and the node dials the pod's address.
-    private func portForwardPlan(_ pod: JSONValue, namespace: String, name: String, query: Query) throws -> PodStreamPlan {
+    /// kubectl's SPDY tunnel (`tunnelled`) names no ports: each stream inside it carries its own.
+    private func portForwardPlan(_ pod: JSONValue, namespace: String, name: String, query: Query, tunnelled: Bool) throws -> PodStreamPlan {
         var ports: [String] = []
         for text in query.form.all("ports").flatMap({ $0.split(separator: ",") }) {
             let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -74,27 +76,29 @@ extension APIServer {
             }
             ports.append(String(port))
         }
-        guard !ports.isEmpty else { throw APIError.badRequest("at least one port must be specified (ports=PORT[,PORT…])") }
+        guard !ports.isEmpty || tunnelled else { throw APIError.badRequest("at least one port must be specified (ports=PORT[,PORT…])") }
         guard let nodeName = pod.value(at: "spec.nodeName")?.stringValue, !nodeName.isEmpty else {
             throw APIError.badRequest("pod \(name) does not have a host assigned")
         }
         let node = try NodeEndpoint.resolve(store: store, nodeName: nodeName, credential: logs.credential, serving: "port-forward")
         return PodStreamPlan(subresource: "portforward", namespace: namespace, pod: name, node: node,
-                             nodePath: ["portForward", namespace, name], nodeQuery: [URLQueryItem(name: "port", value: ports.joined(separator: ","))])
+                             nodePath: ["portForward", namespace, name],
+                             nodeQuery: ports.isEmpty ? [] : [URLQueryItem(name: "port", value: ports.joined(separator: ","))])
     }
 
     /// The same request as plain HTTP: its refusal, as a `Status`.
     func podStream(_ path: ResourcePath, method: HTTPRequest.Method, headers: HTTPFields, query: Query, user: UserInfo) throws -> Response {
-        _ = try podStreamPlan(path, method: method, query: query, user: user)
+        let tunnelled = StreamSubprotocol.negotiatePortForward(offered: headers[values: .secWebSocketProtocol])?.isTunnel ?? false
+        _ = try podStreamPlan(path, method: method, query: query, user: user, tunnelled: tunnelled && path.subresource == "portforward")
         guard Self.asksForUpgrade(headers) else { throw APIError.badRequest("Upgrade request required") }
         if headers[.upgrade]?.lowercased() == "websocket" {
             let offered = headers[values: .secWebSocketProtocol]
             if path.subresource == "portforward", StreamSubprotocol.negotiatePortForward(offered: offered) == nil {
-                throw APIError.badRequest("requested protocol(s) are not supported: \(offered); supports [\(StreamSubprotocol.v4.rawValue)] "
-                    + "(kubectl's SPDY port-forward is not served yet: use the Python client, kr8s, or `fair` services)")
+                throw APIError.badRequest("requested protocol(s) are not supported: \(offered); supports "
+                    + "[\(StreamSubprotocol.v4.rawValue) \(StreamSubprotocol.spdyPortForward.rawValue)]")
             }
-            if StreamSubprotocol.negotiate(offered: offered) == nil {
-                let served = StreamSubprotocol.allCases.compactMap(\.responseHeader)
+            if path.subresource != "portforward", StreamSubprotocol.negotiate(offered: offered) == nil {
+                let served = StreamSubprotocol.remoteCommand.compactMap(\.responseHeader)
                 throw APIError.badRequest("requested protocol(s) are not supported: \(offered); supports \(served)")
             }
             throw APIError(code: 500, reason: "InternalError", message: "the WebSocket upgrade was declined; try again")
@@ -116,10 +120,10 @@ extension APIServer {
               let user = await authenticator.identify(head.headerFields, certificate: clientCertificate),
               authorizer.authorize(RequestAttributes(user: user, method: head.method, resource: resource, watch: false,
                                                      fieldSelector: nil, urlPath: path)).allowed,
-              let plan = try? podStreamPlan(resource, method: head.method, query: query, user: user),
               let subprotocol = subresource == "portforward"
                 ? StreamSubprotocol.negotiatePortForward(offered: head.headerFields[values: .secWebSocketProtocol])
                 : StreamSubprotocol.negotiate(offered: head.headerFields[values: .secWebSocketProtocol]),
+              let plan = try? podStreamPlan(resource, method: head.method, query: query, user: user, tunnelled: subprotocol.isTunnel),
               let credential = logs.credential,
               let target = plan.node.target(path: plan.nodePath, query: plan.nodeQuery)
         else { return .dontUpgrade }

@@ -22,6 +22,7 @@ public enum RemoteCommandStatus: Equatable, Sendable {
 
     /// The channel-3 payload for a subprotocol; nil: nothing to write (success before v4).
     public func payload(for subprotocol: StreamSubprotocol) -> [UInt8]? {
+        if subprotocol.isTunnel { return nil }
         if subprotocol.sendsStatusObject { return statusObject() }
         switch self {
         case .success: return nil

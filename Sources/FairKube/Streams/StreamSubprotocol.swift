@@ -13,6 +13,12 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
     case v1 = "channel.k8s.io"
     /// No subprotocol offered: framed as `channel.k8s.io`, answered without the header.
     case unnamed = ""
+    /// kubectl's own port-forward (1.31 and later): a SPDY/3.1 session tunnelled in the
+    /// WebSocket's binary messages, spoken by the node and relayed untouched.
+    case spdyPortForward = "SPDY/3.1+portforward.k8s.io"
+
+    /// What exec and attach are served in, in the server's order.
+    public static let remoteCommand: [StreamSubprotocol] = [.v5, .v4, .v1]
 
     /// The subprotocol to answer `Sec-WebSocket-Protocol` values with (each may list several,
     /// comma-separated); nil when the client offered names and none is served, which kube
@@ -22,18 +28,23 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         if names.isEmpty { return .unnamed }
-        return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { $0 == .unnamed ? nil : $0 } }.first
+        return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { remoteCommand.contains($0) ? $0 : nil } }.first
     }
 
-    /// Port-forward over WebSocket knows only v4's framing (`portforward/websocket.go`), or
-    /// none offered; v5 and `channel.k8s.io` are exec's and attach's alone.
+    /// Port-forward over WebSocket knows v4's framing (`portforward/websocket.go`, the Python
+    /// client and kr8s), none offered, or kubectl's SPDY tunnel; v5 and `channel.k8s.io` are
+    /// exec's and attach's alone. The first offered that is served wins.
     public static func negotiatePortForward(offered headerValues: [String]) -> StreamSubprotocol? {
         let names = headerValues.flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
         if names.isEmpty { return .unnamed }
-        return names.contains(StreamSubprotocol.v4.rawValue) ? .v4 : nil
+        return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { [.v4, .spdyPortForward].contains($0) ? $0 : nil } }.first
     }
+
+    /// The stream is a tunnelled SPDY session: nothing but its own frames may be written into it
+    /// (no channel-3 status; a failure closes the WebSocket instead).
+    public var isTunnel: Bool { self == .spdyPortForward }
 
     /// The value of the response's `Sec-WebSocket-Protocol` header; nil: send none.
     public var responseHeader: String? { self == .unnamed ? nil : rawValue }

@@ -75,7 +75,8 @@ struct NodeExecEndpoint: Sendable {
         var ports: [UInt16]
     }
 
-    static func portForward(path: String, query: String?) -> Result<PortForwardTarget, ContainerLogError>? {
+    /// kubectl's SPDY tunnel (`tunnelled`) names no ports: its streams carry them.
+    static func portForward(path: String, query: String?, tunnelled: Bool = false) -> Result<PortForwardTarget, ContainerLogError>? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
         guard segments.first == "portForward" else { return nil }
         guard segments.count == 3 else { return .failure(.notFound("not found: port-forward is at /portForward/{namespace}/{pod}")) }
@@ -85,7 +86,7 @@ struct NodeExecEndpoint: Sendable {
             guard let port = UInt16(trimmed), port > 0 else { return .failure(.badRequest("invalid port \"\(trimmed)\": ports must be 1-65535")) }
             ports.append(port)
         }
-        if ports.isEmpty { return .failure(.badRequest("at least one port must be specified")) }
+        if ports.isEmpty && !tunnelled { return .failure(.badRequest("at least one port must be specified")) }
         return .success(PortForwardTarget(namespace: segments[1], pod: segments[2], ports: ports))
     }
 
@@ -118,13 +119,18 @@ struct NodeExecEndpoint: Sendable {
                                         tty: target.request.tty, subprotocol: subprotocol)
             return .upgrade(headers) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
         }
-        if case let .success(forward)? = Self.portForward(path: bare, query: query) {
+        let forwarding = StreamSubprotocol.negotiatePortForward(offered: head.headerFields[values: .secWebSocketProtocol])
+        if case let .success(forward)? = Self.portForward(path: bare, query: query, tunnelled: forwarding?.isTunnel ?? false) {
             guard await NodeClientIdentity.isControlPlane(channel),
                   let pod = try? locatePod?(forward.namespace, forward.pod),
-                  let subprotocol = StreamSubprotocol.negotiatePortForward(offered: head.headerFields[values: .secWebSocketProtocol])
+                  let subprotocol = forwarding
             else { return .dontUpgrade }
             var headers = HTTPFields()
             if let name = subprotocol.responseHeader { headers[.secWebSocketProtocol] = name }
+            if subprotocol.isTunnel {
+                let session = SpdyPortForwardSession(podIP: pod.address, podName: forward.pod, podUID: pod.uid)
+                return .upgrade(headers) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
+            }
             let session = PortForwardSession(podIP: pod.address, ports: forward.ports, podName: forward.pod, podUID: pod.uid)
             return .upgrade(headers) { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
         }

@@ -98,7 +98,8 @@ final class PodConnection: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            let reason = String(cString: strerror(errno))
+            // Go's words for the errno ("connection refused"), as kubelet's dial error reads.
+            let reason = String(cString: strerror(errno)).lowercased()
             Glibc.close(descriptor)
             throw DialError(description: "dial tcp \(address):\(port): connect: \(reason)")
         }
