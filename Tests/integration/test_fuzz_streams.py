@@ -178,3 +178,139 @@ def test_fuzzed_exec_streams_leave_the_server_working(cluster, pod):
     except AssertionError:
         left = [open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace") for pid in exec_processes(cluster)]
         raise AssertionError(f"exec processes still running after their clients left (seed {SEED}): {left}")
+
+
+# kubectl's port-forward: a SPDY/3.1 session inside the WebSocket, parsed by the node.
+SPDY = "SPDY/3.1+portforward.k8s.io"
+
+
+def spdy_dictionary():
+    """The SPDY/3 header dictionary, from the node's source (1423 bytes)."""
+    import re
+    source = (os.path.dirname(__file__) + "/../../Sources/FairNode/Streams/Spdy/SpdyDictionary.swift")
+    data = bytes(int(byte, 16) for byte in re.findall(r"0x([0-9a-fA-F]{2})(?![0-9a-fA-F])", open(source).read()))
+    assert len(data) == 1423
+    return data
+
+
+def header_block(rng, compressor, pairs):
+    raw = struct.pack(">I", len(pairs))
+    for name, value in pairs:
+        raw += struct.pack(">I", len(name)) + name + struct.pack(">I", len(value)) + value
+    block = compressor.compress(raw) + compressor.flush(__import__("zlib").Z_SYNC_FLUSH)
+    if rng.random() < 0.1:
+        block = bytes(b ^ rng.randrange(256) if rng.random() < 0.2 else b for b in block)
+    return block
+
+
+def control(kind, flags, body):
+    return struct.pack(">HHI", 0x8003, kind, (flags << 24) | len(body)) + body
+
+
+def random_spdy_frames(rng, compressor):
+    frames = []
+    stream = 1
+    for _ in range(rng.randrange(1, 14)):
+        choice = rng.randrange(11)
+        if choice < 4:
+            pairs = [(b"streamtype", rng.choice([b"error", b"data", b"nope", b""])),
+                     (b"port", rng.choice([b"9999", b"1", b"0", b"70000", b"abc", b"8080"])),
+                     (b"requestid", str(rng.randrange(3)).encode())]
+            rng.shuffle(pairs)
+            pairs = pairs[:rng.choice([1, 2, 3, 3, 3])]
+            if rng.random() < 0.1:
+                pairs.append(pairs[0])  # a duplicate name
+            sid = rng.choice([stream, stream, stream, 0, 2, stream - 4])
+            frames.append(control(1, 0, struct.pack(">IIBB", sid & 0x7FFFFFFF, 0, 0, 0) + header_block(rng, compressor, pairs)))
+            stream += 2
+        elif choice < 6:
+            payload = bytes(rng.randrange(256) for _ in range(rng.choice([0, 1, 100, 40000])))
+            frames.append(struct.pack(">II", rng.choice([1, 3, 5, 7, 99]), (rng.choice([0, 1]) << 24) | len(payload)) + payload)
+        elif choice == 6:
+            frames.append(control(6, 0, struct.pack(">I", rng.randrange(1 << 32))))
+        elif choice == 7:
+            frames.append(control(3, 0, struct.pack(">II", rng.choice([0, 1, 3]), rng.randrange(12))))
+        elif choice == 8:
+            frames.append(control(rng.choice([4, 7, 8, 9, 10, 99]), rng.randrange(256), bytes(rng.randrange(256) for _ in range(rng.choice([0, 4, 8, 12])))))
+        elif choice == 9:
+            # A length that promises more than comes.
+            frames.append(struct.pack(">HHI", 0x8003, 1, 0xFFFFFF) + b"\0" * rng.randrange(64))
+        else:
+            frames.append(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+    return frames
+
+
+def fuzz_one_forward(cluster, pod, rng):
+    import websocket
+    import zlib
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 15, zdict=spdy_dictionary())
+    try:
+        ws = websocket.create_connection(
+            f"wss://127.0.0.1:{cluster.port}/api/v1/namespaces/default/pods/{pod}/portforward",
+            header=[f"Authorization: Bearer {cluster.token}"], subprotocols=[SPDY],
+            sslopt={"ca_certs": str(cluster.ca_file)}, timeout=5)
+    except websocket.WebSocketBadStatusException as refused:
+        raise AssertionError(f"the SPDY tunnel was refused: {refused.status_code} {refused.resp_body}")
+    try:
+        data = b"".join(random_spdy_frames(rng, compressor))
+        # Cut anywhere, as kubectl cuts its frames into one message per field (empty ones too).
+        position = 0
+        while position < len(data):
+            size = rng.choice([0, 1, 2, 4, 8, 100, 5000])
+            piece = data[position:position + size]
+            position += size
+            opcode = 1 if rng.random() < 0.03 else 2
+            try:
+                ws.sock.sendall(frame(rng, opcode, piece))
+            except OSError:
+                break
+        ws.sock.settimeout(0.3)
+        try:
+            while ws.sock.recv(65536):
+                pass
+        except (socket.timeout, OSError):
+            pass
+    finally:
+        if rng.random() < 0.5:
+            ws.sock.close()
+        else:
+            try:
+                ws.close(timeout=1)
+            except (OSError, websocket.WebSocketException):
+                ws.sock.close()
+
+
+def open_descriptors(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_fuzzed_port_forward_tunnels_leave_the_server_working(cluster, pod):
+    rng = random.Random(SEED ^ 0x5bd1e995)
+    before = open_descriptors(cluster.process.pid)
+    deadline = time.monotonic() + SECONDS / 2
+    sessions = 0
+    while time.monotonic() < deadline:
+        fuzz_one_forward(cluster, pod, rng)
+        sessions += 1
+        assert cluster.process.poll() is None, f"the server died (seed {SEED}, session {sessions})"
+    print(f"{sessions} fuzzed port-forward sessions")
+    assert sessions >= 10
+    # kubectl's own forward still works end to end (nothing listens on 9999: kubelet's refusal).
+    from server_harness import free_port
+    local = free_port()
+    forward = __import__("subprocess").Popen([*cluster.kubectl_command(), "port-forward", f"pod/{pod}", f"{local}:9999"],
+                                             stdout=__import__("subprocess").PIPE, stderr=__import__("subprocess").PIPE, text=True)
+    try:
+        assert forward.stdout.readline().startswith(f"Forwarding from 127.0.0.1:{local}")
+        with socket.create_connection(("127.0.0.1", local), timeout=30) as connection:
+            connection.sendall(b"x")
+            assert connection.recv(10) == b""
+        forward.wait(timeout=30)
+        assert "connection refused" in forward.stderr.read()
+    finally:
+        if forward.poll() is None:
+            forward.kill()
+            forward.wait()
+    # Every tunnel has ended: no pod connections or sockets left open behind them.
+    wait_for(lambda: open_descriptors(cluster.process.pid) <= before + 8, timeout=30,
+             what=f"the server's descriptors back near {before} (seed {SEED})")
