@@ -126,20 +126,31 @@ def fuzz_one(cluster, pod, rng):
             except OSError:
                 # The server closed a connection that broke the protocol: what it should do.
                 break
-        ws.sock.settimeout(0.3)
-        try:
-            while ws.sock.recv(65536):
-                pass
-        except (socket.timeout, OSError):
-            pass
+        drain(ws)
     finally:
-        if rng.random() < 0.5:
+        leave(rng, ws)
+
+
+def drain(ws):
+    """Reads what the server still sends, for a moment."""
+    ws.sock.settimeout(0.3)
+    try:
+        while ws.sock.recv(65536):
+            pass
+    except (socket.timeout, OSError):
+        pass
+
+
+def leave(rng, ws):
+    """Half the time a dropped connection, half a WebSocket close."""
+    import websocket
+    if rng.random() < 0.5:
+        ws.sock.close()
+    else:
+        try:
+            ws.close(timeout=1)
+        except (OSError, websocket.WebSocketException):
             ws.sock.close()
-        else:
-            try:
-                ws.close(timeout=1)
-            except (OSError, websocket.WebSocketException):
-                ws.sock.close()
 
 
 def exec_processes(cluster):
@@ -264,20 +275,9 @@ def fuzz_one_forward(cluster, pod, rng):
                 ws.sock.sendall(frame(rng, opcode, piece))
             except OSError:
                 break
-        ws.sock.settimeout(0.3)
-        try:
-            while ws.sock.recv(65536):
-                pass
-        except (socket.timeout, OSError):
-            pass
+        drain(ws)
     finally:
-        if rng.random() < 0.5:
-            ws.sock.close()
-        else:
-            try:
-                ws.close(timeout=1)
-            except (OSError, websocket.WebSocketException):
-                ws.sock.close()
+        leave(rng, ws)
 
 
 def open_descriptors(pid):
