@@ -91,10 +91,14 @@ final class FormQueryTests: XCTestCase {
         XCTAssertEqual(FormQuery("command").all("command"), [""])
     }
 
-    func testPortForwardSpeaksV4OrNothing() {
+    func testPortForwardSpeaksV4NothingOrKubectlsTunnel() {
         XCTAssertEqual(StreamSubprotocol.negotiatePortForward(offered: []), .unnamed, "kr8s offers none")
         XCTAssertEqual(StreamSubprotocol.negotiatePortForward(offered: ["v5.channel.k8s.io,v4.channel.k8s.io"]), .v4,
                        "the Python client from v36 offers v5 first; port-forward has no v5")
-        XCTAssertNil(StreamSubprotocol.negotiatePortForward(offered: ["SPDY/3.1+portforward.k8s.io"]), "kubectl's tunnel is SPDY")
+        XCTAssertEqual(StreamSubprotocol.negotiatePortForward(offered: ["SPDY/3.1+portforward.k8s.io"]), .spdyPortForward,
+                       "kubectl 1.31+ tunnels SPDY")
+        XCTAssertNil(StreamSubprotocol.negotiatePortForward(offered: ["channel.k8s.io"]), "exec's framing only")
+        XCTAssertNil(StreamSubprotocol.negotiate(offered: ["SPDY/3.1+portforward.k8s.io"]), "exec and attach never tunnel")
+        XCTAssertNil(RemoteCommandStatus.internalError("x").payload(for: .spdyPortForward), "nothing but SPDY goes into the tunnel")
     }
 }
