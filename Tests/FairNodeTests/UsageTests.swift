@@ -32,8 +32,8 @@ final class UsageTests: XCTestCase {
 
     func testStatFilesAndDurations() {
         let stat = "usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n"
-        XCTAssertEqual(CgroupSample.value(of: "usage_usec", inStat: stat), 1234)
-        XCTAssertEqual(CgroupSample.value(of: "user", inStat: stat), nil)
+        XCTAssertEqual(CgroupMemoryEvents.value(of: "usage_usec", inStat: stat), 1234)
+        XCTAssertEqual(CgroupMemoryEvents.value(of: "user", inStat: stat), nil)
         XCTAssertEqual(StatsSummary.goDuration(5), "5s")
         XCTAssertEqual(StatsSummary.goDuration(5.0123), "5.012s")
         XCTAssertEqual(StatsSummary.goDuration(15.5), "15.5s")

@@ -171,15 +171,21 @@ def exec_processes(cluster):
     return found
 
 
-def test_fuzzed_exec_streams_leave_the_server_working(cluster, pod):
-    rng = random.Random(SEED)
-    deadline = time.monotonic() + SECONDS
+def fuzz_for(seconds, one_session, rng, cluster, what):
+    """Fuzzed sessions one after another for `seconds`, the server checked alive after each;
+    returns how many ran."""
+    deadline = time.monotonic() + seconds
     sessions = 0
     while time.monotonic() < deadline:
-        fuzz_one(cluster, pod, rng)
+        one_session(rng)
         sessions += 1
         assert cluster.process.poll() is None, f"the server died (seed {SEED}, session {sessions})"
-    print(f"{sessions} fuzzed exec sessions")
+    print(f"{sessions} fuzzed {what} sessions")
+    return sessions
+
+
+def test_fuzzed_exec_streams_leave_the_server_working(cluster, pod):
+    sessions = fuzz_for(SECONDS, lambda rng: fuzz_one(cluster, pod, rng), random.Random(SEED), cluster, "exec")
     assert sessions >= 20
     result = cluster.kubectl("exec", pod, "--", "sh", "-c", "echo still; exit 6", check=False)
     assert (result.returncode, result.stdout) == (6, "still\n"), result
@@ -285,15 +291,9 @@ def open_descriptors(pid):
 
 
 def test_fuzzed_port_forward_tunnels_leave_the_server_working(cluster, pod):
-    rng = random.Random(SEED ^ 0x5bd1e995)
     before = open_descriptors(cluster.process.pid)
-    deadline = time.monotonic() + SECONDS / 2
-    sessions = 0
-    while time.monotonic() < deadline:
-        fuzz_one_forward(cluster, pod, rng)
-        sessions += 1
-        assert cluster.process.poll() is None, f"the server died (seed {SEED}, session {sessions})"
-    print(f"{sessions} fuzzed port-forward sessions")
+    sessions = fuzz_for(SECONDS / 2, lambda rng: fuzz_one_forward(cluster, pod, rng), random.Random(SEED ^ 0x5bd1e995),
+                        cluster, "port-forward")
     assert sessions >= 10
     # kubectl's own forward still works end to end (nothing listens on 9999: kubelet's refusal).
     from server_harness import free_port

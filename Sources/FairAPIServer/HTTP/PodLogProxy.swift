@@ -17,22 +17,6 @@ final class PodLogProxy: @unchecked Sendable {
         self.credential = credential
     }
 
-    /// A client that talks only to the node holding `pin`'s key. Made per relay: the pin is the
-    /// node's, and a relay is long (a follow) next to one handshake.
-    private func client(pinning pin: String, credential: NodeClientCredential) -> HTTPClient {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectTimeout = 5
-        // A followed log may be quiet for hours.
-        configuration.stallTimeout = 365 * 24 * 3600
-        configuration.maxRedirects = 0
-        // The key, not a chain, is what identifies the node (its certificate may sign itself).
-        configuration.verifiesServer = false
-        configuration.pinnedPublicKey = pin
-        configuration.clientCertificateFile = credential.certificateFile
-        configuration.clientKeyFile = credential.keyFile
-        return HTTPClient(configuration: configuration)
-    }
-
     /// Checks the request against the pod before answering, so a wrong container or a pod that
     /// is not running yet gets kubectl's 400 instead of an empty stream.
     func open(namespace: String, pod name: String, options: APIServer.LogOptions) async throws -> AsyncStream<[UInt8]> {
@@ -72,7 +56,9 @@ final class PodLogProxy: @unchecked Sendable {
         guard let url = endpoint.url(scheme: "https", path: ["containerLogs", namespace, name, container], query: query) else {
             throw APIError.badRequest("cannot address node \(nodeName)")
         }
-        return try await relay(url: url, node: nodeName, http: client(pinning: endpoint.pin, credential: credential))
+        // Made per relay: a relay is long (a follow) next to one handshake. A followed log may
+        // be quiet for hours.
+        return try await relay(url: url, node: nodeName, http: endpoint.client(credential: credential, stallTimeout: 365 * 24 * 3600))
     }
 
     /// Runs the blocking transfer on its own thread; bytes go out as they arrive, and a reader

@@ -94,16 +94,7 @@ struct ResourceMetrics: Sendable {
 
     private static func summary(of endpoint: NodeEndpoint, credential: NodeClientCredential) async -> JSONValue? {
         guard let url = endpoint.url(scheme: "https", path: ["stats", "summary"], query: []) else { return nil }
-        var configuration = HTTPClient.Configuration()
-        configuration.connectTimeout = nodeTimeout
-        configuration.stallTimeout = nodeTimeout
-        configuration.maxRedirects = 0
-        // The key, not a chain, is what identifies the node.
-        configuration.verifiesServer = false
-        configuration.pinnedPublicKey = endpoint.pin
-        configuration.clientCertificateFile = credential.certificateFile
-        configuration.clientKeyFile = credential.keyFile
-        let client = HTTPClient(configuration: configuration)
+        let client = endpoint.client(credential: credential, connectTimeout: nodeTimeout, stallTimeout: nodeTimeout)
         // libcurl blocks: off the async pool.
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {

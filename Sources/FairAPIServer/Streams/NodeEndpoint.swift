@@ -1,3 +1,4 @@
+import FairHTTP
 import FairKube
 import Foundation
 
@@ -53,5 +54,23 @@ extension NodeEndpoint {
     func target(path: [String], query: [URLQueryItem]) -> String? {
         guard let url = url(scheme: "https", path: path, query: query), let components = URLComponents(string: url) else { return nil }
         return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+    }
+}
+
+extension NodeEndpoint {
+    /// A client that talks only to this node, the holder of the key it published, proving
+    /// itself with the API server's client certificate. `stallTimeout`: how long the node may
+    /// send nothing (a followed log may be quiet for hours; a summary is quick).
+    func client(credential: NodeClientCredential, connectTimeout: Double = 5, stallTimeout: Double) -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectTimeout = connectTimeout
+        configuration.stallTimeout = stallTimeout
+        configuration.maxRedirects = 0
+        // The key, not a chain, is what identifies the node (its certificate may sign itself).
+        configuration.verifiesServer = false
+        configuration.pinnedPublicKey = pin
+        configuration.clientCertificateFile = credential.certificateFile
+        configuration.clientKeyFile = credential.keyFile
+        return HTTPClient(configuration: configuration)
     }
 }

@@ -24,9 +24,7 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
     /// comma-separated); nil when the client offered names and none is served, which kube
     /// refuses as an upgrade failure.
     public static func negotiate(offered headerValues: [String]) -> StreamSubprotocol? {
-        let names = headerValues.flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let names = offeredNames(headerValues)
         if names.isEmpty { return .unnamed }
         return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { remoteCommand.contains($0) ? $0 : nil } }.first
     }
@@ -35,9 +33,7 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
     /// client and kr8s), none offered, or kubectl's SPDY tunnel; v5 and `channel.k8s.io` are
     /// exec's and attach's alone. The first offered that is served wins.
     public static func negotiatePortForward(offered headerValues: [String]) -> StreamSubprotocol? {
-        let names = headerValues.flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let names = offeredNames(headerValues)
         if names.isEmpty { return .unnamed }
         return names.lazy.compactMap { name in StreamSubprotocol(rawValue: name).flatMap { [.v4, .spdyPortForward].contains($0) ? $0 : nil } }.first
     }
@@ -45,6 +41,12 @@ public enum StreamSubprotocol: String, Sendable, CaseIterable {
     /// The stream is a tunnelled SPDY session: nothing but its own frames may be written into it
     /// (no channel-3 status; a failure closes the WebSocket instead).
     public var isTunnel: Bool { self == .spdyPortForward }
+
+    /// The names in `Sec-WebSocket-Protocol` values, in the client's order (each value may list
+    /// several, comma-separated).
+    private static func offeredNames(_ headerValues: [String]) -> [String] {
+        headerValues.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
 
     /// The value of the response's `Sec-WebSocket-Protocol` header; nil: send none.
     public var responseHeader: String? { self == .unnamed ? nil : rawValue }

@@ -11,13 +11,24 @@ enum CgroupMemoryEvents {
     /// `oom_kill` of the cgroup (v2 `memory.events`, v1 `memory.oom_control`); 0 when unknown.
     static func oomKills(cgroupsPath: String) -> Int64 {
         guard let file = memoryFile(cgroupsPath: cgroupsPath, v2: "memory.events", v1: "memory.oom_control"),
-              let data = FileManager.default.contents(atPath: file)
+              let count = value(of: "oom_kill", inStatFile: file)
         else { return 0 }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        return Int64(clamping: count)
+    }
+
+    /// The value of `key` in a `KEY VALUE` per line file (`memory.events`, `memory.stat`,
+    /// `cpu.stat`); nil when the file or the key is missing.
+    static func value(of key: String, inStatFile path: String) -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return value(of: key, inStat: String(decoding: data, as: UTF8.self))
+    }
+
+    static func value(of key: String, inStat text: String) -> UInt64? {
+        for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
-            if fields.count == 2, fields[0] == "oom_kill", let count = Int64(fields[1]) { return count }
+            if fields.count == 2, fields[0] == key { return UInt64(fields[1]) }
         }
-        return 0
+        return nil
     }
 
     /// The path of a memory controller file of `cgroupsPath`, for the cgroup version in use.
