@@ -66,6 +66,9 @@ public final class InProcessTransport: KubeTransport, @unchecked Sendable {
         for (name, value) in request.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
+        // What the HTTPS client sends: the server names the loops' writes after it (their field
+        // manager), whichever way they come.
+        if fields[.userAgent] == nil { fields[.userAgent] = HTTPClient.Configuration().userAgent }
         return HTTPTypes.HTTPRequest(method: method, scheme: "https", authority: "in-process", path: path, headerFields: fields)
     }
 }

@@ -1,6 +1,7 @@
 """`fair train`, `fair serve`, `fair predict` and `fair models` end to end on the bundled server:
 real images in the embedded registry, Jobs and Deployments run by the node agent under runc,
 models stored as OCI artifacts and served by the Open Inference Protocol model server."""
+import datetime
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+import zoneinfo
 
 import pytest
 
@@ -536,17 +538,21 @@ def test_bad_mounts_are_refused_before_anything_is_built(fair_cluster, tmp_path,
 def test_a_scheduled_training_is_a_cronjob_whose_runs_store_the_next_versions(fair_cluster, cluster, tmp_path):
     project = write_project(tmp_path / "nightly", "import os\nopen(os.path.join(os.environ['FAIR_MODEL_DIR'], 'w.txt'), 'w').write('1')\nprint('nightly run')\n",
                             name="nightly")
-    made = fair_cluster.train(project, "--schedule", "0 3 * * *", "--time-zone", "Europe/Berlin")
+    # Twelve hours from now in that zone: the schedule itself never fires while the test runs (a
+    # fixed 03:00 did, once, when the suite ran at 03:00 in Berlin, and added a run of its own).
+    hour = (datetime.datetime.now(zoneinfo.ZoneInfo("Europe/Berlin")).hour + 12) % 24
+    schedule = f"0 {hour} * * *"
+    made = fair_cluster.train(project, "--schedule", schedule, "--time-zone", "Europe/Berlin")
     assert made.stdout.strip() == "nightly", made.stdout
     cronjob = json.loads(cluster.kubectl("get", "cronjob", "nightly", "-o", "json").stdout)
-    assert cronjob["spec"]["schedule"] == "0 3 * * *" and cronjob["spec"]["timeZone"] == "Europe/Berlin"
+    assert cronjob["spec"]["schedule"] == schedule and cronjob["spec"]["timeZone"] == "Europe/Berlin"
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
     pod_spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod_spec["serviceAccountName"] == "nightly"
     owner = json.loads(cluster.kubectl("get", "role", "nightly", "-o", "json").stdout)["metadata"]["ownerReferences"]
     assert [(o["kind"], o["name"]) for o in owner] == [("CronJob", "nightly")]
     assert "no runs yet" in fair_cluster.run("status", "nightly").stdout
-    # Two runs now rather than at 03:00: each stores the next version.
+    # Two runs now rather than at the scheduled hour: each stores the next version.
     for run in ("nightly-run-1", "nightly-run-2"):
         cluster.kubectl("create", "job", run, "--from=cronjob/nightly")
         cluster.kubectl("wait", "--for=condition=complete", f"job/{run}", "--timeout=180s", timeout=200)

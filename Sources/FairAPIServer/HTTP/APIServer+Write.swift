@@ -7,9 +7,9 @@ import Hummingbird
 extension APIServer {
     private static let nameSuffixAlphabet = Array("bcdfghjklmnpqrstvwxz2456789")
 
-    func create(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo) async throws -> Response {
+    func create(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo, manager: String) async throws -> Response {
         let definition = path.definition
-        guard var object = body, object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
+        guard let object = body, object.objectValue != nil else { throw APIError.badRequest("the request body must be a JSON object") }
         if path.subresource == "binding", let name = path.name {
             return try bind(path, pod: name, binding: object)
         }
@@ -17,6 +17,17 @@ extension APIServer {
             return try tokenRequest(path, name: name, body: object, user: user)
         }
         guard path.name == nil else { throw APIError.methodNotAllowed("POST to a named \(definition.plural) is not supported") }
+        return try createObject(path, object, query: query, user: user, manager: manager)
+    }
+
+    /// Creates what an apply made of a missing object (its fields recorded already).
+    func createApplied(_ path: ResourcePath, object: JSONValue, query: Query, user: UserInfo) async throws -> Response {
+        try createObject(path, object, query: query, user: user, manager: nil)
+    }
+
+    private func createObject(_ path: ResourcePath, _ object: JSONValue, query: Query, user: UserInfo, manager: String?) throws -> Response {
+        let definition = path.definition
+        var object = object
         try Self.checkTypeMeta(object, definition)
         let namespace = try namespace(for: path, object: object)
         if object.name == nil || object.name!.isEmpty, let prefix = object.value(at: "metadata.generateName")?.stringValue, !prefix.isEmpty {
@@ -33,15 +44,22 @@ extension APIServer {
             // From choosing the address to storing it, so no two Services get the same one.
             return try serviceIPLock.withLock {
                 try ServiceIPAllocation.admitCreate(&object, range: range, store: store)
-                return try store(new: object, definition, namespace: namespace, query: query, user: user)
+                return try store(new: object, definition, namespace: namespace, query: query, user: user, manager: manager)
             }
         }
-        return try store(new: object, definition, namespace: namespace, query: query, user: user)
+        return try store(new: object, definition, namespace: namespace, query: query, user: user, manager: manager)
     }
 
     /// The last checks of a create (node restriction, validation, escalation), then the write.
-    private func store(new object: JSONValue, _ definition: KindDefinition, namespace: String, query: Query, user: UserInfo) throws -> Response {
+    /// `manager` is who the created fields belong to; nil when an apply has recorded that already.
+    private func store(new object: JSONValue, _ definition: KindDefinition, namespace: String, query: Query, user: UserInfo,
+                       manager: String?) throws -> Response {
+        var object = object
         let name = object.name ?? ""
+        if let manager {
+            let sent = try Self.managedFields(of: object, definition)
+            object = FieldManager(definition, subresource: nil).updated(old: nil, new: object, by: manager, base: sent, now: KubeTime.now())
+        }
         try NodeRestriction.admitCreate(object, definition, user: user)
         let causes = Admission.validate(object, definition)
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
@@ -71,7 +89,7 @@ extension APIServer {
         return namespace
     }
 
-    func update(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo) throws -> Response {
+    func update(_ path: ResourcePath, body: JSONValue?, query: Query, user: UserInfo, manager: String) throws -> Response {
         guard let body, body.objectValue != nil, let name = path.name else {
             throw APIError.badRequest("PUT needs a named object and a JSON body")
         }
@@ -79,7 +97,7 @@ extension APIServer {
         if let bodyName = body.name, bodyName != name {
             throw APIError.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
-        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user) { stored in
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user, manager: manager) { stored in
             if let expected = Self.requestedVersion(body), expected != stored.resourceVersion {
                 throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
@@ -87,10 +105,16 @@ extension APIServer {
         }
     }
 
-    func patch(_ path: ResourcePath, body: JSONValue?, contentType: String, query: Query, user: UserInfo) throws -> Response {
+    func patch(_ path: ResourcePath, body: JSONValue?, contentType: String, query: Query, user: UserInfo, manager: String) async throws -> Response {
         guard let body, let name = path.name else { throw APIError.badRequest("PATCH needs a named object and a body") }
         let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user) { stored in
+        if type == ApplyBody.contentType {
+            return try await apply(path, name: name, config: body, query: query, user: user)
+        }
+        if query["force"] != nil {
+            throw APIError(code: 422, reason: "Invalid", message: "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch")
+        }
+        return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user, manager: manager) { stored in
             var base = stored
             if path.subresource == "scale" { base = self.scale(of: stored) }
             let patched: JSONValue
@@ -100,7 +124,7 @@ extension APIServer {
             case "application/json-patch+json": patched = try Patch.json(base, body, maximumSize: Limits.storedObject)
             default:
                 throw APIError(code: 415, reason: "UnsupportedMediaType",
-                               message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+                               message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")
             }
             if let expected = Self.requestedVersion(body), expected != stored.resourceVersion {
                 throw APIError.conflict(path.definition, name, "the object has been modified; please apply your changes to the latest version and try again")
@@ -111,9 +135,10 @@ extension APIServer {
 
     /// Shared by PUT and PATCH: `produce` turns the stored object into the requested one; this
     /// keeps what the caller may not change (identity, and status or spec depending on the
-    /// subresource), bumps the generation when the spec changed, and validates.
-    private func replace(_ path: ResourcePath, name: String, dryRun: Bool, user: UserInfo,
-                         _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
+    /// subresource), bumps the generation when the spec changed, validates, and gives `manager`
+    /// the fields the write changed (nil: an apply, which has recorded its fields itself).
+    func replace(_ path: ResourcePath, name: String, dryRun: Bool, user: UserInfo, manager: String?,
+                 _ produce: @escaping (JSONValue) throws -> JSONValue) throws -> Response {
         let definition = path.definition
         let namespace = path.namespace ?? ""
         if path.subresource == "approval", !user.isSuperuser,
@@ -155,6 +180,15 @@ extension APIServer {
             }
             definition.defaults(&object)
             if definition == .service, path.subresource == nil { try ServiceIPAllocation.admitUpdate(old: stored, new: &object) }
+            if let manager {
+                // The ownership to start from: what the client sent, if it changed it (`[{}]`
+                // clears it), else the stored object's.
+                let sent = requested.value(at: "metadata.managedFields")
+                let base = try Self.managedFields(of: sent != nil && sent != stored.value(at: "metadata.managedFields") ? requested : stored, definition)
+                object = FieldManager(definition, subresource: path.subresource).updated(old: stored, new: object, by: manager, base: base, now: KubeTime.now())
+            } else if path.subresource == nil || path.subresource == "status" {
+                object.set(requested.value(at: "metadata.managedFields"), at: "metadata.managedFields")
+            }
             var causes = Admission.validate(object, definition)
             if causes.isEmpty { causes += definition.validateUpdate(stored, object).map { ($0.field, $0.message) } }
             causes += Self.finalizerCauses(old: stored, new: object)

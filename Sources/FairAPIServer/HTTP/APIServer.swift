@@ -219,11 +219,14 @@ public final class APIServer: @unchecked Sendable {
         case .get:
             return try await read(resource, query: query, table: TablePrinter.wantsTable(request.headers[.accept] ?? ""))
         case .post:
-            return try await create(resource, body: try await body(of: request), query: query, user: user)
+            return try await create(resource, body: try await body(of: request), query: query, user: user,
+                                    manager: try Self.fieldManager(query: query, userAgent: request.headers[.userAgent]))
         case .put:
-            return try update(resource, body: try await body(of: request), query: query, user: user)
+            return try update(resource, body: try await body(of: request), query: query, user: user,
+                              manager: try Self.fieldManager(query: query, userAgent: request.headers[.userAgent]))
         case .patch:
-            return try patch(resource, body: try await body(of: request), contentType: request.headers[.contentType] ?? "", query: query, user: user)
+            return try await patch(resource, body: try await body(of: request), contentType: request.headers[.contentType] ?? "", query: query, user: user,
+                                   manager: try Self.fieldManager(query: query, userAgent: request.headers[.userAgent]))
         case .delete:
             return try delete(resource, body: try await body(of: request), query: query)
         default:
@@ -248,6 +251,9 @@ public final class APIServer: @unchecked Sendable {
             throw APIError.tooLarge("Request entity too large: limit is \(Limits.requestBody)")
         }
         guard buffer.readableBytes > 0 else { return nil }
+        if contentType.hasPrefix(ApplyBody.contentType) {
+            return try ApplyBody.decode(Array(buffer.readableBytesView))
+        }
         if protobuf {
             // kubectl's typed commands (`create token`, `auth can-i`) send protobuf.
             do {

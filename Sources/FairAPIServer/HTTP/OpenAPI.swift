@@ -33,7 +33,7 @@ enum OpenAPI {
     private static let documents = Cache()
 
     /// Kubernetes' schemas, by definition name (`io.k8s.api.core.v1.Pod`).
-    private static let schemas: [String: JSONValue] = {
+    static let schemas: [String: JSONValue] = {
         (try? JSONCoding.decode(Array(KubernetesOpenAPISchemas.json.utf8)))?.objectValue ?? [:]
     }()
 

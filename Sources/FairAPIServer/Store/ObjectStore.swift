@@ -117,6 +117,9 @@ public final class ObjectStore: @unchecked Sendable {
                     size: JSONCoding.encode(deleted).count)
             return (deleted, .deleted)
         }
+        // A write that changes nothing is no write: no new revision, no event (kube-apiserver
+        // compares the bytes the same way, and a no-op apply keeps its resourceVersion).
+        if let existing, Self.sameApartFromVersion(new, existing.object) { return (existing.object, .modified) }
         let next = revision + 1
         var object = new
         object.set(.string(String(next)), at: "metadata.resourceVersion")
@@ -132,6 +135,12 @@ public final class ObjectStore: @unchecked Sendable {
         let kind: WatchEvent.Kind = existing == nil ? .added : .modified
         publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object), size: body.count)
         return (object, kind)
+    }
+
+    private static func sameApartFromVersion(_ new: JSONValue, _ stored: JSONValue) -> Bool {
+        var candidate = new
+        candidate.set(stored.value(at: "metadata.resourceVersion"), at: "metadata.resourceVersion")
+        return candidate == stored
     }
 
     /// Called with the store locked, so events reach every watcher in revision order.

@@ -12,44 +12,9 @@ public enum YAMLDocuments {
     /// Every document of a (possibly multi-document) YAML text; empty documents are skipped.
     public static func parse(_ text: String, source: String = "manifest") throws -> [JSONValue] {
         do {
-            // Parser.nextRoot throws on a malformed document (compose_all's sequence stops quietly).
-            let parser = try Parser(yaml: text)
-            var documents: [JSONValue] = []
-            while let node = try parser.nextRoot() {
-                let value = try json(node, source: source)
-                if !value.isNull { documents.append(value) }
-            }
-            return documents
-        } catch let error as ParseError {
-            throw error
-        } catch {
-            throw ParseError(description: "\(source): not valid YAML: \(error)")
-        }
-    }
-
-    private static func json(_ node: Yams.Node, source: String) throws -> JSONValue {
-        switch node {
-        case let .scalar(scalar):
-            switch node.tag.description {
-            case Tag.Name.null.rawValue: return .null
-            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(scalar.string)
-            case Tag.Name.int.rawValue: return node.int.map { .int(Int64($0)) } ?? .string(scalar.string)
-            case Tag.Name.float.rawValue: return node.float.map { .double($0) } ?? .string(scalar.string)
-            default: return .string(scalar.string)
-            }
-        case let .mapping(mapping):
-            var members: [String: JSONValue] = [:]
-            for (key, value) in mapping {
-                guard let name = key.string else {
-                    throw ParseError(description: "\(source):\(key.mark?.line ?? 0): a mapping key must be a string")
-                }
-                members[name] = try json(value, source: source)
-            }
-            return .object(members)
-        case let .sequence(sequence):
-            return .array(try sequence.map { try json($0, source: source) })
-        case let .alias(alias):
-            throw ParseError(description: "\(source):\(alias.mark?.line ?? 0): YAML aliases are not supported in manifests")
+            return try YAMLValues.parse(text, source: source)
+        } catch let error as YAMLValues.ParseError {
+            throw ParseError(description: error.description)
         }
     }
 
