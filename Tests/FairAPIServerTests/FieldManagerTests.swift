@@ -123,19 +123,26 @@ final class FieldManagerTests: XCTestCase {
     }
 
     func testUpdatesOfAMapMarkTheMapItself() throws {
-        let old = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}"#)
-        let new = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"a":"1"}},"data":{"k":"v"}}"#)
-        let updated = configMaps.updated(old: old, new: new, by: "kubectl-label", base: ManagedFields(), now: now)
+        let old = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"binaryData":{"b":"AA=="}}"#)
+        let created = configMaps.updated(old: nil, new: old, by: "kubectl-create", base: ManagedFields(), now: now)
+        XCTAssertEqual(fieldsV1(created, "kubectl-create"), #"{"f:binaryData":{".":{},"f:b":{}}}"#)
+        var new = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"a":"1"}},"data":{"k":"v"},"binaryData":{"b":"AA=="}}"#)
+        new.set(created.value(at: "metadata.managedFields"), at: "metadata.managedFields")
+        let updated = configMaps.updated(old: created, new: new, by: "kubectl-label", base: try ManagedFields(of: created), now: later)
         XCTAssertEqual(fieldsV1(updated, "kubectl-label"), #"{"f:data":{".":{},"f:k":{}},"f:metadata":{"f:labels":{".":{},"f:a":{}}}}"#)
+        // An object nobody owns anything of (cleared, or made before tracking) stays untracked.
+        XCTAssertNil(configMaps.updated(old: old, new: new, by: "x", base: ManagedFields(), now: now).value(at: "metadata.managedFields"))
     }
 
     func testStatusIsOwnedOnlyThroughItsSubresource() throws {
-        let old = try json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1}}"#)
+        let old = deployments.updated(old: nil, new: try json(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":1}}"#),
+                                      by: "kubectl-create", base: ManagedFields(), now: now)
         var new = old
         new.set(.int(1), at: "status.replicas")
-        XCTAssertNil(deployments.updated(old: old, new: new, by: "x", base: ManagedFields(), now: now).value(at: "metadata.managedFields"))
-        let status = FieldManager(.deployment, subresource: "status").updated(old: old, new: new, by: "x", base: ManagedFields(), now: now)
-        XCTAssertEqual(status.value(at: "metadata.managedFields")?.arrayValue?.first?["subresource"], "status")
+        XCTAssertEqual(deployments.updated(old: old, new: new, by: "x", base: try ManagedFields(of: old), now: later).value(at: "metadata.managedFields"),
+                       old.value(at: "metadata.managedFields"))
+        let status = FieldManager(.deployment, subresource: "status").updated(old: old, new: new, by: "x", base: try ManagedFields(of: old), now: later)
+        XCTAssertEqual(status.value(at: "metadata.managedFields")?.arrayValue?.last?["subresource"], "status")
     }
 
     func testFieldsV1RoundTrips() throws {
@@ -161,5 +168,17 @@ final class FieldManagerTests: XCTestCase {
         XCTAssertEqual(object.value(at: "data.a"), "1")
         XCTAssertThrowsError(try ApplyBody.decode(Array(("a: " + String(repeating: "[", count: 5000)).utf8)))
         XCTAssertThrowsError(try ApplyBody.decode(Array("- 1\n- 2\n".utf8)))
+    }
+}
+
+extension FieldManagerTests {
+    func testAMapEmptiedByRemovalGoes() throws {
+        let first = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","labels":{"x":"1"}},"data":{"a":"1","b":"2"}}"#)
+        let second = try json(#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}"#)
+        let live = try configMaps.applied(first, to: nil, by: "kubectl", force: false, now: now)
+        let dropped = try configMaps.applied(second, to: live, by: "kubectl", force: false, now: later)
+        XCTAssertNil(dropped.value(at: "metadata.labels"))
+        XCTAssertEqual(dropped.value(at: "metadata")?.objectValue?.keys.contains("labels"), false)
+        XCTAssertEqual(dropped["data"], ["a": "1"])
     }
 }

@@ -133,3 +133,53 @@ def test_watch_pods_and_resume(lightkube_client, cluster, namespace):
     seen = {(event["name"], event["rv"]) for event in events}
     assert resumed and all((event["name"], event["rv"]) not in seen for event in resumed), explain
     assert (resumed[0]["type"], resumed[0]["name"]) == ("ADDED", "later") and resumed[-1]["phase"] == "Succeeded", explain
+
+
+SERVER_SIDE_APPLY = r'''
+result = {}
+
+def config(data):
+    # apiVersion and kind belong in an apply body; older lightkube releases do not add them.
+    return ConfigMap(apiVersion="v1", kind="ConfigMap", metadata=ObjectMeta(name="applied", namespace=NS), data=data)
+
+def owners(obj):
+    return sorted([entry.manager, entry.operation, entry.fieldsV1] for entry in obj.metadata.managedFields)
+
+try:
+    kube.create(Namespace(metadata=ObjectMeta(name=NS)))
+    created = kube.apply(config({"key": "one", "other": "kept"}), field_manager="lightkube-test")
+    result["created"] = [created.data, owners(created)]
+    changed = kube.apply(config({"key": "two", "other": "kept"}), field_manager="lightkube-test")
+    result["changed"] = [changed.data, owners(changed), changed.metadata.resourceVersion != created.metadata.resourceVersion]
+    try:
+        kube.apply(config({"key": "three"}), field_manager="lightkube-rival")
+        result["conflict"] = None
+    except ApiError as error:
+        result["conflict"] = {"code": error.status.code, "reason": error.status.reason, "message": error.status.message,
+                              "causes": [[cause.reason, cause.message, cause.field] for cause in error.status.details.causes]}
+    result["after_conflict"] = kube.get(ConfigMap, "applied", namespace=NS).data
+    forced = kube.apply(config({"key": "three"}), field_manager="lightkube-rival", force=True)
+    result["forced"] = [forced.data, owners(forced)]
+except Exception:
+    result["error"] = failure()
+emit(result)
+'''
+
+
+def test_server_side_apply_conflict_and_force(lightkube_client, cluster, namespace):
+    result = run(lightkube_client, cluster, SERVER_SIDE_APPLY, ns=namespace)
+    explain = json.dumps(result, indent=1)
+    assert "error" not in result, explain
+    test_fields = {"f:data": {"f:key": {}, "f:other": {}}}
+    assert result["created"] == [{"key": "one", "other": "kept"}, [["lightkube-test", "Apply", test_fields]]], explain
+    assert result["changed"] == [{"key": "two", "other": "kept"}, [["lightkube-test", "Apply", test_fields]], True], explain
+    # A second manager changing the first one's field: 409 Conflict, as kube-apiserver words it.
+    assert result["conflict"] == {
+        "code": 409, "reason": "Conflict",
+        "message": 'Apply failed with 1 conflict: conflict with "lightkube-test": .data.key',
+        "causes": [["FieldManagerConflict", 'conflict with "lightkube-test"', ".data.key"]]}, explain
+    assert result["after_conflict"] == {"key": "two", "other": "kept"}, explain
+    # force=True takes the field; "other", which the rival left out, stays the first manager's.
+    assert result["forced"] == [{"key": "three", "other": "kept"},
+                                [["lightkube-rival", "Apply", {"f:data": {"f:key": {}}}],
+                                 ["lightkube-test", "Apply", {"f:data": {"f:other": {}}}]]], explain

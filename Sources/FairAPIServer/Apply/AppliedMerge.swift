@@ -112,7 +112,8 @@ enum AppliedMerge {
             let pruned = try removing(below, from: current, keeping: ownedBelow, childType, schema, &path)
             let emptied = (pruned.objectValue?.isEmpty == true && current.objectValue?.isEmpty == false)
                 || (pruned.arrayValue?.isEmpty == true && current.arrayValue?.isEmpty == false)
-            return emptied ? nil : pruned
+            if emptied { return nil }
+            return pruned
         }
         switch FieldShape(of: value, type) {
         case let .fields(objectType):

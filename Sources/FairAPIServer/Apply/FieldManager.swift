@@ -55,6 +55,13 @@ struct FieldManager {
     /// `base` is the ownership to start from: the stored object's, or what the client sent.
     /// A change that cannot be tracked (a list with duplicate keys) leaves `base` as it was.
     func updated(old: JSONValue?, new: JSONValue, by name: String, base: ManagedFields, now: String) -> JSONValue {
+        var result = new
+        // An object that exists without ownership (made before fields were tracked, or cleared
+        // with `[{}]`) stays untracked until its first apply, as in kube-apiserver.
+        if old != nil && base.entries.isEmpty {
+            result.set(nil, at: "metadata.managedFields")
+            return result
+        }
         var managed = base
         if let changes = try? FieldChanges(from: withoutManagedFields(old), to: withoutManagedFields(new), type, schema: schema) {
             let changed = ownable(changes.changed), removed = ownable(changes.removed)
@@ -64,7 +71,6 @@ struct FieldManager {
             let mine = (managed.entries[me]?.set ?? FieldSet()).subtracting(removed).union(changed)
             managed.set(mine, for: me, apiVersion: definition.apiVersion, now: now)
         }
-        var result = new
         result.set(managed.encoded, at: "metadata.managedFields")
         return result
     }
@@ -79,10 +85,15 @@ struct FieldManager {
     func applied(_ config: JSONValue, to live: JSONValue?, by name: String, force: Bool, now: String) throws -> JSONValue {
         var managed = try live.map(ManagedFields.init(of:)) ?? ManagedFields()
         var config = config
-        config.set(nil, at: "metadata.managedFields")
         if subresource.isEmpty, definition.subresources.contains("status") { config["status"] = nil }
         let live = withoutManagedFields(live)
         let me = manager(name, .apply)
+        if let live, managed.entries.isEmpty {
+            // The first apply to an untracked object: what is there belongs to someone already.
+            let before = ManagedFields.Manager(name: "before-first-apply", operation: .update, subresource: subresource)
+            let everything = try FieldChanges(from: nil, to: live, type, schema: schema).changed
+            managed.set(ownable(everything), for: before, apiVersion: definition.apiVersion, now: now)
+        }
 
         var merged = try AppliedMerge.merge(live, config, type, schema: schema) ?? config
         let configSet = ownable(try FieldSet(of: config, type, schema: schema))
@@ -99,7 +110,11 @@ struct FieldManager {
         let changed = ownable(changes.changed)
         if !force {
             var conflicts: [(ManagedFields.Manager, String, [[PathElement]])] = []
-            for (other, entry) in managed.entries.sorted(by: { $0.key < $1.key }) where other != me {
+            // In the order of kube-apiserver's manager identifiers (JSON of name, operation, …).
+            let ordered = managed.entries.sorted { a, b in
+                (a.key.name + "\"", a.key.operation.rawValue, a.key.subresource) < (b.key.name + "\"", b.key.operation.rawValue, b.key.subresource)
+            }
+            for (other, entry) in ordered where other != me {
                 let overlap = entry.set.intersection(changed)
                 if !overlap.isEmpty { conflicts.append((other, entry.apiVersion, overlap.paths)) }
             }

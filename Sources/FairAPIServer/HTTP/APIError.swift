@@ -45,6 +45,14 @@ public struct APIError: Error, Sendable {
                                        causes: causes.map { .init(reason: Self.causeReason($0.message), message: $0.message, field: $0.field) }))
     }
 
+    /// Invalid request options (`PatchOptions.meta.k8s.io "" is invalid: …`), which kube
+    /// validates as an object of the meta.k8s.io group.
+    static func invalid(options kind: String, field: String, _ message: String) -> APIError {
+        APIError(code: 422, reason: "Invalid", message: "\(kind).meta.k8s.io \"\" is invalid: \(field): \(message)",
+                 details: .init(group: "meta.k8s.io", kind: kind,
+                                causes: [.init(reason: Self.causeReason(message), message: message, field: field)]))
+    }
+
     /// kube's field error types, read from the message's first words ("Required value: …").
     private static func causeReason(_ message: String) -> String {
         for (prefix, reason) in [("Required value", "FieldValueRequired"), ("Unsupported value", "FieldValueNotSupported"),

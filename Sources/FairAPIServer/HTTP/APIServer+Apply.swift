@@ -10,8 +10,7 @@ extension APIServer {
     func apply(_ path: ResourcePath, name: String, config: JSONValue, query: Query, user: UserInfo) async throws -> Response {
         let definition = path.definition
         guard let manager = query["fieldManager"], !manager.isEmpty else {
-            throw APIError(code: 422, reason: "Invalid",
-                           message: "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
+            throw Self.invalidPatchOptions(field: "fieldManager", "Required value: is required for apply patch")
         }
         guard path.subresource == nil || path.subresource == "status" else {
             throw APIError(code: 415, reason: "UnsupportedMediaType", message: "apply is not supported on \(definition.plural)/\(path.subresource!)")
@@ -21,7 +20,13 @@ extension APIServer {
         guard config["apiVersion"]?.stringValue != nil, config["kind"]?.stringValue != nil else {
             throw APIError.badRequest("apiVersion and kind must be set in an apply configuration (\(definition.apiVersion), \(definition.kind))")
         }
-        try Self.checkTypeMeta(config, definition)
+        if config["apiVersion"]?.stringValue != definition.apiVersion || config["kind"]?.stringValue != definition.kind {
+            let version = config["apiVersion"]?.stringValue ?? ""
+            throw APIError.badRequest("invalid object type: \(version.contains("/") ? version : "/" + version), Kind=\(config["kind"]?.stringValue ?? "")")
+        }
+        if let sent = config.value(at: "metadata.managedFields"), !sent.isNull {
+            throw APIError.badRequest("metadata.managedFields must be nil")
+        }
         if let configName = config.name, configName != name {
             throw APIError.badRequest("the name of the object (\(configName)) does not match the name on the URL (\(name))")
         }
@@ -63,6 +68,11 @@ extension APIServer {
         }
     }
 
+    /// kube-apiserver's answer to bad PatchOptions (fieldManager, force): 422 with one cause.
+    static func invalidPatchOptions(field: String, _ message: String) -> APIError {
+        APIError.invalid(options: "PatchOptions", field: field, message)
+    }
+
     /// An object's managedFields as the client sent them; malformed ones are its error.
     static func managedFields(of object: JSONValue, _ definition: KindDefinition) throws -> ManagedFields {
         do {
@@ -78,10 +88,10 @@ extension APIServer {
     static func fieldManager(query: Query, userAgent: String?) throws -> String {
         if let named = query["fieldManager"] {
             guard named.utf8.count <= 128 else {
-                throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Too long: may not be more than 128 bytes")
+                throw invalidPatchOptions(field: "fieldManager", "Too long: may not be more than 128 bytes")
             }
             guard named.unicodeScalars.allSatisfy({ $0.properties.generalCategory != .control && $0.value != 0x7f }) else {
-                throw APIError(code: 422, reason: "Invalid", message: "fieldManager: Invalid value: \"\(named)\": must only contain printable characters")
+                throw invalidPatchOptions(field: "fieldManager", "Invalid value: \"\(named)\": must only contain printable characters")
             }
             return named
         }

@@ -112,7 +112,7 @@ extension APIServer {
             return try await apply(path, name: name, config: body, query: query, user: user)
         }
         if query["force"] != nil {
-            throw APIError(code: 422, reason: "Invalid", message: "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch")
+            throw Self.invalidPatchOptions(field: "force", "Forbidden: may not be specified for non-apply patch")
         }
         return try replace(path, name: name, dryRun: query["dryRun"] == "All", user: user, manager: manager) { stored in
             var base = stored

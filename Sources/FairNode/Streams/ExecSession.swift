@@ -34,7 +34,14 @@ struct ExecSession {
 
         let pumps = [(process.stdoutDescriptor, StreamChannel.stdout), (process.stderrDescriptor, StreamChannel.stderr)]
             .compactMap { descriptor, channel in
-                descriptor.map { OutputPump(descriptor: $0, closesWhenDone: process.outputIsPiped, channel: channel, outbound: outbound) }
+                descriptor.map {
+                    // A client that has gone takes no more output, and sends no more input: a
+                    // stdin write waiting for room gives up, so the reading of the client's
+                    // messages goes on to see it has gone and hang the terminal up. (Otherwise
+                    // runc, its terminal's output unread and never closed, would wait for good.)
+                    OutputPump(descriptor: $0, closesWhenDone: process.outputIsPiped, channel: channel, outbound: outbound,
+                               clientGone: { process.cancelWrites() })
+                }
             }
         for pump in pumps { pump.start() }
 
@@ -48,6 +55,8 @@ struct ExecSession {
         }
 
         let outcome = await exit.value
+        // Nothing reads stdin any more: a write still waiting gives up.
+        process.cancelWrites()
         // The process is gone; its output may still be in the pipes (or held open by a child
         // it left running): send all of it, stopping only once the pipes go quiet.
         for pump in pumps { await pump.drain(quiet: Self.drainQuiet) }

@@ -22,11 +22,16 @@ final class OutputPump: @unchecked Sendable {
     /// Set once the writer has exited: stop when the descriptor has been quiet this long.
     private var quietLimit: TimeInterval?
 
-    init(descriptor: Int32, closesWhenDone: Bool, channel: UInt8, outbound: WebSocketOutboundWriter) {
+    /// Called once a send fails: the client has gone.
+    private let clientGone: @Sendable () -> Void
+
+    init(descriptor: Int32, closesWhenDone: Bool, channel: UInt8, outbound: WebSocketOutboundWriter,
+         clientGone: @escaping @Sendable () -> Void = {}) {
         self.descriptor = descriptor
         self.closesWhenDone = closesWhenDone
         self.channel = channel
         self.outbound = outbound
+        self.clientGone = clientGone
     }
 
     func start() {
@@ -102,7 +107,10 @@ final class OutputPump: @unchecked Sendable {
             }
             sent.wait()
             // The client is gone: nobody reads further output.
-            if delivered.failed { return }
+            if delivered.failed {
+                clientGone()
+                return
+            }
             lastData = Date()
         }
     }
