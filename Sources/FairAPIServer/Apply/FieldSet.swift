@@ -112,22 +112,16 @@ struct FieldSet: Equatable, Sendable {
 
     /// The members of this set that `other` lacks (a member of `other` does not take away what
     /// lies below it here).
-    func subtracting(_ other: FieldSet) -> FieldSet {
-        var result = FieldSet()
-        result.members = members.subtracting(other.members)
-        for (element, child) in children {
-            let remaining = other.children[element].map { child.subtracting($0) } ?? child
-            if !remaining.isEmpty { result.children[element] = remaining }
-        }
-        return result
-    }
+    func subtracting(_ other: FieldSet) -> FieldSet { subtracting(other, below: false) }
 
     /// This set less everything at or below `other`'s members (the fields a write ignores).
-    func subtractingRecursively(_ other: FieldSet) -> FieldSet {
+    func subtractingRecursively(_ other: FieldSet) -> FieldSet { subtracting(other, below: true) }
+
+    private func subtracting(_ other: FieldSet, below: Bool) -> FieldSet {
         var result = FieldSet()
         result.members = members.subtracting(other.members)
-        for (element, child) in children where !other.members.contains(element) {
-            let remaining = other.children[element].map { child.subtractingRecursively($0) } ?? child
+        for (element, child) in children where !(below && other.members.contains(element)) {
+            let remaining = other.children[element].map { child.subtracting($0, below: below) } ?? child
             if !remaining.isEmpty { result.children[element] = remaining }
         }
         return result

@@ -105,7 +105,12 @@ final class OutputPump: @unchecked Sendable {
                 do { try await outbound.write(.binary(message)) } catch { delivered.failed = true }
                 sent.signal()
             }
-            sent.wait()
+            // A send can wait for good on a client that has gone without the connection
+            // noticing; once the client is known to have gone, reading stops regardless, so the
+            // terminal can be hung up (the write task holds its own copy of the bytes).
+            while sent.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+                if state.abandoned { return }
+            }
             // The client is gone: nobody reads further output.
             if delivered.failed {
                 clientGone()
