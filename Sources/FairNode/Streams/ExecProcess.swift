@@ -52,6 +52,7 @@ public final class ExecProcess: @unchecked Sendable {
     private let scratch: String
     private let lock = NSLock()
     private var writesCancelled = false
+    private var reaped = false
 
     init(runc: String, stateRoot: String, containerID: String, request: ExecRequest, scratch: String) throws {
         self.scratch = scratch
@@ -180,6 +181,9 @@ public final class ExecProcess: @unchecked Sendable {
     /// exit status is runc's own failure, and its log says why.
     func wait() -> ExecOutcome {
         let status = ChildProcess.wait(pid) ?? 255 << 8
+        lock.lock()
+        reaped = true
+        lock.unlock()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         guard FileManager.default.fileExists(atPath: "\(scratch)/pid") else {
             let reason = ContainerBundle.lastError(inRuncLog: "\(scratch)/runc.log") ?? "runc exec exited with status \((status >> 8) & 0xff)"
@@ -190,8 +194,40 @@ public final class ExecProcess: @unchecked Sendable {
     }
 
     /// Closes the terminal's master, once nothing reads it any more: the session on it gets SIGHUP.
+    /// runc forwards that to the process, but a hang-up that comes while the process is still
+    /// being started can be lost on the way (runc then waits for good on a process reading a
+    /// terminal nobody will write to), so the process is sent SIGHUP here too, once it runs.
     func hangUp() {
-        terminal?.close()
+        guard let terminal else { return }
+        terminal.close()
+        let runc = pid, pidFile = "\(scratch)/pid"
+        Thread.detachNewThread { [self] in
+            for _ in 0..<100 {
+                if exited { return }
+                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                   let process = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), process > 0,
+                   Self.parent(of: process) == runc {
+                    // runc's child, not reaped while runc lives: the pid is still the process's.
+                    kill(process, SIGHUP)
+                    kill(process, SIGCONT)
+                    return
+                }
+                usleep(100_000)
+            }
+        }
+    }
+
+    /// Set once runc has been waited for.
+    private var exited: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return reaped
+    }
+
+    private static func parent(of process: pid_t) -> pid_t? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 
     /// Whether the output descriptors are pipes the reader closes when done (not the terminal,

@@ -78,33 +78,36 @@ struct ExecSession {
         var reader = WebSocketMessageReader(inbound, maximumSize: Self.maximumMessage)
         var sizes = TerminalSizeStream()
         let process = self.process
-        let stdin = DispatchQueue(label: "fair.exec.stdin")
+        // Written on a thread of its own: a process that does not read its stdin blocks that
+        // thread, not a shared one, and not the reading of the client's messages (up to
+        // PendingInput's limit), so a client that leaves meanwhile is still seen to leave.
+        let pending = PendingInput()
+        let written = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while let chunk = pending.take() {
+                if !process.writeStdin(chunk) { pending.discard() }
+            }
+            // After everything queued before it: the process reads EOF.
+            process.closeStdin()
+            written.signal()
+        }
         while let message = try? await reader.next() {
             switch InboundStreamMessage(message: message, subprotocol: subprotocol) {
             case let .stdin(bytes) where request.stdin && !bytes.isEmpty:
-                // Written off the async pool: a process that does not read its stdin blocks
-                // this write, and with it the reading of further input, not a shared thread.
-                let accepted = await withCheckedContinuation { continuation in
-                    stdin.async { continuation.resume(returning: process.writeStdin(bytes)) }
-                }
-                if !accepted { continue }
+                await pending.put(bytes)
             case let .resize(bytes) where request.tty:
                 for size in sizes.feed(bytes) { process.resize(size) }
             case .closeStream(StreamChannel.stdin):
-                stdin.async { process.closeStdin() }
+                pending.finish()
             default:
                 continue
             }
         }
-        // The client has gone (or the stream ended): writes still waiting give up, then stdin
-        // closes, after the writes queued before it.
+        // The client has gone (or the stream ended): writes still waiting give up, what is
+        // pending is dropped, and stdin closes.
         process.cancelWrites()
-        await withCheckedContinuation { continuation in
-            stdin.async {
-                process.closeStdin()
-                continuation.resume()
-            }
-        }
+        pending.discard()
+        await Self.blocking { written.wait() }
     }
 
     static func blocking<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
