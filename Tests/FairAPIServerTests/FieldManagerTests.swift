@@ -168,6 +168,14 @@ final class FieldManagerTests: XCTestCase {
         XCTAssertEqual(object.value(at: "data.a"), "1")
         XCTAssertThrowsError(try ApplyBody.decode(Array(("a: " + String(repeating: "[", count: 5000)).utf8)))
         XCTAssertThrowsError(try ApplyBody.decode(Array("- 1\n- 2\n".utf8)))
+        // Aliases of aliases, ten to a level: a billion values from a few hundred bytes.
+        var laughs = "kind: ConfigMap\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { laughs += "l\(level): &l\(level) [" + Array(repeating: "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let started = Date()
+        XCTAssertThrowsError(try ApplyBody.decode(Array(laughs.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("expands to more values than its text holds"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 }
 

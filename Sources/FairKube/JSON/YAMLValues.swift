@@ -14,8 +14,12 @@ public enum YAMLValues {
             // Parser.nextRoot throws on a malformed document (compose_all's sequence stops quietly).
             let parser = try Parser(yaml: text)
             var documents: [JSONValue] = []
+            // Every node takes at least one byte of text, except an alias, which the reader
+            // resolves to the node it names: a budget of one node per byte stops a document
+            // of aliases to aliases ("billion laughs") from being expanded.
+            var budget = text.utf8.count + 16
             while let node = try parser.nextRoot() {
-                let value = try json(node, source: source)
+                let value = try json(node, source: source, budget: &budget)
                 if !value.isNull { documents.append(value) }
             }
             return documents
@@ -26,7 +30,11 @@ public enum YAMLValues {
         }
     }
 
-    private static func json(_ node: Yams.Node, source: String) throws -> JSONValue {
+    private static func json(_ node: Yams.Node, source: String, budget: inout Int) throws -> JSONValue {
+        budget -= 1
+        guard budget >= 0 else {
+            throw ParseError(description: "\(source): the YAML expands to more values than its text holds (aliases of aliases)")
+        }
         switch node {
         case let .scalar(scalar):
             switch node.tag.description {
@@ -42,11 +50,13 @@ public enum YAMLValues {
                 guard let name = key.string else {
                     throw ParseError(description: "\(source):\(key.mark?.line ?? 0): a mapping key must be a string")
                 }
-                members[name] = try json(value, source: source)
+                members[name] = try json(value, source: source, budget: &budget)
             }
             return .object(members)
         case let .sequence(sequence):
-            return .array(try sequence.map { try json($0, source: source) })
+            var items: [JSONValue] = []
+            for item in sequence { items.append(try json(item, source: source, budget: &budget)) }
+            return .array(items)
         case let .alias(alias):
             throw ParseError(description: "\(source):\(alias.mark?.line ?? 0): YAML aliases are not supported in manifests")
         }
