@@ -13,6 +13,8 @@ public final class ServiceRoute: Sendable {
     public let clusterIP: String?
     /// `clusterIP: None`: its name resolves to its pods' addresses instead of one of its own.
     public let isHeadless: Bool
+    /// `type: ExternalName`: its name stands for this one, outside the cluster.
+    public let externalName: String?
     /// Every ready address with the hostname its pod asked for (`hostname` + `subdomain` naming
     /// this Service), once each, in the Endpoints' order: the records a headless Service has.
     public let readyAddresses: [ReadyAddress]
@@ -29,6 +31,7 @@ public final class ServiceRoute: Sendable {
         let type = service.value(at: "spec.type")?.stringValue ?? "ClusterIP"
         isHeadless = address == "None" && type != "ExternalName"
         clusterIP = address.isEmpty || address == "None" || type == "ExternalName" ? nil : address
+        externalName = type == "ExternalName" ? service.value(at: "spec.externalName")?.stringValue.flatMap { $0.isEmpty ? nil : $0 } : nil
         let subsets = endpoints?["subsets"]?.arrayValue ?? []
         var seen = Set<String>()
         readyAddresses = subsets.flatMap { $0["addresses"]?.arrayValue ?? [] }.compactMap { address in

@@ -30,8 +30,25 @@ final class ClusterNetworkingTests: XCTestCase {
         var external = Objects.service("db")
         external.set("ExternalName", at: "spec.type")
         external.set("db.example.com", at: "spec.externalName")
-        XCTAssertEqual(records.hostsFile(for: ServiceRoute(service: external, endpoints: nil)), "")
+        let externalRoute = ServiceRoute(service: external, endpoints: nil)
+        XCTAssertEqual(externalRoute.externalName, "db.example.com")
+        XCTAssertEqual(records.hostsFile(for: externalRoute), "")
+        XCTAssertEqual(records.hostsFile(for: externalRoute, externalAddresses: ["192.0.2.1", "2001:db8::1"]),
+                       "192.0.2.1\tdb.default.svc.cluster.local\n2001:db8::1\tdb.default.svc.cluster.local\n")
         XCTAssertEqual(ClusterDNSRecords.fileName(namespace: "ml", name: "model"), "ml_model")
+    }
+
+    func testAnExternalNameIsResolvedByTheHostAndForgottenWithItsService() {
+        XCTAssertTrue(ExternalNames.resolve("localhost").contains("127.0.0.1"))
+        XCTAssertEqual(ExternalNames.resolve("no-such-name.invalid"), [])
+        let names = ExternalNames()
+        let published = expectation(description: "published")
+        names.track("default_db", name: "localhost") { addresses in
+            XCTAssertTrue(addresses.contains("127.0.0.1"))
+            published.fulfill()
+        }
+        wait(for: [published], timeout: 10)
+        names.forget("default_db")
     }
 
     func testEveryClusterIPPortIsListenedOnAndHeadlessOnesAreNot() {

@@ -218,6 +218,27 @@ def test_names_outside_the_cluster_resolve_as_the_host_resolves_them(cluster, im
     assert report["names"][hostname] == expected, report["names"]
 
 
+def test_an_external_name_service_resolves_to_what_its_name_resolves_to_on_the_host(cluster, image, echo):
+    # kube-dns answers with a CNAME to the external name; here the node follows the name through
+    # the host's resolver. A name only the host's /etc/hosts knows proves it is the host's.
+    hostname = socket.gethostname()
+    if hostname not in open("/etc/hosts").read().split():
+        pytest.skip(f"this machine's /etc/hosts does not name {hostname}")
+    expected = sorted({info[4][0] for info in socket.getaddrinfo(hostname, None, socket.AF_INET)})
+    cluster.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "outside"},
+        "spec": {"type": "ExternalName", "externalName": hostname}}))
+    try:
+        report = probe(cluster, image, "external", names=["outside", "outside.default.svc.cluster.local"])
+        assert report["names"]["outside.default.svc.cluster.local"] == expected, report["names"]
+        assert report["names"]["outside"] == expected, report["names"]
+    finally:
+        cluster.kubectl("delete", "service", "outside")
+    # Gone with its Service.
+    report = probe(cluster, image, "external-gone", names=["outside.default.svc.cluster.local"])
+    assert str(report["names"]["outside.default.svc.cluster.local"]).startswith("error"), report["names"]
+
+
 def test_a_headless_service_resolves_to_its_ready_pods(cluster, image, echo):
     report = probe(cluster, image, "headless", names=["echo-pods", "echo-pods.default.svc.cluster.local"])
     pods = ready_ips(cluster, "echo")

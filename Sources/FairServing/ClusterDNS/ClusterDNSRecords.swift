@@ -3,6 +3,7 @@
 /// - `SVC.NS.svc.DOMAIN` is the cluster IP; for a headless Service, every ready pod address.
 /// - `HOSTNAME.SVC.NS.svc.DOMAIN` is a pod of a headless Service that set `hostname` and a
 ///   `subdomain` naming the Service (Indexed Jobs and StatefulSets use this).
+/// - `SVC.NS.svc.DOMAIN` of an ExternalName Service is what its external name resolves to.
 /// Short names (`SVC`, `SVC.NS`) come from the search path in each pod's resolv.conf.
 public struct ClusterDNSRecords: Sendable {
     public let domain: String
@@ -14,6 +15,12 @@ public struct ClusterDNSRecords: Sendable {
     public static func fileName(namespace: String, name: String) -> String { "\(namespace)_\(name)" }
 
     public func serviceName(namespace: String, name: String) -> String { "\(name).\(namespace).svc.\(domain)" }
+
+    /// An ExternalName Service's file: its name at each address its external name resolves to.
+    public func hostsFile(for route: ServiceRoute, externalAddresses: [String]) -> String {
+        let name = serviceName(namespace: route.namespace, name: route.name)
+        return externalAddresses.map { "\($0)\t\(name)\n" }.joined()
+    }
 
     /// The file's text; empty when the Service has no address to publish yet.
     public func hostsFile(for route: ServiceRoute) -> String {

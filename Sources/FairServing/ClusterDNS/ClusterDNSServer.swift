@@ -24,6 +24,7 @@ public final class ClusterDNSServer: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: pid_t?
     private var hostsDirectory: String?
+    private let externalNames = ExternalNames()
 
     public init(address: String, domain: String, stateDirectory: String, logger: Logger = Logger(label: "fair.dns")) {
         self.address = address
@@ -76,9 +77,21 @@ public final class ClusterDNSServer: @unchecked Sendable {
 
     /// Publishes one Service's names (nil: the Service is gone).
     public func publish(namespace: String, name: String, route: ServiceRoute?) {
+        let file = ClusterDNSRecords.fileName(namespace: namespace, name: name)
+        if let route, let externalName = route.externalName {
+            let records = self.records
+            externalNames.track(file, name: externalName) { [weak self] addresses in
+                self?.write(file, records.hostsFile(for: route, externalAddresses: addresses), service: "\(namespace)/\(name)")
+            }
+            return
+        }
+        externalNames.forget(file)
+        write(file, route.map(records.hostsFile(for:)) ?? "", service: "\(namespace)/\(name)")
+    }
+
+    private func write(_ file: String, _ text: String, service: String) {
         guard let directory = lock.withLock({ hostsDirectory }) else { return }
-        let path = "\(directory)/\(ClusterDNSRecords.fileName(namespace: namespace, name: name))"
-        let text = route.map(records.hostsFile(for:)) ?? ""
+        let path = "\(directory)/\(file)"
         if text.isEmpty {
             unlink(path)
             return
@@ -86,11 +99,12 @@ public final class ClusterDNSServer: @unchecked Sendable {
         do {
             try AtomicFile.write(to: path, bytes: Array(text.utf8), permissions: 0o644)
         } catch {
-            logger.warning("cannot publish \(namespace)/\(name) in the cluster DNS: \(error)")
+            logger.warning("cannot publish \(service) in the cluster DNS: \(error)")
         }
     }
 
     public func stop() {
+        externalNames.forgetAll()
         let (pid, directory) = lock.withLock { () -> (pid_t?, String?) in
             defer { self.pid = nil; hostsDirectory = nil }
             return (self.pid, hostsDirectory)
