@@ -741,3 +741,18 @@ def test_apply_bodies_that_are_refused(server, ns):
         status, answer = http(server, "PATCH", path, body, content_type=APPLY)
         assert (status, answer.get("reason"), answer.get("message")) == (400, "BadRequest", message), answer
     assert get(server, cm_path(ns, "test-cm")) == before
+
+
+def test_kubectl_moves_a_client_side_applied_object_to_server_side_apply(server, ns):
+    # kubectl apply --server-side on an object made by client-side apply first rewrites its
+    # managedFields itself (a JSON patch: kubectl-client-side-apply's fields become kubectl's apply
+    # fields), so the move neither conflicts nor leaves fields behind that the new config drops.
+    server.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(configmap("moved", {"key": "one", "other": "two"})))
+    before = get(server, cm_path(ns, "moved"))
+    assert set(managed(before)) == {("kubectl-client-side-apply", "Update")}, managed(before)
+    apply(server, ns, configmap("moved", {"key": "one"}))
+    after = get(server, cm_path(ns, "moved"))
+    assert after["data"] == {"key": "one"}
+    owners = managed(after)
+    assert owners[("kubectl", "Apply")] == {"f:data": {"f:key": {}}}, owners
+    assert ("kubectl-client-side-apply", "Update") not in owners, owners
