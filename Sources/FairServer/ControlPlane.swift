@@ -83,7 +83,9 @@ final class ControlPlane: @unchecked Sendable {
             let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors)
             let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, images: images, options: runcOptions)
             let client = try nodeClient(config: config)
-            let serviceProxy = NodeServiceProxy(client: client, dns: startClusterDNS(log: log))
+            let serviceProxy = try NodeServiceProxy(client: client, dns: startClusterDNS(log: log), nodeName: options.nodeName,
+                                                    mode: options.serviceProxyMode)
+            log("cluster IPs in \(serviceProxy.mode.rawValue)\(serviceProxy.nftablesTable.map { " (nftables table ip \($0))" } ?? "")")
             nodeOptions.clusterDNS = serviceProxy.dns?.address
             serviceProxy.start()
             nodeServiceProxy = serviceProxy

@@ -1,5 +1,6 @@
 import FairAPIServer
 import FairNode
+import FairServing
 import Foundation
 
 /// How `fair server` runs.
@@ -26,6 +27,8 @@ public struct ServerOptions: Sendable {
     /// Where Services' cluster IPs come from (inside 127.0.0.0/8, apart from every pod range).
     public var serviceCIDR = ServerOptions.defaultServiceCIDR
     public static let defaultServiceCIDR = "127.96.0.0/16"
+    /// How the node makes cluster IPs answer (kube-proxy's `--proxy-mode`).
+    public var serviceProxyMode: ServiceProxyMode = .automatic
     /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
     public var nodeMonitorGracePeriod: Double = 40
     /// Let this machine's node run `privileged` containers (refused by default).

@@ -2,6 +2,7 @@ import FairKube
 @testable import FairServing
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import XCTest
@@ -103,7 +104,7 @@ final class ClusterNetworkingTests: XCTestCase {
     }
 
     /// Connects, writes `payload` from another thread, half-closes, and reads until the far side closes.
-    private static func exchange(host: String, port: Int, payload: [UInt8]) throws -> [UInt8] {
+    static func exchange(host: String, port: Int, payload: [UInt8]) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -136,18 +137,28 @@ final class ClusterNetworkingTests: XCTestCase {
 }
 
 /// Writes back what it reads; ends its output when the client ends its own.
-private final class EchoServer {
+final class EchoServer {
     let channel: Channel
+    private let connections: NIOLockedValueBox<Int>
     var port: Int { channel.localAddress?.port ?? 0 }
+    /// Connections accepted so far.
+    var accepted: Int { connections.withLockedValue { $0 } }
 
-    private init(channel: Channel) { self.channel = channel }
+    private init(channel: Channel, connections: NIOLockedValueBox<Int>) {
+        self.channel = channel
+        self.connections = connections
+    }
 
     static func start(group: EventLoopGroup) async throws -> EchoServer {
+        let connections = NIOLockedValueBox(0)
         let channel = try await ServerBootstrap(group: group)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { $0.pipeline.addHandler(Echo()) }
+            .childChannelInitializer { channel in
+                connections.withLockedValue { $0 += 1 }
+                return channel.pipeline.addHandler(Echo())
+            }
             .bind(host: "127.0.0.1", port: 0).get()
-        return EchoServer(channel: channel)
+        return EchoServer(channel: channel, connections: connections)
     }
 
     func close() { channel.close(promise: nil) }

@@ -29,6 +29,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Pod addresses, an IPv4 CIDR inside 127.0.0.0/8.")
     var podCIDR: String = "127.20.0.0/16"
 
+    @Option(help: "How the node makes cluster IPs answer (kube-proxy's flag): nftables (the kernel rewrites each connection; needs root and nft), userspace (the node copies the bytes), or auto (nftables when it can).")
+    var proxyMode: ServiceProxyMode = .automatic
+
     @Option(help: "The cluster DNS address this node serves its pods on (port 53, needs root), inside the server's service range (kubelet's --cluster-dns).")
     var clusterDNS: String = "127.96.0.10"
 
@@ -106,7 +109,7 @@ struct NodeCommand: AsyncParsableCommand {
             // Cluster IPs and names for real pods (kube-proxy's and the cluster DNS's part of a
             // node); the fake runtime's pods have no network to serve.
             if runtime == .runc {
-                let proxy = NodeServiceProxy(client: client, dns: startClusterDNS(options: options))
+                let proxy = try NodeServiceProxy(client: client, dns: startClusterDNS(options: options), nodeName: name, mode: proxyMode)
                 options.clusterDNS = proxy.dns?.address
                 proxy.start()
                 serviceProxy = proxy
@@ -118,7 +121,7 @@ struct NodeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         if runtime == .fake { Console.warning("the fake runtime runs nothing: pods on node \(name) only pretend to run") }
-        Console.progress("fair node \(name): running (\(runtime.rawValue) runtime, pods from \(podCIDR), logs on 127.0.0.1:\(agent.kubeletPort), data in \(options.dataDirectory))")
+        Console.progress("fair node \(name): running (\(runtime.rawValue) runtime, pods from \(podCIDR), logs on 127.0.0.1:\(agent.kubeletPort)\(serviceProxy.map { ", cluster IPs in \($0.mode.rawValue)" } ?? ""), data in \(options.dataDirectory))")
 
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []

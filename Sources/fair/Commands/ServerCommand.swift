@@ -1,5 +1,6 @@
 import ArgumentParser
 import FairServer
+import FairServing
 import Foundation
 
 struct ServerCommand: AsyncParsableCommand {
@@ -35,6 +36,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("service-cluster-ip-range"),
             help: "Services' cluster IPs, a range inside 127.0.0.0/8 apart from the pods' (kube-apiserver's flag).")
     var serviceClusterIPRange: String = ServerOptions.defaultServiceCIDR
+
+    @Option(help: "How this machine's node makes cluster IPs answer (kube-proxy's flag): nftables (the kernel rewrites each connection; needs root and nft), userspace (the node copies the bytes), or auto (nftables when it can).")
+    var proxyMode: ServiceProxyMode = .automatic
 
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
@@ -87,6 +91,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let nodeName { options.nodeName = nodeName }
         options.podCIDR = podCidr
         options.serviceCIDR = serviceClusterIPRange
+        options.serviceProxyMode = proxyMode
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
@@ -146,3 +151,5 @@ private final class InterruptFlag: @unchecked Sendable {
     func set() { lock.lock(); value = true; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }
+
+extension ServiceProxyMode: ExpressibleByArgument {}
