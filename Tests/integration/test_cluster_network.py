@@ -8,6 +8,8 @@ exchange a message, the shape distributed training's rendezvous takes."""
 import json
 import os
 import random
+import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -263,10 +265,28 @@ def test_service_variables_unless_service_links_are_off(cluster, image, echo):
     assert "KUBERNETES_SERVICE_HOST" in off, "the API server's variables stay"
 
 
-def test_the_cluster_ip_forwards_tcp_in_turn_and_follows_the_endpoints(cluster, image, echo):
+def nftables_tables():
+    """The host's nftables `ip` tables; None when this process cannot read them (no root, no nft)."""
+    if os.geteuid() != 0 or not shutil.which("nft"):
+        return None
+    listed = subprocess.run(["nft", "list", "tables", "ip"], capture_output=True, text=True)
+    return [line.split()[2] for line in listed.stdout.splitlines() if len(line.split()) == 3] if listed.returncode == 0 else None
+
+
+def server_tables(server):
+    """The nftables tables a server's process made (named fair_PID_START_N)."""
+    return [t for t in nftables_tables() or [] if t.startswith(f"fair_{server.process.pid}_")]
+
+
+def test_the_cluster_ip_spreads_tcp_over_the_ready_endpoints_and_follows_them(cluster, image, echo):
+    # With root and nft the kernel rewrites the connections (kube-proxy's nftables mode); the
+    # node's userspace proxy is only the fallback.
+    kernel = nftables_tables() is not None
+    if kernel:
+        assert server_tables(cluster), f"no nftables table of the server's: {nftables_tables()}"
     pods = ready_ips(cluster, "echo")
     seen = []
-    for i in range(6):
+    for i in range(40):
         with socket.create_connection((echo, 80), timeout=10) as connection:
             connection.sendall(f"GET /n{i} HTTP/1.0\r\nHost: echo\r\n\r\n".encode())
             connection.shutdown(socket.SHUT_WR)  # a half-close reaches the pod, and the reply still comes back
@@ -276,16 +296,22 @@ def test_the_cluster_ip_forwards_tcp_in_turn_and_follows_the_endpoints(cluster, 
         head, _, body = reply.partition(b"\r\n\r\n")
         assert head.split(b" ")[1] == b"200", reply
         seen.append(json.loads(body)["pod"])
+    # Picked at random (nftables) or in turn (userspace): 40 connections all to one of two
+    # pods at random has a chance of 2^-39.
     assert sorted(set(seen)) == pods, seen
 
-    # No ready endpoint: the connection is accepted and closed at once, as kube-proxy rejects it.
+    # No ready endpoint: refused, as kube-proxy rejects it (userspace: accepted, closed at once).
     nothing = get_json(cluster, "service", "nothing")["spec"]["clusterIP"]
-    with socket.create_connection((nothing, 80), timeout=10) as connection:
-        connection.settimeout(10)
-        try:
-            assert connection.recv(1) == b""
-        except ConnectionResetError:
-            pass
+    if kernel:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((nothing, 80), timeout=10).close()
+    else:
+        with socket.create_connection((nothing, 80), timeout=10) as connection:
+            connection.settimeout(10)
+            try:
+                assert connection.recv(1) == b""
+            except ConnectionResetError:
+                pass
 
     # A new port on the Service is listened on; a removed one is closed.
     cluster.kubectl("patch", "service", "echo", "--type=json", "-p",
@@ -302,6 +328,42 @@ def _answers(ip, port):
             return connection.recv(12).split(b" ")[1:2] == [b"200"]
     except OSError:
         return False
+
+
+def test_userspace_cluster_ips_and_the_rules_a_killed_server_left(cluster, echo, tmp_path):
+    """A server killed with SIGKILL leaves its nftables table behind; the next server that starts
+    deletes it (the rules would keep sending cluster IPs to addresses nobody serves). That one,
+    in userspace mode, answers on its cluster IPs itself and makes no table."""
+    if nftables_tables() is None:
+        pytest.skip("needs root and nft")
+    killed = FairServer(fair_binary(), tmp_path / "killed", extra=["--pod-cidr", "127.45.1.0/24", "--node-name", "killed"]).start()
+    try:
+        wait_for(lambda: server_tables(killed), timeout=20, what="the killed server's nftables table")
+        left = server_tables(killed)
+    finally:
+        killed.kill()
+        # Its cluster DNS outlives it too (the next start in the same data directory would stop
+        # it); this test's data directory is not started again, so it is stopped here by its PID.
+        leftover = killed.data_dir / "node" / "dns" / "dnsmasq.pid"
+        if leftover.exists():
+            os.kill(int(leftover.read_text().split()[0]), signal.SIGTERM)
+    assert set(left) <= set(nftables_tables()), "SIGKILL ran no clean-up"
+
+    userspace = FairServer(fair_binary(), tmp_path / "userspace",
+                           extra=["--pod-cidr", "127.45.2.0/24", "--node-name", "userspace", "--proxy-mode", "userspace"]).start()
+    try:
+        wait_for(lambda: not set(left) & set(nftables_tables()), timeout=20, what="the killed server's table deleted")
+        assert server_tables(userspace) == []
+        # A Service without a selector whose Endpoints name the other cluster's echo pods.
+        pods = ready_ips(cluster, "echo")
+        userspace.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "outside"}, "spec": {"ports": [{"port": 80, "targetPort": 8080}]}},
+            {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "outside"},
+             "subsets": [{"addresses": [{"ip": ip} for ip in pods], "ports": [{"port": 8080}]}]}]}))
+        address = get_json(userspace, "service", "outside")["spec"]["clusterIP"]
+        wait_for(lambda: _answers(address, 80), timeout=20, what="the userspace cluster IP answered")
+    finally:
+        userspace.stop()
 
 
 RING = r'''

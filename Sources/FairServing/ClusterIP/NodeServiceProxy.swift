@@ -42,6 +42,11 @@ public final class NodeServiceProxy: Sendable {
                 logger.notice("cluster IPs in userspace: \(error)")
             }
         }
+        if kernel == nil, geteuid() == 0, let nft = NFTables.find() {
+            // Rules a dead node left would still send cluster IPs to addresses nobody serves,
+            // whichever mode this node runs in.
+            KernelClusterIPs.removeStaleTables(nft: nft, logger: logger)
+        }
         self.kernel = kernel
         self.mode = kernel == nil ? .userspace : .nftables
         nftablesTable = kernel?.table
