@@ -31,6 +31,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--proxy-mode", default="auto", choices=["auto", "nftables", "userspace"],
+                        help="how the node makes the cluster IP answer (fair server --proxy-mode)")
     parser.add_argument("--route", default="serving", choices=["serving", "cluster-ip"],
                         help="the proxy side: the serving route, or the Service's cluster IP as a pod reaches it")
     parser.add_argument("--json")
@@ -39,7 +41,7 @@ def main():
         sys.exit("give --base BASE.tar (fair base create --output BASE.tar)")
 
     work = tempfile.mkdtemp(prefix="fair-bench-inference-")
-    server = FairServer(args.fair, os.path.join(work, "data")).start()
+    server = FairServer(args.fair, os.path.join(work, "data"), extra=["--proxy-mode", args.proxy_mode]).start()
     try:
         env = dict(os.environ, KUBECONFIG=str(server.kubeconfig), FAIR_HOME=os.path.join(work, "home"))
         project = os.path.join(REPO, "Fixtures", "plain-python")

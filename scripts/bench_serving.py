@@ -149,7 +149,7 @@ class LocalSetup:
     def __enter__(self):
         bins = bin_path(self.args.configuration)
         # The cluster IP is served by the node (kube-proxy's place), so that route needs one.
-        extra = [] if self.args.route == "cluster-ip" else ["--no-node"]
+        extra = ["--proxy-mode", self.args.proxy_mode] if self.args.route == "cluster-ip" else ["--no-node"]
         self.server = FairServer(os.path.join(bins, "fair"), os.path.join(self.work, "data"), extra=extra).start()
         self.backend = subprocess.Popen([os.path.join(bins, "fair-bench"), "http-backend", "--host", "127.0.0.1",
                                          "--body-bytes", str(self.args.backend_body_bytes),
@@ -233,6 +233,8 @@ def main():
     parser.add_argument("--data-dir", help="a running fair server's data directory (with --service)")
     parser.add_argument("--service", help="NAMESPACE/NAME of the Service to measure (with --data-dir)")
     parser.add_argument("--path", default="/", help="path (and query) under the Service (default /)")
+    parser.add_argument("--proxy-mode", default="auto", choices=["auto", "nftables", "userspace"],
+                        help="how the node makes the cluster IP answer (fair server --proxy-mode)")
     parser.add_argument("--route", default="serving", choices=["serving", "cluster-ip"],
                         help="what the proxy side goes through: the serving route (HTTP) or the Service's cluster IP (TCP)")
     parser.add_argument("--body", help="POST this file's bytes with every request")
