@@ -313,15 +313,32 @@ def pack(directory):
 
 
 def metrics_annotation(directory):
+    """metrics.json as the script wrote it; else the last value of each metric in metrics.jsonl
+    (what fair.log_metric records, one JSON line per value)."""
     path = os.path.join(directory, "metrics.json")
     if not os.path.isfile(path):
-        return None
+        return last_metrics(os.path.join(directory, "metrics.jsonl"))
     try:
         with open(path, encoding="utf-8") as stream:
             return json.dumps(json.load(stream), separators=(",", ":"), ensure_ascii=False)
     except (ValueError, OSError) as error:
         log(f"warning: metrics.json is not valid JSON, not recorded as an annotation ({error})")
         return None
+
+
+def last_metrics(path):
+    if not os.path.isfile(path):
+        return None
+    last = {}
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a killed process
+            if isinstance(row, dict) and isinstance(row.get("name"), str) and "value" in row:
+                last[row["name"]] = row["value"]
+    return json.dumps(last, separators=(",", ":"), ensure_ascii=False) if last else None
 
 
 def is_empty(directory):

@@ -113,6 +113,17 @@ final class ManifestTemplateTests: XCTestCase {
         }
     }
 
+    func testBuiltInSDKMatchesThePythonPackage() throws {
+        let directory = templates + "/../python/fair"
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            .filter { $0.hasSuffix(".py") || $0.hasSuffix(".typed") }.sorted()
+        XCTAssertEqual(BuiltInSDK.files.keys.sorted(), names, "run scripts/embed-templates")
+        for name in names {
+            let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            XCTAssertEqual(BuiltInSDK.files[name], text, "python/fair/\(name) changed: run scripts/embed-templates")
+        }
+    }
+
     func testYAMLRoundTripAndErrors() throws {
         let documents = try YAMLDocuments.parse("a: 1\nb: \"1\"\nc: [true, null, 1.5]\n---\n---\nname: x\n")
         XCTAssertEqual(documents, [["a": 1, "b": "1", "c": [true, .null, .double(1.5)]], ["name": "x"]])

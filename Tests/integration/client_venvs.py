@@ -44,6 +44,9 @@ CLIENTS = {
     "pykube-ng": (["pykube-ng"], 600),
     "lightkube": (["lightkube"], 600),
     "airflow": (["apache-airflow", "apache-airflow-providers-cncf-kubernetes"], 1200),
+    # A real Jupyter kernel for the Python SDK's notebook tests (the SDK itself is installed from
+    # python/ by the test, so it is always this checkout's).
+    "notebook": (["nbclient", "nbformat", "ipykernel", "numpy"], 600),
 }
 
 

@@ -39,7 +39,6 @@ class TrainRun:
         self.base = base
         self._model = model
         self._pulled: Optional[str] = None
-        self._in_pod = False
 
     def __repr__(self) -> str:
         model = f", model={self._model.spec}" if self._model else ""
@@ -51,11 +50,15 @@ class TrainRun:
     @property
     def status(self) -> str:
         """`running`, `complete`, `failed` (and `pending`), as `fair status` says now."""
-        if self._in_pod:
-            return "running here"
-        done = _cli.run(["status", self.name, "--output-format", "json", *self._cluster()], sink=quiet_sink).check()
-        state = (done.result or {}).get("state", "unknown")
-        return str(state).lower()
+        return str(self._status().get("state", "unknown")).lower()
+
+    def _status(self) -> Dict[str, Any]:
+        """`fair status --output-format json` (which exits 1 for a failed Job, after its report)."""
+        done = _cli.run(["status", self.name, "--output-format", "json", *self._cluster()], sink=quiet_sink)
+        if not isinstance(done.result, dict):
+            done.check()
+            raise FairError(f"fair status {self.name} printed no report")
+        return done.result
 
     def wait(self, *, quiet: bool = False) -> "TrainRun":
         """Follows the output until the Job ends; raises `TrainingFailed` when it failed."""
@@ -65,8 +68,7 @@ class TrainRun:
         except KeyboardInterrupt:
             _say_how_to_resume(self.name, sink)
             raise
-        done = _cli.run(["status", self.name, "--output-format", "json", *self._cluster()], sink=quiet_sink).check()
-        status: Dict[str, Any] = done.result or {}
+        status = self._status()
         self.report.update({k: v for k, v in status.items() if k != "model"})
         if str(status.get("state", "")).lower() == "failed":
             raise TrainingFailed(self.name, str(status.get("reason", "Failed")), str(status.get("message", "")), [])
@@ -148,14 +150,15 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
     With `wait=True` (the default) the training output streams into the cell as it is written
     and the call returns once the model is stored; a failed Job raises `fair.TrainingFailed`.
     Interrupting stops following only: the Job goes on, and `fair.TrainRun(NAME).wait()` follows
-    it again. Inside the training pod itself (a notebook that trains itself is running there)
-    the call does nothing and says so.
+    it again. Inside the training pod itself (the notebook that called `fair.train()` runs
+    there, top to bottom) the call ends the run with success: the cells above it are the
+    training, the cells below it (serving, predictions) are for the notebook side only.
     """
     if entry is None and notebook is None and inside_training_pod():
-        print("fair.train(): this is the training pod already; not starting another training", file=sys.stderr)
-        run = TrainRun(os.environ.get("HOSTNAME", "this-pod"))
-        run._in_pod = True
-        return run
+        # The notebook is running as the training itself: what comes before this call is the
+        # training, what comes after (serving, predictions, plots) is the notebook side's.
+        print("fair.train(): this is the training pod; the notebook's run ends here", file=sys.stderr, flush=True)
+        raise SystemExit(0)
     sink = quiet_sink if quiet else default_sink()
     staging: Optional[str] = None
     try:

@@ -182,7 +182,11 @@ def test_train_of_a_function_sends_its_project(fake, tmp_path):
     call = fake.calls[-1]
     assert call["arguments"][call["arguments"].index("--name") + 1].startswith("fit-")
     assert call["files"]["fair.yaml"] == "name: fit\nentrypoint: main.py\n"
-    assert "def fit(xs, offset=0.0):" in call["files"]["main.py"]
+    if functions._has_cloudpickle():
+        assert "import cloudpickle" in call["files"]["main.py"]
+        assert call["files"]["requirements.txt"].startswith("cloudpickle==")
+    else:
+        assert "def fit(xs, offset=0.0):" in call["files"]["main.py"]
     assert run.project is None
     with pytest.raises(TypeError, match="function entry"):
         fair.train(tmp_path, args=(1,))
@@ -216,12 +220,13 @@ def test_the_current_notebook_comes_from_jupyters_session_name(fake, tmp_path, m
     assert fake.calls[-1]["arguments"][1] == str(book)
 
 
-def test_in_the_training_pod_train_starts_nothing(fake, monkeypatch, capsys):
+def test_in_the_training_pod_the_notebooks_run_ends_at_train(fake, monkeypatch, capsys):
     monkeypatch.setenv("FAIR_MODEL_DIR", "/model")
-    run = fair.train()
-    assert run.status == "running here"
+    with pytest.raises(SystemExit) as ended:
+        fair.train(base="oci-archive:/b.tar")
+    assert ended.value.code == 0
     assert fake.calls == []
-    assert "training pod already" in capsys.readouterr().err
+    assert "the notebook's run ends here" in capsys.readouterr().err
 
 
 def test_log_metric_appends_json_lines(tmp_path, monkeypatch, capsys):
@@ -314,3 +319,25 @@ def test_read_metrics_from_a_model_directory(tmp_path):
     other.mkdir()
     (other / "metrics.json").write_text('{"rmse": 0.2}')
     assert read_metrics(str(other)) == [{"name": "rmse", "value": 0.2}]
+
+
+def test_waiting_on_a_run_follows_its_logs_and_reads_its_status(fake):
+    fake.answer("logs", stdout="epoch 1\nepoch 2", stderr=[])
+    fake.answer("status", stdout={"job": "j", "state": "Complete", "model": "127.0.0.1:5000/models/fit:v4"})
+    seen = []
+    from fair import training
+    original = training.default_sink
+    training.default_sink = lambda: seen.append
+    try:
+        run = fair.TrainRun("j").wait()
+    finally:
+        training.default_sink = original
+    assert "epoch 2" in "".join(seen)
+    assert run.model.spec == "fit:v4" and run.status == "complete"
+    fake.answer("status", stdout={"job": "j", "state": "Failed", "reason": "BackoffLimitExceeded", "message": "m"}, status=1)
+    with pytest.raises(fair.TrainingFailed, match="BackoffLimitExceeded"):
+        fair.TrainRun("j").wait(quiet=True)
+    assert fair.TrainRun("j").status == "failed"
+    fake.answer("delete", stderr=["deleted job j in namespace default\n"])
+    fair.TrainRun("j", namespace="ml").delete()
+    assert fake.calls[-1]["arguments"] == ["delete", "j", "--namespace", "ml"]

@@ -36,4 +36,7 @@ public struct BuildResult: Codable, Sendable {
     /// What `--push` did: the pushed reference with its digest, and each blob's fate.
     public var push: ImagePusher.Report?
     public var warnings: [String]
+    /// The image's PYTHONPATH (nil when it sets none): a pod that adds a directory to it must
+    /// keep what the image put there (the deps layer's site-packages).
+    public var pythonPath: String?
 }

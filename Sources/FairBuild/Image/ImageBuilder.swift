@@ -161,7 +161,8 @@ public struct ImageBuilder {
         return BuildResult(
             digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
             config: configDescriptor.digest, base: base?.reference ?? source.reference, platform: platform.description, layers: layers,
-            outputs: .init(archive: outputs.archive, layout: outputs.layout), push: pushReport, warnings: warnings)
+            outputs: .init(archive: outputs.archive, layout: outputs.layout), push: pushReport, warnings: warnings,
+            pythonPath: imageConfig.config?.environmentValue("PYTHONPATH"))
     }
 
     // MARK: - Steps

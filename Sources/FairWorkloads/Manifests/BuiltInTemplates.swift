@@ -1036,15 +1036,32 @@ def pack(directory):
 
 
 def metrics_annotation(directory):
+    """metrics.json as the script wrote it; else the last value of each metric in metrics.jsonl
+    (what fair.log_metric records, one JSON line per value)."""
     path = os.path.join(directory, "metrics.json")
     if not os.path.isfile(path):
-        return None
+        return last_metrics(os.path.join(directory, "metrics.jsonl"))
     try:
         with open(path, encoding="utf-8") as stream:
             return json.dumps(json.load(stream), separators=(",", ":"), ensure_ascii=False)
     except (ValueError, OSError) as error:
         log(f"warning: metrics.json is not valid JSON, not recorded as an annotation ({error})")
         return None
+
+
+def last_metrics(path):
+    if not os.path.isfile(path):
+        return None
+    last = {}
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by a killed process
+            if isinstance(row, dict) and isinstance(row.get("name"), str) and "value" in row:
+                last[row["name"]] = row["value"]
+    return json.dumps(last, separators=(",", ":"), ensure_ascii=False) if last else None
 
 
 def is_empty(directory):
@@ -1252,6 +1269,9 @@ if __name__ == "__main__":
     The training script runs first (an init container, so the model is stored only after it
     succeeded); then the `model` container stores what it wrote to $FAIR_MODEL_DIR in the registry
     as an OCI artifact, with the stdlib-only fair-model.py mounted from the fair-tools ConfigMap.
+    The training container gets the Python SDK from the same ConfigMap (`import fair`, on
+    PYTHONPATH after the image's own) and $FAIR_METRICS_FILE inside the model directory, so what
+    `fair.log_metric` records is stored with the model as metrics.jsonl.
     On fair's own registry the pod runs as the Job's service account, which may push to the
     model's repository only; the model step alone holds a token for the registry's audience,
     which it exchanges for a scoped registry token over TLS. }}
@@ -1295,6 +1315,10 @@ spec:
         env:
         - name: FAIR_MODEL_DIR
           value: "/model"
+        - name: FAIR_METRICS_FILE
+          value: {{{metricsFile}}}
+        - name: PYTHONPATH
+          value: {{{pythonPath}}}
 {{#env}}
         - name: {{{name}}}
           value: {{{value}}}
@@ -1331,6 +1355,9 @@ spec:
         volumeMounts:
         - name: model
           mountPath: /model
+        - name: fair-sdk
+          mountPath: {{{sdkPath}}}
+          readOnly: true
 {{#mounts}}
         - name: {{{volumeName}}}
           mountPath: {{{mountPath}}}
@@ -1391,6 +1418,14 @@ spec:
       - name: fair-tools
         configMap:
           name: {{{toolsConfigMap}}}
+      - name: fair-sdk
+        configMap:
+          name: {{{toolsConfigMap}}}
+          items:
+{{#sdkItems}}
+          - key: {{{key}}}
+            path: {{{path}}}
+{{/sdkItems}}
 
 """####,
         "model-server.py": ####"""

@@ -9,12 +9,25 @@ public enum ModelTools {
     public static let configMapName = "fair-tools"
     public static let mountPath = "/opt/fair/tools"
     public static let files = ["fair-model.py", "fair-data.py"]
+    /// Where training containers find the Python SDK (`import fair`: `fair.log_metric`, and a
+    /// notebook that calls `fair.train()` running in its own training pod): the ConfigMap's
+    /// `sdk-FILE` keys projected as `fair/FILE`, this directory put on PYTHONPATH.
+    public static let sdkPath = "/opt/fair/sdk"
+    static let sdkKeyPrefix = "sdk-"
+
+    /// The SDK's keys and the paths they are projected to under `sdkPath`.
+    public static var sdkItems: [(key: String, path: String)] {
+        BuiltInSDK.files.keys.sorted().map { ("\(sdkKeyPrefix)\($0)", "fair/\($0)") }
+    }
 
     /// The ConfigMap, for `namespace`.
     public static func configMap(namespace: String) -> JSONValue {
         var data: [String: JSONValue] = [:]
         for file in files {
             data[file] = .string(BuiltInTemplates.files[file] ?? "")
+        }
+        for (file, text) in BuiltInSDK.files {
+            data["\(sdkKeyPrefix)\(file)"] = .string(text)
         }
         return [
             "apiVersion": "v1", "kind": "ConfigMap",

@@ -30,8 +30,13 @@ public struct TrainingJob: Sendable {
     /// rights to `modelRepository` only.
     public var registryAccount: String?
     public var registryTokenSeconds = 3600
-    /// The ConfigMap holding fair's in-pod tools (`fair-model.py`).
+    /// The ConfigMap holding fair's in-pod tools (`fair-model.py`) and the Python SDK.
     public var toolsConfigMap = ModelTools.configMapName
+    /// The image's own PYTHONPATH: the training container's adds the SDK's directory after it.
+    public var imagePythonPath: String?
+    /// Where the training script's `fair.log_metric` values go: inside the model directory, so
+    /// they are stored with the model as `metrics.jsonl`.
+    public static let metricsFile = "/model/metrics.jsonl"
 
     public init(name: String, namespace: String, project: String, image: String) {
         self.name = name
@@ -60,6 +65,10 @@ public struct TrainingJob: Sendable {
         values["jobAnnotation"] = "dev.fair.job=\(name)"
         values["imageAnnotation"] = "dev.fair.image=\(image)"
         values["toolsConfigMap"] = toolsConfigMap
+        values["sdkPath"] = ModelTools.sdkPath
+        values["sdkItems"] = ModelTools.sdkItems.map { ["key": $0.key, "path": $0.path] as [String: Any] }
+        values["pythonPath"] = [imagePythonPath, ModelTools.sdkPath].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: ":")
+        values["metricsFile"] = Self.metricsFile
         if let registryAccount {
             values["registryAccount"] = registryAccount
             values["registryAudience"] = RegistryAccountAccess.audience

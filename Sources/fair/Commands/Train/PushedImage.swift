@@ -9,6 +9,8 @@ struct PushedImage {
     var digest: Digest
     var buildSeconds: Double
     var pushSeconds: Double
+    /// The image's PYTHONPATH, which a training container extends.
+    var pythonPath: String?
 
     static func buildAndPush(directory: String, entrypoint: String? = nil, file: String?, base: String?, registries: RegistryClients,
                              reference: String, addition: ImageAddition? = nil, talk: Bool) throws -> PushedImage {
@@ -40,7 +42,7 @@ struct PushedImage {
         let ended = Date()
         let pushStarted = firstPush.value ?? ended
         return PushedImage(digest: result.digest, buildSeconds: pushStarted.timeIntervalSince(started),
-                           pushSeconds: ended.timeIntervalSince(pushStarted))
+                           pushSeconds: ended.timeIntervalSince(pushStarted), pythonPath: result.pythonPath)
     }
 }
 

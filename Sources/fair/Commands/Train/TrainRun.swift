@@ -41,6 +41,7 @@ struct TrainRun {
             ? KubernetesNames.sanitized(project, maxLength: ScheduledTraining.maximumNameLength) : KubernetesNames.unique(project))
         var training = TrainingJob(name: name, namespace: namespace, project: project, image: imageReference)
         training.registry = hosts.cluster
+        training.imagePythonPath = image.pythonPath
         // On the cluster's own registry the pod stores the model as the Job's service account,
         // which may push to its model's repository only; elsewhere it pushes as the registry lets
         // anyone in the cluster (the model step holds no credential of the user's).
