@@ -39,8 +39,17 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertEqual(Array(command.prefix(4)), ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty"])
         XCTAssertTrue(command.contains("models/linear-regression"), "\(command)")
         XCTAssertTrue(command.contains("dev.fair.job=linear-regression-7f3k2"), "\(command)")
-        XCTAssertEqual(pod["volumes"]?.arrayValue?.last?.value(at: "configMap.name"), "fair-tools")
-        XCTAssertEqual(container["env"]?.arrayValue?.map { $0["value"] }, ["/model", "0.05", "a: b # not a comment\nline two"])
+        XCTAssertEqual(pod["volumes"]?.arrayValue?.compactMap { $0.value(at: "configMap.name") }, ["fair-tools", "fair-tools"])
+        XCTAssertEqual(container["env"]?.arrayValue?.map { $0["value"] },
+                       ["/model", "/model/metrics.jsonl", "/opt/fair/sdk", "0.05", "a: b # not a comment\nline two"])
+        // The SDK: every file of python/fair projected under /opt/fair/sdk/fair, read-only.
+        let sdk = try XCTUnwrap(pod["volumes"]?.arrayValue?.first { $0["name"] == "fair-sdk" })
+        let items = sdk.value(at: "configMap.items")?.arrayValue ?? []
+        XCTAssertEqual(items.count, BuiltInSDK.files.count)
+        XCTAssertTrue(items.contains(["key": "sdk-__init__.py", "path": "fair/__init__.py"]), "\(items)")
+        XCTAssertTrue(container["volumeMounts"]?.arrayValue?.contains(["name": "fair-sdk", "mountPath": "/opt/fair/sdk", "readOnly": true]) ?? false)
+        let tools = ModelTools.configMap(namespace: "ns")
+        XCTAssertEqual(tools["data"]?["sdk-__init__.py"]?.stringValue, BuiltInSDK.files["__init__.py"])
         XCTAssertEqual(container.value(at: "resources.requests"), ["cpu": "500m", "memory": "1Gi"])
         XCTAssertEqual(container.value(at: "resources.limits"), ["memory": "1Gi", "nvidia.com/gpu": "1"])
     }
@@ -52,7 +61,17 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertNil(job.value(at: "spec.activeDeadlineSeconds"))
         let container = try XCTUnwrap(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first)
         XCTAssertNil(container["resources"])
-        XCTAssertEqual(container["env"]?.arrayValue?.count, 1)
+        XCTAssertEqual(container["env"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["FAIR_MODEL_DIR", "FAIR_METRICS_FILE", "PYTHONPATH"])
+    }
+
+    func testTheSDKComesAfterTheImagesOwnPythonPath() throws {
+        let template = try ManifestTemplate(path: templates + "/job.yaml")
+        var training = TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1")
+        training.imagePythonPath = "/opt/fair/site-packages:/usr/lib/extra"
+        let job = try training.render(with: template)
+        let container = try XCTUnwrap(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first)
+        let path = container["env"]?.arrayValue?.first { $0["name"] == "PYTHONPATH" }?["value"]
+        XCTAssertEqual(path, "/opt/fair/site-packages:/usr/lib/extra:/opt/fair/sdk")
     }
 
     func testBadQuantitiesAndForeignTemplatesAreRefused() throws {

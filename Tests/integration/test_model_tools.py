@@ -293,6 +293,25 @@ def test_invalid_metrics_are_skipped_with_a_warning(make_registry, tmp_path):
     assert "org.opencontainers.image.created" in manifest["annotations"]
 
 
+def test_logged_metrics_give_each_metrics_last_value_as_the_annotation(make_registry, tmp_path):
+    """fair.log_metric's metrics.jsonl (no metrics.json): the last value of each metric is the
+    annotation; a line cut short is passed over; the series itself is stored in the layer."""
+    registry = make_registry()
+    model = write_model(tmp_path / "model", metrics=None)
+    (model / "metrics.jsonl").write_text('{"name":"loss","value":0.9,"step":0}\n{"name":"acc","value":0.5,"step":0}\n'
+                                         '{"name":"loss","value":0.4,"step":1}\n{"name":"loss","val')
+    push(registry, model)
+    _, manifest, layer = layer_of(registry, "models/linear", "v1")
+    assert json.loads(manifest["annotations"]["dev.fair.model.metrics"]) == {"loss": 0.4, "acc": 0.5}
+    with tarfile.open(fileobj=io.BytesIO(layer), mode="r:gz") as tar:
+        assert "metrics.jsonl" in tar.getnames()
+    # A metrics.json written by the script wins.
+    (model / "metrics.json").write_text('{"rmse": 0.2}')
+    push(registry, model)
+    _, manifest, _ = layer_of(registry, "models/linear", "v2")
+    assert json.loads(manifest["annotations"]["dev.fair.model.metrics"]) == {"rmse": 0.2}
+
+
 def test_pull_refuses_a_tampered_layer_a_foreign_artifact_and_a_missing_digest(make_registry, tmp_path):
     registry = make_registry()
     pushed = push(registry, write_model(tmp_path / "model"))
