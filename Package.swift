@@ -97,7 +97,7 @@ let package = Package(
         // claims. Only `fair` links it.
         .target(
             name: "FairWorkloads",
-            dependencies: ["FairKube", "FairArchive", "FairHTTP", "FairSupport", "Yams", .product(name: "Mustache", package: "swift-mustache")],
+            dependencies: ["FairKube", "FairArchive", "FairHTTP", "FairSupport", "CZlib", "Yams", .product(name: "Mustache", package: "swift-mustache")],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         // The API server: REST subset of Kubernetes, discovery, validation, SQLite store, watches.

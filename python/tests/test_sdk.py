@@ -341,3 +341,11 @@ def test_waiting_on_a_run_follows_its_logs_and_reads_its_status(fake):
     fake.answer("delete", stderr=["deleted job j in namespace default\n"])
     fair.TrainRun("j", namespace="ml").delete()
     assert fake.calls[-1]["arguments"] == ["delete", "j", "--namespace", "ml"]
+
+
+def test_models_compare(fake):
+    fake.answer("models compare", stdout={"models": ["fit:v1", "fit:v2"], "metrics": {"loss": [0.5, 0.25], "acc": [None, 0.9]}})
+    compared = fair.models.compare("fit:v1", fair.Model("fit", "v2"))
+    assert compared.models == ["fit:v1", "fit:v2"]
+    assert compared.metrics == {"loss": [0.5, 0.25], "acc": [None, 0.9]}
+    assert fake.calls[-1]["arguments"][:4] == ["models", "compare", "fit:v1", "fit:v2"]

@@ -9,7 +9,7 @@ struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
         abstract: "List, show and pull the models fair train stored (OCI artifacts under REGISTRY/models/).",
-        subcommands: [ModelsList.self, ModelsShow.self, ModelsPull.self])
+        subcommands: [ModelsList.self, ModelsShow.self, ModelsPull.self, ModelsCompare.self])
 }
 
 /// Where models are: --registry, else the cluster's published registry.
@@ -83,8 +83,15 @@ struct ModelsShow: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var outputFormat: OutputFormat = .text
 
+    @Flag(help: "Each metric the training logged: its last value and a sparkline of its course (json: every value).")
+    var metrics = false
+
+    @Option(help: "Write a chart of the metrics to FILE.png or FILE.svg.")
+    var plot: String?
+
     func run() throws {
         try reportingFailures {
+            let plotFormat = try plot.map { try MetricPlot.Format(path: $0) }
             let (name, version) = try ServeRun.parseModel(model)
             let found = try options.models().resolve(name, version: version)
             var object: [String: JSONValue] = [
@@ -93,6 +100,11 @@ struct ModelsShow: ParsableCommand {
                 "annotations": .object(found.annotations.mapValues { .string($0) }),
             ]
             if let metrics = found.metrics, let parsed = try? JSONCoding.decode(Array(metrics.utf8)) { object["metrics"] = parsed }
+            let series = metrics || plot != nil ? try ModelMetrics.series(of: found, in: options.models()) : []
+            if metrics { object["series"] = ModelMetrics.json(series) }
+            if let plot, let plotFormat {
+                try MetricPlot.write(MetricChart(title: "\(found.name):\(found.version)", series: series), to: plot, format: plotFormat)
+            }
             switch outputFormat {
             case .json: Console.json(.object(object))
             case .text:
@@ -100,8 +112,14 @@ struct ModelsShow: ParsableCommand {
                 if let created = found.created { lines.append("  created: \(created)") }
                 if let job = found.job { lines.append("  job:     \(job)") }
                 if let image = found.image { lines.append("  image:   \(image)") }
-                if let metrics = found.metrics { lines.append("  metrics: \(metrics)") }
+                if metrics {
+                    lines.append(series.isEmpty ? "  metrics: none logged" : "  metrics:")
+                    lines += ModelMetrics.table(series).map { "    " + $0 }
+                } else if let metrics = found.metrics {
+                    lines.append("  metrics: \(metrics)")
+                }
                 Console.result(lines.joined(separator: "\n"))
+                if let plot { Console.progress("wrote \(plot)") }
             }
         }
     }
