@@ -109,7 +109,7 @@ def test_interrupting_stops_following_and_says_how_to_resume(fake, tmp_path):
     timer.start()
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        fair.train(tmp_path, name="long-run", quiet=False) if False else _train_with_sink(tmp_path, seen)
+        _train_with_sink(tmp_path, seen)
     assert time.monotonic() - started < 10
     assert "fair.TrainRun('long-run').wait()" in "".join(seen)
 
