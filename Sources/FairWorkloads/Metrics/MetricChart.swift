@@ -65,6 +65,6 @@ public struct MetricChart: Sendable {
     static func label(_ value: Double) -> String {
         if value == value.rounded() && abs(value) < 1e9 { return String(Int(value)) }
         let magnitude = abs(value)
-        return magnitude >= 1e4 || magnitude < 1e-3 ? String(format: "%.2e", value) : String(format: "%.4g", value)
+        return magnitude >= 1e4 || magnitude < 1e-3 ? String(format: "%.2e", value) : String(format: "%.3g", value)
     }
 }
