@@ -64,6 +64,19 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertEqual(container["env"]?.arrayValue?.compactMap { $0["name"]?.stringValue }, ["FAIR_MODEL_DIR", "FAIR_METRICS_FILE", "PYTHONPATH"])
     }
 
+    func testAnExecutedNotebookReplacesTheTrainingCommand() throws {
+        let template = try ManifestTemplate(path: templates + "/job.yaml")
+        var training = TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1")
+        let plain = try training.render(with: template)
+        XCTAssertNil(plain.value(at: "spec.template.spec.initContainers")?.arrayValue?.first?["command"], "the image's entrypoint")
+        training.execution = NotebookExecution(notebook: "/app/sweep.ipynb", parameters: try NotebookExecution.pairs(["alpha", "0.5", "name", "a b"]))
+        let job = try training.render(with: template)
+        XCTAssertEqual(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first?["command"],
+                       ["python3", "-m", "fair.execute", "/app/sweep.ipynb", "--output", "/model/notebook.ipynb",
+                        "-p", "alpha", "0.5", "-p", "name", "a b"])
+        XCTAssertThrowsError(try NotebookExecution.pairs(["alpha"]))
+    }
+
     func testTheSDKComesAfterTheImagesOwnPythonPath() throws {
         let template = try ManifestTemplate(path: templates + "/job.yaml")
         var training = TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1")

@@ -349,3 +349,14 @@ def test_models_compare(fake):
     assert compared.models == ["fit:v1", "fit:v2"]
     assert compared.metrics == {"loss": [0.5, 0.25], "acc": [None, 0.9]}
     assert fake.calls[-1]["arguments"][:4] == ["models", "compare", "fit:v1", "fit:v2"]
+
+
+def test_execute_passes_the_parameters(fake, tmp_path):
+    book = tmp_path / "sweep.ipynb"
+    book.write_text("{}")
+    fake.answer("train", stdout=report())
+    fair.train(book, execute=True, parameters={"alpha": 0.5, "name": "a b"}, quiet=True)
+    arguments = fake.calls[-1]["arguments"]
+    assert arguments[arguments.index("--execute") + 1:arguments.index("--execute") + 7] == ["-p", "alpha", "0.5", "-p", "name", "a b"]
+    with pytest.raises(TypeError, match="execute=True"):
+        fair.train(book, parameters={"alpha": 1})

@@ -25,6 +25,8 @@ public struct BuildOptions: Sendable {
     public var currentDirectory: String = FileManager.default.currentDirectoryPath
     /// A layer and program fair adds after the project's layers (`fair serve`'s model server).
     public var addition: ImageAddition?
+    /// Requirements installed in the deps layer besides the project's own.
+    public var extraRequirements: [String] = []
 
     /// 1980-01-01T00:00:00Z: fixed, and the earliest time a ZIP file (and so Python's zipimport
     /// and wheel tooling) can represent.

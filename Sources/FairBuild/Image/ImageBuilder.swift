@@ -81,18 +81,23 @@ public struct ImageBuilder {
         }
 
         var builtLayers: [(layer: BuiltLayer, source: String, cached: Bool, createdBy: String)] = []
-        if let requirements = config.requirements {
-            let requirementsPath = try ProjectPath.resolve(requirements, in: projectDirectory, field: "requirements")
-            guard FileManager.default.fileExists(atPath: requirementsPath) else {
-                throw BuildError.config(file: project.file, line: nil, field: "requirements", message: "\(requirements) not found in \(projectDirectory)")
+        if config.requirements != nil || !options.extraRequirements.isEmpty {
+            var requirementsPath: String?
+            if let requirements = config.requirements {
+                let path = try ProjectPath.resolve(requirements, in: projectDirectory, field: "requirements")
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw BuildError.config(file: project.file, line: nil, field: "requirements", message: "\(requirements) not found in \(projectDirectory)")
+                }
+                warnings += try RequirementsReview.review(path: path, name: requirements, project: projectDirectory)
+                requirementsPath = path
             }
-            warnings += try RequirementsReview.review(path: requirementsPath, name: requirements, project: projectDirectory)
             let deps = DependencyLayer(
-                requirementsPath: requirementsPath, projectDirectory: projectDirectory,
+                requirementsPath: requirementsPath, extraRequirements: options.extraRequirements, projectDirectory: projectDirectory,
                 pythonVersion: try pythonVersion(base: base, config: config, reference: source.reference),
                 platform: platform, glibcVersion: base?.config.config?.Labels?[ImageConfigurator.glibcVersionLabel] ?? "2.28")
             let (layer, cached) = try deps.build(writer: writer, cache: LayerCache(home: home), scratch: scratch, log: log)
-            builtLayers.append((layer, "deps", cached, "fair build: pip install -r \(requirements) --target \(DependencyLayer.sitePackages)"))
+            let installed = ([config.requirements.map { "-r \($0)" }].compactMap { $0 } + options.extraRequirements).joined(separator: " ")
+            builtLayers.append((layer, "deps", cached, "fair build: pip install \(installed) --target \(DependencyLayer.sitePackages)"))
         }
         let codeLayer = try writer.write(codeEntries, to: "\(scratch)/code.layer")
         builtLayers.append((codeLayer, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))

@@ -11,15 +11,20 @@ import Glibc
 public struct DependencyLayer {
     public static let sitePackages = "/opt/fair/site-packages"
 
-    public var requirementsPath: String
+    /// The project's requirements file; nil when only `extraRequirements` are installed.
+    public var requirementsPath: String?
+    /// Requirement lines fair adds (`fair train --execute`'s nbclient and ipykernel).
+    public var extraRequirements: [String] = []
     public var projectDirectory: String
     public var pythonVersion: String
     public var platform: Platform
     /// glibc version of the base, bounding which manylinux wheels can run there.
     public var glibcVersion: String
 
-    public init(requirementsPath: String, projectDirectory: String, pythonVersion: String, platform: Platform, glibcVersion: String) {
+    public init(requirementsPath: String?, extraRequirements: [String] = [], projectDirectory: String, pythonVersion: String,
+                platform: Platform, glibcVersion: String) {
         self.requirementsPath = requirementsPath
+        self.extraRequirements = extraRequirements
         self.projectDirectory = projectDirectory
         self.pythonVersion = pythonVersion
         self.platform = platform
@@ -46,8 +51,16 @@ public struct DependencyLayer {
 
     /// The cache key: requirements bytes, Python version, platform, and how the layer is written.
     public func cacheKey(writer: LayerWriter) throws -> String {
-        guard let requirements = FileManager.default.contents(atPath: requirementsPath) else {
-            throw BuildError.unreadable(path: requirementsPath, reason: "file missing or not readable")
+        var requirements = Data()
+        if let requirementsPath {
+            guard let bytes = FileManager.default.contents(atPath: requirementsPath) else {
+                throw BuildError.unreadable(path: requirementsPath, reason: "file missing or not readable")
+            }
+            requirements = bytes
+        }
+        if !extraRequirements.isEmpty {
+            // Only a layer with extras hashes them: the keys of existing layers stay as they were.
+            requirements.append(Data(("\n# fair adds\n" + extraRequirements.joined(separator: "\n")).utf8))
         }
         let hasher = DigestingSink()
         let parameters = ["fair-deps-v1", pythonVersion, platform.description, glibcVersion, writer.compression.rawValue,
@@ -64,7 +77,8 @@ public struct DependencyLayer {
         if let cached = cache.lookup(key) { return (cached, true) }
 
         let target = "\(scratch)/site-packages"
-        log("installing \((requirementsPath as NSString).lastPathComponent) for Python \(pythonVersion) on \(platform)")
+        let what = ([requirementsPath.map { ($0 as NSString).lastPathComponent }].compactMap { $0 } + extraRequirements).joined(separator: ", ")
+        log("installing \(what) for Python \(pythonVersion) on \(platform)")
         try runPip(target: target, log: log)
         try fixScriptInterpreters(in: "\(target)/bin")
         var walker = ContextWalker(root: target, rules: .none)
@@ -107,7 +121,9 @@ public struct DependencyLayer {
                          "--python-version", pythonVersion, "--implementation", "cp",
                          "--abi", abiTag, "--abi", "abi3", "--abi", "none", "--only-binary=:all:"]
         for tag in platformTags { arguments += ["--platform", tag] }
-        arguments += ["--find-links", sourceOnly.directory, "-r", requirementsPath]
+        arguments += ["--find-links", sourceOnly.directory]
+        if let requirementsPath { arguments += ["-r", requirementsPath] }
+        arguments += extraRequirements
         try FileManager.default.createDirectory(atPath: sourceOnly.directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: sourceOnly.directory) }
 

@@ -1312,6 +1312,13 @@ class TrainRun:
             raise FairError(f"training {self.name} was not a function's: it has no return value")
         return value
 
+    def notebook(self) -> str:
+        """The path of the executed notebook (`execute=True`), pulled with the model."""
+        path = os.path.join(self._model_directory(), "notebook.ipynb")
+        if not os.path.exists(path):
+            raise FairError(f"training {self.name} stored no executed notebook (train a notebook with execute=True)")
+        return path
+
     @property
     def metrics(self) -> List[Dict[str, Any]]:
         """Every metric logged with `fair.log_metric` (dicts with name, value, step, time)."""
@@ -1342,7 +1349,7 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
           wait: bool = True, kubeconfig: Optional[PathLike] = None, context: Optional[str] = None,
           namespace: Optional[str] = None, registry: Optional[str] = None, notebook: Optional[PathLike] = None,
           node_selector: Optional[Mapping[str, str]] = None, backoff_limit: Optional[int] = None,
-          quiet: bool = False) -> TrainRun:
+          execute: bool = False, parameters: Optional[Mapping[str, object]] = None, quiet: bool = False) -> TrainRun:
     """Builds, pushes and trains, as `fair train` does, and returns the run.
 
     `entry` is a project directory, a `.py` or `.ipynb` file, a Python function (called in the
@@ -1355,6 +1362,10 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
     it again. Inside the training pod itself (the notebook that called `fair.train()` runs
     there, top to bottom) the call ends the run with success: the cells above it are the
     training, the cells below it (serving, predictions) are for the notebook side only.
+
+    `execute=True` runs a notebook entry with a real kernel in the pod instead of as a script,
+    with `parameters` set after its cell tagged `parameters`; `run.notebook()` is then the
+    executed notebook, outputs included.
     """
     if entry is None and notebook is None and inside_training_pod():
         # The notebook is running as the training itself: what comes before this call is the
@@ -1388,6 +1399,12 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
                 arguments += [flag, str(value)]
         arguments += _options.pairs("--env", env) + _options.repeated("--secret", secrets) + _options.repeated("--mount", mounts)
         arguments += _options.pairs("--node-selector", node_selector) + _options.cluster(kubeconfig, context, namespace)
+        if execute:
+            arguments.append("--execute")
+            for key, parameter in (parameters or {}).items():
+                arguments += ["-p", key, repr(parameter) if not isinstance(parameter, str) else parameter]
+        elif parameters:
+            raise TypeError("parameters= are for execute=True")
         if not wait:
             arguments.append("--detach")
         try:

@@ -1312,6 +1312,12 @@ spec:
       initContainers:
       - name: train
         image: {{{image}}}
+{{#hasCommand}}
+        command:
+{{#command}}
+        - {{{argument}}}
+{{/command}}
+{{/hasCommand}}
         env:
         - name: FAIR_MODEL_DIR
           value: "/model"

@@ -32,6 +32,8 @@ public struct TrainingJob: Sendable {
     public var registryTokenSeconds = 3600
     /// The ConfigMap holding fair's in-pod tools (`fair-model.py`) and the Python SDK.
     public var toolsConfigMap = ModelTools.configMapName
+    /// `--execute`: the training container runs the notebook with a kernel instead of the image's entrypoint.
+    public var execution: NotebookExecution?
     /// The image's own PYTHONPATH: the training container's adds the SDK's directory after it.
     public var imagePythonPath: String?
     /// Where the training script's `fair.log_metric` values go: inside the model directory, so
@@ -69,6 +71,10 @@ public struct TrainingJob: Sendable {
         values["sdkItems"] = ModelTools.sdkItems.map { ["key": $0.key, "path": $0.path] as [String: Any] }
         values["pythonPath"] = [imagePythonPath, ModelTools.sdkPath].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: ":")
         values["metricsFile"] = Self.metricsFile
+        if let execution {
+            values["hasCommand"] = true
+            values["command"] = execution.command.map { ["argument": $0] as [String: Any] }
+        }
         if let registryAccount {
             values["registryAccount"] = registryAccount
             values["registryAudience"] = RegistryAccountAccess.audience

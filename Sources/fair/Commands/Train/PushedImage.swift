@@ -13,7 +13,8 @@ struct PushedImage {
     var pythonPath: String?
 
     static func buildAndPush(directory: String, entrypoint: String? = nil, file: String?, base: String?, registries: RegistryClients,
-                             reference: String, addition: ImageAddition? = nil, talk: Bool) throws -> PushedImage {
+                             reference: String, addition: ImageAddition? = nil, extraRequirements: [String] = [],
+                             talk: Bool) throws -> PushedImage {
         var options = BuildOptions(projectDirectory: directory)
         options.entrypoint = entrypoint
         options.configFile = file
@@ -21,6 +22,7 @@ struct PushedImage {
         options.push = reference
         options.epoch = try BuildOptions.epoch(from: ProcessInfo.processInfo.environment)
         options.addition = addition
+        options.extraRequirements = extraRequirements
         let display = TransferDisplay(verb: "pushing", quiet: !talk)
         let started = Date()
         let firstPush = FirstTime()

@@ -69,6 +69,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Retries before the Job fails.")
     var backoffLimit: Int?
 
+    @Flag(help: ArgumentHelp("Run the notebook with a real Jupyter kernel in the pod instead of as a script, and store it executed (outputs, errors, images) with the model as notebook.ipynb.",
+                             discussion: "nbclient and ipykernel go into the image's deps layer; a failing cell fails the Job and is named."))
+    var execute = false
+
+    @Option(name: [.customShort("p"), .customLong("parameter")], parsing: .upToNextOption,
+            help: ArgumentHelp("With --execute: NAME VALUE, set after the notebook's cell tagged `parameters` (repeatable, as papermill's -p).",
+                               valueName: "name value"))
+    var parameters: [String] = []
+
     @Flag(help: "Return once the Job is created, printing its name.")
     var detach = false
 

@@ -27,12 +27,13 @@ struct TrainRun {
         try Self.checkHostMounts(mounts, client: client, onOwnServer: hosts.takesAccountTokens)
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)
         let talk = command.outputFormat == .text
+        let execution = try Self.execution(command: command, config: config)
 
         // Image.
         let registries = command.registryOptions.clients(cluster: client, registryHost: hosts.push)
         let image = try PushedImage.buildAndPush(
             directory: projectDirectory, entrypoint: projectArgument.entrypoint, file: command.file, base: command.base, registries: registries,
-            reference: "\(hosts.push)/\(project):latest", talk: talk)
+            reference: "\(hosts.push)/\(project):latest", extraRequirements: execution == nil ? [] : NotebookExecution.requirements, talk: talk)
         let imageReference = "\(hosts.cluster)/\(project)@\(image.digest)"
 
         // Manifests.
@@ -42,6 +43,7 @@ struct TrainRun {
         var training = TrainingJob(name: name, namespace: namespace, project: project, image: imageReference)
         training.registry = hosts.cluster
         training.imagePythonPath = image.pythonPath
+        training.execution = execution
         // On the cluster's own registry the pod stores the model as the Job's service account,
         // which may push to its model's repository only; elsewhere it pushes as the registry lets
         // anyone in the cluster (the model step holds no credential of the user's).
@@ -203,4 +205,27 @@ struct TrainRun {
         }
         return result
     }
+
+    /// `--execute` (and `-p`): the notebook the project runs, at its path in the image.
+    static func execution(command: TrainCommand, config: ProjectConfig) throws -> NotebookExecution? {
+        guard command.execute else {
+            if !command.parameters.isEmpty { throw InputError(description: "-p sets a notebook's parameters: it needs --execute") }
+            return nil
+        }
+        guard config.entrypoint.hasSuffix(".ipynb") else {
+            throw InputError(description: "--execute runs a notebook, but the entrypoint is \(config.entrypoint) (name the .ipynb, or set entrypoint: in fair.yaml)")
+        }
+        let parameters = try NotebookExecution.pairs(command.parameters)
+        for (name, _) in parameters where !Self.isPythonName(name) {
+            throw InputError(description: "-p \(name): a parameter must be a Python name")
+        }
+        let workdir = config.workdir.hasSuffix("/") ? String(config.workdir.dropLast()) : config.workdir
+        return NotebookExecution(notebook: "\(workdir)/\(config.entrypoint)", parameters: parameters)
+    }
+
+    static func isPythonName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isXIDStart else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isXIDContinue }
+    }
+
 }

@@ -109,3 +109,34 @@ def read_metrics(directory: str) -> List[Dict[str, Any]]:
         if isinstance(values, dict):
             rows = [{"name": str(k), "value": v} for k, v in values.items()]
     return rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two versions' metrics side by side: `metrics[name] == (first, second)` (None where one
+    version lacks the metric). `plot()` draws both versions' series (matplotlib needed)."""
+    models: List[str]
+    metrics: Dict[str, List[Optional[float]]]
+    registry: Optional[str] = None
+    kubeconfig: Optional[PathLike] = None
+    context: Optional[str] = None
+
+    def plot(self, *names: str) -> Any:
+        from .plots import plot_metrics
+        rows: List[Dict[str, Any]] = []
+        for spec in self.models:
+            for row in metrics(spec, registry=self.registry, kubeconfig=self.kubeconfig, context=self.context):
+                rows.append({**row, "name": f"{spec} {row.get('name')}"})
+        wanted = [f"{spec} {name}" for spec in self.models for name in names]
+        return plot_metrics(rows, wanted, title=" vs ".join(self.models))
+
+
+def compare(first: Any, second: Any, *, registry: Optional[str] = None, kubeconfig: Optional[PathLike] = None,
+            context: Optional[str] = None) -> Comparison:
+    """Two model versions' last metric values (`fair models compare`)."""
+    done = _cli.run(["models", "compare", _spec(first), _spec(second), "--output-format", "json",
+                     *_options.registry(kubeconfig, context, registry)]).check()
+    found: Dict[str, Any] = done.result or {}
+    return Comparison(models=[str(m) for m in found.get("models", [])],
+                      metrics={str(k): [None if v is None else float(v) for v in values] for k, values in (found.get("metrics") or {}).items()},
+                      registry=registry, kubeconfig=kubeconfig, context=context)
