@@ -5,6 +5,7 @@ value back; the `%%fair_train` and `%fair` magics; and training output that reac
 the call is still running."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,8 +32,11 @@ def kernel_python(tmp_path_factory):
     the test's own (on the kernel's PYTHONPATH)."""
     python = client_python("notebook")
     target = tmp_path_factory.mktemp("sdk")
+    # pip builds in the source tree (build/, *.egg-info): it gets a copy, never the checkout.
+    source = tmp_path_factory.mktemp("sdk-source") / "python"
+    shutil.copytree(os.path.join(REPO, "python"), source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run([python.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                    "--target", str(target), os.path.join(REPO, "python")], check=True, timeout=300)
+                    "--target", str(target), str(source)], check=True, timeout=300)
     assert (target / "fair" / "__init__.py").exists()
     return python, str(target)
 
