@@ -39,7 +39,7 @@ public final class ClusterDNSServer: @unchecked Sendable {
     /// Starts dnsmasq and waits until it answers on port 53; throws with dnsmasq's own words
     /// when it cannot (not installed, port 53 needs root, the address is taken).
     public func start() throws {
-        guard let executable = Self.find("dnsmasq") else {
+        guard let executable = ExecutablePath.find("dnsmasq") else {
             throw ClusterDNSError(description: "dnsmasq is not installed (Debian: apt-get install dnsmasq-base; scripts/setup installs it)")
         }
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -158,15 +158,6 @@ public final class ClusterDNSServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: parts[1])
     }
 
-    private static func find(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        // dnsmasq lives in /usr/sbin, which a user's PATH often lacks.
-        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
-    }
 }
 
 public struct ClusterDNSError: Error, CustomStringConvertible {

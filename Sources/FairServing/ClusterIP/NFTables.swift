@@ -19,14 +19,9 @@ struct NFTables: Sendable {
         }
     }
 
-    /// `nft` on PATH (or in the sbin directories a non-login root shell may lack); nil without it.
-    static func find(path: String? = ProcessInfo.processInfo.environment["PATH"]) -> NFTables? {
-        let directories = (path ?? "").split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"]
-        for directory in directories where !directory.isEmpty {
-            let candidate = "\(directory)/nft"
-            if access(candidate, X_OK) == 0 { return NFTables(executable: candidate) }
-        }
-        return nil
+    /// `nft` on PATH or in sbin; nil without it.
+    static func find() -> NFTables? {
+        ExecutablePath.find("nft").map(NFTables.init(executable:))
     }
 
     /// Runs `script` as one transaction: all of it applies or none.
