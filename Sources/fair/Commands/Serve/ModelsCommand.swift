@@ -93,14 +93,15 @@ struct ModelsShow: ParsableCommand {
         try reportingFailures {
             let plotFormat = try plot.map { try MetricPlot.Format(path: $0) }
             let (name, version) = try ServeRun.parseModel(model)
-            let found = try options.models().resolve(name, version: version)
+            let registry = try options.models()
+            let found = try registry.resolve(name, version: version)
             var object: [String: JSONValue] = [
                 "name": .string(found.name), "version": .string(found.version), "digest": .string(found.digest.description),
                 "layer": .string(found.layer.description), "size": .int(found.size),
                 "annotations": .object(found.annotations.mapValues { .string($0) }),
             ]
             if let metrics = found.metrics, let parsed = try? JSONCoding.decode(Array(metrics.utf8)) { object["metrics"] = parsed }
-            let series = metrics || plot != nil ? try ModelMetrics.series(of: found, in: options.models()) : []
+            let series = metrics || plot != nil ? try ModelMetrics.series(of: found, in: registry) : []
             if metrics { object["series"] = ModelMetrics.json(series) }
             if let plot, let plotFormat {
                 try MetricPlot.write(MetricChart(title: "\(found.name):\(found.version)", series: series), to: plot, format: plotFormat)
