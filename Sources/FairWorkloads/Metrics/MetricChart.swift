@@ -27,9 +27,14 @@ public struct MetricChart: Sendable {
 
     /// Each series over its steps (its position where it logged no step).
     public init(title: String, series: [MetricSeries]) {
-        self.init(title: title, lines: series.map { metric in
-            Line(label: metric.name, points: metric.points.enumerated().map { index, point in (Double(point.step ?? index), point.value) })
-        })
+        self.init(title: title, lines: Self.lines(series))
+    }
+
+    /// One line per series, labelled `prefix` and the metric's name.
+    public static func lines(_ series: [MetricSeries], prefix: String = "") -> [Line] {
+        series.map { metric in
+            Line(label: prefix + metric.name, points: metric.points.enumerated().map { index, point in (Double(point.step ?? index), point.value) })
+        }
     }
 
     static let palette: [(UInt8, UInt8, UInt8)] = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),

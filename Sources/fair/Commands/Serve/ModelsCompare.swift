@@ -39,9 +39,7 @@ struct ModelsCompare: ParsableCommand {
             let last = series.map { Dictionary($0.map { ($0.name, $0.last) }, uniquingKeysWith: { _, new in new }) }
 
             if let plot, let plotFormat {
-                let lines = zip(labels, series).flatMap { label, metrics in
-                    MetricChart(title: "", series: metrics).lines.map { MetricChart.Line(label: "\(label) \($0.label)", points: $0.points) }
-                }
+                let lines = zip(labels, series).flatMap { label, metrics in MetricChart.lines(metrics, prefix: "\(label) ") }
                 try MetricPlot.write(MetricChart(title: labels.joined(separator: " vs "), lines: lines), to: plot, format: plotFormat)
             }
             switch outputFormat {
