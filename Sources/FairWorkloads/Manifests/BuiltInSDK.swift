@@ -425,6 +425,7 @@ function's source is sent with the sources of the notebook's functions and class
 `import` lines for the modules it uses, and the other globals it reads pickled by value."""
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import inspect
 import io
@@ -573,11 +574,14 @@ def _defined_here(value: Any) -> bool:
     return not _distributions().get(top)
 
 
+@functools.lru_cache(maxsize=1)
 def _standard_modules() -> Set[str]:
     return set(getattr(sys, "stdlib_module_names", ())) | set(sys.builtin_module_names) | {"__main__", "builtins", "fair"}
 
 
+@functools.lru_cache(maxsize=1)
 def _distributions() -> Mapping[str, List[str]]:
+    # Reads every installed distribution's metadata: once per process, not once per global.
     try:
         return importlib.metadata.packages_distributions()
     except AttributeError:  # Python before 3.10
