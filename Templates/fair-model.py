@@ -271,16 +271,19 @@ def excerpt(data):
 # -- push
 
 
-def pack(directory):
+def pack(directory, skip=None):
     """Writes DIR as a reproducible tar+gzip layer: sorted entries, relative names, root owner
-    without names, one mtime, normalised modes, a gzip header without name or time."""
+    without names, one mtime, normalised modes, a gzip header without name or time. SKIP (a path)
+    is left out."""
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
     root = os.path.realpath(directory)
+    skipped = os.path.realpath(skip) if skip else None
     entries = []
     for parent, dirs, files in os.walk(root):  # os.walk never follows symlinks into directories
         for name in dirs + files:
             full = os.path.join(parent, name)
-            entries.append((os.path.relpath(full, root).split(os.sep), full))
+            if full != skipped:
+                entries.append((os.path.relpath(full, root).split(os.sep), full))
     entries.sort()
     if not any(not os.path.isdir(full) or os.path.islink(full) for _, full in entries):
         raise Failure(f"the training script wrote nothing to $FAIR_MODEL_DIR ({directory})")
@@ -341,16 +344,41 @@ def last_metrics(path):
     return json.dumps(last, separators=(",", ":"), ensure_ascii=False) if last else None
 
 
-def is_empty(directory):
-    """True when DIR holds no file or symlink (empty subdirectories do not count)."""
-    for _, _, files in os.walk(directory):
-        if files:
+def is_empty(directory, skip=None):
+    """True when DIR holds no file or symlink (empty subdirectories do not count); SKIP (a path) does not count."""
+    skipped = os.path.realpath(skip) if skip else None
+    for parent, _, files in os.walk(directory):
+        if any(os.path.realpath(os.path.join(parent, name)) != skipped for name in files):
             return False
     return not any(os.path.islink(os.path.join(parent, name))
                    for parent, dirs, _ in os.walk(directory) for name in dirs)
 
 
+FAILURE_ANNOTATION = "dev.fair.model.failed"
+
+
+def read_failure(path):
+    """The training's own report that it failed (`fair.execute --failure-file`), or None. Written
+    by code in the pod, so bounded and checked like any input."""
+    if not path or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as stream:
+        data = stream.read(65536)
+    try:
+        report = json.loads(data.decode("utf-8", errors="replace"))
+    except ValueError:
+        report = {}
+    reason = report.get("reason") if isinstance(report, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        reason = "the training reported a failure"
+    return " ".join(reason.split())[:1000]
+
+
 def push(args):
+    failure = read_failure(args.failure_file)
+    if failure is not None:
+        push_failed(args, failure)
+        return
     if args.allow_empty and (not os.path.isdir(args.dir) or is_empty(args.dir)):
         # Not every training run keeps a model (an evaluation, a smoke test): nothing to store.
         log(f"nothing in {args.dir}: no model stored")
@@ -359,19 +387,48 @@ def push(args):
     if not os.path.isdir(args.dir):
         raise Failure(f"the training script wrote nothing to $FAIR_MODEL_DIR ({args.dir} does not exist)")
     registry = Registry(args.registry, args.repository, args.plain_http, "pull,push")
+    version = None
+
+    def next_version():  # read once the blobs are up, to keep the window with a concurrent push small
+        nonlocal version
+        versions = [int(m.group(1)) for t in registry.tags() if (m := re.fullmatch(r"v(\d+)", t))]
+        version = f"v{max(versions, default=0) + 1}"
+        return version, "latest"  # the same bytes under both tags: one digest
+    digest, size = store(registry, args, {}, next_version)
+    log(f"pushed {args.registry}/{args.repository}:{version} (and latest) as {digest}")
+    result({"repository": args.repository, "version": version, "digest": digest,
+            "reference": f"{args.registry}/{args.repository}:{version}", "size": size})
+
+
+def push_failed(args, failure):
+    """A failed run's outputs (an executed notebook as far as it ran) under the tag --failed-tag
+    alone, never a version or latest, so nothing serves it; then the step fails with the reason."""
+    if not args.failed_tag:
+        raise Failure(failure)
+    if os.path.isdir(args.dir) and not is_empty(args.dir, skip=args.failure_file):
+        registry = Registry(args.registry, args.repository, args.plain_http, "pull,push")
+        digest, _ = store(registry, args, {FAILURE_ANNOTATION: failure}, lambda: (args.failed_tag,))
+        reference = f"{args.registry}/{args.repository}:{args.failed_tag}"
+        log(f"pushed the failed run's outputs as {reference} ({digest})")
+        result({"repository": args.repository, "failed": failure, "tag": args.failed_tag, "digest": digest,
+                "reference": reference})
+    raise Failure(failure)
+
+
+def store(registry, args, extra_annotations, tags):
+    """Packs DIR (without the failure report), pushes it and tags the manifest with what TAGS()
+    returns once the blobs are up; (digest, layer size)."""
     log(f"packing {args.dir}")
-    layer = pack(args.dir)
+    layer = pack(args.dir, skip=args.failure_file)
     with layer.file:
         log(f"layer {layer.digest} ({layer.size} bytes)")
         annotations = dict(args.annotation)
         metrics = metrics_annotation(args.dir)
         if metrics is not None:
             annotations["dev.fair.model.metrics"] = metrics
+        annotations.update(extra_annotations)
         annotations["org.opencontainers.image.created"] = (
             datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        versions = [int(m.group(1)) for t in registry.tags() if (m := re.fullmatch(r"v(\d+)", t))]
-        version = f"v{max(versions, default=0) + 1}"
-
         registry.push_blob(EMPTY_CONFIG["digest"], b"{}", 2)
         registry.push_blob(layer.digest, layer.file, layer.size)
 
@@ -385,12 +442,10 @@ def push(args):
         "annotations": annotations,
     }, separators=(",", ":"), sort_keys=True).encode()
     digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
-    for tag in (version, "latest"):  # the same bytes under both tags: one digest
+    for tag in tags():
         registry.request("PUT", f"{args.repository}/manifests/{tag}", body=manifest, ok=(201,),
                          headers={"Content-Type": MANIFEST_TYPE})
-    log(f"pushed {args.registry}/{args.repository}:{version} (and latest) as {digest}")
-    result({"repository": args.repository, "version": version, "digest": digest,
-            "reference": f"{args.registry}/{args.repository}:{version}", "size": layer.size})
+    return digest, layer.size
 
 
 # -- pull
@@ -516,6 +571,11 @@ def parse(argv):
             command.add_argument("--annotation", action="append", default=[], type=annotation, metavar="KEY=VALUE")
             command.add_argument("--allow-empty", action="store_true",
                                  help="store nothing, successfully, when DIR is empty")
+            command.add_argument("--failure-file", default=None,
+                                 help="when this file exists the training failed: store DIR under --failed-tag "
+                                      "only and fail with the reason it holds")
+            command.add_argument("--failed-tag", default=None, type=reference,
+                                 help="the tag a failed run's outputs are stored under")
         else:
             command.add_argument("--reference", required=True, type=reference, help="vN, latest or sha256:...")
     args = parser.parse_args(argv)

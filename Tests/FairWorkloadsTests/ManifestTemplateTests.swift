@@ -39,6 +39,8 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertEqual(Array(command.prefix(4)), ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty"])
         XCTAssertTrue(command.contains("models/linear-regression"), "\(command)")
         XCTAssertTrue(command.contains("dev.fair.job=linear-regression-7f3k2"), "\(command)")
+        // A failure the training reports itself: its outputs go under the Job's failed tag, never a version.
+        XCTAssertEqual(Array(command.suffix(4)), ["--failure-file", "/model/.fair-failure", "--failed-tag", "failed-linear-regression-7f3k2"])
         XCTAssertEqual(pod["volumes"]?.arrayValue?.compactMap { $0.value(at: "configMap.name") }, ["fair-tools", "fair-tools"])
         XCTAssertEqual(container["env"]?.arrayValue?.map { $0["value"] },
                        ["/model", "/model/metrics.jsonl", "/opt/fair/sdk", "0.05", "a: b # not a comment\nline two"])
@@ -73,7 +75,7 @@ final class ManifestTemplateTests: XCTestCase {
         let job = try training.render(with: template)
         XCTAssertEqual(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first?["command"],
                        ["python3", "-m", "fair.execute", "/app/sweep.ipynb", "--output", "/model/notebook.ipynb",
-                        "-p", "alpha", "0.5", "-p", "name", "a b"])
+                        "--failure-file", "/model/.fair-failure", "-p", "alpha", "0.5", "-p", "name", "a b"])
         XCTAssertThrowsError(try NotebookExecution.pairs(["alpha"]))
     }
 

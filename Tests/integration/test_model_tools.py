@@ -693,3 +693,38 @@ def test_model_server_exits_when_the_model_cannot_be_had(predict, message, model
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert message in result.stderr
     assert "model-server: error:" in result.stderr
+
+
+def test_a_failure_the_training_reports_stores_its_outputs_under_the_failed_tag_only(make_registry, tmp_path):
+    registry = make_registry("none")
+    model = write_model(tmp_path / "model")
+    first = push(registry, model)
+    assert first["version"] == "v1"
+    failed = tmp_path / "failed"
+    failed.mkdir()
+    (failed / "notebook.ipynb").write_text('{"cells": []}')
+    (failed / ".fair-failure").write_text(json.dumps({"reason": "cell 3 failed:\nZeroDivisionError: division by zero", "detail": "x"}))
+    result = push(registry, failed, "models/linear", "--failure-file", failed / ".fair-failure", "--failed-tag", "failed-job-1", check=False)
+    assert result.returncode == 1
+    assert "fair-model: error: cell 3 failed: ZeroDivisionError: division by zero" in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert report["failed"] == "cell 3 failed: ZeroDivisionError: division by zero" and report["tag"] == "failed-job-1"
+    # Never a version, never latest: serving and `fair models list` see only v1.
+    assert sorted(registry.tags("models/linear")) == ["failed-job-1", "latest", "v1"]
+    assert registry.manifest("models/linear", "latest")[1] == first["digest"]
+    _, manifest, _ = layer_of(registry, "models/linear", "failed-job-1")
+    assert manifest["annotations"]["dev.fair.model.failed"] == report["failed"]
+    pulled = pull(registry, "failed-job-1", tmp_path / "pulled")
+    assert sorted(os.listdir(tmp_path / "pulled")) == ["notebook.ipynb"], "the failure report itself is not stored"
+    assert pulled["digest"] == report["digest"]
+
+    # Only the report, no outputs: nothing stored, the step still fails with the reason.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / ".fair-failure").write_text("not json")
+    result = push(registry, bare, "models/linear", "--failure-file", bare / ".fair-failure", "--failed-tag", "failed-job-2",
+                  "--allow-empty", check=False)
+    assert result.returncode == 1 and "the training reported a failure" in result.stderr, result.stderr
+    assert "failed-job-2" not in registry.tags("models/linear")
+    # Without a report, the file's absence changes nothing: the next version.
+    assert push(registry, model, "models/linear", "--failure-file", model / ".fair-failure", "--failed-tag", "failed-job-3")["version"] == "v2"

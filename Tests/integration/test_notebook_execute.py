@@ -3,6 +3,7 @@
 after the cell tagged `parameters`, and the executed notebook (outputs and a matplotlib PNG
 included) is stored with the model; a failing cell fails the Job and is named."""
 import json
+import re
 
 import pytest
 
@@ -43,6 +44,12 @@ def test_an_executed_notebook_is_stored_with_its_outputs(server, base_image, tmp
                                  "--output-format", "json", env=env, timeout=1200).stdout)
     assert report["state"] == "complete", report
     fair.run("models", "pull", "sweep:v1", "--output", tmp_path / "model", env=env)
+    # --notebook: the executed notebook alone, the same bytes as in the model directory.
+    pulled = fair.run("models", "pull", "sweep", "--notebook", "--output", tmp_path / "sweep.ipynb", env=env)
+    assert pulled.stdout.strip() == str(tmp_path / "sweep.ipynb")
+    assert (tmp_path / "sweep.ipynb").read_bytes() == (tmp_path / "model" / "notebook.ipynb").read_bytes()
+    again = fair.run("models", "pull", "sweep", "--notebook", "--output", tmp_path / "sweep.ipynb", env=env, check=False)
+    assert again.returncode != 0 and "already exists" in again.stderr, again.stderr
     executed = json.loads((tmp_path / "model" / "notebook.ipynb").read_text())
     sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in executed["cells"]]
     assert sources[1] == "# Parameters\nalpha = 0.5\n" and executed["cells"][1]["metadata"]["tags"] == ["injected-parameters"]
@@ -63,6 +70,24 @@ def test_a_failing_cell_fails_the_job_and_is_named(server, base_image, tmp_path)
     assert result.returncode == 1
     output = result.stdout + result.stderr
     assert "cell 3 failed: ZeroDivisionError" in output, output[-3000:]
+    # The notebook as far as it ran is kept, under the Job's failed tag, never as a version.
+    hint = re.search(r"fair models pull (broken:failed-[a-z0-9-]+) --notebook", result.stderr)
+    assert hint, result.stderr[-3000:]
+    env = {"KUBECONFIG": str(server.kubeconfig)}
+    fair.run("models", "pull", hint.group(1), "--notebook", "--output", tmp_path / "failed.ipynb", env=env)
+    executed = json.loads((tmp_path / "failed.ipynb").read_text())
+    outputs = [cell["outputs"] for cell in executed["cells"]]
+    assert "".join(outputs[1][0]["text"]) == "before\n", outputs
+    assert outputs[2][0]["output_type"] == "error" and outputs[2][0]["ename"] == "ZeroDivisionError", outputs[2]
+    assert outputs[3] == [], "the cells after the failing one did not run"
+    listed = json.loads(fair.run("models", "list", "--output-format", "json", env=env).stdout)
+    assert [row for row in listed if row["name"] == "broken"] in ([], [{"name": "broken", "versions": []}]), listed
+    shown = fair.run("models", "show", hint.group(1), env=env).stdout
+    assert "failed:  cell 3 failed: ZeroDivisionError: division by zero" in shown, shown
+    (project / "predict.py").write_text("def predict(instances):\n    return instances\n")
+    (project / "fair.yaml").write_text("entrypoint: broken.ipynb\nserve:\n  predict: predict.py:predict\n")
+    served = fair.run("serve", hint.group(1), project, env=env, check=False)
+    assert served.returncode != 0 and "holds a failed run's outputs" in served.stderr, served.stderr[-2000:]
 
 
 def test_execute_needs_a_notebook_and_p_needs_execute(server, tmp_path):

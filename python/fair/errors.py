@@ -1,7 +1,7 @@
 """The exceptions fair raises: each carries the command's own message."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 
 class FairError(Exception):
@@ -29,15 +29,20 @@ class CommandFailed(FairError):
 
 class TrainingFailed(FairError):
     """The training Job failed: `reason` (Kubernetes' reason, e.g. BackoffLimitExceeded), `message`,
-    the Job's `name` and the training output's `last_lines`."""
+    the Job's `name` and the training output's `last_lines`. `outputs` is `NAME:TAG` where a failed
+    run's outputs were stored (an executed notebook as far as it ran, with its error:
+    `fair.models.notebook(error.outputs)`), else None."""
 
-    def __init__(self, name: str, reason: str, message: str, last_lines: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, reason: str, message: str, last_lines: Sequence[str] = (),
+                 outputs: Optional[str] = None) -> None:
         tail = "\n".join(last_lines)
-        super().__init__(f"training {name} failed: {reason}: {message}" + (f"\n{tail}" if tail else ""))
+        stored = f"\nthe outputs as far as it ran: fair.models.notebook({outputs!r})" if outputs else ""
+        super().__init__(f"training {name} failed: {reason}: {message}" + (f"\n{tail}" if tail else "") + stored)
         self.name = name
         self.reason = reason
         self.message = message
         self.last_lines = list(last_lines)
+        self.outputs = outputs
 
 
 class NotebookNotFound(FairError):

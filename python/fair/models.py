@@ -79,6 +79,17 @@ def pull(model: Any, output: Optional[PathLike] = None, *, registry: Optional[st
     return directory
 
 
+def notebook(model: Any, output: Optional[PathLike] = None, *, registry: Optional[str] = None,
+             kubeconfig: Optional[PathLike] = None, context: Optional[str] = None) -> str:
+    """The executed notebook stored with a model (`fair train --execute`), or with a failed run's
+    outputs (`TrainingFailed.outputs`), written to `output` (default: a new temporary file);
+    returns the path."""
+    path = os.fspath(output) if output is not None else os.path.join(tempfile.mkdtemp(prefix="fair-notebook-"), "notebook.ipynb")
+    _cli.run(["models", "pull", _spec(model), "--notebook", "--output", path, *_options.registry(kubeconfig, context, registry)],
+             sink=lambda _: None).check()
+    return path
+
+
 def metrics(model: Any, *, registry: Optional[str] = None, kubeconfig: Optional[PathLike] = None,
             context: Optional[str] = None) -> List[Dict[str, Any]]:
     """Every metric the training logged (`metrics.jsonl`: one dict per `log_metric` call), in order;

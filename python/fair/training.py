@@ -111,7 +111,8 @@ class TrainRun:
         return value
 
     def notebook(self) -> str:
-        """The path of the executed notebook (`execute=True`), pulled with the model."""
+        """The path of the executed notebook (`execute=True`), outputs included, pulled with the model.
+        (A failed run's notebook: `fair.models.notebook(error.outputs)` on the `TrainingFailed`.)"""
         path = os.path.join(self._model_directory(), "notebook.ipynb")
         if not os.path.exists(path):
             raise FairError(f"training {self.name} stored no executed notebook (train a notebook with execute=True)")
@@ -217,7 +218,7 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
     state = str(report.get("state", "")).lower()
     if state == "failed":
         raise TrainingFailed(str(report.get("job", job)), str(report.get("reason", "Failed")), str(report.get("message", "")),
-                             done.last_lines)
+                             done.last_lines, outputs=_failed_outputs(report.get("model")))
     if done.status != 0:
         raise CommandFailed(done.arguments, done.status, done.error_message, done.last_lines)
     model_report = report.get("model")
@@ -231,6 +232,14 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
 def _say_how_to_resume(job: str, sink: Sink) -> None:
     sink(f"\nstopped following training {job}; it goes on in the cluster. Follow it again with "
          f"fair.TrainRun({job!r}).wait() or `fair logs {job} --follow`.\n")
+
+
+def _failed_outputs(model_report: Any) -> Optional[str]:
+    """`NAME:TAG` of a failed run's stored outputs, from the model step's report."""
+    if not isinstance(model_report, dict) or not model_report.get("failed") or not model_report.get("tag"):
+        return None
+    repository = str(model_report.get("repository", ""))
+    return f"{repository[len('models/'):] if repository.startswith('models/') else repository}:{model_report['tag']}"
 
 
 def _model_from_reference(reference: str) -> Optional[Model]:

@@ -1,5 +1,5 @@
-"""fair.execute (what a training pod runs for `fair train --execute`), with nbclient and ipykernel
-when this Python has them."""
+"""fair.execute (what a training pod runs for `fair train --execute`), with a real kernel: nbclient
+and ipykernel are test requirements (scripts/test installs the versions training pods get)."""
 import json
 import subprocess
 import sys
@@ -31,8 +31,7 @@ def test_values_read_as_literals_else_strings():
 
 
 def test_a_notebook_runs_with_a_real_kernel_and_a_failing_cell_is_named(tmp_path):
-    pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    import ipykernel, nbclient  # noqa: F401  (required, not skipped: this is the only real-kernel test without a server)
     def cells(*sources, tags=None):
         return [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {"tags": (tags or {}).get(i, [])},
                  "outputs": [], "source": s} for i, s in enumerate(sources)]
@@ -53,3 +52,13 @@ def test_a_notebook_runs_with_a_real_kernel_and_a_failing_cell_is_named(tmp_path
     assert "cell 2 failed: ZeroDivisionError" in done.stderr, done.stderr
     kept = json.loads((tmp_path / "bad-out.ipynb").read_text())
     assert kept["cells"][1]["outputs"][0]["output_type"] == "error", "the executed notebook is kept, error included"
+
+    # In the training pod the failure goes to a file and the run ends 0, so the model step stores the notebook.
+    done = subprocess.run([sys.executable, "-m", "fair.execute", str(tmp_path / "bad.ipynb"), "--output", str(tmp_path / "pod" / "nb.ipynb"),
+                           "--failure-file", str(tmp_path / "pod" / ".fair-failure")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    failure = json.loads((tmp_path / "pod" / ".fair-failure").read_text())
+    assert failure["reason"] == "cell 2 failed: ZeroDivisionError: division by zero", failure
+    assert "1 / 0" in failure["detail"]
+    assert json.loads((tmp_path / "pod" / "nb.ipynb").read_text())["cells"][1]["outputs"][0]["ename"] == "ZeroDivisionError"
+    assert not (tmp_path / "pod" / ".fair-failure.partial").exists()

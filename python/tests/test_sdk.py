@@ -66,6 +66,25 @@ def test_a_failed_training_raises_with_the_reason_and_the_last_lines(fake, tmp_p
     assert "BackoffLimitExceeded" in str(failure.value)
 
 
+def test_a_failed_notebook_run_names_its_stored_outputs_and_models_notebook_pulls_them(fake, tmp_path):
+    stored = {"repository": "models/sweep", "failed": "cell 3 failed: ZeroDivisionError: division by zero",
+              "tag": "failed-sweep-abcde", "digest": "sha256:" + "b" * 64, "reference": "r/models/sweep:failed-sweep-abcde"}
+    fake.answer("train", stdout=report("failed", reason="BackoffLimitExceeded", message="", model=stored), status=1)
+    with pytest.raises(fair.TrainingFailed) as failure:
+        fair.train(tmp_path, quiet=True)
+    assert failure.value.outputs == "sweep:failed-sweep-abcde"
+    assert "fair.models.notebook('sweep:failed-sweep-abcde')" in str(failure.value)
+    fake.answer("models", stdout=str(tmp_path / "nb.ipynb"))
+    path = fair.models.notebook(failure.value.outputs, tmp_path / "nb.ipynb", registry="127.0.0.1:5000")
+    assert path == str(tmp_path / "nb.ipynb")
+    assert fake.calls[-1]["arguments"][:5] == ["models", "pull", "sweep:failed-sweep-abcde", "--notebook", "--output"]
+    # A run that failed without storing anything has no outputs to name.
+    fake.answer("train", stdout=report("failed", reason="BackoffLimitExceeded", message=""), status=1)
+    with pytest.raises(fair.TrainingFailed) as failure:
+        fair.train(tmp_path, quiet=True)
+    assert failure.value.outputs is None
+
+
 def test_a_command_error_raises_with_the_commands_message(fake, tmp_path):
     fake.answer("train", stderr=["error: fair.yaml: unknown key 'entrypiont' (did you mean 'entrypoint'?)\n"], status=1)
     with pytest.raises(fair.CommandFailed) as failure:

@@ -22,6 +22,9 @@ public struct ModelVersion: Sendable, Equatable {
     public var image: String? { annotations["dev.fair.image"] }
     /// `metrics.json` as the training script wrote it.
     public var metrics: String? { annotations[Self.metricsAnnotation] }
+    /// Set on a failed run's outputs (stored under `failed-JOB`, never a version): why it failed.
+    public var failure: String? { annotations[Self.failureAnnotation] }
+    public static let failureAnnotation = "dev.fair.model.failed"
 
     /// Reads a manifest; refuses anything that is not a fair model.
     static func decode(name: String, version: String, digest: Digest, manifest bytes: [UInt8], source: String) throws -> ModelVersion {

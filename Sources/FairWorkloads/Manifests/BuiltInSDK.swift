@@ -271,7 +271,7 @@ def quiet_sink(_: str) -> None:
 """The exceptions fair raises: each carries the command's own message."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 
 class FairError(Exception):
@@ -299,15 +299,20 @@ class CommandFailed(FairError):
 
 class TrainingFailed(FairError):
     """The training Job failed: `reason` (Kubernetes' reason, e.g. BackoffLimitExceeded), `message`,
-    the Job's `name` and the training output's `last_lines`."""
+    the Job's `name` and the training output's `last_lines`. `outputs` is `NAME:TAG` where a failed
+    run's outputs were stored (an executed notebook as far as it ran, with its error:
+    `fair.models.notebook(error.outputs)`), else None."""
 
-    def __init__(self, name: str, reason: str, message: str, last_lines: Sequence[str] = ()) -> None:
+    def __init__(self, name: str, reason: str, message: str, last_lines: Sequence[str] = (),
+                 outputs: Optional[str] = None) -> None:
         tail = "\n".join(last_lines)
-        super().__init__(f"training {name} failed: {reason}: {message}" + (f"\n{tail}" if tail else ""))
+        stored = f"\nthe outputs as far as it ran: fair.models.notebook({outputs!r})" if outputs else ""
+        super().__init__(f"training {name} failed: {reason}: {message}" + (f"\n{tail}" if tail else "") + stored)
         self.name = name
         self.reason = reason
         self.message = message
         self.last_lines = list(last_lines)
+        self.outputs = outputs
 
 
 class NotebookNotFound(FairError):
@@ -322,11 +327,16 @@ and ipykernel installed in the image.
 Parameters (`-p NAME VALUE`) go into a new cell tagged `injected-parameters` right after the cell
 tagged `parameters` (at the top when there is none), so they override its defaults. The executed
 notebook, outputs, errors and images included, is written to `--output` after every run, also a
-failed one; a failing cell ends the run with status 1 and a line naming the cell and its error."""
+failed one; a failing cell ends the run with status 1 and a line naming the cell and its error.
+
+With `--failure-file FILE` a failing cell instead writes that line (and the error's last lines) to
+FILE and ends with status 0: in the training pod the model step then stores the notebook as far as
+it ran and fails the Job with the line, so the failed run's outputs are not lost with the pod."""
 from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import json
 import os
 import sys
@@ -369,9 +379,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     parser.add_argument("--timeout", type=int, default=None, help="seconds a cell may run (default: no limit)")
     parser.add_argument("--kernel", default="python3")
+    parser.add_argument("--failure-file", default=None,
+                        help="on a failing cell, write why to FILE and exit 0 (the model step reports it)")
     args = parser.parse_args(argv)
     try:
-        import nbformat  # type: ignore[import-not-found, import-untyped, unused-ignore]
+        # nbformat's functions carry no types: Any, whether or not this Python has it.
+        nbformat: Any = importlib.import_module("nbformat")
         from nbclient import NotebookClient  # type: ignore[import-not-found, import-untyped, unused-ignore]
         from nbclient.exceptions import CellExecutionError  # type: ignore[import-not-found, import-untyped, unused-ignore]
     except ImportError as error:
@@ -393,12 +406,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         number = _cell_number(book, failed, injected)
         name = getattr(error, "ename", "error")
         value = getattr(error, "evalue", "")
-        print(f"fair.execute: cell {number} failed: {name}: {value}", file=sys.stderr)
+        line = f"cell {number} failed: {name}: {value}"
+        print(f"fair.execute: {line}", file=sys.stderr)
         print(str(error)[-4000:], file=sys.stderr)
+        if args.failure_file:
+            _write_failure(args.failure_file, line, str(error)[-2000:])
+            status = 0
     finally:
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         nbformat.write(book, args.output)
     return status
+
+
+def _write_failure(path: str, line: str, detail: str) -> None:
+    """FILE as one JSON object, written whole (temporary file, then rename)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as stream:
+        json.dump({"reason": line, "detail": detail}, stream)
+    os.replace(partial, path)
 
 
 def _cell_number(book: Any, index: Optional[int], injected: Optional[int]) -> str:
@@ -897,6 +924,17 @@ def pull(model: Any, output: Optional[PathLike] = None, *, registry: Optional[st
     return directory
 
 
+def notebook(model: Any, output: Optional[PathLike] = None, *, registry: Optional[str] = None,
+             kubeconfig: Optional[PathLike] = None, context: Optional[str] = None) -> str:
+    """The executed notebook stored with a model (`fair train --execute`), or with a failed run's
+    outputs (`TrainingFailed.outputs`), written to `output` (default: a new temporary file);
+    returns the path."""
+    path = os.fspath(output) if output is not None else os.path.join(tempfile.mkdtemp(prefix="fair-notebook-"), "notebook.ipynb")
+    _cli.run(["models", "pull", _spec(model), "--notebook", "--output", path, *_options.registry(kubeconfig, context, registry)],
+             sink=lambda _: None).check()
+    return path
+
+
 def metrics(model: Any, *, registry: Optional[str] = None, kubeconfig: Optional[PathLike] = None,
             context: Optional[str] = None) -> List[Dict[str, Any]]:
     """Every metric the training logged (`metrics.jsonl`: one dict per `log_metric` call), in order;
@@ -1317,7 +1355,8 @@ class TrainRun:
         return value
 
     def notebook(self) -> str:
-        """The path of the executed notebook (`execute=True`), pulled with the model."""
+        """The path of the executed notebook (`execute=True`), outputs included, pulled with the model.
+        (A failed run's notebook: `fair.models.notebook(error.outputs)` on the `TrainingFailed`.)"""
         path = os.path.join(self._model_directory(), "notebook.ipynb")
         if not os.path.exists(path):
             raise FairError(f"training {self.name} stored no executed notebook (train a notebook with execute=True)")
@@ -1423,7 +1462,7 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
     state = str(report.get("state", "")).lower()
     if state == "failed":
         raise TrainingFailed(str(report.get("job", job)), str(report.get("reason", "Failed")), str(report.get("message", "")),
-                             done.last_lines)
+                             done.last_lines, outputs=_failed_outputs(report.get("model")))
     if done.status != 0:
         raise CommandFailed(done.arguments, done.status, done.error_message, done.last_lines)
     model_report = report.get("model")
@@ -1437,6 +1476,14 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
 def _say_how_to_resume(job: str, sink: Sink) -> None:
     sink(f"\nstopped following training {job}; it goes on in the cluster. Follow it again with "
          f"fair.TrainRun({job!r}).wait() or `fair logs {job} --follow`.\n")
+
+
+def _failed_outputs(model_report: Any) -> Optional[str]:
+    """`NAME:TAG` of a failed run's stored outputs, from the model step's report."""
+    if not isinstance(model_report, dict) or not model_report.get("failed") or not model_report.get("tag"):
+        return None
+    repository = str(model_report.get("repository", ""))
+    return f"{repository[len('models/'):] if repository.startswith('models/') else repository}:{model_report['tag']}"
 
 
 def _model_from_reference(reference: str) -> Optional[Model]:

@@ -1,6 +1,7 @@
 /// `fair train NOTEBOOK --execute`: the notebook runs with a real Jupyter kernel in the training
 /// container (`python3 -m fair.execute`, from the SDK the pod imports) instead of converted to a
-/// script, and is stored executed with the model.
+/// script, and is stored executed with the model. A failing cell is reported in the failure file,
+/// so the notebook as far as it ran is stored too (under the failed tag) before the Job fails.
 public struct NotebookExecution: Sendable, Equatable {
     /// nbclient and ipykernel, pinned so that two builds of a project install the same kernel.
     public static let requirements = ["nbclient==0.11.0", "nbformat==5.11.1", "ipykernel==7.4.0", "jupyter_client==8.10.0"]
@@ -23,7 +24,8 @@ public struct NotebookExecution: Sendable, Equatable {
 
     /// The training container's command.
     public var command: [String] {
-        ["python3", "-m", "fair.execute", notebook, "--output", Self.output] + parameters.flatMap { ["-p", $0.name, $0.value] }
+        ["python3", "-m", "fair.execute", notebook, "--output", Self.output, "--failure-file", TrainingJob.failureFile]
+            + parameters.flatMap { ["-p", $0.name, $0.value] }
     }
 
     /// `-p` values as given on the command line (flattened by the parser): pairs, or why not.

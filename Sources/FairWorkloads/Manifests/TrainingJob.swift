@@ -39,6 +39,12 @@ public struct TrainingJob: Sendable {
     /// Where the training script's `fair.log_metric` values go: inside the model directory, so
     /// they are stored with the model as `metrics.jsonl`.
     public static let metricsFile = "/model/metrics.jsonl"
+    /// Where a training reports its own failure (a notebook's failing cell), so that the model
+    /// step stores what it made so far and fails the pod with the reason.
+    public static let failureFile = "/model/.fair-failure"
+
+    /// The tag a failed run's outputs are stored under: named after the Job, never a version.
+    public static func failedTag(job: String) -> String { "failed-\(job)" }
 
     public init(name: String, namespace: String, project: String, image: String) {
         self.name = name
@@ -71,6 +77,8 @@ public struct TrainingJob: Sendable {
         values["sdkItems"] = ModelTools.sdkItems.map { ["key": $0.key, "path": $0.path] as [String: Any] }
         values["pythonPath"] = [imagePythonPath, ModelTools.sdkPath].compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }.joined(separator: ":")
         values["metricsFile"] = Self.metricsFile
+        values["failureFile"] = Self.failureFile
+        values["failedTag"] = Self.failedTag(job: name)
         if let execution {
             values["hasCommand"] = true
             values["command"] = execution.command.map { ["argument": $0] as [String: Any] }

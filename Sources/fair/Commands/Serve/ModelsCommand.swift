@@ -111,6 +111,7 @@ struct ModelsShow: ParsableCommand {
             case .text:
                 var lines = ["model \(found.name):\(found.version)", "  digest:  \(found.digest)", "  size:    \(Console.humanSize(found.size))"]
                 if let created = found.created { lines.append("  created: \(created)") }
+                if let failure = found.failure { lines.append("  failed:  \(failure) (the run's outputs as far as it ran; not a version)") }
                 if let job = found.job { lines.append("  job:     \(job)") }
                 if let image = found.image { lines.append("  image:   \(image)") }
                 if metrics {
@@ -127,13 +128,18 @@ struct ModelsShow: ParsableCommand {
 }
 
 struct ModelsPull: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Download a model version into a new directory.")
+    static let configuration = CommandConfiguration(
+        commandName: "pull", abstract: "Download a model version into a new directory, or only its executed notebook.",
+        discussion: "NAME:failed-JOB is what a failed `fair train --execute` stored: the notebook as far as it ran, error included.")
 
-    @Argument(help: "NAME[:VERSION] (default version: latest).")
+    @Argument(help: "NAME[:VERSION] (default version: latest); VERSION may also be a failed run's tag, failed-JOB.")
     var model: String
 
-    @Option(name: [.customShort("o"), .long], help: "The directory to create (default: ./NAME-VERSION).")
+    @Option(name: [.customShort("o"), .long], help: "The directory to create (default: ./NAME-VERSION); with --notebook, the file to write (default: ./NAME-VERSION.ipynb).")
     var output: String?
+
+    @Flag(help: "Only the executed notebook that `fair train --execute` stored with the model (outputs, errors and images included).")
+    var notebook = false
 
     @OptionGroup var options: ModelRegistryOptions
 
@@ -143,6 +149,13 @@ struct ModelsPull: ParsableCommand {
             let (name, version) = try ServeRun.parseModel(model)
             let registry = try options.models()
             let found = try registry.resolve(name, version: version)
+            if notebook {
+                let file = output ?? "\(name)-\(found.version).ipynb"
+                try ModelNotebook.write(of: found, in: registry, to: file)
+                Console.progress("pulled the executed notebook of \(found.name):\(found.version) (\(found.digest))")
+                Console.result(file)
+                return
+            }
             let directory = output ?? "\(name)-\(found.version)"
             let summary = try registry.pull(found, into: directory, store: FairHome().blobStore)
             Console.progress("pulled \(found.name):\(found.version) (\(found.digest)): \(summary.files) files")

@@ -24,6 +24,9 @@ struct ServeRun {
 
         let registries = command.registryOptions.clients(cluster: client, registryHost: hosts.push)
         let model = try ModelRegistry(client: try registries.client(for: hosts.push)).resolve(modelName, version: version)
+        if let failure = model.failure {
+            throw InputError(description: "\(modelName):\(model.version) holds a failed run's outputs (\(failure)), not a model to serve; see fair models list for its versions")
+        }
         if talk { Console.progress("model \(model.name):\(model.version) (\(model.digest))") }
 
         let project = KubernetesNames.sanitized(config.name, maxLength: 50)

@@ -143,6 +143,12 @@ struct TrainRun {
             let why = [outcome.reason, outcome.message].compactMap { $0 }.joined(separator: ": ")
             Console.error(cannotStart ? "job \(training.name) cannot start: \(why)"
                                       : "job \(training.name) failed after \(outcome.attempts) attempt\(outcome.attempts == 1 ? "" : "s"): \(why)")
+            if talk, let model = printer.modelResult, let failure = model["failed"]?.stringValue, let tag = model["tag"]?.stringValue,
+               let repository = model["repository"]?.stringValue {
+                // The training reported its own failure (a notebook's cell) and its outputs were kept.
+                let name = repository.hasPrefix("models/") ? String(repository.dropFirst("models/".count)) : repository
+                Console.error("\(failure); the notebook as far as it ran: fair models pull \(name):\(tag) --notebook")
+            }
             return 1
         }
     }
