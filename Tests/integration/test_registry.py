@@ -1,5 +1,6 @@
 """fair push/pull/login against real docker-registry 2.8 in its three auth set-ups, checked with
 skopeo and podman, plus the faults a registry client must survive."""
+import hashlib
 import json
 import os
 import signal
@@ -101,6 +102,100 @@ def test_unchanged_push_sends_no_blob_bytes_and_a_code_change_sends_only_the_cod
     config = skopeo_inspect(f"oci-archive:{tmp_path / 'b.tar'}", raw=True)["config"]["digest"]
     assert uploaded == {code_layer, config}
     assert first["layers"][0]["digest"] not in uploaded
+
+
+def test_assets_go_in_a_layer_of_their_own_so_a_code_change_sends_only_the_code_layer(
+        make_registry, fault_proxy, fair, base_image, project, tmp_path, docker_config):
+    """`fair build --push` straight from the project: the 4 MiB data file is in the assets layer,
+    so a one-line change of train.py sends the code layer and the config (a few KB) only, and a
+    changed data file sends its own layer only."""
+    registry = make_registry("none")
+    proxy = fault_proxy(registry)
+    directory = project("plain-python")
+    (directory / "table.bin").write_bytes(os.urandom(4 << 20))
+    first = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", proxy.ref("app", "v1"))
+    plan = [(layer["source"], layer.get("files")) for layer in first["layers"] if layer["source"] != "base"]
+    assert plan[0] == ("assets", 1) and plan[-1][0] == "code", plan
+    assets = next(layer for layer in first["layers"] if layer["source"] == "assets")
+    assert assets["size"] > 4 << 20
+
+    with open(directory / "train.py", "a") as f:
+        f.write("# one more line\n")
+    proxy.clear()
+    second = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", proxy.ref("app", "v2"))
+    assert next(layer for layer in second["layers"] if layer["source"] == "assets")["cached"] is True
+    code = second["layers"][-1]
+    assert set(proxy.uploaded_blobs()) == {code["digest"], second["config"]}
+    assert proxy.blob_upload_bytes() <= 64 * 1024, proxy.blob_upload_bytes()
+
+    (directory / "table.bin").write_bytes(os.urandom(4 << 20))
+    proxy.clear()
+    third = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", proxy.ref("app", "v3"))
+    changed = next(layer for layer in third["layers"] if layer["source"] == "assets")
+    assert changed["cached"] is False and changed["digest"] != assets["digest"]
+    assert third["layers"][-1]["digest"] == code["digest"], "the code layer did not change"
+    assert changed["digest"] in proxy.uploaded_blobs() and code["digest"] not in proxy.uploaded_blobs()
+
+
+def test_layers_built_now_are_sent_while_they_are_written_and_a_cut_stream_falls_back(
+        make_registry, fault_proxy, fair, base_image, project, tmp_path, docker_config):
+    """`fair build --push`: a big layer goes up in 4 MiB Content-Range chunks of one session as it
+    is compressed (closed with ?digest=), not after the build; when the connection is cut mid-chunk
+    (distribution then forgets the session), the push still completes: the pusher, which asks for
+    every blob after the build, sends it again, whole and verified."""
+    registry = make_registry("none")
+    proxy = fault_proxy(registry)
+    directory = project("plain-python")
+    (directory / "table.bin").write_bytes(os.urandom(48 << 20))
+    result = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", proxy.ref("streamed", "v1"))
+    assets = next(layer for layer in result["layers"] if layer["source"] == "assets")
+    ranges = [p.headers.get("Content-Range") for p in proxy.requests_matching(r"/blobs/uploads/", method="PATCH")]
+    assert len(ranges) >= 12 and ranges[0] == f"0-{(4 << 20) - 1}", ranges  # 48 MiB in 4 MiB chunks
+    actions = {blob["digest"]: blob["action"] for blob in result["push"]["blobs"]}
+    assert actions[assets["digest"]] == "uploaded" and result["push"]["bytesUploaded"] >= assets["size"]
+    assert hashlib.sha256(registry.read_blob(assets["digest"])).hexdigest() == assets["digest"].split(":")[1]
+    assert proxy.uploaded_blobs().count(assets["digest"]) == 1, "sent once, not again after the build"
+
+    (directory / "table.bin").write_bytes(os.urandom(48 << 20))
+    proxy.clear()
+    proxy.drop_connection_after(2 << 20, match=r"PATCH .*/blobs/uploads/")
+    again = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", proxy.ref("streamed", "v2"))
+    changed = next(layer for layer in again["layers"] if layer["source"] == "assets")
+    assert changed["digest"] != assets["digest"]
+    assert hashlib.sha256(registry.read_blob(changed["digest"])).hexdigest() == changed["digest"].split(":")[1]
+    assert proxy.uploaded_blobs().count(changed["digest"]) == 1
+    assert registry.tags("streamed") == ["v1", "v2"]
+
+
+def test_a_registry_killed_mid_stream_leaves_no_blob_and_no_tag_and_the_next_push_succeeds(
+        make_registry, fault_proxy, fair, base_image, project, tmp_path, docker_config):
+    registry = make_registry("none")
+    directory = project("plain-python")
+    (directory / "table.bin").write_bytes(os.urandom(160 << 20))
+    # The same layer, built first without a registry in another home: its digest, to look for.
+    other = type(fair)(tmp_path / "other-home")
+    (tmp_path / "other-home").mkdir()
+    expected = next(layer for layer in other.build_json(directory, "--base", f"oci-archive:{base_image}", "--output", tmp_path / "x.tar")["layers"]
+                    if layer["source"] == "assets")
+    env = {**os.environ, "FAIR_HOME": str(fair.home)}
+    process = subprocess.Popen([fair.binary, "build", str(directory), "--base", f"oci-archive:{base_image}", "--push",
+                                registry.ref("killed", "v1")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((registry.storage_dir / "docker/registry/v2/repositories/killed/_uploads").glob("*/data")) \
+            and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(0.3)  # some chunks in
+    registry.kill()
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode != 0, stderr
+    assert "\nerror: " in "\n" + stderr and "registry" in stderr and "Fatal error" not in stderr, stderr
+    registry.start()
+    assert not registry.tags("killed")
+    assert not registry.has_blob(expected["digest"]), "no blob from a half-sent stream"
+    # Resumable as a whole: the next push sends it, whole and verified.
+    result = fair.build_json(directory, "--base", f"oci-archive:{base_image}", "--push", registry.ref("killed", "v1"))
+    assert next(layer for layer in result["layers"] if layer["source"] == "assets")["digest"] == expected["digest"]
+    assert registry.has_blob(expected["digest"]) and registry.tags("killed") == ["v1"]
 
 
 def test_build_push_on_a_base_in_the_same_registry_never_downloads_base_layers(

@@ -4,6 +4,7 @@ models stored as OCI artifacts and served by the Open Inference Protocol model s
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -243,6 +244,47 @@ def test_an_unschedulable_request_fails_fast_with_the_schedulers_reason(fair_clu
     assert time.monotonic() - started < 60
     assert not [job for job in jobs(cluster) if "linear-regression" in job and job not in result.stderr] or True
     assert not any(name in result.stderr for name in jobs(cluster))  # the Job that cannot start is removed
+
+
+def api_requests(cluster):
+    """fair_apiserver_request_total by (verb, resource), summed over codes."""
+    counts = {}
+    for line in cluster.kubectl("get", "--raw", "/metrics").stdout.splitlines():
+        match = re.match(r'fair_apiserver_request_total\{verb="([^"]+)",resource="([^"]+)",code="\d+"\} (\d+)', line)
+        if match:
+            key = (match.group(1).lower(), match.group(2).split(".")[0])  # ("watch", "jobs") for jobs.batch
+            counts[key] = counts.get(key, 0) + int(match.group(3))
+    return counts
+
+
+def test_following_waits_on_watches_not_a_timer(fair_cluster, cluster, tmp_path):
+    """`fair logs -f` of a suspended Job reads it a few times, not four times a second: it waits
+    on watches of the Job and its pods, and wakes the moment the Job is resumed."""
+    listed = json.loads(fair_cluster.train(FIXTURES / "plain-python", "--dry-run", "--name", "suspended-run",
+                                           "--output-format", "json").stdout)
+    for item in listed["items"]:
+        if item["kind"] == "Job":
+            item["spec"]["suspend"] = True
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(listed))
+    before = api_requests(cluster)
+    env = {**os.environ, "FAIR_HOME": str(fair_cluster.home), "KUBECONFIG": str(cluster.kubeconfig)}
+    process = subprocess.Popen([fair_binary(), "logs", "suspended-run", "-f"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(4)
+        during = api_requests(cluster)
+        gets = during.get(("get", "jobs"), 0) - before.get(("get", "jobs"), 0)
+        watches = {resource: during.get(("watch", resource), 0) - before.get(("watch", resource), 0) for resource in ("jobs", "pods")}
+        assert watches["jobs"] >= 1 and watches["pods"] >= 1, watches
+        assert gets <= 8, f"{gets} reads of the Job in 4 s: polling (a 0.25 s timer reads it 16 times)"
+        resumed = time.monotonic()
+        cluster.kubectl("patch", "job", "suspended-run", "--type", "merge", "-p", '{"spec":{"suspend":false}}')
+        stdout, stderr = process.communicate(timeout=180)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "w=2.97 b=1.03" in stdout and "model stored:" in stderr, stderr
+    assert time.monotonic() - resumed < 60
 
 
 def test_detach_then_logs_and_status_then_rm(fair_cluster, cluster):

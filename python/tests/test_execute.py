@@ -1,12 +1,17 @@
 """fair.execute (what a training pod runs for `fair train --execute`), with a real kernel: nbclient
 and ipykernel are test requirements (scripts/test installs the versions training pods get)."""
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from fair.execute import inject, parse_value
+
+# The package under test for the `python3 -m fair.execute` children, wherever pytest runs from.
+PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHILD_ENV = {**os.environ, "PYTHONPATH": PACKAGE_ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
 
 def test_parameters_are_injected_after_the_parameters_cell():
@@ -39,7 +44,7 @@ def test_a_notebook_runs_with_a_real_kernel_and_a_failing_cell_is_named(tmp_path
             "cells": cells("alpha = 0.1", "print('alpha is', alpha * 2)", tags={0: ["parameters"]})}
     (tmp_path / "nb.ipynb").write_text(json.dumps(book))
     done = subprocess.run([sys.executable, "-m", "fair.execute", str(tmp_path / "nb.ipynb"), "--output", str(tmp_path / "out" / "nb.ipynb"),
-                           "-p", "alpha", "2"], capture_output=True, text=True, timeout=120)
+                           "-p", "alpha", "2"], capture_output=True, text=True, timeout=120, env=CHILD_ENV)
     assert done.returncode == 0, done.stderr
     executed = json.loads((tmp_path / "out" / "nb.ipynb").read_text())
     assert "".join(executed["cells"][2]["outputs"][0]["text"]) == "alpha is 4\n"
@@ -47,7 +52,7 @@ def test_a_notebook_runs_with_a_real_kernel_and_a_failing_cell_is_named(tmp_path
     book["cells"] = cells("x = 1", "1 / 0", "print('never')")
     (tmp_path / "bad.ipynb").write_text(json.dumps(book))
     done = subprocess.run([sys.executable, "-m", "fair.execute", str(tmp_path / "bad.ipynb"), "--output", str(tmp_path / "bad-out.ipynb")],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=CHILD_ENV)
     assert done.returncode == 1
     assert "cell 2 failed: ZeroDivisionError" in done.stderr, done.stderr
     kept = json.loads((tmp_path / "bad-out.ipynb").read_text())
@@ -55,7 +60,7 @@ def test_a_notebook_runs_with_a_real_kernel_and_a_failing_cell_is_named(tmp_path
 
     # In the training pod the failure goes to a file and the run ends 0, so the model step stores the notebook.
     done = subprocess.run([sys.executable, "-m", "fair.execute", str(tmp_path / "bad.ipynb"), "--output", str(tmp_path / "pod" / "nb.ipynb"),
-                           "--failure-file", str(tmp_path / "pod" / ".fair-failure")], capture_output=True, text=True, timeout=120)
+                           "--failure-file", str(tmp_path / "pod" / ".fair-failure")], capture_output=True, text=True, timeout=120, env=CHILD_ENV)
     assert done.returncode == 0, done.stderr
     failure = json.loads((tmp_path / "pod" / ".fair-failure").read_text())
     assert failure["reason"] == "cell 2 failed: ZeroDivisionError: division by zero", failure

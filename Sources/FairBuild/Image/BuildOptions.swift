@@ -27,6 +27,9 @@ public struct BuildOptions: Sendable {
     public var addition: ImageAddition?
     /// Requirements installed in the deps layer besides the project's own.
     public var extraRequirements: [String] = []
+    /// With `push`: send each layer built now while it is being written (`StreamedBlobUpload`)
+    /// rather than after the build.
+    public var streamsLayers = true
 
     /// 1980-01-01T00:00:00Z: fixed, and the earliest time a ZIP file (and so Python's zipimport
     /// and wheel tooling) can represent.

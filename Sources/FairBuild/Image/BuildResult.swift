@@ -8,10 +8,13 @@ public struct BuildResult: Codable, Sendable {
         public var diffID: Digest
         public var size: Int64
         public var mediaType: String
-        /// `base`, `deps` or `code`.
+        /// `base`, `deps`, a layer of fair.yaml's `layers:` (by default `assets`), `code`, or
+        /// what `fair serve` and `fair train` add.
         public var source: String
         /// True when the layer was taken from the cache instead of being built.
         public var cached: Bool
+        /// How many of the project's files the layer holds (its own layers only).
+        public var files: Int?
     }
 
     public struct Outputs: Codable, Sendable {

@@ -71,8 +71,12 @@ public struct ImageBuilder {
             TemporaryFiles.unregister(scratch)
         }
 
+        // Files by rate of change: fair.yaml's `layers:` (by default big non-code files as
+        // `assets`), the rest as code. The entrypoint always stays with the code.
+        let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
+        let plan = try LayerPlan(context: context, rules: config.layers ?? LayerRule.defaults, keepInCode: [entrypoint])
         let targetPython = try? pythonVersion(base: base, config: config, reference: source.reference)
-        let code = try codeEntries(context: context, config: config, projectDirectory: projectDirectory,
+        let code = try codeEntries(context: context, files: plan.code, config: config, projectDirectory: projectDirectory,
                                    targetPython: targetPython, scratch: scratch)
         let (codeEntries, scriptPath) = (code.entries, code.scriptPath)
         warnings += code.warnings
@@ -80,7 +84,7 @@ public struct ImageBuilder {
             warnings.append(sizeWarning)
         }
 
-        var builtLayers: [(layer: BuiltLayer, source: String, cached: Bool, createdBy: String)] = []
+        var builtLayers: [(layer: BuiltLayer, source: String, cached: Bool, createdBy: String, files: Int?)] = []
         if config.requirements != nil || !options.extraRequirements.isEmpty {
             var requirementsPath: String?
             if let requirements = config.requirements {
@@ -97,13 +101,37 @@ public struct ImageBuilder {
                 platform: platform, glibcVersion: base?.config.config?.Labels?[ImageConfigurator.glibcVersionLabel] ?? "2.28")
             let (layer, cached) = try deps.build(writer: writer, cache: LayerCache(home: home), scratch: scratch, log: log)
             let installed = ([config.requirements.map { "-r \($0)" }].compactMap { $0 } + options.extraRequirements).joined(separator: " ")
-            builtLayers.append((layer, "deps", cached, "fair build: pip install \(installed) --target \(DependencyLayer.sitePackages)"))
+            builtLayers.append((layer, "deps", cached, "fair build: pip install \(installed) --target \(DependencyLayer.sitePackages)", nil))
         }
-        let codeLayer = try writer.write(codeEntries, to: "\(scratch)/code.layer")
-        builtLayers.append((codeLayer, "code", false, "fair build: copy \(config.name) to \(config.workdir)"))
+        // Layers built now go to the registry while they are written (--push).
+        var uploads: [StreamedBlobUpload] = []
+        let streamTo = try pushReference.flatMap { target in
+            try registries.flatMap { options.streamsLayers ? (client: try $0.client(for: target.host), repository: target.repository) : nil }
+        }
+        func upload() -> StreamedBlobUpload? {
+            guard let streamTo else { return nil }
+            let upload = StreamedBlobUpload(client: streamTo.client, repository: streamTo.repository)
+            uploads.append(upload)
+            return upload
+        }
+        defer { for upload in uploads { upload.abandon() } }  // a build that fails leaves no session open
+
+        let prefix = String(config.workdir.dropFirst())
+        for planned in plan.layers {
+            let entries = planned.files.map { item in
+                LayerEntry(path: prefix.isEmpty ? item.relativePath : "\(prefix)/\(item.relativePath)", content: item.content,
+                           mode: LayerEntry.normalisedMode(for: item.content, sourceMode: item.sourceMode))
+            }
+            let (layer, cached) = try FileLayer(name: planned.name, entries: entries)
+                .build(writer: writer, cache: LayerCache(home: home), scratch: scratch, upload: upload)
+            builtLayers.append((layer, planned.name, cached, "fair build: copy \(config.name)'s \(planned.name) to \(config.workdir)", planned.files.count))
+        }
+        let codeLayer = try writer.write(codeEntries, to: "\(scratch)/code.layer", upload: upload())
+        builtLayers.append((codeLayer, "code", false, "fair build: copy \(config.name) to \(config.workdir)",
+                            plan.code.filter { if case .directory = $0.content { return false } else { return true } }.count))
         if let addition = options.addition {
-            let layer = try writer.write(addition.entries, to: "\(scratch)/\(addition.source).layer")
-            builtLayers.append((layer, addition.source, false, "fair: add \(addition.files.map { "/" + $0.path }.joined(separator: " "))"))
+            let layer = try writer.write(addition.entries, to: "\(scratch)/\(addition.source).layer", upload: upload())
+            builtLayers.append((layer, addition.source, false, "fair: add \(addition.files.map { "/" + $0.path }.joined(separator: " "))", nil))
         }
 
         // Config and manifest.
@@ -153,7 +181,13 @@ public struct ImageBuilder {
         if let pushReference, let registries {
             var target = pushReference
             if target.tag == nil && target.digest == nil { target.tag = tag.tag }
-            pushReport = try registries.pusher(for: target.host, events: pushEvents).push(image, to: target)
+            // What went up while it was built is only checked (HEAD) by the pusher; a streamed
+            // upload that failed is sent again the usual way, or its error reported.
+            var streamed: [Digest: Int64] = [:]
+            for upload in uploads where (try? upload.wait()) != nil {
+                if let blob = upload.uploaded { streamed[blob.digest] = blob.size }
+            }
+            pushReport = try registries.pusher(for: target.host, events: pushEvents).push(image, to: target, streamed: streamed)
         }
 
         var layers: [BuildResult.Layer] = []
@@ -161,7 +195,8 @@ public struct ImageBuilder {
             layers.append(.init(digest: layer.digest, diffID: diffID, size: layer.size, mediaType: layer.mediaType, source: "base", cached: true))
         }
         for built in builtLayers {
-            layers.append(.init(digest: built.layer.digest, diffID: built.layer.diffID, size: built.layer.size, mediaType: built.layer.mediaType, source: built.source, cached: built.cached))
+            layers.append(.init(digest: built.layer.digest, diffID: built.layer.diffID, size: built.layer.size, mediaType: built.layer.mediaType,
+                                source: built.source, cached: built.cached, files: built.files))
         }
         return BuildResult(
             digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
@@ -242,7 +277,9 @@ public struct ImageBuilder {
         return try IgnoreRules(contents: (DefaultIgnores.patterns + [userRules]).joined(separator: "\n"))
     }
 
-    private func codeEntries(context: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String,
+    /// The code layer's entries: `files` (what the layer plan left for the code) and the
+    /// converted notebook; `context` (every file) is what the checks look at.
+    private func codeEntries(context: [ContextWalker.Entry], files: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String,
                              targetPython: String?, scratch: String) throws -> (entries: [LayerEntry], scriptPath: String, warnings: [String]) {
         let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
         // Resolved first: a symlink out of the project must not even be checked for existence.
@@ -256,7 +293,7 @@ public struct ImageBuilder {
         let prefix = String(config.workdir.dropFirst())
         func imagePath(_ relative: String) -> String { prefix.isEmpty ? relative : "\(prefix)/\(relative)" }
 
-        var entries = context.map { item in
+        var entries = files.map { item in
             LayerEntry(path: imagePath(item.relativePath), content: item.content,
                        mode: LayerEntry.normalisedMode(for: item.content, sourceMode: item.sourceMode))
         }

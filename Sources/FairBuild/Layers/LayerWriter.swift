@@ -1,5 +1,6 @@
 import FairArchive
 import FairOCI
+import FairRegistry
 import Foundation
 
 /// Writes a set of entries as a reproducible layer: entries sorted by path, every parent directory
@@ -23,23 +24,33 @@ public struct LayerWriter {
         compression == .gzip ? MediaType.layerTarGzip : MediaType.layerTarZstd
     }
 
-    /// Writes the layer to `path` (which must not be read until this returns).
-    public func write(_ entries: [LayerEntry], to path: String) throws -> BuiltLayer {
+    /// Writes the layer to `path` (which must not be read until this returns, except by
+    /// `upload`, which is told how far the file has grown and sends it meanwhile).
+    public func write(_ entries: [LayerEntry], to path: String, upload: StreamedBlobUpload? = nil) throws -> BuiltLayer {
         let file = try FileSink(path: path)
-        let compressed = DigestingSink(downstream: file)
-        let compressor = try compression.makeCompressor(level: level, workers: workers, downstream: compressed)
-        let uncompressed = DigestingSink(downstream: compressor)
-        let tar = try TarWriter(sink: uncompressed)
-        for entry in Self.ordered(entries) {
-            try write(entry, to: tar)
+        upload?.opened(path: path)
+        do {
+            let observed: ByteSink = upload.map { GrowthReportingSink(downstream: file, upload: $0) } ?? file
+            let compressed = DigestingSink(downstream: observed)
+            let compressor = try compression.makeCompressor(level: level, workers: workers, downstream: compressed)
+            let uncompressed = DigestingSink(downstream: compressor)
+            let tar = try TarWriter(sink: uncompressed)
+            for entry in Self.ordered(entries) {
+                try write(entry, to: tar)
+            }
+            try tar.finish()
+            let layer = BuiltLayer(
+                digest: .sha256(hex: compressed.hexDigest!),
+                diffID: .sha256(hex: uncompressed.hexDigest!),
+                size: compressed.byteCount,
+                mediaType: mediaType,
+                path: path)
+            upload?.finished(digest: layer.digest, size: layer.size)
+            return layer
+        } catch {
+            upload?.abandon()
+            throw error
         }
-        try tar.finish()
-        return BuiltLayer(
-            digest: .sha256(hex: compressed.hexDigest!),
-            diffID: .sha256(hex: uncompressed.hexDigest!),
-            size: compressed.byteCount,
-            mediaType: mediaType,
-            path: path)
     }
 
     /// Sorts entries by path bytes and adds any missing parent directories, so the tar never
@@ -92,4 +103,24 @@ public struct BuiltLayer: Sendable, Codable, Equatable {
     public var size: Int64
     public var mediaType: String
     public var path: String
+}
+
+/// Passes bytes on to the layer's file, then tells the streamed upload how far the file has grown.
+private final class GrowthReportingSink: ByteSink {
+    private let downstream: ByteSink
+    private let upload: StreamedBlobUpload
+    private var total: Int64 = 0
+
+    init(downstream: ByteSink, upload: StreamedBlobUpload) {
+        self.downstream = downstream
+        self.upload = upload
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try downstream.write(bytes)
+        total += Int64(bytes.count)
+        upload.grew(to: total)
+    }
+
+    func finish() throws { try downstream.finish() }
 }

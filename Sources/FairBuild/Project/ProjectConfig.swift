@@ -19,6 +19,8 @@ public struct ProjectConfig: Sendable, Equatable {
     public var source: String?
     public var train: TrainSettings
     public var serve: ServeSettings
+    /// `layers:`, the project's files layered by rate of change; nil: `LayerRule.defaults`.
+    public var layers: [LayerRule]? = nil
 
     public struct EnvironmentVariable: Sendable, Equatable {
         public var name: String
@@ -51,7 +53,7 @@ public struct ProjectConfig: Sendable, Equatable {
 
     static let topLevelKeys = [
         "name", "base", "entrypoint", "args", "env", "workdir", "labels", "requirements", "python",
-        "platform", "source", "train", "serve",
+        "platform", "source", "train", "serve", "layers",
     ]
     static let trainKeys = [
         "cpu", "memory", "gpu", "env", "nodeSelector", "backoffLimit", "activeDeadlineSeconds", "namespace",
@@ -118,7 +120,8 @@ public struct ProjectConfig: Sendable, Equatable {
             platform: try fields.string("platform"),
             source: try fields.string("source"),
             train: TrainSettings(),
-            serve: ServeSettings())
+            serve: ServeSettings(),
+            layers: try LayerRule.parse(fields))
 
         if let train = try fields.section("train") {
             try train.rejectUnknownKeys(trainKeys)

@@ -85,7 +85,7 @@ extension RegistryClient {
         }
     }
 
-    private func closeUpload(at location: String, repository: String, digest: Digest, body: HTTPBody, length: Int64,
+    func closeUpload(at location: String, repository: String, digest: Digest, body: HTTPBody, length: Int64,
                              progress: ((Int64) -> Void)?) throws {
         var headers = HTTPHeaders()
         headers.set("Content-Type", "application/octet-stream")

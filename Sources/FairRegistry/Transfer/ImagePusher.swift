@@ -37,7 +37,9 @@ public struct ImagePusher {
         public var bytesUploaded: Int64
     }
 
-    public func push(_ image: ImageToWrite, to reference: RegistryReference) throws -> Report {
+    /// `streamed`: blobs already sent while they were built (`StreamedBlobUpload`); they are
+    /// still asked for, and reported as uploaded, with their bytes.
+    public func push(_ image: ImageToWrite, to reference: RegistryReference, streamed: [Digest: Int64] = [:]) throws -> Report {
         guard let manifestBlob = image.blobs.first(where: { $0.digest == image.manifest.digest }),
               case let .bytes(manifestBytes) = manifestBlob.content else {
             throw RegistryError.unsupported("the image's manifest is missing from what is to be pushed")
@@ -49,7 +51,8 @@ public struct ImagePusher {
         let sentBefore = client.blobBytesSent
 
         try forEachInParallel(blobs, jobs: jobs) { blob in
-            let action = try pushBlob(blob, repository: repository)
+            var action = try pushBlob(blob, repository: repository)
+            if action == "exists" && streamed[blob.digest] != nil { action = "uploaded" }
             lock.lock()
             results.append(.init(digest: blob.digest, size: blob.size, action: action))
             lock.unlock()
@@ -59,7 +62,8 @@ public struct ImagePusher {
         let pushed = reference.withDigest(digest.description)
         events?(TransferEvent(digest: digest, size: Int64(manifestBytes.count), kind: .manifest(reference: pushed.description)))
         return Report(reference: pushed.description, digest: digest, mediaType: image.manifest.mediaType,
-                      blobs: results.sorted { $0.digest < $1.digest }, bytesUploaded: client.blobBytesSent - sentBefore)
+                      blobs: results.sorted { $0.digest < $1.digest },
+                      bytesUploaded: client.blobBytesSent - sentBefore + streamed.values.reduce(0, +))
     }
 
     private func pushBlob(_ blob: BlobToWrite, repository: String) throws -> String {

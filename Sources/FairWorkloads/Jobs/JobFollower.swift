@@ -4,7 +4,8 @@ import Foundation
 
 /// Follows a batch/v1 Job the way a person watching it would: shows each pod's output as it is
 /// written, one attempt after another, and returns how the Job ended. It is level-triggered:
-/// each turn reads the Job and its pods afresh, so a dropped connection, a retried pod or a
+/// each turn reads the Job and its pods afresh (a turn starts when a watch says something
+/// changed, `JobChanges`, not on a timer), so a dropped connection, a retried pod or a
 /// restart of the API server only delays it, and no output is shown twice (a resumed stream
 /// skips what was already shown).
 public final class JobFollower: @unchecked Sendable {
@@ -15,7 +16,11 @@ public final class JobFollower: @unchecked Sendable {
         public var containers: [String] = ["train"]
         /// Problems that cannot resolve themselves (unschedulable, image pull) end the follow.
         public var failsOnPodProblems = true
+        /// Follow changes through watches (`JobChanges`); off, look every `pollInterval`.
+        public var watches = true
         public var pollInterval: TimeInterval = 0.25
+        /// With watches: the longest wait for a change before looking anyway.
+        public var safetyInterval: TimeInterval = 5
 
         public init(namespace: String, name: String) {
             self.namespace = namespace
@@ -60,8 +65,13 @@ public final class JobFollower: @unchecked Sendable {
 
     /// Follows until the Job completes or fails (or a pod shows a problem that will not go away).
     public func run() throws -> JobOutcome {
+        let changes = options.watches ? JobChanges(client: client, namespace: options.namespace, job: options.name) : nil
+        changes?.start()
+        defer { changes?.stop() }
         var unreachableSince: Date?
         while true {
+            // Changes during the turn wake the next wait at once: counted from before it.
+            let seen = changes?.current ?? 0
             do {
                 if let outcome = try turn() { return outcome }
                 unreachableSince = nil
@@ -73,7 +83,11 @@ public final class JobFollower: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 1)
                 continue
             }
-            Thread.sleep(forTimeInterval: options.pollInterval)
+            if let changes {
+                changes.wait(after: seen, timeout: options.safetyInterval)
+            } else {
+                Thread.sleep(forTimeInterval: options.pollInterval)
+            }
         }
     }
 

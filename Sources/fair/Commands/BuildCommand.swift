@@ -93,9 +93,12 @@ struct BuildCommand: ParsableCommand {
 
     private func report(_ result: BuildResult) {
         Console.progress("built \(result.tag) for \(result.platform) on \(result.base)")
+        // The layer plan: base layers, deps, the project's own layers by rate of change, code.
+        let width = result.layers.map(\.source.count).max() ?? 4
         for layer in result.layers {
-            let note = layer.source == "base" ? "" : (layer.cached ? " (cached)" : "")
-            Console.progress("  \(layer.source.padding(toLength: 4, withPad: " ", startingAt: 0))  \(layer.digest)  \(Console.humanSize(layer.size))\(note)")
+            let files = layer.files.map { ", \($0) file\($0 == 1 ? "" : "s")" } ?? ""
+            let note = layer.source == "base" ? "" : (layer.cached ? " (cached\(files))" : (files.isEmpty ? "" : " (\(files.dropFirst(2)))"))
+            Console.progress("  \(layer.source.padding(toLength: width, withPad: " ", startingAt: 0))  \(layer.digest)  \(Console.humanSize(layer.size))\(note)")
         }
         if let archive = result.outputs.archive { Console.progress("wrote oci-archive:\(archive)") }
         if let layout = result.outputs.layout { Console.progress("added to oci:\(layout):\(result.tag)") }
