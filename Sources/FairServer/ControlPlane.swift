@@ -80,7 +80,8 @@ final class ControlPlane: @unchecked Sendable {
             var runcOptions = RuncRuntime.Options()
             runcOptions.cgroupParent = "/fair/\(options.nodeName)"
             runcOptions.logWriter = ContainerLogWriter.selfCommand
-            let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors)
+            let images = try ImageStore(dataDirectory: nodeOptions.dataDirectory, mirrors: options.registryMirrors, layout: options.imageLayout)
+            log("images as \(images.layoutDescription)")
             let runtime = try RuncRuntime(dataDirectory: nodeOptions.dataDirectory, images: images, options: runcOptions)
             let client = try nodeClient(config: config)
             let serviceProxy = try NodeServiceProxy(client: client, dns: startClusterDNS(log: log), nodeName: options.nodeName,

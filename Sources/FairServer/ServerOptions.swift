@@ -29,6 +29,8 @@ public struct ServerOptions: Sendable {
     public static let defaultServiceCIDR = "127.96.0.0/16"
     /// How the node makes cluster IPs answer (kube-proxy's `--proxy-mode`).
     public var serviceProxyMode: ServiceProxyMode = .automatic
+    /// How the node keeps images: shared layer snapshots (overlay) or a copy per image.
+    public var imageLayout: ImageStore.Layout = .automatic
     /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
     public var nodeMonitorGracePeriod: Double = 40
     /// Let this machine's node run `privileged` containers (refused by default).

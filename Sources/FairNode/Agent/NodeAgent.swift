@@ -142,7 +142,11 @@ public final class NodeAgent: @unchecked Sendable {
         queue.add("node", after: options.heartbeatInterval)
         queue.add("relist", after: options.relistInterval)
         if runtime is ContainerUsageReading { queue.add("usage") }
+        if runtime is ImageGarbageCollecting { queue.add("images", after: Self.imageGCInterval) }
     }
+
+    /// How often unused images and snapshots are looked for (kubelet: every 5 minutes).
+    static let imageGCInterval: TimeInterval = 300
 
     /// Stops the loops and the log server. Containers keep running: the next `start` with the
     /// same data directory adopts them.
@@ -191,6 +195,9 @@ public final class NodeAgent: @unchecked Sendable {
         case "usage":
             sampleUsage()
             return .requeue(after: Self.usageSamplingInterval)
+        case "images":
+            (runtime as? ImageGarbageCollecting)?.collectImageGarbage()
+            return .requeue(after: Self.imageGCInterval)
         default:
             guard key.hasPrefix("pod:"), let syncer else { return .done }
             return try syncer.sync(uid: String(key.dropFirst(4)))

@@ -12,6 +12,7 @@ extension ImageStore {
     /// points runc needs, flushes it to disk and renames it into place. Until that rename nothing
     /// at `images/<digest>` exists, so a crash or a refused layer leaves no image that looks ready.
     func unpack(_ pulled: ImagePuller.Pulled, layers: [Digest: String], reference: String) throws -> PreparedImage {
+        if let snapshots { return try assemble(pulled, layers: layers, reference: reference, snapshots: snapshots) }
         let digest = pulled.manifestDigest
         let staging = "\(imagesDirectory)/\(Self.stagingPrefix)\(digest.encoded.prefix(16))-\(UUID().uuidString)"
         let rootfs = "\(staging)/rootfs"
@@ -41,7 +42,7 @@ extension ImageStore {
         try RuntimeMountPoints.create(in: rootfs)
         try AtomicFile.write(to: "\(staging)/config.json", bytes: pulled.configBytes)
         try AtomicFile.write(to: "\(staging)/manifest.json", bytes: pulled.manifestBytes)
-        try flushFilesystem(of: staging)
+        try FilesystemFlush.flush(staging)
 
         let final = imageDirectory(digest)
         if rename(staging, final) != 0 {
@@ -62,7 +63,7 @@ extension ImageStore {
     /// What one image may unpack to: the node's limit per image, and never so much that the
     /// disk keeps less than `reservedFreeBytes` free (kubelet's image GC and eviction thresholds
     /// guard the same). An image that needs more fails its pull, naming the limit.
-    private func unpackBudget(reference: String) throws -> ExtractionBudget {
+    func unpackBudget(reference: String) throws -> ExtractionBudget {
         var info = statvfs()
         guard statvfs(imagesDirectory, &info) == 0 else {
             return ExtractionBudget(bytes: maximumUnpackedBytes, name: "the node's limit per image")
@@ -78,9 +79,11 @@ extension ImageStore {
         }
         return ExtractionBudget(bytes: maximumUnpackedBytes, name: "the node's limit per image")
     }
+}
 
-    /// syncfs(2): the files must be on disk before the rename that declares them complete.
-    private func flushFilesystem(of path: String) throws {
+/// syncfs(2): the files must be on disk before the rename that declares them complete.
+enum FilesystemFlush {
+    static func flush(_ path: String) throws {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if descriptor < 0 { throw ArchiveError.io(path: path, operation: "open", errno: errno) }
         defer { close(descriptor) }

@@ -28,17 +28,25 @@ public final class ImageStore: @unchecked Sendable {
     /// One resolution per reference, one unpack per digest, at a time.
     private let referenceLocks = KeyedLock()
     private let digestLocks = KeyedLock()
+    /// One mount of an image's root filesystem at a time.
+    let mountLocks = KeyedLock()
 
     static let stagingPrefix = ".unpack-"
     /// The most one image may unpack to (the sum of its files' sizes).
     public var maximumUnpackedBytes: Int64 = 32 << 30
     /// Free disk space an unpack never takes.
     public var reservedFreeBytes: Int64 = 512 << 20
+    /// Layer snapshots shared by images (overlay), or nil: each image unpacked whole.
+    let snapshots: LayerSnapshots?
 
     /// `registries` defaults to clients with the docker configuration's credentials and the blob
     /// cache under `dataDirectory/blobs`; loopback registries are reached over plain HTTP.
+    ///
+    /// `layout`: `.snapshots` shares each layer between images through overlay mounts (root and
+    /// a kernel with overlay needed), `.copies` unpacks every image whole, `.automatic` takes
+    /// snapshots where they work.
     public init(dataDirectory: String, registries: RegistryClients? = nil, mirrors: RegistryMirrors = RegistryMirrors(),
-                platform: Platform = .linuxAMD64) throws {
+                platform: Platform = .linuxAMD64, layout: Layout = .copies) throws {
         self.dataDirectory = dataDirectory
         self.platform = platform
         self.mirrors = mirrors
@@ -48,7 +56,34 @@ public final class ImageStore: @unchecked Sendable {
         records = ImageReferenceRecords(directory: "\(imagesDirectory)/references")
         // Unpacked images keep their setuid binaries: other local users must not reach them.
         try PrivateDirectory.ensure(imagesDirectory)
+        switch layout {
+        case .copies:
+            snapshots = nil
+        case .snapshots, .automatic:
+            if OverlayMount.works(in: dataDirectory) {
+                snapshots = try LayerSnapshots(directory: "\(dataDirectory)/snapshots")
+            } else if layout == .snapshots {
+                throw ImageSnapshotError(description: "layer snapshots need overlay mounts, which do not work in \(dataDirectory) (root and a kernel with overlay are needed)")
+            } else {
+                snapshots = nil
+            }
+        }
         removeAbandonedUnpacks()
+    }
+
+    /// How images lie on the node's disk (`--image-layout`).
+    public enum Layout: String, Sendable, CaseIterable {
+        /// Snapshots where overlay mounts work, copies elsewhere; which one is logged.
+        case automatic = "auto"
+        /// Each layer unpacked once and shared by the images that have it (overlay).
+        case snapshots
+        /// Each image unpacked whole into a directory of its own.
+        case copies
+    }
+
+    /// How images are laid out on this node, in words for the log.
+    public var layoutDescription: String {
+        snapshots != nil ? "layer snapshots (overlay) in \(snapshots!.directory)" : "one unpacked copy per image"
     }
 
     /// Makes `reference` ready to run according to `pullPolicy` (Always, IfNotPresent, Never).
@@ -90,10 +125,21 @@ public final class ImageStore: @unchecked Sendable {
     /// The unpacked image for a manifest digest, if this node has it.
     public func unpacked(_ digest: Digest, reference: String) -> PreparedImage? {
         let directory = imageDirectory(digest)
+        if FileManager.default.fileExists(atPath: "\(directory)/\(Self.snapshotList)") {
+            // Assembled from snapshots: its root filesystem is an overlay mount, made again
+            // after a reboot (mounts do not outlive one; the directories do). A node that no
+            // longer uses snapshots unpacks the image afresh.
+            if snapshots == nil {
+                removeImage(digest.description)
+                return nil
+            }
+            guard (try? mountLocks.withLock(digest.description) { try mountRootfs(directory) }) != nil else { return nil }
+        }
         guard FileManager.default.fileExists(atPath: "\(directory)/rootfs"),
               let configBytes = FileManager.default.contents(atPath: "\(directory)/config.json"),
               let config = try? JSONCoding.decode(configBytes)
         else { return nil }
+        stampUse(directory)
         return PreparedImage(reference: reference, digest: digest.description, rootfs: "\(directory)/rootfs",
                              config: Self.executionConfig(of: config))
     }
@@ -189,6 +235,9 @@ public final class ImageStore: @unchecked Sendable {
     private func removeAbandonedUnpacks() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: imagesDirectory)) ?? []
         for name in names where name.hasPrefix(Self.stagingPrefix) {
+            // An assembly cut short may have left its writable view mounted.
+            OverlayMount.unmount("\(imagesDirectory)/\(name)/merged")
+            OverlayMount.unmount("\(imagesDirectory)/\(name)/rootfs")
             try? FileManager.default.removeItem(atPath: "\(imagesDirectory)/\(name)")
         }
     }

@@ -288,6 +288,9 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
 
     // MARK: - Helpers
 
+    /// The bundle directory of container `id`, if this runtime has it.
+    func containerBundleDirectory(_ id: String) -> String? { bundle(for: id)?.directory }
+
     private func bundle(for id: String) -> ContainerBundle? {
         lock.lock()
         if let known = bundles[id] {

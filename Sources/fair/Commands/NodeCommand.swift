@@ -32,6 +32,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How the node makes cluster IPs answer (kube-proxy's flag): nftables (the kernel rewrites each connection; needs root and nft), userspace (the node copies the bytes), or auto (nftables when it can).")
     var proxyMode: ServiceProxyMode = .automatic
 
+    @Option(help: "How the node keeps images: snapshots (each layer unpacked once and shared through overlay mounts; needs root), copies (each image unpacked whole), or auto (snapshots when overlay works).")
+    var imageLayout: ImageStore.Layout = .automatic
+
     @Option(help: "The cluster DNS address this node serves its pods on (port 53, needs root), inside the server's service range (kubelet's --cluster-dns).")
     var clusterDNS: String = "127.96.0.10"
 
@@ -91,7 +94,8 @@ struct NodeCommand: AsyncParsableCommand {
                 var runcOptions = RuncRuntime.Options()
                 runcOptions.cgroupParent = "/fair/\(name)"
                 runcOptions.logWriter = ContainerLogWriter.selfCommand
-                let images = try ImageStore(dataDirectory: options.dataDirectory, mirrors: try mirrorOptions.mirrors())
+                let images = try ImageStore(dataDirectory: options.dataDirectory, mirrors: try mirrorOptions.mirrors(), layout: imageLayout)
+                Console.progress("images as \(images.layoutDescription)")
                 containerRuntime = try RuncRuntime(dataDirectory: options.dataDirectory, images: images, options: runcOptions)
             } catch {
                 Console.error("\(error)")

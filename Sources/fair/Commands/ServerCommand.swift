@@ -1,4 +1,5 @@
 import ArgumentParser
+import FairNode
 import FairServer
 import FairServing
 import Foundation
@@ -39,6 +40,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "How this machine's node makes cluster IPs answer (kube-proxy's flag): nftables (the kernel rewrites each connection; needs root and nft), userspace (the node copies the bytes), or auto (nftables when it can).")
     var proxyMode: ServiceProxyMode = .automatic
+
+    @Option(help: "How this machine's node keeps images: snapshots (each layer unpacked once and shared through overlay mounts; needs root), copies (each image unpacked whole), or auto (snapshots when overlay works).")
+    var imageLayout: ImageStore.Layout = .automatic
 
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
@@ -92,6 +96,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.podCIDR = podCidr
         options.serviceCIDR = serviceClusterIPRange
         options.serviceProxyMode = proxyMode
+        options.imageLayout = imageLayout
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
@@ -153,3 +158,4 @@ private final class InterruptFlag: @unchecked Sendable {
 }
 
 extension ServiceProxyMode: ExpressibleByArgument {}
+extension ImageStore.Layout: ExpressibleByArgument {}
