@@ -55,8 +55,13 @@ extension ImageStore {
             }
             return image
         }
+        do {
+            try mountLocks.withLock(digest.description) { try mountRootfs(final) }
+        } catch {
+            throw failed("cannot mount the assembled image at \(final): \(error)")
+        }
         guard let image = unpacked(digest, reference: reference) else {
-            throw failed("the assembled image at \(final) cannot be mounted")
+            throw failed("the assembled image at \(final) cannot be read back")
         }
         return image
     }
@@ -91,7 +96,7 @@ extension ImageStore {
     @discardableResult
     public func collectGarbage(inUse: Set<String>, highPercent: Double = 85, lowPercent: Double = 80, minimumAge: TimeInterval = 0,
                                usedPercent: () -> Double? = { nil }) -> (images: [String], snapshots: [String]) {
-        let measure = { usedPercent() ?? Self.usedPercent(of: self.imagesDirectory) }
+        func measure() -> Double { usedPercent() ?? Self.usedPercent(of: imagesDirectory) }
         var removedImages: [String] = []
         if measure() > highPercent {
             let youngest = Date().addingTimeInterval(-minimumAge)

@@ -73,11 +73,13 @@ enum OverlayMount {
         try directories.map(checked).joined(separator: ":")
     }
 
-    /// Paths go into the option string as they are: characters with a meaning there are refused.
+    /// A path as the option string takes it: ':' and ',' (an image directory is named
+    /// `sha256:…`) escaped with a backslash, as overlayfs reads them; a backslash or a newline
+    /// in the path itself is refused.
     private static func checked(_ path: String) throws -> String {
-        guard !path.contains(where: { $0 == ":" || $0 == "," || $0 == "\\" || $0 == "\n" }) else {
-            throw Failure(description: "\(path): an overlay path may not contain ':', ',' or '\\'")
+        guard !path.contains(where: { $0 == "\\" || $0 == "\n" }) else {
+            throw Failure(description: "\(path): an overlay path may not contain a backslash or a newline")
         }
-        return path
+        return path.replacingOccurrences(of: ":", with: "\\:").replacingOccurrences(of: ",", with: "\\,")
     }
 }
