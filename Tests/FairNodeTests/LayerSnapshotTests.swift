@@ -89,8 +89,11 @@ final class LayerSnapshotTests: XCTestCase {
         XCTAssertEqual(try inode(first.rootfs + "/etc/os-release"), try inode(shared), "the file is the snapshot's, not a copy")
         XCTAssertEqual(try inode(second.rootfs + "/etc/os-release"), try inode(shared))
         XCTAssertEqual(store.snapshots!.all().count, 3, "base, one, two")
-        // Read-only for containers, and the runtime's mount points are there.
-        XCTAssertFalse(FileManager.default.createFile(atPath: first.rootfs + "/app/new", contents: Data()))
+        // What the runtime writes (mount points) lands in the image's own top directory, never
+        // in a snapshot another image shares; the runtime's mount points are there.
+        XCTAssertTrue(FileManager.default.createFile(atPath: first.rootfs + "/etc/made-by-runc", contents: Data()))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.snapshots!.filesystem(of: firstIDs[0]) + "/etc/made-by-runc"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: second.rootfs + "/etc/made-by-runc"))
         for point in ["proc", "dev", "sys", "tmp", "etc/hosts", "etc/resolv.conf"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(first.rootfs)/\(point)"), point)
         }

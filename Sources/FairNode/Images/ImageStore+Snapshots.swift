@@ -40,8 +40,10 @@ extension ImageStore {
         } catch {
             throw failed("cannot prepare the image's mount points: \(error)")
         }
+        // An empty work directory for the image's own mount.
         try? FileManager.default.removeItem(atPath: "\(staging)/work")
         try? FileManager.default.removeItem(atPath: "\(staging)/merged")
+        try FileManager.default.createDirectory(atPath: "\(staging)/work", withIntermediateDirectories: true)
         try AtomicFile.write(to: "\(staging)/config.json", bytes: pulled.configBytes)
         try AtomicFile.write(to: "\(staging)/manifest.json", bytes: pulled.manifestBytes)
         try AtomicFile.write(to: "\(staging)/\(Self.snapshotList)", bytes: Array(JSONCoding.encode(.array(ids.map { .string($0) }))))
@@ -75,7 +77,8 @@ extension ImageStore {
         for id in ids where !FileManager.default.fileExists(atPath: snapshots.filesystem(of: id)) {
             throw ImageSnapshotError(description: "snapshot \(id) of \(directory) is missing")
         }
-        try OverlayMount.mountReadOnly(lower: ["\(directory)/top"] + ids.reversed().map(snapshots.filesystem(of:)), at: rootfs)
+        try OverlayMount.mountWritable(lower: ids.reversed().map(snapshots.filesystem(of:)), upper: "\(directory)/top",
+                                       work: "\(directory)/work", at: rootfs)
     }
 
     func snapshotIDs(_ directory: String) throws -> [String] {

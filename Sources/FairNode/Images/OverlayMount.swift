@@ -4,25 +4,18 @@ import Foundation
 import Glibc
 #endif
 
-/// The kernel's overlay filesystem, as containerd's overlayfs snapshotter uses it: read-only
-/// stacks of layer directories (`lowerdir` only), and a writable view over them (`upperdir`,
-/// `workdir`) in which a new layer is applied, the kernel turning each removal of a lower file
-/// into a whiteout of the upper one.
+/// The kernel's overlay filesystem, as containerd's overlayfs snapshotter uses it: a stack of
+/// layer directories (`lowerdir`, never written) with a writable directory over them
+/// (`upperdir`, `workdir`), in which a new layer is applied (the kernel turning each removal of a
+/// lower file into a whiteout in the upper one) or an image's root filesystem is assembled.
 enum OverlayMount {
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Mounts `lower` (top first, at least two: an overlay without an upper directory needs
-    /// two) read-only at `target`.
-    static func mountReadOnly(lower: [String], at target: String) throws {
-        precondition(lower.count >= 2)
-        try mount(options: "lowerdir=\(try joined(lower))", at: target, readOnly: true)
-    }
-
     /// Mounts a writable view of `lower` (top first) with changes going to `upper`.
     static func mountWritable(lower: [String], upper: String, work: String, at target: String) throws {
-        try mount(options: "lowerdir=\(try joined(lower)),upperdir=\(try checked(upper)),workdir=\(try checked(work))", at: target, readOnly: false)
+        try mount(options: "lowerdir=\(try joined(lower)),upperdir=\(try checked(upper)),workdir=\(try checked(work))", at: target)
     }
 
     /// Detaches the mount at `target` (lazily: a process still inside keeps its view).
@@ -58,13 +51,12 @@ enum OverlayMount {
         return whiteout
     }
 
-    private static func mount(options: String, at target: String, readOnly: Bool) throws {
+    private static func mount(options: String, at target: String) throws {
         // One page holds the options: long stacks need short directory names (snapshot ids).
         guard options.utf8.count < 4000 else {
             throw Failure(description: "an overlay of \(options.split(separator: ":").count) directories is too long for one mount")
         }
-        let flags = UInt(MS_NODEV) | (readOnly ? UInt(MS_RDONLY) : 0)
-        if Glibc.mount("overlay", target, "overlay", flags, options) != 0 {
+        if Glibc.mount("overlay", target, "overlay", UInt(MS_NODEV), options) != 0 {
             throw Failure(description: "mount overlay at \(target): \(String(cString: strerror(errno)))")
         }
     }
