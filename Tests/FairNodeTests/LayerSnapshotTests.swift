@@ -146,9 +146,16 @@ final class LayerSnapshotTests: XCTestCase {
         XCTAssertEqual(Set(store.snapshots!.all()), Set(keptIDs))
         XCTAssertEqual(try String(contentsOfFile: kept.rootfs + "/base", encoding: .utf8), "base", "the image in use still reads")
         XCTAssertFalse(FileManager.default.fileExists(atPath: (dropped.rootfs as NSString).deletingLastPathComponent))
-        // Recently used images stay whatever the disk says (kubelet's minimum age).
+        // Recently used images stay whatever the disk says (kubelet's minimum age), and so do
+        // snapshots made as recently, which may belong to an image still being assembled.
+        let loose = try layer("loose", [.file("l", "l")])
+        let orphan = try store.snapshots!.prepare([loose.digest], paths: [loose.digest: loose.path], budget: nil) { _, error in error }
         removed = store.collectGarbage(inUse: [], minimumAge: 3600, usedPercent: { 99 })
         XCTAssertEqual(removed.images, [])
+        XCTAssertEqual(removed.snapshots, [])
+        XCTAssertTrue(store.snapshots!.all().contains(orphan[0]))
+        removed = store.collectGarbage(inUse: [keptDigest], usedPercent: { 50 })
+        XCTAssertEqual(removed.snapshots, orphan, "once old enough, a snapshot no image names goes")
     }
 
     func testARestartedNodeMountsItsImagesAgainWithoutUnpacking() throws {

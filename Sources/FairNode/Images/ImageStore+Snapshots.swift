@@ -115,7 +115,10 @@ extension ImageStore {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: imagesDirectory)) ?? [] where name.hasPrefix("sha256:") {
                 if let ids = try? snapshotIDs("\(imagesDirectory)/\(name)") { kept.formUnion(ids) }
             }
-            for id in snapshots.all() where !kept.contains(id) {
+            // A snapshot made in the last `minimumAge` may belong to an image still being
+            // assembled, not yet listed in images/: it stays until the next collection.
+            let youngest = Date().addingTimeInterval(-minimumAge)
+            for id in snapshots.all() where !kept.contains(id) && snapshots.created(id).map({ $0 <= youngest }) ?? true {
                 snapshots.remove(id)
                 removedSnapshots.append(id)
             }

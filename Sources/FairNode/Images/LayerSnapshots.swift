@@ -78,6 +78,11 @@ final class LayerSnapshots: @unchecked Sendable {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    /// When snapshot `id` was completed (its key file's time).
+    func created(_ id: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(id)/key"))?[.modificationDate] as? Date
+    }
+
     /// Removes snapshot `id` (the caller knows no image uses it).
     func remove(_ id: String) {
         locks.withLock(id) {
