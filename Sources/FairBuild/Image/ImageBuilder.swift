@@ -76,7 +76,7 @@ public struct ImageBuilder {
         let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
         let plan = try LayerPlan(context: context, rules: config.layers ?? LayerRule.defaults, keepInCode: [entrypoint])
         let targetPython = try? pythonVersion(base: base, config: config, reference: source.reference)
-        let code = try codeEntries(context: context, files: plan.code, config: config, projectDirectory: projectDirectory,
+        let code = try codeEntries(context: context, files: plan.code, entrypoint: entrypoint, config: config, projectDirectory: projectDirectory,
                                    targetPython: targetPython, scratch: scratch)
         let (codeEntries, scriptPath) = (code.entries, code.scriptPath)
         warnings += code.warnings
@@ -279,9 +279,10 @@ public struct ImageBuilder {
 
     /// The code layer's entries: `files` (what the layer plan left for the code) and the
     /// converted notebook; `context` (every file) is what the checks look at.
-    private func codeEntries(context: [ContextWalker.Entry], files: [ContextWalker.Entry], config: ProjectConfig, projectDirectory: String,
-                             targetPython: String?, scratch: String) throws -> (entries: [LayerEntry], scriptPath: String, warnings: [String]) {
-        let entrypoint = config.entrypoint.hasPrefix("./") ? String(config.entrypoint.dropFirst(2)) : config.entrypoint
+    /// `entrypoint` is fair.yaml's, without a leading `./`.
+    private func codeEntries(context: [ContextWalker.Entry], files: [ContextWalker.Entry], entrypoint: String, config: ProjectConfig,
+                             projectDirectory: String, targetPython: String?,
+                             scratch: String) throws -> (entries: [LayerEntry], scriptPath: String, warnings: [String]) {
         // Resolved first: a symlink out of the project must not even be checked for existence.
         let entrypointPath = try ProjectPath.resolve(entrypoint, in: projectDirectory, field: "entrypoint")
         guard FileManager.default.fileExists(atPath: entrypointPath) else {
