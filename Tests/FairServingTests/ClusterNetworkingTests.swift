@@ -87,6 +87,12 @@ final class ClusterNetworkingTests: XCTestCase {
         XCTAssertEqual(received.count, payload.count)
         XCTAssertTrue(received == payload, "the bytes came back changed")
 
+        // A client that reads only after it has sent everything: the backend has ended its
+        // stream long before the proxy has written the last of it to the client.
+        let late = try Self.exchange(host: clusterIP, port: port, payload: payload, readingAfterSending: true)
+        XCTAssertEqual(late.count, payload.count, "the end of the stream was cut off")
+        XCTAssertTrue(late == payload, "the bytes came back changed")
+
         // No endpoint left: accepted and closed at once.
         table.update(namespace: "default", name: "echo", service: service, endpoints: nil)
         XCTAssertEqual(try Self.exchange(host: clusterIP, port: port, payload: Array("hello".utf8)), [])
@@ -103,8 +109,9 @@ final class ClusterNetworkingTests: XCTestCase {
         XCTAssertTrue(condition())
     }
 
-    /// Connects, writes `payload` from another thread, half-closes, and reads until the far side closes.
-    static func exchange(host: String, port: Int, payload: [UInt8]) throws -> [UInt8] {
+    /// Connects, writes `payload` from another thread, half-closes, and reads until the far side
+    /// closes; with `readingAfterSending`, reading starts only a moment after the last byte is sent.
+    static func exchange(host: String, port: Int, payload: [UInt8], readingAfterSending: Bool = false) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -115,6 +122,7 @@ final class ClusterNetworkingTests: XCTestCase {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let sent = DispatchSemaphore(value: 0)
         let writer = Thread {
             var offset = 0
             while offset < payload.count {
@@ -123,8 +131,13 @@ final class ClusterNetworkingTests: XCTestCase {
                 offset += written
             }
             shutdown(fd, Int32(SHUT_WR))
+            sent.signal()
         }
         writer.start()
+        if readingAfterSending {
+            sent.wait()
+            Thread.sleep(forTimeInterval: 0.3)
+        }
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -169,7 +182,13 @@ final class EchoServer {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.write(data, promise: nil) }
         func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if let event = event as? ChannelEvent, case .inputClosed = event { context.close(mode: .output, promise: nil) }
+            // Ends its output once what it echoed is written: closing at once would drop it.
+            if let event = event as? ChannelEvent, case .inputClosed = event {
+                let channel = context.channel
+                context.writeAndFlush(NIOAny(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                    channel.close(mode: .output, promise: nil)
+                }
+            }
         }
     }
 }

@@ -91,15 +91,26 @@ final class TCPGlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func partnerShutdownOutput() {
-        guard let context, !outputClosed else { return }
+        guard !outputClosed else { return }
         outputClosed = true
-        context.flush()
-        context.close(mode: .output, promise: nil)
+        closeAfterPendingWrites(mode: .output)
         closeIfBothEnded()
     }
 
     private func partnerClose() {
-        context?.close(promise: nil)
+        closeAfterPendingWrites(mode: .all)
+    }
+
+    /// Closes once everything already written has reached the socket. NIO fails the writes
+    /// still queued when a channel closes, and escalates an output shutdown to a full close when
+    /// the input has already ended, so closing at once would cut the end off a stream whose far
+    /// side finished first. An empty write completes after every write before it.
+    private func closeAfterPendingWrites(mode: CloseMode) {
+        guard let context else { return }
+        let channel = context.channel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(channel.allocator.buffer(capacity: 0)), promise: written)
+        written.futureResult.whenComplete { _ in channel.close(mode: mode, promise: nil) }
     }
 
     private func partnerBecameWritable() {
@@ -110,7 +121,7 @@ final class TCPGlueHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// A side is done once its peer has ended its stream and this side has ended the partner's.
     private func closeIfBothEnded() {
-        guard inputClosed, outputClosed, let context else { return }
-        context.close(promise: nil)
+        guard inputClosed, outputClosed else { return }
+        closeAfterPendingWrites(mode: .all)
     }
 }
