@@ -108,7 +108,15 @@ public struct LabelSelector: Sendable, Equatable {
 /// A field selector (`metadata.name=x,status.phase!=Running,spec.nodeName=`): equality tests on
 /// dotted paths of the object.
 public struct FieldSelector: Sendable, Equatable {
-    public var requirements: [(path: String, value: String, equal: Bool)]
+    public var requirements: [(path: String, value: String, equal: Bool)] {
+        didSet { keys = Self.keys(of: requirements) }
+    }
+    /// Each requirement's path split once: a watch tests every event of its kind.
+    private var keys: [[String]] = []
+
+    private static func keys(of requirements: [(path: String, value: String, equal: Bool)]) -> [[String]] {
+        requirements.map { $0.path.split(separator: ".").map(String.init) }
+    }
 
     public static func == (lhs: FieldSelector, rhs: FieldSelector) -> Bool {
         lhs.requirements.elementsEqual(rhs.requirements) { $0.path == $1.path && $0.value == $1.value && $0.equal == $1.equal }
@@ -126,19 +134,21 @@ public struct FieldSelector: Sendable, Equatable {
                 throw LabelSelector.ParseError(description: "invalid field selector \"\(text)\": expected field=value")
             }
         }
+        keys = Self.keys(of: requirements)
     }
 
     public func matches(_ object: JSONValue) -> Bool {
-        requirements.allSatisfy { requirement in
-            let actual: String
-            switch object.value(at: requirement.path) {
-            case let .string(value)?: actual = value
-            case let .int(value)?: actual = String(value)
-            case let .bool(value)?: actual = String(value)
-            default: actual = ""
+        for (requirement, keys) in zip(requirements, keys) {
+            let equal: Bool
+            switch object.value(at: keys) {
+            case let .string(value)?: equal = value == requirement.value
+            case let .int(value)?: equal = String(value) == requirement.value
+            case let .bool(value)?: equal = String(value) == requirement.value
+            default: equal = requirement.value.isEmpty
             }
-            return (actual == requirement.value) == requirement.equal
+            if equal != requirement.equal { return false }
         }
+        return true
     }
 }
 

@@ -150,6 +150,8 @@ enum SchedulingBenchmark {
             while !bindings.waitForAll(until: min(deadline, Date().addingTimeInterval(5))) && Date() < deadline {
                 progress("\(bindings.bound) of \(options.pods) pods bound after \(Int(Clock.now() - started)) s")
             }
+            // The end of the measured window: what follows (clean-up) is not part of it.
+            progress("load done: \(bindings.bound) of \(options.pods) pods bound")
             sideProbe.stop()
 
             let boundTimes = bindings.times

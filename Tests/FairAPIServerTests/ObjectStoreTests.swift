@@ -43,6 +43,30 @@ final class ObjectStoreTests: XCTestCase {
         }
     }
 
+    /// A watch's filter runs as the store publishes: its backlog, its live events, and the
+    /// encoding each event carries is the object's stored bytes.
+    func testAFilteredWatchIsSentOnlyWhatItSelects() async throws {
+        let store = try ObjectStore(path: "\(directory!)/db")
+        func pod(_ name: String, node: String) -> JSONValue { ["metadata": ["name": .string(name)], "spec": ["nodeName": .string(node)]] }
+        try store.write("pods", namespace: "default", name: "a") { _ in pod("a", node: "n1") }
+        try store.write("pods", namespace: "default", name: "b") { _ in pod("b", node: "n2") }
+        let selector = try FieldSelector(parsing: "spec.nodeName=n2")
+        let stream = try store.watch("pods", namespace: nil, since: nil) { selector.matches($0.object) }
+        var iterator = stream.makeAsyncIterator()
+        let backlog = await iterator.next()
+        XCTAssertEqual(backlog?.object.name, "b", "the current objects are filtered too")
+        try store.write("pods", namespace: "default", name: "c") { _ in pod("c", node: "n1") }
+        let written = try store.write("pods", namespace: "default", name: "d") { _ in pod("d", node: "n2") }
+        let live = await iterator.next()
+        XCTAssertEqual(live?.object.name, "d", "c is on another node")
+        XCTAssertEqual(live?.encoded, written.encoded)
+        XCTAssertEqual(try JSONCoding.decode(XCTUnwrap(live?.encoded)), written.object)
+        let replay = try store.watch("pods", namespace: "default", since: 2) { selector.matches($0.object) }
+        var replayed = replay.makeAsyncIterator()
+        let first = await replayed.next()
+        XCTAssertEqual(first?.object.name, "d", "a replay from a revision is filtered")
+    }
+
     func testResourcePaths() throws {
         let pod = try ResourcePath.parse("/api/v1/namespaces/ns/pods/p/status")
         XCTAssertEqual(pod?.definition.kind, "Pod")

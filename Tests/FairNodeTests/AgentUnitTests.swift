@@ -85,6 +85,21 @@ final class AgentUnitTests: XCTestCase {
         XCTAssertEqual(try allocator.allocate(for: "c"), "127.77.0.4", "127.77.0.3 is served by someone else")
     }
 
+    func testHostListenersReadOnlyListeningSocketsOfTheTable() throws {
+        let path = NSTemporaryDirectory() + "fair-tcp-\(UUID().uuidString)"
+        defer { unlink(path) }
+        try Data("""
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0300A87F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0
+               1: 0100007F:9C40 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1
+               2: 0A00007f:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0
+               3: ZZZZZZZZ:0050 00000000:0000 0A
+               4: 0500007F
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(HostListeners.addresses(table: path), [0x7FA8_0003, 0x7F00_000A])
+        XCTAssertEqual(HostListeners.addresses(table: path + "-missing"), [])
+    }
+
     func testTwoNodesOnOneHostNeverShareAnAddress() throws {
         // Two servers on one machine, both on the same range, neither listening yet: the second
         // passes over what the first claimed, takes what it released, and a claim dies with its

@@ -81,7 +81,13 @@ extension APIServer {
         let (labels, fields) = try filters(query, definition)
         let since: Int64? = try requestedRevision(query).flatMap { $0 == 0 ? nil : $0 }
         let onlyName = path.name
-        let events = try store.watch(definition.storageKey, namespace: path.namespace, since: since)
+        // Selected as the store publishes, so a watcher wakes only for its own events. A
+        // deleted object is sent whatever its labels now say (a client that saw it must hear
+        // it went).
+        let events = try store.watch(definition.storageKey, namespace: path.namespace, since: since) { event in
+            (labels.matches(event.object.labels) || event.kind == .deleted) && (fields?.matches(event.object) ?? true)
+                && (onlyName == nil || event.object.name == onlyName)
+        }
         let bookmarks = query.flag("allowWatchBookmarks")
         let timeout = try query.integer("timeoutSeconds").map { Double(max(1, min($0, 86_400))) } ?? 1800
         let store = self.store
@@ -113,8 +119,6 @@ extension APIServer {
                 for await item in merged {
                     let line: JSONValue
                     if let event = item {
-                        guard labels.matches(event.object.labels) || event.kind == .deleted, fields?.matches(event.object) ?? true,
-                              onlyName == nil || event.object.name == onlyName else { continue }
                         if table {
                             // kubectl get -w: each event carries a one-row table; columns come once.
                             let row = TablePrinter.table(definition, objects: [event.object], resourceVersion: event.object.resourceVersion,
@@ -122,7 +126,9 @@ extension APIServer {
                             columnsSent = true
                             line = ["type": .string(event.kind.rawValue), "object": row]
                         } else {
-                            line = ["type": .string(event.kind.rawValue), "object": event.object]
+                            // The object as the store encoded it: once for every watcher.
+                            try await writer.write(Self.watchLine(event))
+                            continue
                         }
                     } else {
                         line = ["type": "BOOKMARK", "object": ["kind": .string(kind), "apiVersion": .string(apiVersion),
@@ -138,6 +144,17 @@ extension APIServer {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"], body: body)
+    }
+
+    /// `{"type":…,"object":…}` and a newline, around the object's shared encoding.
+    static func watchLine(_ event: WatchEvent) -> ByteBuffer {
+        let object = event.objectJSON
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(object.count + 32)
+        buffer.writeString("{\"type\":\"\(event.kind.rawValue)\",\"object\":")
+        buffer.writeBytes(object)
+        buffer.writeString("}\n")
+        return buffer
     }
 
     func scale(of object: JSONValue) -> JSONValue {

@@ -65,11 +65,11 @@ extension APIServer {
         if !causes.isEmpty { throw APIError.invalid(definition, name, causes) }
         try authorizer.checkEscalation(by: user, writing: object, definition, namespace: namespace)
         if query["dryRun"] == "All" { return Self.json(object, status: 201) }
-        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+        let stored = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
             if existing != nil { throw APIError.alreadyExists(definition, name) }
             return object
         }
-        return Self.json(stored, status: 201)
+        return Self.json(encoded: stored.encoded, status: 201)
     }
 
     private func namespace(for path: ResourcePath, object: JSONValue) throws -> String {
@@ -214,7 +214,7 @@ extension APIServer {
             checked = result
             removed = false
         }
-        let (stored, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+        let (stored, _, encoded) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
             let written = try write(existing)
             if let checked, result != checked {
                 throw APIError.conflict(definition, name, "the object has been modified; please apply your changes to the latest version and try again")
@@ -225,7 +225,7 @@ extension APIServer {
             try afterRemoval(definition, object: stored, namespace: namespace, orphan: false)
             return Self.json(result)
         }
-        return Self.json(path.subresource == "scale" ? scale(of: stored) : stored)
+        return path.subresource == "scale" ? Self.json(scale(of: stored)) : Self.json(encoded: encoded)
     }
 
     /// A body names what it is; that must be what the path holds, or a Pod sent to `configmaps`
@@ -339,7 +339,7 @@ extension APIServer {
     private func remove(_ definition: KindDefinition, namespace: String, name: String, gracePeriod requested: Int64?,
                         check: @escaping (JSONValue) throws -> Void = { _ in }) throws -> (JSONValue, Bool) {
         var removed = true
-        let (object, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
+        let (object, _, _) = try store.write(definition.storageKey, namespace: namespace, name: name) { existing in
             guard let existing else { throw APIError.notFound(definition, name) }
             try check(existing.object)
             removed = true

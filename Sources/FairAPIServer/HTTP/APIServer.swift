@@ -280,7 +280,14 @@ public final class APIServer: @unchecked Sendable {
     }
 
     static func json(_ value: JSONValue, status: Int = 200, contentType: String = "application/json") -> Response {
-        var buffer = ByteBuffer(data: JSONCoding.encode(value))
+        json(encoded: JSONCoding.encode(value), status: status, contentType: contentType)
+    }
+
+    /// A JSON response of bytes already encoded (the store's, for an object just written).
+    static func json(encoded: Data, status: Int = 200, contentType: String = "application/json") -> Response {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(encoded.count + 1)
+        buffer.writeBytes(encoded)
         buffer.writeString("\n")
         return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: contentType],
                         body: .init(byteBuffer: buffer))

@@ -33,8 +33,20 @@ public final class ObjectStore: @unchecked Sendable {
     private struct Watcher {
         var resource: String
         var namespace: String?
+        var matches: WatchFilter?
         var continuation: AsyncStream<WatchEvent>.Continuation
+
+        func wants(_ event: WatchEvent) -> Bool {
+            resource == event.resource && (namespace == nil || namespace == event.namespace) && (matches?(event) ?? true)
+        }
     }
+
+    /// Which of a resource's events a watcher is sent (its label and field selectors). It runs
+    /// as each event is published, under the store's lock, so it must be quick and must not
+    /// call the store. Filtering here rather than in each watch's task is what lets a hundred
+    /// node agents watch pods by `spec.nodeName`: each event wakes the one watcher it is for,
+    /// as kube-apiserver's watch cache filters before it dispatches.
+    public typealias WatchFilter = @Sendable (WatchEvent) -> Bool
 
     public init(path: String, windowCapacity: Int = 50_000, windowByteCapacity: Int = 64 << 20,
                 maximumObjectSize: Int = 3 << 19) throws {
@@ -94,10 +106,11 @@ public final class ObjectStore: @unchecked Sendable {
 
     /// Creates, replaces or deletes one object in a transaction; `mutate` sees the stored object
     /// (or nil) and returns the new one (or nil to delete), or throws to abort. The object's
-    /// resourceVersion is set to the new revision.
+    /// resourceVersion is set to the new revision. `encoded` is the object as stored, for a
+    /// response to send as it is.
     @discardableResult
     public func write(_ resource: String, namespace: String, name: String,
-                      _ mutate: (Stored?) throws -> JSONValue?) throws -> (object: JSONValue, kind: WatchEvent.Kind) {
+                      _ mutate: (Stored?) throws -> JSONValue?) throws -> (object: JSONValue, kind: WatchEvent.Kind, encoded: Data) {
         lock.lock(); defer { lock.unlock() }
         let key = "\(namespace)/\(name)"
         let existing = objects[resource]?[key]
@@ -113,13 +126,16 @@ public final class ObjectStore: @unchecked Sendable {
             }
             revision = next
             objects[resource]?[key] = nil
-            publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted),
-                    size: JSONCoding.encode(deleted).count)
-            return (deleted, .deleted)
+            let encoded = JSONCoding.encode(deleted)
+            publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted, encoded: encoded),
+                    size: encoded.count)
+            return (deleted, .deleted, encoded)
         }
         // A write that changes nothing is no write: no new revision, no event (kube-apiserver
         // compares the bytes the same way, and a no-op apply keeps its resourceVersion).
-        if let existing, Self.sameApartFromVersion(new, existing.object) { return (existing.object, .modified) }
+        if let existing, Self.sameApartFromVersion(new, existing.object) {
+            return (existing.object, .modified, JSONCoding.encode(existing.object))
+        }
         let next = revision + 1
         var object = new
         object.set(.string(String(next)), at: "metadata.resourceVersion")
@@ -133,8 +149,9 @@ public final class ObjectStore: @unchecked Sendable {
         revision = next
         objects[resource, default: [:]][key] = Stored(revision: next, object: object)
         let kind: WatchEvent.Kind = existing == nil ? .added : .modified
-        publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object), size: body.count)
-        return (object, kind)
+        publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object, encoded: body),
+                size: body.count)
+        return (object, kind, body)
     }
 
     private static func sameApartFromVersion(_ new: JSONValue, _ stored: JSONValue) -> Bool {
@@ -161,16 +178,15 @@ public final class ObjectStore: @unchecked Sendable {
             windowBytes = bytes
         }
         watchersLock.lock()
-        let targets = watchers.values.filter { watcher in
-            watcher.resource == event.resource && (watcher.namespace == nil || watcher.namespace == event.namespace)
-        }.map(\.continuation)
+        let targets = watchers.values.filter { $0.wants(event) }.map(\.continuation)
         watchersLock.unlock()
         for continuation in targets { continuation.yield(event) }
     }
 
-    /// Events of a resource after `since` (nil: the current objects as ADDED first, then changes).
-    /// Throws `gone` when `since` is older than the event window.
-    public func watch(_ resource: String, namespace: String?, since: Int64?) throws -> AsyncStream<WatchEvent> {
+    /// Events of a resource after `since` (nil: the current objects as ADDED first, then changes),
+    /// those `matching` accepts. Throws `gone` when `since` is older than the event window.
+    public func watch(_ resource: String, namespace: String?, since: Int64?,
+                      matching: WatchFilter? = nil) throws -> AsyncStream<WatchEvent> {
         lock.lock(); defer { lock.unlock() }
         var backlog: [WatchEvent] = []
         if let since, since < revision {
@@ -180,18 +196,20 @@ public final class ObjectStore: @unchecked Sendable {
                 throw StoreError.gone(oldest: revision)
             }
             backlog = window.filter { $0.revision > since && $0.resource == resource && (namespace == nil || $0.namespace == namespace) }
+                .filter { matching?($0) ?? true }
         } else if since == nil {
             let prefix = namespace.map { "\($0)/" }
             backlog = (objects[resource] ?? [:]).filter { prefix == nil || $0.key.hasPrefix(prefix!) }
                 .sorted { $0.key < $1.key }
                 .map { WatchEvent(kind: .added, revision: $0.value.revision, resource: resource,
                                   namespace: $0.value.object.namespace ?? "", object: $0.value.object) }
+                .filter { matching?($0) ?? true }
         }
         let id = UUID()
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         for event in backlog { continuation.yield(event) }
         watchersLock.lock()
-        watchers[id] = Watcher(resource: resource, namespace: namespace, continuation: continuation)
+        watchers[id] = Watcher(resource: resource, namespace: namespace, matches: matching, continuation: continuation)
         watchersLock.unlock()
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
