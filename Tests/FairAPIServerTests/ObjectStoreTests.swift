@@ -67,6 +67,34 @@ final class ObjectStoreTests: XCTestCase {
         XCTAssertEqual(first?.object.name, "d", "a replay from a revision is filtered")
     }
 
+    /// The index follows creations, changes of the field, deletions, and a reopened store.
+    func testAFieldIndexFollowsEveryWrite() throws {
+        let store = try ObjectStore(path: "\(directory!)/db")
+        func pod(_ name: String, node: String?) -> JSONValue {
+            var object: JSONValue = ["metadata": ["name": .string(name)], "spec": [:]]
+            if let node { object.set(.string(node), at: "spec.nodeName") }
+            return object
+        }
+        func names(_ namespace: String?, _ node: String) -> [String] {
+            store.list("pods", namespace: namespace, whereField: "spec.nodeName", is: node).compactMap(\.object.name)
+        }
+        try store.write("pods", namespace: "a", name: "p1") { _ in pod("p1", node: "n1") }
+        try store.write("pods", namespace: "b", name: "p2") { _ in pod("p2", node: "n1") }
+        try store.write("pods", namespace: "a", name: "p3") { _ in pod("p3", node: nil) }
+        XCTAssertEqual(names(nil, "n1"), ["p1", "p2"], "built from what is stored")
+        XCTAssertEqual(names("a", "n1"), ["p1"])
+        try store.write("pods", namespace: "a", name: "p3") { _ in pod("p3", node: "n1") }
+        try store.write("pods", namespace: "a", name: "p4") { _ in pod("p4", node: "n2") }
+        XCTAssertEqual(names("a", "n1"), ["p1", "p3"], "a pod bound later")
+        try store.write("pods", namespace: "a", name: "p1") { _ in pod("p1", node: "n2") }
+        try store.write("pods", namespace: "b", name: "p2") { _ in nil }
+        XCTAssertEqual(names(nil, "n1"), ["p3"])
+        XCTAssertEqual(names(nil, "n2"), ["p1", "p4"])
+        XCTAssertEqual(names(nil, "n3"), [])
+        let reopened = try ObjectStore(path: "\(directory!)/db")
+        XCTAssertEqual(reopened.list("pods", namespace: nil, whereField: "spec.nodeName", is: "n2").compactMap(\.object.name), ["p1", "p4"])
+    }
+
     func testResourcePaths() throws {
         let pod = try ResourcePath.parse("/api/v1/namespaces/ns/pods/p/status")
         XCTAssertEqual(pod?.definition.kind, "Pod")

@@ -62,8 +62,7 @@ struct NodeAuthorizer: Sendable {
     }
 
     private func podsBound(to node: String, namespace: String?) -> [JSONValue] {
-        store.list(KindDefinition.pod.storageKey, namespace: namespace).items
-            .map(\.object).filter { $0.value(at: "spec.nodeName")?.stringValue == node }
+        store.list(KindDefinition.pod.storageKey, namespace: namespace, whereField: "spec.nodeName", is: node).map(\.object)
     }
 
     private func podBound(_ namespace: String, _ name: String, to node: String) -> Bool {

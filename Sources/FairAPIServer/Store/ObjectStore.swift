@@ -15,6 +15,8 @@ public final class ObjectStore: @unchecked Sendable {
     private let database: DatabaseQueue
     private let lock = NSLock()
     private var objects: [String: [String: Stored]] = [:]  // resource → "namespace/name" → object
+    /// Field indexes, built on first use and kept with every write: resource → field path → value → keys.
+    private var fieldIndexes: [String: [String: [String: Set<String>]]] = [:]
     private var revision: Int64 = 0
     private var window: [WatchEvent] = []
     /// The window is bounded twice: by events, and by the bytes their objects take encoded, so
@@ -104,6 +106,40 @@ public final class ObjectStore: @unchecked Sendable {
         return (items, revision)
     }
 
+    /// Objects of a resource whose field at the dotted `path` is the string `value`, in one
+    /// namespace or all, sorted by namespace and name. Served from an index made on the first
+    /// such call and kept with every write after: the node authorizer asks which pods are bound
+    /// to a node on each of the node's reads, and a scan of every pod for each would make a
+    /// cluster's cost grow with the square of its pods.
+    public func list(_ resource: String, namespace: String?, whereField path: String, is value: String) -> [Stored] {
+        lock.lock(); defer { lock.unlock() }
+        if fieldIndexes[resource]?[path] == nil {
+            let keys = path.split(separator: ".").map(String.init)
+            var index: [String: Set<String>] = [:]
+            for (key, stored) in objects[resource] ?? [:] {
+                if let field = stored.object.value(at: keys)?.stringValue { index[field, default: []].insert(key) }
+            }
+            fieldIndexes[resource, default: [:]][path] = index
+        }
+        let prefix = namespace.map { "\($0)/" }
+        let all = objects[resource] ?? [:]
+        return (fieldIndexes[resource]?[path]?[value] ?? []).filter { prefix == nil || $0.hasPrefix(prefix!) }
+            .sorted().compactMap { all[$0] }
+    }
+
+    /// Called with the store locked, for each write of `resource`.
+    private func reindex(_ resource: String, key: String, old: JSONValue?, new: JSONValue?) {
+        guard let indexes = fieldIndexes[resource] else { return }
+        for path in indexes.keys {
+            let keys = path.split(separator: ".").map(String.init)
+            let before = old?.value(at: keys)?.stringValue, after = new?.value(at: keys)?.stringValue
+            guard before != after else { continue }
+            if let before { fieldIndexes[resource]?[path]?[before]?.remove(key) }
+            if let after { fieldIndexes[resource]?[path]?[after, default: []].insert(key) }
+            if let before, fieldIndexes[resource]?[path]?[before]?.isEmpty == true { fieldIndexes[resource]?[path]?[before] = nil }
+        }
+    }
+
     /// Creates, replaces or deletes one object in a transaction; `mutate` sees the stored object
     /// (or nil) and returns the new one (or nil to delete), or throws to abort. The object's
     /// resourceVersion is set to the new revision. `encoded` is the object as stored, for a
@@ -126,6 +162,7 @@ public final class ObjectStore: @unchecked Sendable {
             }
             revision = next
             objects[resource]?[key] = nil
+            reindex(resource, key: key, old: existing.object, new: nil)
             let encoded = JSONCoding.encode(deleted)
             publish(WatchEvent(kind: .deleted, revision: next, resource: resource, namespace: namespace, object: deleted, encoded: encoded),
                     size: encoded.count)
@@ -148,6 +185,7 @@ public final class ObjectStore: @unchecked Sendable {
         }
         revision = next
         objects[resource, default: [:]][key] = Stored(revision: next, object: object)
+        reindex(resource, key: key, old: existing?.object, new: object)
         let kind: WatchEvent.Kind = existing == nil ? .added : .modified
         publish(WatchEvent(kind: kind, revision: next, resource: resource, namespace: namespace, object: object, encoded: body),
                 size: body.count)
