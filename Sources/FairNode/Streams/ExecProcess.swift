@@ -197,12 +197,16 @@ public final class ExecProcess: @unchecked Sendable {
     /// runc forwards that to the process, but a hang-up that comes while the process is still
     /// being started can be lost on the way (runc then waits for good on a process reading a
     /// terminal nobody will write to), so the process is sent SIGHUP here too, once it runs.
+    /// The pid file can name the process a moment before it has become the command (while
+    /// runc's init still holds it, a signal is dropped), so the hang-up is sent again each
+    /// second while the process lives, up to ten times.
     func hangUp() {
         guard let terminal else { return }
         terminal.close()
         let runc = pid, pidFile = "\(scratch)/pid"
         Thread.detachNewThread { [self] in
-            for _ in 0..<100 {
+            var sent = 0
+            for _ in 0..<200 where sent < 10 {
                 if exited { return }
                 if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
                    let process = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), process > 0,
@@ -210,9 +214,11 @@ public final class ExecProcess: @unchecked Sendable {
                     // runc's child, not reaped while runc lives: the pid is still the process's.
                     kill(process, SIGHUP)
                     kill(process, SIGCONT)
-                    return
+                    sent += 1
+                    usleep(1_000_000)
+                } else {
+                    usleep(100_000)
                 }
-                usleep(100_000)
             }
         }
     }
