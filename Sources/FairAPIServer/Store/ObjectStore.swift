@@ -15,8 +15,17 @@ public final class ObjectStore: @unchecked Sendable {
     private let database: DatabaseQueue
     private let lock = NSLock()
     private var objects: [String: [String: Stored]] = [:]  // resource → "namespace/name" → object
-    /// Field indexes, built on first use and kept with every write: resource → field path → value → keys.
-    private var fieldIndexes: [String: [String: [String: Set<String>]]] = [:]
+    /// Field indexes, built on first use and kept with every write: resource → field path → index.
+    private var fieldIndexes: [String: [String: FieldIndex]] = [:]
+
+    private struct FieldIndex {
+        /// The path split once, for every write of the resource.
+        var keys: [String]
+        /// Field value → "namespace/name" keys.
+        var entries: [String: Set<String>] = [:]
+
+        func value(of object: JSONValue?) -> String? { object?.value(at: keys)?.stringValue }
+    }
     private var revision: Int64 = 0
     private var window: [WatchEvent] = []
     /// The window is bounded twice: by events, and by the bytes their objects take encoded, so
@@ -32,15 +41,20 @@ public final class ObjectStore: @unchecked Sendable {
     private var watchers: [UUID: Watcher] = [:]
     private let watchersLock = NSLock()
 
-    private struct Watcher {
+    /// What a watch is sent: its resource, its namespace (or all), and what its filter accepts.
+    private struct WatchSelection {
         var resource: String
         var namespace: String?
         var matches: WatchFilter?
-        var continuation: AsyncStream<WatchEvent>.Continuation
 
         func wants(_ event: WatchEvent) -> Bool {
             resource == event.resource && (namespace == nil || namespace == event.namespace) && (matches?(event) ?? true)
         }
+    }
+
+    private struct Watcher {
+        var selection: WatchSelection
+        var continuation: AsyncStream<WatchEvent>.Continuation
     }
 
     /// Which of a resource's events a watcher is sent (its label and field selectors). It runs
@@ -114,30 +128,32 @@ public final class ObjectStore: @unchecked Sendable {
     public func list(_ resource: String, namespace: String?, whereField path: String, is value: String) -> [Stored] {
         lock.lock(); defer { lock.unlock() }
         if fieldIndexes[resource]?[path] == nil {
-            let keys = path.split(separator: ".").map(String.init)
-            var index: [String: Set<String>] = [:]
+            var index = FieldIndex(keys: path.split(separator: ".").map(String.init))
             for (key, stored) in objects[resource] ?? [:] {
-                if let field = stored.object.value(at: keys)?.stringValue { index[field, default: []].insert(key) }
+                if let field = index.value(of: stored.object) { index.entries[field, default: []].insert(key) }
             }
             fieldIndexes[resource, default: [:]][path] = index
         }
         let prefix = namespace.map { "\($0)/" }
         let all = objects[resource] ?? [:]
-        return (fieldIndexes[resource]?[path]?[value] ?? []).filter { prefix == nil || $0.hasPrefix(prefix!) }
+        return (fieldIndexes[resource]?[path]?.entries[value] ?? []).filter { prefix == nil || $0.hasPrefix(prefix!) }
             .sorted().compactMap { all[$0] }
     }
 
     /// Called with the store locked, for each write of `resource`.
     private func reindex(_ resource: String, key: String, old: JSONValue?, new: JSONValue?) {
-        guard let indexes = fieldIndexes[resource] else { return }
-        for path in indexes.keys {
-            let keys = path.split(separator: ".").map(String.init)
-            let before = old?.value(at: keys)?.stringValue, after = new?.value(at: keys)?.stringValue
+        guard var indexes = fieldIndexes[resource] else { return }
+        for (path, var index) in indexes {
+            let before = index.value(of: old), after = index.value(of: new)
             guard before != after else { continue }
-            if let before { fieldIndexes[resource]?[path]?[before]?.remove(key) }
-            if let after { fieldIndexes[resource]?[path]?[after, default: []].insert(key) }
-            if let before, fieldIndexes[resource]?[path]?[before]?.isEmpty == true { fieldIndexes[resource]?[path]?[before] = nil }
+            if let before {
+                index.entries[before]?.remove(key)
+                if index.entries[before]?.isEmpty == true { index.entries[before] = nil }
+            }
+            if let after { index.entries[after, default: []].insert(key) }
+            indexes[path] = index
         }
+        fieldIndexes[resource] = indexes
     }
 
     /// Creates, replaces or deletes one object in a transaction; `mutate` sees the stored object
@@ -216,7 +232,7 @@ public final class ObjectStore: @unchecked Sendable {
             windowBytes = bytes
         }
         watchersLock.lock()
-        let targets = watchers.values.filter { $0.wants(event) }.map(\.continuation)
+        let targets = watchers.values.filter { $0.selection.wants(event) }.map(\.continuation)
         watchersLock.unlock()
         for continuation in targets { continuation.yield(event) }
     }
@@ -226,6 +242,7 @@ public final class ObjectStore: @unchecked Sendable {
     public func watch(_ resource: String, namespace: String?, since: Int64?,
                       matching: WatchFilter? = nil) throws -> AsyncStream<WatchEvent> {
         lock.lock(); defer { lock.unlock() }
+        let selection = WatchSelection(resource: resource, namespace: namespace, matches: matching)
         var backlog: [WatchEvent] = []
         if let since, since < revision {
             if let oldest = window.first?.revision, since < oldest - 1 {
@@ -233,21 +250,20 @@ public final class ObjectStore: @unchecked Sendable {
             } else if window.isEmpty {
                 throw StoreError.gone(oldest: revision)
             }
-            backlog = window.filter { $0.revision > since && $0.resource == resource && (namespace == nil || $0.namespace == namespace) }
-                .filter { matching?($0) ?? true }
+            backlog = window.filter { $0.revision > since && selection.wants($0) }
         } else if since == nil {
             let prefix = namespace.map { "\($0)/" }
             backlog = (objects[resource] ?? [:]).filter { prefix == nil || $0.key.hasPrefix(prefix!) }
                 .sorted { $0.key < $1.key }
                 .map { WatchEvent(kind: .added, revision: $0.value.revision, resource: resource,
                                   namespace: $0.value.object.namespace ?? "", object: $0.value.object) }
-                .filter { matching?($0) ?? true }
+                .filter(selection.wants)
         }
         let id = UUID()
         let (stream, continuation) = AsyncStream<WatchEvent>.makeStream()
         for event in backlog { continuation.yield(event) }
         watchersLock.lock()
-        watchers[id] = Watcher(resource: resource, namespace: namespace, matches: matching, continuation: continuation)
+        watchers[id] = Watcher(selection: selection, continuation: continuation)
         watchersLock.unlock()
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
