@@ -168,3 +168,60 @@ final class RuntimeConfigTests: XCTestCase {
         XCTAssertEqual(config.value(at: "process.noNewPrivileges"), false)
     }
 }
+
+/// CDI devices in the runc config: nodes with their cgroup rules, mounts, environment, hooks, groups.
+final class CDIApplicationTests: XCTestCase {
+    func testTwoDevicesOfOneSpecApplyTheSpecsEditsOnceAndEachDevicesOwn() throws {
+        let text = """
+            {"cdiVersion": "0.6.0", "kind": "example.com/dev",
+             "containerEdits": {"env": ["SHARED=1"], "deviceNodes": [{"path": "/dev/example-ctl", "hostPath": "/dev/null"}],
+                                "hooks": [{"hookName": "createContainer", "path": "/usr/bin/true", "args": ["true", "x"]}],
+                                "mounts": [{"hostPath": "/opt/lib", "containerPath": "/usr/lib/example", "options": ["ro", "bind"]}]},
+             "devices": [
+               {"name": "d0", "containerEdits": {"env": ["VISIBLE=d0"], "additionalGids": [44],
+                                                 "deviceNodes": [{"path": "/dev/example0", "hostPath": "/dev/null", "permissions": "rw"}]}},
+               {"name": "d1", "containerEdits": {"env": ["VISIBLE=d1"],
+                                                 "deviceNodes": [{"path": "/dev/example1", "hostPath": "/dev/zero", "permissions": "none"}]}}]}
+            """
+        let spec = try CDISpec(json: try JSONCoding.decode(Data(text.utf8)), file: "/etc/cdi/example.json")
+        let devices = spec.devices.map {
+            CDIRegistry.ResolvedDevice(kind: spec.kind, name: $0.name, edits: spec.edits.appending($0.edits), file: spec.file)
+        }
+        var config = OCIRuntimeConfig(
+            process: .init(user: .init(uid: 0, gid: 0, additionalGids: nil), args: ["sh"], env: ["PATH=/bin", "VISIBLE=pod"], cwd: "/",
+                           capabilities: .init(bounding: [], effective: [], permitted: []), rlimits: []),
+            root: .init(path: "/rootfs", readonly: true), hostname: "h", mounts: [],
+            linux: .init(resources: .init(devices: [.init(allow: false, access: "rwm")]), cgroupsPath: "/fair/x", namespaces: [],
+                         maskedPaths: [], readonlyPaths: [], seccomp: nil))
+        try CDIApplication.apply(devices, to: &config)
+
+        XCTAssertEqual(config.linux.devices?.map(\.path), ["/dev/example-ctl", "/dev/example0", "/dev/example1"], "the shared node once")
+        XCTAssertEqual(config.linux.devices?.first, .init(path: "/dev/example-ctl", type: "c", major: 1, minor: 3, fileMode: 0o666, uid: nil, gid: nil))
+        XCTAssertEqual(config.linux.devices?.last?.minor, 5, "/dev/zero is c 1:5")
+        XCTAssertEqual(config.linux.resources.devices, [
+            .init(allow: false, access: "rwm"),
+            .init(allow: true, access: "rwm", type: "c", major: 1, minor: 3),
+            .init(allow: true, access: "rw", type: "c", major: 1, minor: 3),
+        ], "deny all first; `none` adds no rule")
+        XCTAssertEqual(config.process.env, ["PATH=/bin", "SHARED=1", "VISIBLE=d1"], "a device's value replaces the pod's and the earlier device's")
+        XCTAssertEqual(config.mounts, [.init(destination: "/usr/lib/example", type: "bind", source: "/opt/lib", options: ["ro", "bind"])])
+        XCTAssertEqual(config.hooks?.createContainer, [.init(path: "/usr/bin/true", args: ["true", "x"], env: nil, timeout: nil)])
+        XCTAssertNil(config.hooks?.prestart)
+        XCTAssertEqual(config.process.user.additionalGids, [44])
+    }
+
+    func testNoDevicesChangeNothingAndAMissingHostNodeFails() throws {
+        let base = OCIRuntimeConfig(
+            process: .init(user: .init(uid: 0, gid: 0, additionalGids: nil), args: ["sh"], env: [], cwd: "/",
+                           capabilities: .init(bounding: [], effective: [], permitted: []), rlimits: []),
+            root: .init(path: "/rootfs", readonly: true), hostname: "h", mounts: [],
+            linux: .init(resources: .init(devices: []), cgroupsPath: "/x", namespaces: [], maskedPaths: [], readonlyPaths: [], seccomp: nil))
+        var config = base
+        try CDIApplication.apply([], to: &config)
+        XCTAssertEqual(config, base)
+        var edits = CDIContainerEdits()
+        edits.deviceNodes = [.init(path: "/dev/gone", hostPath: "/dev/fair-no-such-device", type: nil, major: nil, minor: nil,
+                                   fileMode: nil, permissions: "rwm", uid: nil, gid: nil)]
+        XCTAssertThrowsError(try CDIApplication.apply([.init(kind: "example.com/dev", name: "x", edits: edits, file: "/f")], to: &config))
+    }
+}

@@ -66,6 +66,8 @@ public struct ContainerSpec: Sendable {
     /// Where the runtime may keep this container's bundle and state.
     public var bundleDirectory: String
     public var security: ContainerSecurity
+    /// The CDI devices this container was given (see `DeviceAllocations`), applied to its config.
+    public var devices: [CDIRegistry.ResolvedDevice] = []
 
     public init(id: String, podUID: String, podNamespace: String, podName: String, containerName: String, image: PreparedImage,
                 args: [String], env: [String], workingDirectory: String, mounts: [ContainerMount], cpuMilli: Int64?,

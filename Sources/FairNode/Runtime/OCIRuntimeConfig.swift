@@ -7,6 +7,24 @@ struct OCIRuntimeConfig: Encodable, Equatable {
     var hostname: String
     var mounts: [Mount]
     var linux: Linux
+    /// Run by runc around the container's life: only CDI specs add them.
+    var hooks: Hooks?
+
+    struct Hooks: Encodable, Equatable {
+        var prestart: [Hook]?
+        var createRuntime: [Hook]?
+        var createContainer: [Hook]?
+        var startContainer: [Hook]?
+        var poststart: [Hook]?
+        var poststop: [Hook]?
+    }
+
+    struct Hook: Encodable, Equatable {
+        var path: String
+        var args: [String]?
+        var env: [String]?
+        var timeout: Int64?
+    }
 
     struct Process: Encodable, Equatable {
         var terminal = false
@@ -57,6 +75,18 @@ struct OCIRuntimeConfig: Encodable, Equatable {
         var readonlyPaths: [String]
         /// nil: no filter (a privileged or `Unconfined` container).
         var seccomp: Seccomp?
+        /// Device nodes runc creates in the container's /dev (CDI devices).
+        var devices: [Device]?
+    }
+
+    struct Device: Encodable, Equatable {
+        var path: String
+        var type: String
+        var major: Int64
+        var minor: Int64
+        var fileMode: UInt32?
+        var uid: UInt32?
+        var gid: UInt32?
     }
 
     struct Seccomp: Encodable, Equatable {
@@ -97,6 +127,10 @@ struct OCIRuntimeConfig: Encodable, Equatable {
     struct DeviceRule: Encodable, Equatable {
         var allow: Bool
         var access: String
+        /// nil: every type and number (the deny-all rule).
+        var type: String?
+        var major: Int64?
+        var minor: Int64?
     }
 
     struct Memory: Encodable, Equatable {

@@ -146,7 +146,7 @@ public final class RuncRuntime: ContainerRuntime, @unchecked Sendable {
         }
         try bundle.etc.write(hostname: spec.hostname, podIP: spec.podIP, fullyQualifiedName: spec.fullyQualifiedName,
                              resolvConf: spec.resolvConf)
-        let config = configBuilder.config(for: spec, user: user, etc: bundle.etc)
+        let config = try configBuilder.config(for: spec, user: user, etc: bundle.etc)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(to: bundle.config, bytes: Array(try encoder.encode(config)))

@@ -34,7 +34,7 @@ struct RuntimeConfigBuilder {
         "\(parentCgroupsPath)/\(id)"
     }
 
-    func config(for spec: ContainerSpec, user: ImageUser, etc: ContainerEtcFiles) -> OCIRuntimeConfig {
+    func config(for spec: ContainerSpec, user: ImageUser, etc: ContainerEtcFiles) throws -> OCIRuntimeConfig {
         let security = spec.security
         let capabilities = ContainerCapabilities.resolve(security)
         let groups = security.supplementalGroups.filter { $0 != user.gid }
@@ -54,12 +54,14 @@ struct RuntimeConfigBuilder {
             maskedPaths: security.privileged ? [] : Self.maskedPaths,
             readonlyPaths: security.privileged ? [] : Self.readonlyPaths,
             seccomp: confined ? SeccompDefaultProfile.profile(capabilities: Set(capabilities)) : nil)
-        return OCIRuntimeConfig(
+        var config = OCIRuntimeConfig(
             process: process,
             root: .init(path: spec.image.rootfs, readonly: true),
             hostname: spec.hostname,
             mounts: mounts(spec, etc: etc),
             linux: linux)
+        try CDIApplication.apply(spec.devices, to: &config)
+        return config
     }
 
     /// The pod's environment, plus what every container expects and runtimes always set:
