@@ -241,3 +241,26 @@ final class CDIDeviceNodeHostTests: XCTestCase {
         XCTAssertThrowsError(try missing.onHost()) { XCTAssertTrue("\($0)".contains("cannot read /dev/no-such-device"), "\($0)") }
     }
 }
+
+final class DeviceCapacityTests: XCTestCase {
+    private func machine(gpus: Int?) -> MachineInfo {
+        MachineInfo(cpus: 4, memoryKiB: 1024, gpus: gpus, kernelVersion: "6", osImage: "Debian", architecture: "amd64", machineID: "m", bootID: "b")
+    }
+
+    func testDeviceKindsAreCountedFromSpecsNotFromNvidiaSmi() {
+        let withSpec = machine(gpus: 2).capacity(overrides: [:], devices: ["nvidia.com/gpu": 2, "example.com/fpga": 1])
+        XCTAssertEqual(withSpec["nvidia.com/gpu"], "2")
+        XCTAssertEqual(withSpec["example.com/fpga"], "1")
+        XCTAssertNil(machine(gpus: 2).deviceAdvice(devices: ["nvidia.com/gpu": 2]))
+
+        let withoutSpec = machine(gpus: 2)
+        XCTAssertNil(withoutSpec.capacity(overrides: [:], devices: [:])["nvidia.com/gpu"], "GPUs no CDI spec describes are not offered")
+        let advice = withoutSpec.deviceAdvice(devices: [:])
+        XCTAssertEqual(advice?.contains("2 NVIDIA GPUs found by nvidia-smi but no CDI spec"), true)
+        XCTAssertEqual(advice?.contains("nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml"), true)
+        XCTAssertNil(machine(gpus: nil).deviceAdvice(devices: [:]))
+
+        XCTAssertEqual(machine(gpus: nil).capacity(overrides: ["nvidia.com/gpu": "1"], devices: [:])["nvidia.com/gpu"], "1",
+                       "a fake node's override stays")
+    }
+}

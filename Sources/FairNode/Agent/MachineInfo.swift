@@ -61,17 +61,26 @@ struct MachineInfo: Sendable {
         (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
     }
 
-    /// Capacity as quantities: detected, then `overrides` on top.
-    func capacity(overrides: [String: String]) -> [String: JSONValue] {
+    /// Capacity as quantities: detected, each CDI device kind's count (`devices`), then
+    /// `overrides` on top. GPUs `nvidia-smi` sees count only through a CDI spec: without one a
+    /// container could not be given them (see `deviceAdvice`).
+    func capacity(overrides: [String: String], devices: [String: Int] = [:]) -> [String: JSONValue] {
         var capacity: [String: JSONValue] = [
             "cpu": .string(String(cpus)),
             "memory": .string("\(memoryKiB)Ki"),
             "pods": "110",
             "ephemeral-storage": .string(Self.diskKiB().map { "\($0)Ki" } ?? "0"),
         ]
-        if let gpus { capacity["nvidia.com/gpu"] = .string(String(gpus)) }
+        for (kind, count) in devices { capacity[kind] = .string(String(count)) }
         for (resource, value) in overrides { capacity[resource] = .string(value) }
         return capacity
+    }
+
+    /// Why GPUs this machine has are not offered, and how to fix it; nil when nothing is missing.
+    func deviceAdvice(devices: [String: Int]) -> String? {
+        guard let gpus, gpus > 0, devices["nvidia.com/gpu"] == nil else { return nil }
+        return "\(gpus) NVIDIA GPU\(gpus == 1 ? "" : "s") found by nvidia-smi but no CDI spec describes them, so none is offered: "
+            + "run `nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml` and restart the node"
     }
 
     private static func diskKiB() -> Int64? {

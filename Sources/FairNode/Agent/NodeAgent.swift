@@ -104,11 +104,15 @@ public final class NodeAgent: @unchecked Sendable {
             setStarted(false)
             throw NodeRegistrationError(description: "cannot make node \(options.name)'s serving certificate: \(error)")
         }
+        // The devices CDI specs describe; a spec that cannot be used is said, and the rest count.
+        let devices = CDIRegistry(directories: options.cdiSpecDirectories)
+        for problem in devices.problems { log(problem) }
         let registration: NodeRegistration
         do {
             try logServer?.start()
             registration = NodeRegistration(client: client, options: options, runtime: runtimeDescription,
-                                            logPort: logServer?.port ?? 0, servingPin: servingPin)
+                                            logPort: logServer?.port ?? 0, servingPin: servingPin,
+                                            devices: devices.allocatable.mapValues(\.count))
             try registration.register()
         } catch {
             logServer?.stop()
@@ -120,7 +124,8 @@ public final class NodeAgent: @unchecked Sendable {
 
         let informer = Informer(client: client, resource: .pods, fieldSelector: "spec.nodeName=\(options.name)")
         let services = Informer(client: client, resource: .services)
-        let allocatable = MachineInfo.current.capacity(overrides: options.capacity).compactMapValues { Quantity($0) }
+        let allocatable = MachineInfo.current.capacity(overrides: options.capacity, devices: registration.devices)
+            .compactMapValues { Quantity($0) }
         let queue = self.queue
         let pulls = ImagePulls(runtime: runtime, pool: .shared) { [weak queue] uid in queue?.add("pod:" + uid) }
         let syncer = PodSyncer(nodeName: options.name, client: client, runtime: runtime, runtimeName: runtimeDescription.name,

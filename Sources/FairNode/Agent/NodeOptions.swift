@@ -28,6 +28,9 @@ public struct NodeOptions: Sendable {
     public var capacity: [String: String] = [:]
     /// Extra labels on the Node.
     public var labels: [String: String] = [:]
+    /// Where CDI specs are read, lowest priority first (`--cdi-spec-dir`): each device kind
+    /// found becomes an extended resource of the Node.
+    public var cdiSpecDirectories = CDIRegistry.defaultDirectories
     /// How often the runtime is asked whether containers are still running (kubelet's PLEG relist).
     public var relistInterval: TimeInterval = 1
     /// Whether pods may run `privileged` containers (every capability, no seccomp filter, host

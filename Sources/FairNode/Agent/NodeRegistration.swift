@@ -10,18 +10,21 @@ final class NodeRegistration: @unchecked Sendable {
     private let machine: MachineInfo
     private let logPort: Int
     private let servingPin: String?
+    /// How many of each CDI device kind the node has (read once, at start).
+    let devices: [String: Int]
 
     /// The node's address: pods share the host's network, on loopback.
     static let internalIP = "127.0.0.1"
 
     init(client: KubeClient, options: NodeOptions, runtime: RuntimeDescription, logPort: Int, servingPin: String?,
-         machine: MachineInfo = .current) {
+         machine: MachineInfo = .current, devices: [String: Int]) {
         self.client = client
         self.options = options
         self.runtime = runtime
         self.logPort = logPort
         self.servingPin = servingPin
         self.machine = machine
+        self.devices = devices
     }
 
     /// The serving key's pin, or nothing (and a stale pin removed) when logs are not served.
@@ -101,7 +104,7 @@ final class NodeRegistration: @unchecked Sendable {
 
     /// The whole status; conditions keep their lastTransitionTime while their status holds.
     func status(previous: JSONValue?, now: Date) -> JSONValue {
-        let capacity = machine.capacity(overrides: options.capacity)
+        let capacity = machine.capacity(overrides: options.capacity, devices: devices)
         let stamp = KubeTime.format(now)
         let previousConditions = NodeStatus(json: previous ?? .object([:])).conditions
         func condition(_ type: String, _ status: String, _ reason: String, _ message: String) -> JSONValue {
@@ -119,6 +122,11 @@ final class NodeRegistration: @unchecked Sendable {
             condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
         ]
+        // GPUs a container could not be given are not offered; the node says why and what to run.
+        if let advice = machine.deviceAdvice(devices: devices), case var .array(conditions) = status["conditions"] {
+            conditions.append(condition("CDISpecMissing", "True", "NoCDISpec", advice))
+            status["conditions"] = .array(conditions)
+        }
         status["addresses"] = [["type": "InternalIP", "address": .string(Self.internalIP)], ["type": "Hostname", "address": .string(options.name)]]
         status["daemonEndpoints"] = ["kubeletEndpoint": ["Port": .int(Int64(logPort))]]
         status["nodeInfo"] = [
