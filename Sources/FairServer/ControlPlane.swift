@@ -72,6 +72,7 @@ final class ControlPlane: @unchecked Sendable {
             var nodeOptions = NodeOptions(name: options.nodeName, dataDirectory: "\(options.dataDirectory)/node")
             nodeOptions.podCIDR = options.podCIDR
             nodeOptions.allowPrivileged = options.allowPrivileged
+            nodeOptions.cdiSpecDirectories = options.cdiSpecDirectories
             // This machine's node is the cluster's own: its serving certificate comes from the
             // cluster's root, as a kubelet's does once its certificate request is approved.
             nodeOptions.servingCertificateIssuer = certificateAuthority

@@ -31,6 +31,8 @@ public struct ServerOptions: Sendable {
     public var serviceProxyMode: ServiceProxyMode = .automatic
     /// How the node keeps images: shared layer snapshots (overlay) or a copy per image.
     public var imageLayout: ImageStore.Layout = .automatic
+    /// Where this machine's node reads CDI specs (`--cdi-spec-dir`), lowest priority first.
+    public var cdiSpecDirectories = CDIRegistry.defaultDirectories
     /// A node is NotReady after this long without a heartbeat (kube-controller-manager's flag).
     public var nodeMonitorGracePeriod: Double = 40
     /// Let this machine's node run `privileged` containers (refused by default).

@@ -61,6 +61,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Flag(help: "Let pods run privileged containers on this node (every capability, no seccomp filter).")
     var allowPrivileged = false
 
+    @Option(name: .customLong("cdi-spec-dir"),
+            help: "A directory of CDI specs, read in the order given, later ones overriding (repeatable; default /etc/cdi, then /var/run/cdi).")
+    var cdiSpecDirectories: [String] = []
+
     /// The agent blocks (start-up, then waiting for a signal): it runs on a thread of its own so
     /// that the Swift concurrency pool stays free for the log server.
     func run() async throws {
@@ -84,6 +88,7 @@ struct NodeCommand: AsyncParsableCommand {
         options.capacity = try Self.pairs(capacity, option: "--capacity")
         options.allowPrivileged = allowPrivileged
         options.clusterDomain = clusterDomain
+        if !cdiSpecDirectories.isEmpty { options.cdiSpecDirectories = cdiSpecDirectories }
 
         let containerRuntime: ContainerRuntime
         switch runtime {

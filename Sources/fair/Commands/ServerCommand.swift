@@ -44,6 +44,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How this machine's node keeps images: snapshots (each layer unpacked once and shared through overlay mounts; needs root), copies (each image unpacked whole), or auto (snapshots when overlay works).")
     var imageLayout: ImageStore.Layout = .automatic
 
+    @Option(name: .customLong("cdi-spec-dir"),
+            help: "A directory of CDI specs for this machine's node, read in the order given, later ones overriding (repeatable; default /etc/cdi, then /var/run/cdi).")
+    var cdiSpecDirectories: [String] = []
+
     @Option(help: "Seconds without a heartbeat before a node is NotReady and its pods are replaced.")
     var nodeMonitorGracePeriod: Double = 40
 
@@ -97,6 +101,7 @@ struct ServerCommand: AsyncParsableCommand {
         options.serviceCIDR = serviceClusterIPRange
         options.serviceProxyMode = proxyMode
         options.imageLayout = imageLayout
+        if !cdiSpecDirectories.isEmpty { options.cdiSpecDirectories = cdiSpecDirectories }
         guard nodeMonitorGracePeriod > 0 else { throw ValidationError("--node-monitor-grace-period must be positive") }
         options.nodeMonitorGracePeriod = nodeMonitorGracePeriod
         options.allowPrivileged = allowPrivileged
