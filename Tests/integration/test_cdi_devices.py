@@ -57,3 +57,54 @@ def test_a_node_advertises_each_cdi_kind_counted_from_its_specs(cluster):
     total, allocatable = capacity()
     assert total[KIND] == "2" and allocatable[KIND] == "2", total  # `all` is not a third device
     assert "nvidia.com/gpu" not in total or os.path.exists("/etc/cdi/nvidia.yaml")
+
+
+@pytest.fixture(scope="module")
+def image(cluster, base_image, tmp_path_factory):
+    from conftest import Fair
+    project = tmp_path_factory.mktemp("sleeper")
+    (project / "main.py").write_text("import time\ntime.sleep(1000000)\n")
+    (project / "fair.yaml").write_text("name: sleeper\nentrypoint: main.py\n")
+    built = json.loads(Fair(tmp_path_factory.mktemp("home")).run(
+        "build", project, "--base", f"oci-archive:{base_image}", "--push", f"{cluster.registry}/cdi/sleeper:v1",
+        "--output-format", "json", env=cluster.registry_env).stdout)
+    return f"{cluster.registry}/cdi/sleeper@{built['digest']}"
+
+
+def pod_manifest(name, image, devices):
+    resources = {"limits": {KIND: str(devices)}} if devices else {}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": image, "resources": resources}]}}
+
+
+def phase(cluster, name):
+    return cluster.kubectl("get", "pod", name, "-o", "jsonpath={.status.phase}").stdout
+
+
+def seen(cluster, name):
+    """The example devices and variables the container sees."""
+    out = cluster.kubectl("exec", name, "--", "sh", "-c", "ls /dev | grep example; env | grep EXAMPLE_ | sort; echo exec-ok").stdout
+    words = out.split()
+    assert words[-1:] == ["exec-ok"], out
+    return sorted(words[:-1])
+
+
+def test_pods_get_their_own_devices_and_a_third_waits(cluster, image):
+    for name, count in (("one", 1), ("two", 1), ("none", 0)):
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(pod_manifest(name, image, count)))
+    for name in ("one", "two", "none"):
+        wait_for(lambda: phase(cluster, name) == "Running", timeout=180, what=f"pod {name} running")
+    first, second = seen(cluster, "one"), seen(cluster, "two")
+    devices = {tuple(x for x in first if x.startswith("example")), tuple(x for x in second if x.startswith("example"))}
+    assert devices == {("example0",), ("example1",)}, (first, second)
+    assert "EXAMPLE_DRIVER=1" in first and "EXAMPLE_DRIVER=1" in second
+    assert {x for x in first + second if x.startswith("EXAMPLE_VISIBLE")} == {"EXAMPLE_VISIBLE=dev0", "EXAMPLE_VISIBLE=dev1"}
+    assert seen(cluster, "none") == [], "a pod that asks for none sees no device"
+
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(pod_manifest("three", image, 1)))
+    def unschedulable():
+        pod = json.loads(cluster.kubectl("get", "pod", "three", "-o", "json").stdout)
+        return [c for c in pod.get("status", {}).get("conditions", []) if c.get("reason") == "Unschedulable"]
+    wait_for(lambda: unschedulable(), timeout=60, what="pod three unschedulable")
+    assert f"Insufficient {KIND}" in unschedulable()[0]["message"]
+    assert phase(cluster, "three") == "Pending"

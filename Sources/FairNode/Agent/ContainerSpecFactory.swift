@@ -49,10 +49,29 @@ struct ContainerSpecFactory {
             podIP: podIP, hostname: hostname,
             logPath: syncer.store.logPath(record.uid, container: name, restartCount: restartCount),
             bundleDirectory: syncer.store.bundleDirectory(record.uid, containerID: id), security: security)
+        spec.devices = try devices(limits: limits, container: name)
         let options = syncer.options
         spec.fullyQualifiedName = PodDNS.fullyQualifiedName(pod: pod, hostname: hostname, clusterDomain: options.clusterDomain)
         spec.resolvConf = PodDNS.resolvConf(pod: pod, clusterDNS: options.clusterDNS, clusterDomain: options.clusterDomain,
                                             host: (try? String(contentsOfFile: ContainerEtcFiles.hostResolvConf, encoding: .utf8)) ?? "")
         return spec
+    }
+
+    /// The CDI devices for what the container asks of each kind this node's specs describe
+    /// (extended resources: requests equal limits). Capacity given by `--capacity` alone, as
+    /// fake nodes have, hands out nothing.
+    private func devices(limits: [String: JSONValue], container name: String) throws -> [CDIRegistry.ResolvedDevice] {
+        let available = syncer.devices.allocatable
+        var requests: [String: Int] = [:]
+        for (kind, value) in limits where available[kind] != nil {
+            if let count = Quantity(value)?.units, count > 0 { requests[kind] = Int(count) }
+        }
+        guard !requests.isEmpty else { return [] }
+        do {
+            return try syncer.deviceAllocations.allocate(pod: record.uid, container: name, requests: requests, available: available)
+                .compactMap { syncer.devices.device($0) }
+        } catch let insufficient as DeviceAllocations.Insufficient {
+            throw ContainerConfigError(message: "container \(name): \(insufficient)")
+        }
     }
 }

@@ -16,6 +16,8 @@ public final class NodeAgent: @unchecked Sendable {
     private let runtimeDescription: RuntimeDescription
     private let network: PodNetwork
     private let store: PodStateStore
+    /// Which CDI devices each pod holds, kept on disk so a restart adopts them.
+    private let deviceAllocations: DeviceAllocations
     private let addresses: PodIPAllocator
     private let records = PodRecords()
     private let usage = UsageHistory()
@@ -42,6 +44,7 @@ public final class NodeAgent: @unchecked Sendable {
         self.runtime = runtime
         runtimeDescription = RuntimeDescription(runtime)
         store = PodStateStore(dataDirectory: options.dataDirectory)
+        deviceAllocations = DeviceAllocations(path: "\(options.dataDirectory)/devices/allocations.json")
         addresses = PodIPAllocator(network: network)
         let name = options.name
         let log: @Sendable (String) -> Void = { message in FileHandle.standardError.write(Data("node \(name): \(message)\n".utf8)) }
@@ -130,7 +133,8 @@ public final class NodeAgent: @unchecked Sendable {
         let pulls = ImagePulls(runtime: runtime, pool: .shared) { [weak queue] uid in queue?.add("pod:" + uid) }
         let syncer = PodSyncer(nodeName: options.name, client: client, runtime: runtime, runtimeName: runtimeDescription.name,
                                options: options, store: store, addresses: addresses, records: records, pulls: pulls,
-                               allocatable: allocatable, informer: informer, services: services)
+                               allocatable: allocatable, informer: informer, services: services,
+                               devices: devices, deviceAllocations: deviceAllocations)
         lock.lock()
         self.informer = informer
         self.services = services
@@ -278,6 +282,8 @@ public final class NodeAgent: @unchecked Sendable {
             records.insert(PodRecord(persisted: pod))
         }
         for uid in store.strayDirectories(known: Set(persisted.map(\.uid))) { try? store.remove(uid) }
+        // What pods gone while the agent was down held is free again; the rest is adopted.
+        try? deviceAllocations.retain(pods: Set(persisted.map(\.uid)))
         let ids: [String]
         do {
             ids = try runtime.containerIDs()

@@ -42,6 +42,7 @@ extension PodSyncer {
         pulls.forget(prefix: record.uid + "/")
         try? store.remove(record.uid)
         addresses.release(record.uid)
+        try? deviceAllocations.release(pod: record.uid)
         records.remove(record.uid)
         return .done
     }

@@ -21,10 +21,14 @@ final class PodSyncer: @unchecked Sendable {
     let services: Informer
     /// The node's events about its pods (kubelet's: which registry an image came from).
     let events: EventRecorder
+    /// The CDI devices the node has, and which pod holds which.
+    let devices: CDIRegistry
+    let deviceAllocations: DeviceAllocations
 
     init(nodeName: String, client: KubeClient, runtime: ContainerRuntime, runtimeName: String, options: NodeOptions,
          store: PodStateStore, addresses: PodIPAllocator, records: PodRecords, pulls: ImagePulls,
-         allocatable: [String: Quantity], informer: Informer, services: Informer) {
+         allocatable: [String: Quantity], informer: Informer, services: Informer,
+         devices: CDIRegistry = CDIRegistry(directories: []), deviceAllocations: DeviceAllocations = DeviceAllocations(path: nil)) {
         self.nodeName = nodeName
         self.client = client
         self.runtime = runtime
@@ -37,6 +41,8 @@ final class PodSyncer: @unchecked Sendable {
         self.allocatable = allocatable
         self.informer = informer
         self.services = services
+        self.devices = devices
+        self.deviceAllocations = deviceAllocations
         events = EventRecorder(client: client, component: "kubelet")
     }
 
