@@ -1,6 +1,7 @@
 """Devices through CDI specs, with fake devices: character devices made with mknod using
 /dev/null's numbers, described by a spec in a temporary directory given with --cdi-spec-dir."""
 import json
+import time
 import os
 import stat
 
@@ -108,3 +109,19 @@ def test_pods_get_their_own_devices_and_a_third_waits(cluster, image):
     wait_for(lambda: unschedulable(), timeout=60, what="pod three unschedulable")
     assert f"Insufficient {KIND}" in unschedulable()[0]["message"]
     assert phase(cluster, "three") == "Pending"
+
+
+def test_allocations_survive_a_restart_and_are_freed_with_their_pod(cluster, image):
+    before = {name: seen(cluster, name) for name in ("one", "two")}
+    cluster.kill()  # as in a crash: the containers keep running and the restarted agent adopts them
+    cluster.start()
+    # The restarted node serves exec on a new port once it has registered again.
+    wait_for(lambda: cluster.kubectl("exec", "one", "--", "true", check=False).returncode == 0, timeout=120, what="node back")
+    assert {name: seen(cluster, name) for name in ("one", "two")} == before
+    time.sleep(3)
+    assert phase(cluster, "three") == "Pending", "the restart handed out no device twice"
+
+    freed = [x for x in before["one"] if x.startswith("example")]
+    cluster.kubectl("delete", "pod", "one", "--wait=true", timeout=120)
+    wait_for(lambda: phase(cluster, "three") == "Running", timeout=120, what="pod three running on the freed device")
+    assert [x for x in seen(cluster, "three") if x.startswith("example")] == freed
