@@ -125,3 +125,35 @@ def test_allocations_survive_a_restart_and_are_freed_with_their_pod(cluster, ima
     cluster.kubectl("delete", "pod", "one", "--wait=true", timeout=120)
     wait_for(lambda: phase(cluster, "three") == "Running", timeout=120, what="pod three running on the freed device")
     assert [x for x in seen(cluster, "three") if x.startswith("example")] == freed
+
+
+def test_gpus_without_a_cdi_spec_are_not_offered_and_fair_train_says_how_to_fix_it(tmp_path, base_image):
+    """A machine whose nvidia-smi lists a GPU (a stand-in script here) but has no CDI spec."""
+    from conftest import FIXTURES, Fair
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    smi = bin_dir / "nvidia-smi"
+    smi.write_text("#!/bin/sh\necho 'GPU 0: NVIDIA Stand-in (UUID: GPU-00000000-0000-0000-0000-000000000000)'\n")
+    smi.chmod(0o755)
+    specs = tmp_path / "no-specs"
+    specs.mkdir()
+    server = FairServer(fair_binary(), tmp_path / "data", extra=["--cdi-spec-dir", str(specs)],
+                        env={"PATH": f"{bin_dir}:{os.environ['PATH']}"}).start()
+    try:
+        def node():
+            items = json.loads(server.kubectl("get", "nodes", "-o", "json").stdout)["items"]
+            return items[0] if items else {}
+        wait_for(lambda: any(c["type"] == "CDISpecMissing" for c in node().get("status", {}).get("conditions", [])),
+                 timeout=60, what="the CDISpecMissing condition")
+        condition = next(c for c in node()["status"]["conditions"] if c["type"] == "CDISpecMissing")
+        assert condition["status"] == "True" and "nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml" in condition["message"]
+        assert "nvidia.com/gpu" not in node()["status"]["allocatable"], "a GPU no container could be given is not offered"
+
+        started = time.monotonic()
+        result = Fair(tmp_path / "home").run("train", FIXTURES / "plain-python", "--gpu", "1", "--base", f"oci-archive:{base_image}",
+                                             check=False, env={"KUBECONFIG": str(server.kubeconfig)})
+        assert result.returncode != 0 and time.monotonic() - started < 60, result
+        assert "--gpu 1: no node offers 1 GPU" in result.stderr and "nvidia-ctk cdi generate" in result.stderr, result.stderr
+        assert json.loads(server.kubectl("get", "jobs", "-o", "json").stdout)["items"] == [], "nothing was created"
+    finally:
+        server.stop()

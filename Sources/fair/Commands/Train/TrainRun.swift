@@ -73,6 +73,7 @@ struct TrainRun {
         }
 
         // Submit.
+        try Self.checkGPUs(training.gpus, client: client)
         try ModelTools.apply(with: client, namespace: namespace)
         let exists = KubeError(code: 409, reason: "AlreadyExists",
                                message: "a Job named \(training.name) already exists in namespace \(namespace); delete it (kubectl delete job \(training.name)) or choose another --name")
@@ -193,6 +194,25 @@ struct TrainRun {
         guard onOwnServer && loopback else {
             guard case let .host(path) = mount.source else { return }
             throw InputError(description: "--mount \(path):\(mount.path): \(client.config.server) is not this machine's fair server, so its pods cannot see \(path); put the data in a PersistentVolumeClaim there and use --mount pvc:NAME:\(mount.path)")
+        }
+    }
+
+    /// GPUs asked for that no node offers, where a node says why (GPUs without a CDI spec):
+    /// the Job would wait for good, so fair stops here with the node's fix. Elsewhere (no such
+    /// node, or nodes that cannot be listed) the Job is created and waits, as on any cluster
+    /// that may still add GPU nodes.
+    static func checkGPUs(_ gpus: Int, client: KubeClient) throws {
+        guard gpus > 0, let nodes = (try? client.list(.nodes))?["items"]?.arrayValue else { return }
+        let offered = nodes.contains { node in
+            (Quantity(node.value(at: ["status", "allocatable", "nvidia.com/gpu"]))?.units ?? 0) >= Int64(gpus)
+        }
+        guard !offered else { return }
+        for node in nodes {
+            for condition in node.value(at: "status.conditions")?.arrayValue ?? []
+            where condition["type"]?.stringValue == "CDISpecMissing" && condition["status"]?.stringValue == "True" {
+                let message = condition["message"]?.stringValue ?? "its GPUs have no CDI spec"
+                throw InputError(description: "--gpu \(gpus): no node offers \(gpus) GPU\(gpus == 1 ? "" : "s"); node \(node.name ?? "?"): \(message)")
+            }
         }
     }
 
