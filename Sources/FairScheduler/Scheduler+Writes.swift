@@ -14,6 +14,7 @@ extension Scheduler {
         do {
             _ = try client.post(.pods, namespace: pod.namespace, name: pod.name, subresource: "binding", binding)
             queue.forget(pod.key)
+            verdicts.forget(pod.key)
             count { $0.scheduled += 1 }
             events.record(.init(apiVersion: "v1", kind: "Pod", namespace: pod.namespace, name: pod.name, uid: pod.uid),
                           .normal, reason: "Scheduled",
@@ -54,29 +55,28 @@ extension Scheduler {
     /// `FailedScheduling` event — only when the message changes, so a pod retried every 10 s
     /// does not rewrite its status every 10 s.
     func reportUnschedulable(_ pod: JSONValue, _ failure: FitFailure) {
-        let message = failure.message
-        var conditions = Pod(json: pod).status.conditions
-        if let current = conditions["PodScheduled"], current.status == "False", current.reason == "Unschedulable",
-           current.message == message { return }
-        conditions.removeAll { $0.type == "PodScheduled" }
-        var scheduled = Condition(json: ["lastProbeTime": .null])
-        scheduled.type = "PodScheduled"
-        scheduled.status = "False"
-        scheduled.reason = "Unschedulable"
-        scheduled.message = message
-        scheduled.lastTransitionTime = options.clock.now
-        conditions.append(scheduled)
+        reportUnschedulable(pod, message: failure.message)
+    }
+
+    func reportUnschedulable(_ pod: JSONValue, message: String) {
+        let key = Informer.key(pod)
+        verdicts.decided(key, message)
+        guard let patch = unschedulablePatch(pod, message: message) else { return }
         let namespace = pod.namespace ?? "", name = pod.name ?? ""
-        // Conditions are a list: a merge patch replaces it whole, so it carries the version it
-        // was computed from and a concurrent change wins (the next attempt redoes this).
-        let patch: JSONValue = ["metadata": ["resourceVersion": .string(pod.resourceVersion ?? "")],
-                                "status": ["conditions": .array(conditions.map(\.json))]]
         let involved = EventRecorder.InvolvedObject(apiVersion: "v1", kind: "Pod", namespace: namespace, name: name, uid: pod.uid ?? "",
                                                     resourceVersion: pod.resourceVersion)
         writers?.submit { [self] in
             do {
                 _ = try client.mergePatch(.pods, namespace: namespace, name: name, patch, subresource: "status")
-            } catch let error as KubeError where error.isConflict || error.isNotFound {
+            } catch let error as KubeError where error.isConflict {
+                // Most often our own earlier verdict on this pod, not yet seen through the watch
+                // (a pod group reports for all its pods at once): once more against the pod as
+                // it is now, if it still waits. No retry may come soon: back-offs reach 10 s.
+                guard verdicts.isNewest(key, message),
+                      let fresh = try? client.get(.pods, namespace: namespace, name: name), fresh.uid == pod.uid,
+                      awaitsScheduling(fresh), let again = unschedulablePatch(fresh, message: message),
+                      (try? client.mergePatch(.pods, namespace: namespace, name: name, again, subresource: "status")) != nil else { return }
+            } catch let error as KubeError where error.isNotFound {
                 return
             } catch {
                 logError("cannot set the PodScheduled condition of pod \(namespace)/\(name): \(error)")
@@ -85,4 +85,22 @@ extension Scheduler {
         }
     }
 
+    /// The status patch that sets `PodScheduled=False` with the message; nil when the pod says
+    /// so already. Conditions are a list: a merge patch replaces it whole, so it carries the
+    /// version it was computed from and a concurrent change wins.
+    private func unschedulablePatch(_ pod: JSONValue, message: String) -> JSONValue? {
+        var conditions = Pod(json: pod).status.conditions
+        if let current = conditions["PodScheduled"], current.status == "False", current.reason == "Unschedulable",
+           current.message == message { return nil }
+        conditions.removeAll { $0.type == "PodScheduled" }
+        var scheduled = Condition(json: ["lastProbeTime": .null])
+        scheduled.type = "PodScheduled"
+        scheduled.status = "False"
+        scheduled.reason = "Unschedulable"
+        scheduled.message = message
+        scheduled.lastTransitionTime = options.clock.now
+        conditions.append(scheduled)
+        return ["metadata": ["resourceVersion": .string(pod.resourceVersion ?? "")],
+                "status": ["conditions": .array(conditions.map(\.json))]]
+    }
 }

@@ -21,6 +21,7 @@ public final class Scheduler: @unchecked Sendable {
     let volumes: Informer
     let storageClasses: Informer
     let cache = SchedulerCache()
+    let verdicts = LatestVerdicts()
     let queue: SchedulingQueue
     let events: EventRecorder
     private(set) var writers: ThreadPool?
@@ -163,6 +164,7 @@ public final class Scheduler: @unchecked Sendable {
             }
         case let .deleted(pod):
             queue.forget(Informer.key(pod))
+            verdicts.forget(Informer.key(pod))
             if cache.removePod(pod) { queue.moveAllToActive() }
         }
     }
@@ -207,6 +209,7 @@ public final class Scheduler: @unchecked Sendable {
                 reportUnschedulable(pod, FitFailure(nodeCount: cache.nodeCount, reasonCounts: [reason: cache.nodeCount]))
                 continue
             }
+            if let group = PodGroup(pod), scheduleGroup(group, cycle: cycle) { continue }
             switch cache.schedule(candidate) {
             case let .success(node) where claimsToProvision != nil:
                 // Not bound yet: its claims first get volumes on this node; the pod is decided

@@ -204,4 +204,75 @@ final class JobControllerTests: ControllerTestCase {
         XCTAssertEqual(done.value(at: "status.succeeded")?.intValue, 3)
         XCTAssertEqual(done.value(at: "status.failed")?.intValue, 1)
     }
+
+    func testAnIndexRetriesOnItsOwnAndAFailedIndexFailsTheJobPastMaxFailedIndexes() throws {
+        startControllers()
+        _ = try createJob("ranks", spec: ["completions": 3, "parallelism": 3, "completionMode": "Indexed",
+                                          "backoffLimitPerIndex": 1, "maxFailedIndexes": 0])
+        XCTAssertEqual(try job("ranks").value(at: "spec.backoffLimit")?.intValue, Int64(Int32.max), "kube's default with a limit per index")
+        let first = try eventually("three pods") { () -> [JSONValue]? in
+            let active = try activePods("job-name=ranks")
+            return active.count == 3 ? active.sorted { (Self.index($0) ?? "") < (Self.index($1) ?? "") } : nil
+        }
+        XCTAssertEqual(first.map { $0.metadata.annotations["batch.kubernetes.io/job-index-failure-count"] }, ["0", "0", "0"])
+
+        // Index 1 fails once: only index 1 runs again, and its new pod knows of the failure.
+        try markFinished(first[1], succeeded: false)
+        let retry = try eventually("index 1 again") { try activePods("job-name=ranks").first { Self.index($0) == "1" && $0.uid != first[1].uid } }
+        XCTAssertEqual(retry.metadata.annotations["batch.kubernetes.io/job-index-failure-count"], "1")
+        XCTAssertEqual(try activePods("job-name=ranks").count, 3)
+        XCTAssertEqual(try job("ranks").value(at: "status.failedIndexes"), "")
+        try markFinished(first[0], succeeded: true)
+        try waitUntil("completedIndexes 0") { try job("ranks").value(at: "status.completedIndexes")?.stringValue == "0" }
+
+        // A second failure is past the limit: the index fails, and with maxFailedIndexes 0 the Job.
+        try markFinished(retry, succeeded: false)
+        let failed = try eventually("Failed") { () -> JSONValue? in
+            let job = try job("ranks")
+            guard condition(job, "Failed")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(condition(failed, "Failed")?["reason"], "MaxFailedIndexesExceeded")
+        XCTAssertEqual(failed.value(at: "status.failedIndexes"), "1")
+        XCTAssertEqual(failed.value(at: "status.failed")?.intValue, 2)
+        try waitUntil("index 2's pod stopped") { try activePods("job-name=ranks").isEmpty }
+        XCTAssertFalse(try pods("job-name=ranks").contains { Self.index($0) == "1" && ![first[1].uid, retry.uid].contains($0.uid) },
+                       "a failed index is not run again")
+    }
+
+    func testAFailedIndexWithoutMaxFailedIndexesLetsTheOthersFinish() throws {
+        startControllers()
+        _ = try createJob("sweep", spec: ["completions": 2, "parallelism": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 0])
+        let first = try eventually("two pods") { () -> [JSONValue]? in
+            let active = try activePods("job-name=sweep")
+            return active.count == 2 ? active.sorted { (Self.index($0) ?? "") < (Self.index($1) ?? "") } : nil
+        }
+        try markFinished(first[0], succeeded: false)
+        try waitUntil("failedIndexes 0") { try job("sweep").value(at: "status.failedIndexes")?.stringValue == "0" }
+        try stays("index 0 not retried, the Job still running", for: 0.3) {
+            try activePods("job-name=sweep").count == 1 && condition(job("sweep"), "Failed") == nil
+        }
+        try markFinished(first[1], succeeded: true)
+        let failed = try eventually("Failed") { () -> JSONValue? in
+            let job = try job("sweep")
+            guard condition(job, "Failed")?["status"]?.stringValue == "True" else { return nil }
+            return job
+        }
+        XCTAssertEqual(condition(failed, "Failed")?["reason"], "FailedIndexes")
+        XCTAssertEqual(failed.value(at: "status.completedIndexes"), "1")
+    }
+
+    func testLimitsPerIndexNeedAnIndexedJobThatNeverRestartsItsPods() throws {
+        let cases: [(JSONValue, String)] = [
+            (["completions": 2, "backoffLimitPerIndex": 1], "spec.backoffLimitPerIndex"),
+            (["completions": 2, "completionMode": "Indexed", "maxFailedIndexes": 1], "spec.maxFailedIndexes"),
+            (["completions": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 1, "maxFailedIndexes": 3], "spec.maxFailedIndexes"),
+            (["completions": 2, "completionMode": "Sideways"], "spec.completionMode"),
+        ]
+        for (spec, field) in cases {
+            XCTAssertThrowsError(try createJob("bad", spec: spec), "\(spec)") { error in
+                XCTAssertTrue("\(error)".contains(field), "\(error)")
+            }
+        }
+    }
 }

@@ -213,4 +213,50 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(event["message"]?.stringValue, "Successfully assigned default/p to n1")
         XCTAssertEqual(event.value(at: "source.component")?.stringValue, "default-scheduler")
     }
+
+    // MARK: - Pod groups
+
+    private static func group(_ name: String, of size: Int) -> [String: String] {
+        ["pod-group.scheduling.sigs.k8s.io/name": name, "pod-group.scheduling.sigs.k8s.io/min-available": String(size)]
+    }
+
+    func testAPodGroupWaitsForAllItsPodsThenStartsTogether() throws {
+        try cluster.createNode("node-a", cpu: "4")
+        try startScheduler()
+        try cluster.createPod("worker-0", requests: ["cpu": "1"], labels: Self.group("train", of: 3))
+        try cluster.createPod("worker-1", requests: ["cpu": "1"], labels: Self.group("train", of: 3))
+        // Each pod waits; once both are seen, both say so.
+        for name in ["worker-0", "worker-1"] {
+            try cluster.waitFor("\(name) waiting for its group") {
+                try cluster.waitForUnschedulableMessage(name).contains("pod group \"train\" has 2 of the 3 pods") ? true : nil
+            }
+        }
+        XCTAssertNil(try cluster.nodeName(of: "worker-1"))
+
+        try cluster.createPod("worker-2", requests: ["cpu": "1"], labels: Self.group("train", of: 3))
+        for name in ["worker-0", "worker-1", "worker-2"] { XCTAssertEqual(try cluster.waitForBinding(name), "node-a") }
+
+        // A replaced member joins its running peers without waiting for a whole group again.
+        try cluster.client.delete(.pods, namespace: "default", name: "worker-1")
+        try cluster.createPod("worker-1b", requests: ["cpu": "1"], labels: Self.group("train", of: 3))
+        XCTAssertEqual(try cluster.waitForBinding("worker-1b"), "node-a")
+    }
+
+    func testAPodGroupThatDoesNotFitBindsNoneOfItsPods() throws {
+        try cluster.createNode("node-a", cpu: "2")
+        try startScheduler()
+        for index in 0..<3 {
+            try cluster.createPod("worker-\(index)", requests: ["cpu": "1"], labels: Self.group("big", of: 3))
+        }
+        for index in 0..<3 {
+            let message = try cluster.waitFor("worker-\(index) to say why its group does not fit") { () -> String? in
+                let message = try cluster.waitForUnschedulableMessage("worker-\(index)")
+                return message.contains("must start together and only") ? message : nil
+            }
+            XCTAssertEqual(message, "pod group \"big\": 3 pods must start together and only 2 fit: 0/1 nodes are available: 1 Insufficient cpu.")
+        }
+        try cluster.createPod("other", requests: ["cpu": "2"])
+        XCTAssertEqual(try cluster.waitForBinding("other"), "node-a", "the group's undone assumptions hold no room")
+        for index in 0..<3 { XCTAssertNil(try cluster.nodeName(of: "worker-\(index)")) }
+    }
 }

@@ -91,7 +91,8 @@ final class TestCluster {
 
     @discardableResult
     func createPod(_ name: String, namespace: String = "default", requests: [String: String] = [:], limits: [String: String] = [:],
-                   nodeSelector: [String: String] = [:], tolerations: [JSONValue] = [], schedulerName: String? = nil) throws -> JSONValue {
+                   nodeSelector: [String: String] = [:], tolerations: [JSONValue] = [], schedulerName: String? = nil,
+                   labels: [String: String] = [:]) throws -> JSONValue {
         var container: JSONValue = ["name": "main", "image": "busybox:1.36"]
         var resources: JSONValue = [:]
         if !requests.isEmpty { resources["requests"] = .object(requests.mapValues(JSONValue.string)) }
@@ -102,7 +103,8 @@ final class TestCluster {
         if !tolerations.isEmpty { spec["tolerations"] = .array(tolerations) }
         if let schedulerName { spec["schedulerName"] = .string(schedulerName) }
         return try client.create(.pods, namespace: namespace, ["apiVersion": "v1", "kind": "Pod",
-                                                                "metadata": ["name": .string(name)], "spec": spec])
+                                                                "metadata": ["name": .string(name), "labels": .object(labels.mapValues(JSONValue.string))],
+                                                                "spec": spec])
     }
 
     func pod(_ name: String, namespace: String = "default") throws -> JSONValue {

@@ -11,16 +11,24 @@ struct EffectiveJobSpec {
     let restartPolicy: String
     /// `completionMode: Indexed` (see `JobIndexes`); it always has `completions`.
     let indexed: Bool
+    /// Retries each index gets on its own (Indexed Jobs only); an index that fails more often
+    /// is failed for good, and the other indexes go on.
+    let backoffLimitPerIndex: Int64?
+    /// With `backoffLimitPerIndex`: more failed indexes than this fail the whole Job at once.
+    let maxFailedIndexes: Int64?
 
     init(_ job: JSONValue) {
         let spec = Job(json: job).spec
         parallelism = max(0, spec.parallelism ?? 1)
         let completions = spec.completions
         self.completions = completions == nil ? 1 : completions?.intValue
-        backoffLimit = max(0, spec.backoffLimit ?? 6)
+        let perIndex = spec.json["backoffLimitPerIndex"]?.intValue
+        backoffLimit = max(0, spec.backoffLimit ?? (perIndex == nil ? 6 : Int64(Int32.max)))
         activeDeadlineSeconds = spec.activeDeadlineSeconds
         suspend = spec.suspend ?? false
         restartPolicy = spec.template.spec.restartPolicy ?? "Never"
         indexed = spec.json["completionMode"]?.stringValue == "Indexed" && completions?.intValue != nil
+        backoffLimitPerIndex = indexed ? perIndex.map { max(0, $0) } : nil
+        maxFailedIndexes = backoffLimitPerIndex == nil ? nil : spec.json["maxFailedIndexes"]?.intValue
     }
 }

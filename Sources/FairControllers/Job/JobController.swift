@@ -98,14 +98,20 @@ final class JobController: QueuedController {
         newStatus.json[JobPodCounting.countedField] = counts.counted.isEmpty ? nil : .array(counts.counted.map { .string($0) })
 
         let spec = EffectiveJobSpec(job)
-        var completedIndexes: Set<Int>?
+        var indexes: IndexState?
         if spec.indexed, let completions = spec.completions {
-            let done = JobIndexes.completed(status: status.json, pods: pods, completions: Int(completions))
-            completedIndexes = done
-            newStatus.json["completedIndexes"] = JobIndexes.format(done).map(JSONValue.string)
+            var state = IndexState(completed: JobIndexes.completed(status: status.json, pods: pods, completions: Int(completions)))
+            newStatus.json["completedIndexes"] = JobIndexes.format(state.completed).map(JSONValue.string)
+            if let limit = spec.backoffLimitPerIndex {
+                state.failureCounts = JobIndexes.failureCounts(pods: pods, excused: memory.excusedPods(job: jobUID))
+                state.failed = JobIndexes.failed(status: status.json, failureCounts: state.failureCounts, limit: limit,
+                                                 completions: Int(completions))
+                newStatus.json["failedIndexes"] = .string(JobIndexes.format(state.failed) ?? "")
+            }
+            indexes = state
         }
         var requeue: TimeInterval?
-        if let finish = finishReason(spec, counts: counts, completedIndexes: completedIndexes, pods: pods, active: active,
+        if let finish = finishReason(spec, counts: counts, indexes: indexes, pods: pods, active: active,
                                      status: status, now: now) {
             conditions.set(finish.type, status: "True", reason: finish.reason, message: finish.message,
                            now: KubeTime.format(now), probeField: "lastProbeTime")
@@ -137,7 +143,7 @@ final class JobController: QueuedController {
             } else if newStatus.startTime == nil {
                 newStatus.startTime = now
             }
-            let managed = try manageActive(job, spec: spec, counts: counts, completedIndexes: completedIndexes, active: active,
+            let managed = try manageActive(job, spec: spec, counts: counts, indexes: indexes, active: active,
                                            key: key, now: now)
             active = managed.active
             requeue = managed.retryAfter
@@ -157,12 +163,32 @@ final class JobController: QueuedController {
         let type: String, reason: String, message: String, event: String
     }
 
+    /// An Indexed Job's progress: indexes done, indexes failed for good (with a limit per
+    /// index), and how often each index failed.
+    private struct IndexState {
+        var completed: Set<Int>
+        var failed: Set<Int> = []
+        var failureCounts: [Int: Int] = [:]
+    }
+
     /// Whether the Job just finished, and how. Failure is checked first, as Kubernetes does.
-    private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, completedIndexes: Set<Int>?, pods: [JSONValue],
+    private func finishReason(_ spec: EffectiveJobSpec, counts: JobPodCounting, indexes: IndexState?, pods: [JSONValue],
                               active: [JSONValue], status: JobStatus, now: Date) -> Finish? {
         if counts.failed > spec.backoffLimit || restartsExceedBackoffLimit(spec, pods: pods) {
             return Finish(type: "Failed", reason: "BackoffLimitExceeded",
                           message: "Job has reached the specified backoff limit", event: "BackoffLimitExceeded")
+        }
+        if let indexes, spec.backoffLimitPerIndex != nil, let completions = spec.completions, !indexes.failed.isEmpty {
+            let failed = JobIndexes.format(indexes.failed) ?? ""
+            if let maxFailed = spec.maxFailedIndexes, indexes.failed.count > maxFailed {
+                return Finish(type: "Failed", reason: "MaxFailedIndexesExceeded",
+                              message: "Job has exceeded the specified maximal number of failed indexes (failed: \(failed))",
+                              event: "MaxFailedIndexesExceeded")
+            }
+            if indexes.failed.count + indexes.completed.count >= completions {
+                return Finish(type: "Failed", reason: "FailedIndexes", message: "Job has failed indexes (\(failed))",
+                              event: "FailedIndexes")
+            }
         }
         if !spec.suspend, let deadline = spec.activeDeadlineSeconds, let start = status.startTime,
            now.timeIntervalSince(start) >= Double(deadline) {
@@ -170,8 +196,8 @@ final class JobController: QueuedController {
                           message: "Job was active longer than specified deadline", event: "DeadlineExceeded")
         }
         let complete: Bool
-        if let completedIndexes, let completions = spec.completions {
-            complete = completedIndexes.count >= completions
+        if let indexes, let completions = spec.completions {
+            complete = indexes.completed.count >= completions
         } else if let completions = spec.completions {
             complete = counts.succeeded >= completions
         } else {
@@ -197,11 +223,11 @@ final class JobController: QueuedController {
 
     /// Creates or deletes pods so `parallelism` (or fewer, near the end) run. Returns the active
     /// pods afterwards and when to look again if a failure back-off holds creations back.
-    private func manageActive(_ job: JSONValue, spec: EffectiveJobSpec, counts: JobPodCounting, completedIndexes: Set<Int>?,
+    private func manageActive(_ job: JSONValue, spec: EffectiveJobSpec, counts: JobPodCounting, indexes: IndexState?,
                               active: [JSONValue], key: String, now: Date) throws -> (active: [JSONValue], retryAfter: TimeInterval?) {
         var wanted = spec.parallelism
-        if let completedIndexes, let completions = spec.completions {
-            wanted = min(wanted, max(0, completions - Int64(completedIndexes.count)))
+        if let indexes, let completions = spec.completions {
+            wanted = min(wanted, max(0, completions - Int64(indexes.completed.count + indexes.failed.count)))
         } else if let completions = spec.completions {
             wanted = min(wanted, max(0, completions - counts.succeeded))
         } else if counts.succeeded > 0 {
@@ -229,20 +255,24 @@ final class JobController: QueuedController {
                       "controller-uid": jobUID, "batch.kubernetes.io/controller-uid": jobUID]
         let template = PodTemplate.pod(from: Job(json: job).spec.template, owner: job, kind: .job, extraLabels: labels)
         // An Indexed Job's pods each run one index not yet done and not running.
-        let indexes = completedIndexes.map {
-            JobIndexes.missing(completions: Int(spec.completions ?? 0), completed: $0, active: active, count: missing)
+        let toRun = indexes.map {
+            JobIndexes.missing(completions: Int(spec.completions ?? 0), completed: $0.completed, failed: $0.failed, active: active, count: missing)
         }
-        let creations = indexes?.count ?? missing
+        let creations = toRun?.count ?? missing
         if creations < missing { for _ in creations..<missing { expectations.creationObserved(key) } }
-        for index in 0..<creations {
+        for position in 0..<creations {
             do {
-                let body = indexes.map { JobIndexes.pod(template, index: $0[index], jobName: job.name ?? "job") } ?? template
+                let body = toRun.map {
+                    let index = $0[position]
+                    let failures = spec.backoffLimitPerIndex == nil ? nil : indexes?.failureCounts[index] ?? 0
+                    return JobIndexes.pod(template, index: index, jobName: job.name ?? "job", earlierFailures: failures)
+                } ?? template
                 let pod = try client.create(.pods, namespace: job.namespace, body)
                 created.append(pod)
                 events.record(job, .normal, reason: "SuccessfulCreate", message: "Created pod: \(pod.name ?? "")")
             } catch {
                 // The rest will not be created now, so their creations will never be observed.
-                for _ in index..<creations { expectations.creationObserved(key) }
+                for _ in position..<creations { expectations.creationObserved(key) }
                 events.record(job, .warning, reason: "FailedCreate", message: "Error creating: \(error)")
                 throw error
             }

@@ -6,8 +6,14 @@ import FairKube
 /// Service each pod is reachable as `JOB-INDEX.SUBDOMAIN` (the rendezvous distributed training
 /// uses). The Job completes when every index has succeeded once; `status.completedIndexes`
 /// keeps them in kube's interval form ("0-2,5").
+///
+/// With `backoffLimitPerIndex`, each index counts its own failures: a pod carries the failures
+/// of its index before it in the `batch.kubernetes.io/job-index-failure-count` annotation (as
+/// kube's Job controller writes it, so the count survives the failed pods' deletion), and an
+/// index whose pod fails past the limit is listed in `status.failedIndexes` and not run again.
 enum JobIndexes {
     static let key = "batch.kubernetes.io/job-completion-index"
+    static let failureCountKey = "batch.kubernetes.io/job-index-failure-count"
 
     static func index(of pod: JSONValue) -> Int? {
         guard let text = pod.value(at: "metadata.annotations")?[key]?.stringValue, let index = Int(text), index >= 0 else { return nil }
@@ -23,17 +29,44 @@ enum JobIndexes {
         return done.filter { $0 < completions }
     }
 
-    /// The lowest indexes neither done nor running, at most `count`.
-    static func missing(completions: Int, completed: Set<Int>, active: [JSONValue], count: Int) -> [Int] {
+    /// The lowest indexes neither done, failed nor running, at most `count`.
+    static func missing(completions: Int, completed: Set<Int>, failed: Set<Int> = [], active: [JSONValue], count: Int) -> [Int] {
         let running = Set(active.compactMap(index(of:)))
-        return Array((0..<completions).lazy.filter { !completed.contains($0) && !running.contains($0) }.prefix(max(0, count)))
+        return Array((0..<completions).lazy.filter { !completed.contains($0) && !failed.contains($0) && !running.contains($0) }
+            .prefix(max(0, count)))
+    }
+
+    /// The failures of its index a pod's annotation says came before it.
+    static func earlierFailures(of pod: JSONValue) -> Int {
+        guard let text = pod.value(at: "metadata.annotations")?[failureCountKey]?.stringValue, let count = Int(text) else { return 0 }
+        return max(0, count)
+    }
+
+    /// How often each index has failed: the most any of its pods knows of, its own failure
+    /// included. Pods the controller deleted on purpose (`excused`) did not fail.
+    static func failureCounts(pods: [JSONValue], excused: Set<String>) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for pod in pods {
+            guard let index = index(of: pod) else { continue }
+            let failedItself = PodOutcome.of(pod) == .failed && !excused.contains(pod.uid ?? "")
+            counts[index] = max(counts[index] ?? 0, earlierFailures(of: pod) + (failedItself ? 1 : 0))
+        }
+        return counts
+    }
+
+    /// Indexes failed for good: those in the status, and those whose failures passed the limit.
+    static func failed(status: JSONValue?, failureCounts: [Int: Int], limit: Int64, completions: Int) -> Set<Int> {
+        var failed = parse(status?["failedIndexes"]?.stringValue ?? "")
+        for (index, count) in failureCounts where Int64(count) > limit { failed.insert(index) }
+        return failed.filter { $0 < completions }
     }
 
     /// The pod for one index, from the pod the template makes.
-    static func pod(_ template: JSONValue, index: Int, jobName: String) -> JSONValue {
+    static func pod(_ template: JSONValue, index: Int, jobName: String, earlierFailures: Int? = nil) -> JSONValue {
         var typed = Pod(json: template)
         var metadata = typed.metadata
         metadata.annotations[key] = String(index)
+        if let earlierFailures { metadata.annotations[failureCountKey] = String(earlierFailures) }
         metadata.labels[key] = String(index)
         metadata.generateName = PodTemplate.generateNamePrefix(for: "\(jobName)-\(index)")
         typed.metadata = metadata

@@ -8,7 +8,12 @@ extension KindDefinition {
         defaults: { object in
             if object.value(at: "spec.parallelism") == nil { object.set(.int(1), at: ["spec", "parallelism"]) }
             if object.value(at: "spec.completions") == nil { object.set(.int(1), at: ["spec", "completions"]) }
-            if object.value(at: "spec.backoffLimit") == nil { object.set(.int(6), at: ["spec", "backoffLimit"]) }
+            // With a limit per index the Job-wide limit is off unless set (kube's defaulting).
+            if object.value(at: "spec.backoffLimit") == nil {
+                let perIndex = object.value(at: "spec.backoffLimitPerIndex")?.intValue != nil
+                object.set(.int(perIndex ? Int64(Int32.max) : 6), at: ["spec", "backoffLimit"])
+            }
+            if object.value(at: "spec.completionMode") == nil { object.set("NonIndexed", at: ["spec", "completionMode"]) }
             if object.value(at: "spec.template.spec.restartPolicy") == nil {
                 object.set("Never", at: ["spec", "template", "spec", "restartPolicy"])
             }
@@ -16,6 +21,7 @@ extension KindDefinition {
         },
         validate: { job in
             PodSpecRules.validateTemplate(job, selectorRequired: job.value(at: "spec.manualSelector")?.boolValue == true)
+                + validateCompletionMode(job)
         },
         columns: [
             .name,
@@ -43,6 +49,40 @@ extension KindDefinition {
         var matchLabels = job.value(at: "spec.selector.matchLabels")?.objectValue ?? [:]
         matchLabels["batch.kubernetes.io/controller-uid"] = .string(uid)
         job.set(.object(matchLabels), at: ["spec", "selector", "matchLabels"])
+    }
+
+    /// kube-apiserver's rules for Indexed Jobs and their limits per index.
+    static func validateCompletionMode(_ job: JSONValue) -> [FieldCause] {
+        var causes: [FieldCause] = []
+        let mode = job.value(at: "spec.completionMode")?.stringValue ?? "NonIndexed"
+        let completions = job.value(at: "spec.completions")?.intValue
+        if !["NonIndexed", "Indexed"].contains(mode) {
+            causes.append(FieldCause("spec.completionMode", "Unsupported value: \"\(mode)\": supported values: \"NonIndexed\", \"Indexed\""))
+        }
+        if mode == "Indexed" && completions == nil {
+            causes.append(FieldCause("spec.completions", "Required value: when completion mode is Indexed"))
+        }
+        for field in ["backoffLimitPerIndex", "maxFailedIndexes"] {
+            if let value = job.value(at: "spec.\(field)")?.intValue, value < 0 {
+                causes.append(FieldCause("spec.\(field)", "Invalid value: \(value): must be greater than or equal to 0"))
+            }
+        }
+        if job.value(at: "spec.backoffLimitPerIndex")?.intValue != nil {
+            if mode != "Indexed" {
+                causes.append(FieldCause("spec.backoffLimitPerIndex", "Invalid value: requires indexed completion mode"))
+            }
+            if let policy = job.value(at: "spec.template.spec.restartPolicy")?.stringValue, policy != "Never" {
+                causes.append(FieldCause("spec.backoffLimitPerIndex", "Invalid value: requires the pod template's restartPolicy Never, not \(policy)"))
+            }
+        }
+        if let maxFailed = job.value(at: "spec.maxFailedIndexes")?.intValue {
+            if job.value(at: "spec.backoffLimitPerIndex")?.intValue == nil {
+                causes.append(FieldCause("spec.maxFailedIndexes", "Invalid value: \(maxFailed): cannot be set without backoffLimitPerIndex"))
+            } else if let completions, maxFailed > completions {
+                causes.append(FieldCause("spec.maxFailedIndexes", "Invalid value: \(maxFailed): must be less than or equal to completions"))
+            }
+        }
+        return causes
     }
 
     private static func jobStatus(_ job: JSONValue) -> String {
