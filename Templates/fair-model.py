@@ -375,6 +375,10 @@ def read_failure(path):
 
 
 def push(args):
+    if args.rank is not None and args.rank != args.store_from_rank:
+        # A worker of a multi-worker training: one rank stores the model, the others nothing.
+        log(f"rank {args.rank}: the model is stored by rank {args.store_from_rank}")
+        return
     failure = read_failure(args.failure_file)
     if failure is not None:
         push_failed(args, failure)
@@ -576,6 +580,10 @@ def parse(argv):
                                       "only and fail with the reason it holds")
             command.add_argument("--failed-tag", default=None, type=reference,
                                  help="the tag a failed run's outputs are stored under")
+            command.add_argument("--rank", default=None, type=int,
+                                 help="this worker's rank in a multi-worker training")
+            command.add_argument("--store-from-rank", default=0, type=int,
+                                 help="with --rank: the rank whose model is stored (the others store nothing)")
         else:
             command.add_argument("--reference", required=True, type=reference, help="vN, latest or sha256:...")
     args = parser.parse_args(argv)

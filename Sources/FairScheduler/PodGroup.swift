@@ -8,8 +8,8 @@ import FairKube
 /// their grouping to a cluster that runs that plugin and are ordinary pods anywhere else.
 /// Nothing of a group is bound until `minAvailable` of its pods are placed or fit at once.
 struct PodGroup: Hashable, Sendable {
-    static let nameLabel = "pod-group.scheduling.sigs.k8s.io/name"
-    static let minAvailableLabel = "pod-group.scheduling.sigs.k8s.io/min-available"
+    static let nameLabel = PodGroupLabels.name
+    static let minAvailableLabel = PodGroupLabels.minAvailable
 
     let namespace: String
     let name: String
@@ -30,7 +30,7 @@ struct PodGroup: Hashable, Sendable {
     }
 
     func waitingMessage(present: Int) -> String {
-        "pod group \"\(name)\" has \(present) of the \(minAvailable) pods that must start together; waiting for the rest"
+        "pod group \"\(name)\" has \(present) of the \(minAvailable) pods that must start together; \(PodGroupLabels.waitingForTheRest)"
     }
 
     func misfitMessage(fitting: Int, needed: Int, _ failure: FitFailure) -> String {

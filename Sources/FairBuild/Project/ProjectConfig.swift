@@ -35,10 +35,15 @@ public struct ProjectConfig: Sendable, Equatable {
         public var nodeSelector: [String: String] = [:]
         public var backoffLimit: Int?
         public var activeDeadlineSeconds: Int?
+        /// Processes that train together (`fair train --workers`), each a rank of an Indexed Job.
+        public var workers: Int?
         public var namespace: String?
         public var registry: String?
         public var template: String?
         public var secrets: [SecretUse] = []
+
+        /// Beyond this, one machine's control plane is the wrong tool (and kube caps Indexed Jobs' parallelism far higher).
+        public static let maximumWorkers = 256
     }
 
     public struct ServeSettings: Sendable, Equatable {
@@ -56,7 +61,7 @@ public struct ProjectConfig: Sendable, Equatable {
         "platform", "source", "train", "serve", "layers",
     ]
     static let trainKeys = [
-        "cpu", "memory", "gpu", "env", "nodeSelector", "backoffLimit", "activeDeadlineSeconds", "namespace",
+        "cpu", "memory", "gpu", "env", "nodeSelector", "backoffLimit", "activeDeadlineSeconds", "workers", "namespace",
         "registry", "template", "secrets",
     ]
     static let serveKeys = ["predict", "replicas", "cpu", "memory", "port", "template", "secrets"]
@@ -131,6 +136,7 @@ public struct ProjectConfig: Sendable, Equatable {
                 nodeSelector: Dictionary(try train.stringMap("nodeSelector") ?? [], uniquingKeysWith: { _, last in last }),
                 backoffLimit: try train.int("backoffLimit", range: 0...100),
                 activeDeadlineSeconds: try train.int("activeDeadlineSeconds", range: 1...Int(Int32.max)),
+                workers: try train.int("workers", range: 1...TrainSettings.maximumWorkers),
                 namespace: try train.string("namespace"), registry: try train.string("registry"),
                 template: try train.string("template"), secrets: try secrets(train))
         }

@@ -56,7 +56,8 @@ final class JobChanges: @unchecked Sendable {
         return generation
     }
 
-    private func changed() {
+    /// Also for the follower's own news (a log stream that ended).
+    func changed() {
         condition.lock()
         generation += 1
         condition.broadcast()

@@ -21,6 +21,9 @@ public final class JobFollower: @unchecked Sendable {
         public var pollInterval: TimeInterval = 0.25
         /// With watches: the longest wait for a change before looking anyway.
         public var safetyInterval: TimeInterval = 5
+        /// A multi-worker Job (Indexed, one pod per rank): every rank's output at once, each
+        /// line prefixed by the rank (`RankedLogStreams`), instead of one pod after another.
+        public var ranks = false
 
         public init(namespace: String, name: String) {
             self.namespace = namespace
@@ -36,6 +39,8 @@ public final class JobFollower: @unchecked Sendable {
         case waiting(pod: String, why: String)
         /// The pod was bound to a node.
         case scheduled(pod: String, node: String)
+        /// A rank's pod began to run (attempt is 1-based; of is its retries + 1).
+        case rankStarted(rank: Int, pod: String, node: String?, attempt: Int, of: Int)
     }
 
     private let client: KubeClient
@@ -49,6 +54,8 @@ public final class JobFollower: @unchecked Sendable {
     private var lastWaiting: [String: String] = [:]
     private var scheduledPods: Set<String> = []
     private var failedStreams: [String: Int] = [:]
+    private var rankStreams: RankedLogStreams?
+    private var endedContainers: Set<String> = []
 
     public init(client: KubeClient, options: Options,
                 onLog: @escaping (_ pod: String, _ container: String, _ bytes: UnsafeRawBufferPointer) -> Void,
@@ -68,6 +75,9 @@ public final class JobFollower: @unchecked Sendable {
         let changes = options.watches ? JobChanges(client: client, namespace: options.namespace, job: options.name) : nil
         changes?.start()
         defer { changes?.stop() }
+        if options.ranks {
+            rankStreams = RankedLogStreams(client: client, namespace: options.namespace, onLog: onLog, onChange: { changes?.changed() })
+        }
         var unreachableSince: Date?
         while true {
             // Changes during the turn wake the next wait at once: counted from before it.
@@ -104,6 +114,7 @@ public final class JobFollower: @unchecked Sendable {
             guard let uid = job.uid else { return true }
             return pod.labels["controller-uid"].map { $0 == uid } ?? true
         }
+        if let rankStreams { return try rankedTurn(job: job, pods: pods, streams: rankStreams) }
         let tries = Int(job.value(at: "spec.backoffLimit")?.intValue ?? 6) + 1
 
         for (index, pod) in pods.enumerated() {
@@ -129,6 +140,74 @@ public final class JobFollower: @unchecked Sendable {
             case "Failed" where !unshown:
                 return JobOutcome(state: .failed, reason: condition["reason"]?.stringValue, message: condition["message"]?.stringValue,
                                   attempts: attempts, pod: pods.last?.name)
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// One look at a multi-worker Job: starts the log streams that can start, reports each
+    /// rank's start and each container's end, and returns the outcome once the Job ended and
+    /// every started container has been shown to its end.
+    private func rankedTurn(job: JSONValue, pods: [JSONValue], streams: RankedLogStreams) throws -> JobOutcome? {
+        let tries = Int(job.value(at: "spec.backoffLimitPerIndex")?.intValue ?? 0) + 1
+        var unshown = false
+        for pod in pods {
+            guard let podName = pod.name else { continue }
+            let rank = Self.rank(of: pod) ?? 0
+            let phase = pod.value(at: "status.phase")?.stringValue ?? "Pending"
+            if options.failsOnPodProblems, phase == "Pending", let problem = PodProblem.detect(in: pod) {
+                return JobOutcome(state: .failed, reason: problem.reason, message: "rank \(rank): \(problem.message)",
+                                  attempts: pods.count, pod: podName, cannotStart: true)
+            }
+            if let node = pod.value(at: "spec.nodeName")?.stringValue, scheduledPods.insert(podName).inserted {
+                onEvent(.scheduled(pod: podName, node: node))
+            }
+            guard Self.hasStarted(pod) else {
+                if phase == "Pending" {
+                    let why = Self.waitingReason(pod) ?? phase
+                    if lastWaiting[podName] != why {
+                        lastWaiting[podName] = why
+                        onEvent(.waiting(pod: podName, why: "rank \(rank): \(why)"))
+                    }
+                }
+                continue
+            }
+            if announcedPods.insert(podName).inserted {
+                let earlier = Int(pod.value(at: "metadata.annotations")?["batch.kubernetes.io/job-index-failure-count"]?.stringValue ?? "") ?? 0
+                onEvent(.rankStarted(rank: rank, pod: podName, node: pod.value(at: "spec.nodeName")?.stringValue, attempt: earlier + 1, of: tries))
+            }
+            for container in options.containers {
+                guard let state = Self.state(of: container, in: pod), state["waiting"] == nil else { break }
+                let terminated = state["terminated"]
+                switch streams.state(pod: podName, container: container) {
+                case .complete:
+                    let key = "\(podName)/\(container)"
+                    if let terminated, endedContainers.insert(key).inserted {
+                        onEvent(.containerEnded(pod: podName, container: container, exitCode: Int(terminated["exitCode"]?.intValue ?? 0),
+                                                reason: terminated["reason"]?.stringValue))
+                    }
+                case .running:
+                    unshown = true
+                case .notStarted:
+                    unshown = true
+                    streams.start(pod: podName, container: container, rank: rank, ended: terminated != nil)
+                }
+                if terminated == nil { break }
+            }
+        }
+        for condition in job.value(at: "status.conditions")?.arrayValue ?? [] where condition["status"]?.stringValue == "True" {
+            guard !unshown && !streams.anyRunning else { continue }
+            switch condition["type"]?.stringValue {
+            case "Complete":
+                let rankZero = pods.last { $0.value(at: "metadata.annotations")?["batch.kubernetes.io/job-completion-index"]?.stringValue == "0"
+                    && $0.value(at: "status.phase")?.stringValue == "Succeeded" }
+                return JobOutcome(state: .complete, attempts: pods.count, pod: rankZero?.name ?? pods.last?.name)
+            case "Failed":
+                let failed = pods.last { $0.value(at: "status.phase")?.stringValue == "Failed" }
+                return JobOutcome(state: .failed, reason: condition["reason"]?.stringValue, message: condition["message"]?.stringValue,
+                                  attempts: pods.count, pod: failed?.name ?? pods.last?.name)
             default:
                 continue
             }
@@ -192,6 +271,16 @@ public final class JobFollower: @unchecked Sendable {
             // mid-stream: the next turn decides, resuming after what was shown.
             return false
         }
+    }
+
+    /// A multi-worker Job: Indexed, more than one pod at a time.
+    public static func hasRanks(_ job: JSONValue) -> Bool {
+        job.value(at: "spec.completionMode")?.stringValue == "Indexed" && (job.value(at: "spec.parallelism")?.intValue ?? 1) > 1
+    }
+
+    /// The rank (completion index) a pod of an Indexed Job runs.
+    public static func rank(of pod: JSONValue) -> Int? {
+        Int(pod.value(at: "metadata.annotations")?["batch.kubernetes.io/job-completion-index"]?.stringValue ?? "")
     }
 
     public static func state(of container: String, in pod: JSONValue) -> JSONValue? {

@@ -21,6 +21,9 @@ public struct PodProblem: Sendable, Equatable, CustomStringConvertible {
         for condition in pod.value(at: "status.conditions")?.arrayValue ?? [] where
             condition["type"]?.stringValue == "PodScheduled" && condition["status"]?.stringValue == "False"
             && condition["reason"]?.stringValue == "Unschedulable" {
+            let message = condition["message"]?.stringValue ?? ""
+            // A pod group's pod waits while its Job is still making the others.
+            if pod.labels[PodGroupLabels.name] != nil && message.hasSuffix(PodGroupLabels.waitingForTheRest) { continue }
             return PodProblem(reason: "Unschedulable", message: condition["message"]?.stringValue ?? "no node can run the pod")
         }
         for status in pod.allContainerStatuses {

@@ -1098,6 +1098,10 @@ def read_failure(path):
 
 
 def push(args):
+    if args.rank is not None and args.rank != args.store_from_rank:
+        # A worker of a multi-worker training: one rank stores the model, the others nothing.
+        log(f"rank {args.rank}: the model is stored by rank {args.store_from_rank}")
+        return
     failure = read_failure(args.failure_file)
     if failure is not None:
         push_failed(args, failure)
@@ -1299,6 +1303,10 @@ def parse(argv):
                                       "only and fail with the reason it holds")
             command.add_argument("--failed-tag", default=None, type=reference,
                                  help="the tag a failed run's outputs are stored under")
+            command.add_argument("--rank", default=None, type=int,
+                                 help="this worker's rank in a multi-worker training")
+            command.add_argument("--store-from-rank", default=0, type=int,
+                                 help="with --rank: the rank whose model is stored (the others store nothing)")
         else:
             command.add_argument("--reference", required=True, type=reference, help="vN, latest or sha256:...")
     args = parser.parse_args(argv)
@@ -1337,7 +1345,11 @@ if __name__ == "__main__":
     (never a version) and fails the pod with the reason.
     On fair's own registry the pod runs as the Job's service account, which may push to the
     model's repository only; the model step alone holds a token for the registry's audience,
-    which it exchanges for a scoped registry token over TLS. }}
+    which it exchanges for a scoped registry token over TLS.
+    With workers (`fair train --workers N`) the Job is Indexed: pod i is rank i, reachable as
+    NAME-i.NAME through the headless Service of workers-service.yaml; the ranks start together
+    (the pod-group labels), each retries on its own (backoffLimitPerIndex), one failed rank
+    fails the Job (maxFailedIndexes: 0), and only rank 0 stores the model. }}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -1351,6 +1363,13 @@ metadata:
     fair.dev/model: {{{modelReference}}}
 spec:
   backoffLimit: {{{backoffLimit}}}
+{{#hasWorkers}}
+  completionMode: Indexed
+  completions: {{{workerCount}}}
+  parallelism: {{{workerCount}}}
+  backoffLimitPerIndex: {{{retriesPerWorker}}}
+  maxFailedIndexes: 0
+{{/hasWorkers}}
 {{#activeDeadlineSeconds}}
   activeDeadlineSeconds: {{{activeDeadlineSeconds}}}
 {{/activeDeadlineSeconds}}
@@ -1359,10 +1378,17 @@ spec:
       labels:
         app.kubernetes.io/managed-by: fair
         fair.dev/project: {{{project}}}
+{{#hasWorkers}}
+        pod-group.scheduling.sigs.k8s.io/name: {{{name}}}
+        pod-group.scheduling.sigs.k8s.io/min-available: {{{workerCountText}}}
+{{/hasWorkers}}
       annotations:
         kubectl.kubernetes.io/default-container: train
     spec:
       restartPolicy: Never
+{{#hasWorkers}}
+      subdomain: {{{workersService}}}
+{{/hasWorkers}}
 {{#registryAccount}}
       serviceAccountName: {{{registryAccount}}}
 {{/registryAccount}}
@@ -1388,6 +1414,20 @@ spec:
           value: {{{metricsFile}}}
         - name: PYTHONPATH
           value: {{{pythonPath}}}
+{{#hasWorkers}}
+        - name: RANK
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
+        - name: WORLD_SIZE
+          value: {{{workerCountText}}}
+        - name: MASTER_ADDR
+          value: {{{masterAddress}}}
+        - name: MASTER_PORT
+          value: {{{masterPortText}}}
+        - name: TF_CONFIG
+          value: {{{tfConfig}}}
+{{/hasWorkers}}
 {{#env}}
         - name: {{{name}}}
           value: {{{value}}}
@@ -1438,12 +1478,21 @@ spec:
         command: ["python3", "/opt/fair/tools/fair-model.py", "push", "--allow-empty",
                   "--registry", {{{registry}}}, "--repository", {{{modelRepository}}}, "--dir", "/model",
                   "--annotation", {{{jobAnnotation}}}, "--annotation", {{{imageAnnotation}}},
-                  "--failure-file", {{{failureFile}}}, "--failed-tag", {{{failedTag}}}]
-{{#registryAccount}}
+                  "--failure-file", {{{failureFile}}}, "--failed-tag", {{{failedTag}}}{{#hasWorkers}},
+                  "--rank", "$(RANK)", "--store-from-rank", "0"{{/hasWorkers}}]
+{{#hasModelEnv}}
         env:
+{{/hasModelEnv}}
+{{#registryAccount}}
         - name: FAIR_REGISTRY_ACCOUNT_TOKEN_FILE
           value: /var/run/secrets/fair.dev/registry/token
 {{/registryAccount}}
+{{#hasWorkers}}
+        - name: RANK
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
+{{/hasWorkers}}
         volumeMounts:
         - name: model
           mountPath: /model
@@ -1959,6 +2008,27 @@ spec:
     port: 80
     targetPort: http
     protocol: TCP
+
+"""####,
+        "workers-service.yaml": ####"""
+{{! The headless Service of `fair train --workers N`: it gives each rank of the Indexed Job a DNS
+    name, NAME-i.NAME (NAME-i.NAME.NAMESPACE.svc.cluster.local), which is how the workers find
+    rank 0 (MASTER_ADDR) and each other (TF_CONFIG). Not-ready pods are published too: training
+    runs in an init container, so a worker is never "ready" while it trains. fair makes the Job
+    its owner, so it goes with the Job. }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{{workersService}}}
+  namespace: {{{namespace}}}
+  labels:
+    app.kubernetes.io/managed-by: fair
+    fair.dev/project: {{{project}}}
+spec:
+  clusterIP: None
+  publishNotReadyAddresses: true
+  selector:
+    job-name: {{{name}}}
 
 """####,
     ]

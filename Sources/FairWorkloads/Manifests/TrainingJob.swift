@@ -32,6 +32,8 @@ public struct TrainingJob: Sendable {
     public var registryTokenSeconds = 3600
     /// The ConfigMap holding fair's in-pod tools (`fair-model.py`) and the Python SDK.
     public var toolsConfigMap = ModelTools.configMapName
+    /// `--workers N` (N > 1): an Indexed Job whose ranks find each other by DNS.
+    public var workers: TrainingWorkers?
     /// `--execute`: the training container runs the notebook with a kernel instead of the image's entrypoint.
     public var execution: NotebookExecution?
     /// The image's own PYTHONPATH: the training container's adds the SDK's directory after it.
@@ -62,9 +64,12 @@ public struct TrainingJob: Sendable {
     /// The Job, rendered and checked.
     public func render(with template: ManifestTemplate) throws -> JSONValue {
         var values: [String: Any] = [
-            "name": name, "namespace": namespace, "project": project, "image": image, "backoffLimit": backoffLimit,
+            "name": name, "namespace": namespace, "project": project, "image": image,
+            "backoffLimit": workers?.jobBackoffLimit() ?? backoffLimit,
             "env": env.map { ["name": $0.name, "value": $0.value] as [String: Any] },
         ]
+        if let workers { values.merge(workers.templateValues(job: name)) { _, new in new } }
+        values["hasModelEnv"] = registryAccount != nil || workers != nil
         values.merge(try ResourceValues.make(cpu: cpu, memory: memory, gpus: gpus)) { _, new in new }
         values.merge(ResourceValues.nodeSelector(nodeSelector)) { _, new in new }
         values["registry"] = registry
@@ -103,6 +108,19 @@ public struct TrainingJob: Sendable {
         }
         try secrets.check(job, image: image, source: template.source)
         try WorkloadMount.check(mounts, in: job, image: image, source: template.source)
+        if workers != nil, job.value(at: "spec.completionMode")?.stringValue != "Indexed" {
+            throw Invalid(description: "\(template.source) must render an Indexed Job for --workers (the {{#hasWorkers}} sections of the built-in job.yaml)")
+        }
         return job
+    }
+
+    /// The headless Service that names the ranks of `--workers`, from `workers-service.yaml`.
+    public func workersService(with template: ManifestTemplate) throws -> JSONValue? {
+        guard workers != nil else { return nil }
+        let documents = try template.render(["name": name, "namespace": namespace, "project": project, "workersService": name])
+        guard documents.count == 1, let service = documents.first, service.kind == "Service", service.name == name else {
+            throw Invalid(description: "\(template.source) must render exactly one Service named {{{workersService}}}")
+        }
+        return service
     }
 }

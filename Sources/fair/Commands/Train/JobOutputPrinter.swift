@@ -14,12 +14,15 @@ final class JobOutputPrinter: @unchecked Sendable {
     private(set) var startedAt: Date?
     private(set) var trainedAt: Date?
     private var lastAttempt = 0
+    /// A multi-worker Job's ranks stream from threads of their own, a whole line at a time.
+    private let lock = NSLock()
 
     init(logsToStandardOutput: Bool) {
         logs = logsToStandardOutput ? .standardOutput : .standardError
     }
 
     func log(pod: String, container: String, bytes: UnsafeRawBufferPointer) {
+        lock.lock(); defer { lock.unlock() }
         guard container == "model" else {
             logs.write(Data(bytes))
             return
@@ -42,7 +45,12 @@ final class JobOutputPrinter: @unchecked Sendable {
     }
 
     func event(_ event: JobFollower.Event) {
+        lock.lock(); defer { lock.unlock() }
         switch event {
+        case let .rankStarted(rank, pod, node, attempt, of):
+            if startedAt == nil { startedAt = Date() }
+            let place = node.map { " on node \($0)" } ?? ""
+            Console.progress("── [\(rank)] pod \(pod)\(place)\(attempt > 1 ? " (attempt \(attempt) of \(of))" : "")")
         case .scheduled:
             if scheduledAt == nil { scheduledAt = Date() }
         case let .waiting(pod, why):
@@ -52,12 +60,12 @@ final class JobOutputPrinter: @unchecked Sendable {
             lastAttempt = number
             let place = node.map { " on node \($0)" } ?? ""
             Console.progress(of > 1 ? "── attempt \(number) of \(of): pod \(pod)\(place)" : "── pod \(pod)\(place)")
-        case let .containerEnded(_, container, exitCode, reason):
+        case let .containerEnded(pod, container, exitCode, reason):
             if container == "train" {
                 if exitCode == 0 {
-                    trainedAt = Date()
+                    trainedAt = max(trainedAt ?? .distantPast, Date())
                 } else {
-                    Console.progress("── attempt \(lastAttempt): training exited with code \(exitCode)\(reason.map { " (\($0))" } ?? "")")
+                    Console.progress("── pod \(pod): training exited with code \(exitCode)\(reason.map { " (\($0))" } ?? "")")
                 }
             } else if exitCode != 0 {
                 Console.progress("── storing the model failed: exit code \(exitCode)")

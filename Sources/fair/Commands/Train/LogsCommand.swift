@@ -38,6 +38,7 @@ struct LogsCommand: ParsableCommand {
             var options = JobFollower.Options(namespace: namespace, name: name)
             options.containers = ["train", "model"]
             options.failsOnPodProblems = follow
+            options.ranks = JobFollower.hasRanks(job)
             if !follow {
                 try showSoFar(job: job, name: name, client: client, namespace: namespace, printer: printer)
                 return
@@ -56,13 +57,24 @@ struct LogsCommand: ParsableCommand {
     private func showSoFar(job: JSONValue, name jobName: String, client: KubeClient, namespace: String, printer: JobOutputPrinter) throws {
         let pods = try client.pods(ofJob: jobName, namespace: namespace)
         if pods.isEmpty { Console.progress("job \(jobName) has no pods (yet)") }
+        let ranks = JobFollower.hasRanks(job)
         for (index, pod) in pods.enumerated() {
             guard let name = pod.name else { continue }
-            if pods.count > 1 { Console.progress("── attempt \(index + 1): pod \(name)") }
+            let rank = JobFollower.rank(of: pod)
+            if ranks {
+                Console.progress("── [\(rank ?? 0)] pod \(name)")
+            } else if pods.count > 1 {
+                Console.progress("── attempt \(index + 1): pod \(name)")
+            }
             for container in ["train", "model"] where JobFollower.state(of: container, in: pod)?["waiting"] == nil
                 && JobFollower.state(of: container, in: pod) != nil {
-                let sink = SkippingSink { printer.log(pod: name, container: container, bytes: $0) }
+                let lines = ranks ? LinePrefixer(prefix: "[\(rank ?? 0)] ") : nil
+                let sink = SkippingSink { bytes in
+                    if let lines { lines.feed(bytes) { printer.log(pod: name, container: container, bytes: $0) } }
+                    else { printer.log(pod: name, container: container, bytes: bytes) }
+                }
                 try client.log(namespace: namespace, pod: name, container: container, sink: sink)
+                lines?.flush { printer.log(pod: name, container: container, bytes: $0) }
             }
         }
         if let reference = printer.modelResult?["reference"]?.stringValue { Console.progress("model stored: \(reference)") }

@@ -66,8 +66,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("time-zone"), help: "The IANA time zone of --schedule (default: the cluster's).")
     var timeZone: String?
 
-    @Option(help: "Retries before the Job fails.")
+    @Option(help: "Retries before the Job fails (with --workers: retries of each worker, default 1).")
     var backoffLimit: Int?
+
+    @Option(help: ArgumentHelp("Processes that train together (data-parallel, parameter servers): an Indexed Job whose workers start together and find each other by DNS.",
+                               discussion: "Each gets RANK, WORLD_SIZE, MASTER_ADDR (rank 0's name), MASTER_PORT and TF_CONFIG; their output is shown prefixed by rank ([0] …); rank 0 stores the model. Default: fair.yaml's train.workers, else 1."))
+    var workers: Int?
 
     @Flag(help: ArgumentHelp("Run the notebook with a real Jupyter kernel in the pod instead of as a script, and store it executed (outputs, errors, images) with the model as notebook.ipynb.",
                              discussion: "nbclient and ipykernel go into the image's deps layer; a failing cell fails the Job and is named."))
@@ -94,6 +98,9 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if let gpu, !(0...64).contains(gpu) { throw ValidationError("--gpu must be between 0 and 64, got \(gpu)") }
+        if let workers, !(1...ProjectConfig.TrainSettings.maximumWorkers).contains(workers) {
+            throw ValidationError("--workers must be between 1 and \(ProjectConfig.TrainSettings.maximumWorkers), got \(workers)")
+        }
         if let backoffLimit, !(0...100).contains(backoffLimit) { throw ValidationError("--backoff-limit must be between 0 and 100, got \(backoffLimit)") }
         if let name, !KubernetesNames.isValid(name) {
             throw ValidationError("--name \(name) is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)")

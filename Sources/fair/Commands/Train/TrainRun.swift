@@ -13,6 +13,9 @@ struct TrainRun {
         if command.schedule != nil && (command.rm || command.detach) {
             throw InputError(description: "--schedule makes a CronJob and returns: --rm and --detach do not apply to it")
         }
+        if command.schedule != nil && (command.workers ?? 1) > 1 {
+            throw InputError(description: "--schedule with --workers is not supported: each run would need its own Service; schedule a single-worker training, or run the workers with fair train --workers")
+        }
         if command.timeZone != nil && command.schedule == nil {
             throw InputError(description: "--time-zone \(command.timeZone!) needs --schedule")
         }
@@ -60,12 +63,17 @@ struct TrainRun {
                                                            command.nodeSelector, flag: "--node-selector"),
                                            uniquingKeysWith: { _, last in last })
         training.backoffLimit = command.backoffLimit ?? config.train.backoffLimit ?? 0
+        if let count = command.workers ?? config.train.workers, count > 1 {
+            training.workers = TrainingWorkers(count: count, retriesPerWorker: command.backoffLimit ?? config.train.backoffLimit
+                                                   ?? TrainingWorkers.defaultRetriesPerWorker)
+        }
         training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
         let template = try ManifestTemplate.projectOrBuiltIn(config.train.template, builtIn: "job.yaml", projectDirectory: projectDirectory)
         let job = try training.render(with: template)
+        let workersService = try training.workersService(with: try ManifestTemplate.projectOrBuiltIn(nil, builtIn: "workers-service.yaml", projectDirectory: projectDirectory))
         let scheduled = command.schedule.map { ScheduledTraining(schedule: $0, timeZone: command.timeZone) }
         let workload = scheduled?.cronJob(wrapping: job) ?? job
-        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + [workload]
+        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + (workersService.map { [$0] } ?? []) + [workload]
 
         if command.dryRun {
             try command.outputFormat.printManifests(manifests)
@@ -85,13 +93,25 @@ struct TrainRun {
             if (try? client.get(.jobs, namespace: namespace, name: training.name)) != nil { throw exists }
             try access.create(with: client)
         }
+        if let workersService {
+            // Made first, so the ranks' names resolve from their start; the Job then owns it.
+            do {
+                _ = try client.create(.services, namespace: namespace, workersService)
+            } catch let error as KubeError where error.code == 409 {
+                throw KubeError(code: 409, reason: "AlreadyExists",
+                                message: "a Service named \(training.name) already exists in namespace \(namespace); the workers need that name (delete it, or choose another --name)")
+            }
+        }
         let created: JSONValue
         do {
             created = try client.create(.jobs, namespace: namespace, job)
-        } catch let error as KubeError where error.code == 409 {
-            throw exists
+        } catch {
+            if workersService != nil { _ = try? client.delete(.services, namespace: namespace, name: training.name) }
+            if let error = error as? KubeError, error.code == 409 { throw exists }
+            throw error
         }
         try access?.adopt(by: created, with: client)
+        if workersService != nil { try TrainingWorkers.adopt(service: training.name, namespace: namespace, by: created, with: client) }
         let submitted = Date()
         let resume = "fair logs \(training.name) -f -n \(namespace)"
         if command.detach {
@@ -106,6 +126,7 @@ struct TrainRun {
         let printer = JobOutputPrinter(logsToStandardOutput: command.outputFormat.logsToStandardOutput)
         var options = JobFollower.Options(namespace: namespace, name: training.name)
         options.containers = ["train", "model"]
+        options.ranks = training.workers != nil
         let follower = JobFollower(client: client, options: options,
                                    onLog: { printer.log(pod: $0, container: $1, bytes: $2) },
                                    onEvent: { printer.event($0) })
