@@ -79,6 +79,65 @@ final class ManifestTemplateTests: XCTestCase {
         XCTAssertThrowsError(try NotebookExecution.pairs(["alpha"]))
     }
 
+    func testWorkersRenderAnIndexedJobTheirServiceAndTheOperatorsResources() throws {
+        let template = try ManifestTemplate(path: templates + "/job.yaml")
+        var training = TrainingJob(name: "dp", namespace: "ns", project: "p", image: "x:1")
+        training.workers = TrainingWorkers(count: 3, retriesPerWorker: 2)
+        let job = try training.render(with: template)
+        XCTAssertEqual(job.value(at: "spec.completionMode"), "Indexed")
+        XCTAssertEqual(job.value(at: "spec.completions")?.intValue, 3)
+        XCTAssertEqual(job.value(at: "spec.parallelism")?.intValue, 3)
+        XCTAssertEqual(job.value(at: "spec.backoffLimitPerIndex")?.intValue, 2)
+        XCTAssertEqual(job.value(at: "spec.maxFailedIndexes")?.intValue, 0)
+        XCTAssertEqual(job.value(at: "spec.backoffLimit")?.intValue, 9, "the Job-wide limit never decides first")
+        XCTAssertEqual(job.value(at: "spec.template.spec.subdomain"), "dp")
+        XCTAssertEqual(job.value(at: ["spec", "template", "metadata", "labels", PodGroupLabels.minAvailable]), "3")
+        let train = try XCTUnwrap(job.value(at: "spec.template.spec.initContainers")?.arrayValue?.first)
+        let env = Dictionary(uniqueKeysWithValues: (train["env"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0) })
+        XCTAssertEqual(env["MASTER_ADDR"]?["value"], "dp-0.dp")
+        XCTAssertEqual(env["WORLD_SIZE"]?["value"], "3")
+        XCTAssertEqual(env["TF_CONFIG"]?["value"]?.stringValue,
+                       #"{"cluster":{"worker":["dp-0.dp:29500","dp-1.dp:29500","dp-2.dp:29500"]},"task":{"type":"worker","index":$(RANK)}}"#)
+        let model = try XCTUnwrap(job.value(at: "spec.template.spec.containers")?.arrayValue?.first)
+        XCTAssertEqual(model["command"]?.arrayValue?.suffix(4), ["--rank", "$(RANK)", "--store-from-rank", "0"])
+        XCTAssertEqual(model["env"]?.arrayValue?.first?["name"], "RANK")
+
+        let service = try XCTUnwrap(training.workersService(with: try ManifestTemplate(path: templates + "/workers-service.yaml")))
+        XCTAssertEqual(service.value(at: "spec.clusterIP"), "None")
+        XCTAssertEqual(service.value(at: "spec.publishNotReadyAddresses"), true)
+        XCTAssertEqual(service.value(at: "spec.selector"), ["job-name": "dp"])
+        XCTAssertNil(try TrainingJob(name: "one", namespace: "ns", project: "p", image: "x:1")
+            .workersService(with: try ManifestTemplate(path: templates + "/workers-service.yaml")))
+
+        // The operator's resource comes from the single-process Job, the training in the main container.
+        let single = try TrainingJob(name: "op", namespace: "ns", project: "p", image: "x:1").render(with: template)
+        let pytorch = try TrainingOperator.pytorchjob.resource(from: single, workers: 3, retries: 1, imageCommand: ["python3", "train.py"])
+        XCTAssertEqual(pytorch.value(at: "spec.pytorchReplicaSpecs.Master.replicas")?.intValue, 1)
+        XCTAssertEqual(pytorch.value(at: "spec.pytorchReplicaSpecs.Worker.replicas")?.intValue, 2)
+        let master = try XCTUnwrap(pytorch.value(at: "spec.pytorchReplicaSpecs.Master.template.spec.containers")?.arrayValue?.first)
+        XCTAssertEqual(master["name"], "pytorch")
+        XCTAssertEqual(master["command"]?.arrayValue?.suffix(4), ["--after", "--", "python3", "train.py"])
+        XCTAssertNil(pytorch.value(at: "spec.pytorchReplicaSpecs.Worker.template.spec.initContainers"))
+        let tf = try TrainingOperator.tfjob.resource(from: single, workers: 1, retries: 0, imageCommand: ["python3", "train.py"])
+        XCTAssertNotNil(tf.value(at: "spec.tfReplicaSpecs.Chief"))
+        XCTAssertNil(tf.value(at: "spec.tfReplicaSpecs.Worker"), "one process: the chief alone")
+        XCTAssertThrowsError(try TrainingOperator.tfjob.resource(from: single, workers: 2, retries: 0, imageCommand: []))
+    }
+
+    func testRankedLinesArePrefixedWholeAndALongLineIsCut() {
+        let lines = LinePrefixer(prefix: "[1] ")
+        var out: [UInt8] = []
+        Array("step 1\nstep".utf8).withUnsafeBytes { lines.feed($0) { out += $0 } }
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), "[1] step 1\n", "a partial line waits for its end")
+        Array(" 2\n".utf8).withUnsafeBytes { lines.feed($0) { out += $0 } }
+        Array("tail".utf8).withUnsafeBytes { lines.feed($0) { out += $0 } }
+        lines.flush { out += $0 }
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), "[1] step 1\n[1] step 2\n[1] tail\n")
+        out = []
+        Array(repeating: UInt8(ascii: "x"), count: LinePrefixer.longestLine + 10).withUnsafeBytes { lines.feed($0) { out += $0 } }
+        XCTAssertEqual(out.count, 4 + LinePrefixer.longestLine + 1, "held no longer than the longest line")
+    }
+
     func testTheSDKComesAfterTheImagesOwnPythonPath() throws {
         let template = try ManifestTemplate(path: templates + "/job.yaml")
         var training = TrainingJob(name: "j", namespace: "ns", project: "p", image: "x:1")

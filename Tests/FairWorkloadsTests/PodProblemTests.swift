@@ -12,6 +12,25 @@ final class PodProblemTests: XCTestCase {
         XCTAssertEqual(PodProblem.detect(in: pod), PodProblem(reason: "Unschedulable", message: "0/1 nodes are available: 1 Insufficient cpu."))
     }
 
+    func testAPodGroupWaitingForItsOtherPodsIsNoProblemButOneThatDoesNotFitIs() {
+        func pod(_ message: String) -> JSONValue {
+            ["metadata": ["labels": .object([PodGroupLabels.name: "train"])],
+             "status": ["conditions": [["type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": .string(message)]]]]
+        }
+        XCTAssertNil(PodProblem.detect(in: pod("pod group \"train\" has 2 of the 3 pods that must start together; waiting for the rest")))
+        let misfit = "pod group \"train\": 3 pods must start together and only 1 fit: 0/1 nodes are available: 1 Insufficient cpu."
+        XCTAssertEqual(PodProblem.detect(in: pod(misfit))?.message, misfit)
+    }
+
+    func testNoNodeAtAllIsAWaitWhileTheClusterMayStillBeRegisteringOne() {
+        let created = Date(timeIntervalSince1970: 1_800_000_000)
+        let pod: JSONValue = ["metadata": ["creationTimestamp": .string(KubeTime.format(created))],
+                              "status": ["conditions": [["type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                         "message": "0/0 nodes are available: no nodes available to schedule pods."]]]]
+        XCTAssertNil(PodProblem.detect(in: pod, now: created.addingTimeInterval(5)))
+        XCTAssertEqual(PodProblem.detect(in: pod, now: created.addingTimeInterval(PodProblem.noNodesGrace + 1))?.reason, "Unschedulable")
+    }
+
     func testImagePullErrorsOfInitContainersCount() throws {
         let pod: JSONValue = ["status": [
             "initContainerStatuses": [["name": "train", "image": "r/x@sha256:1",

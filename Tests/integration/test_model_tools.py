@@ -728,3 +728,27 @@ def test_a_failure_the_training_reports_stores_its_outputs_under_the_failed_tag_
     assert "failed-job-2" not in registry.tags("models/linear")
     # Without a report, the file's absence changes nothing: the next version.
     assert push(registry, model, "models/linear", "--failure-file", model / ".fair-failure", "--failed-tag", "failed-job-3")["version"] == "v2"
+
+
+def test_only_the_storing_rank_stores_and_after_runs_the_training_first(make_registry, tmp_path):
+    registry = make_registry("none")
+    model = write_model(tmp_path / "model")
+    # A worker that is not rank 0 stores nothing and says so.
+    result = push(registry, model, "models/ranked", "--rank", "2", "--store-from-rank", "0", check=False)
+    assert result.returncode == 0 and result.stdout == "", result
+    assert "rank 2: the model is stored by rank 0" in result.stderr
+    assert not registry.tags("models/ranked")
+    assert push(registry, model, "models/ranked", "--rank", "0", "--store-from-rank", "0")["version"] == "v1"
+
+    # --after: the training runs first (its output passes through), the model only after it succeeded.
+    fresh = tmp_path / "fresh"
+    training = f"import pathlib; pathlib.Path({str(fresh)!r}).mkdir(); (pathlib.Path({str(fresh)!r}) / 'w.txt').write_text('7'); print('trained')"
+    result = push(registry, fresh, "models/after", "--after", "--", PYTHON, "-c", training, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "trained"
+    assert json.loads(result.stdout.splitlines()[-1])["version"] == "v1"
+    failing = push(registry, tmp_path / "never", "models/after", "--after", PYTHON, "-c", "import sys; sys.exit(3)", check=False)
+    assert failing.returncode == 3 and failing.stdout == "", failing
+    assert sorted(registry.tags("models/after")) == ["latest", "v1"], "a failed training stores nothing"
+    missing = push(registry, fresh, "models/after", "--after", "/no/such/program", check=False)
+    assert missing.returncode == 127 and "cannot run /no/such/program" in missing.stderr

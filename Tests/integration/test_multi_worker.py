@@ -73,6 +73,13 @@ def test_three_workers_train_the_same_weights_as_one_and_show_each_rank(fair_clu
     stored = json.loads((pulled / "weights.json").read_text())
     assert (stored["w"], stored["b"], stored["world"]) == (w, b, 3)
 
+    # fair logs shows the ended Job the same way, rank by rank, and follows it the same way too
+    shown = fair_cluster.run("logs", "dp-three")
+    assert weights(shown.stdout) == reference and re.search(r"^\[2\] rank 2 done after 40 steps$", shown.stdout, re.M), shown
+    assert re.search(r"── \[1\] pod dp-three-1-\w+", shown.stderr), shown.stderr
+    followed = fair_cluster.run("logs", "dp-three", "-f")
+    assert weights(followed.stdout) == reference and "[1] rank 1 of 3" in followed.stdout, followed
+
     job = json.loads(cluster.kubectl("get", "job", "dp-three", "-o", "json").stdout)
     assert job["spec"]["completionMode"] == "Indexed" and job["spec"]["completions"] == 3
     assert job["status"]["completedIndexes"] == "0-2" and job["status"].get("failedIndexes", "") == ""
@@ -173,3 +180,42 @@ def test_workers_dry_run_is_valid_kubernetes_and_names_every_rank(fair_cluster, 
     tf_config = json.loads(env["TF_CONFIG"]["value"].replace("$(RANK)", "2"))
     assert tf_config == {"cluster": {"worker": [f"dp-dry-{i}.dp-dry:29500" for i in range(4)]}, "task": {"type": "worker", "index": 2}}
     assert service["spec"] == {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": {"job-name": "dp-dry"}}
+
+
+@pytest.mark.parametrize("operator,kind,leader,container", [
+    ("pytorchjob", "PyTorchJob", "Master", "pytorch"),
+    ("tfjob", "TFJob", "Chief", "tensorflow"),
+])
+def test_operator_resources_validate_against_the_training_operator_crds(fair_cluster, cluster, operator, kind, leader, container):
+    from crd_schema import validate_against_crd
+    text = fair_cluster.train(PROJECT, "--workers", "3", "--operator", operator, "--name", f"op-{operator}", "--cpu", "500m",
+                              "--env", "A=1", "--dry-run").stdout
+    documents = [doc for doc in yaml.safe_load_all(text) if doc]
+    [resource] = [doc for doc in documents if doc["kind"] == kind]
+    assert "Service" not in [doc["kind"] for doc in documents] and "Job" not in [doc["kind"] for doc in documents]
+    crd = Path(__file__).parent / "fixtures" / "crds" / f"kubeflow.org_{operator}s.yaml"
+    assert validate_against_crd(resource, crd) == []
+    field = "pytorchReplicaSpecs" if operator == "pytorchjob" else "tfReplicaSpecs"
+    replicas = resource["spec"][field]
+    assert (replicas[leader]["replicas"], replicas["Worker"]["replicas"]) == (1, 2)
+    for role in (leader, "Worker"):
+        [main] = replicas[role]["template"]["spec"]["containers"]
+        assert main["name"] == container
+        assert "initContainers" not in replicas[role]["template"]["spec"]
+        names = [e["name"] for e in main["env"]]
+        assert "A" in names and not {"RANK", "WORLD_SIZE", "MASTER_ADDR", "TF_CONFIG"} & set(names), names
+        assert main["resources"]["requests"]["cpu"] == "500m"
+    leader_command = replicas[leader]["template"]["spec"]["containers"][0]["command"]
+    assert leader_command[:3] == ["python3", "/opt/fair/tools/fair-model.py", "push"]
+    after = leader_command.index("--after")
+    assert leader_command[after + 1] == "--" and leader_command[after + 2:], leader_command  # the image's own command
+    assert "command" not in replicas["Worker"]["template"]["spec"]["containers"][0]
+    # A broken resource is caught by the same check (it cannot pass vacuously).
+    broken = json.loads(json.dumps(resource))
+    broken["spec"][field]["Worker"]["replicas"] = "two"
+    assert any("replicas" in error for error in validate_against_crd(broken, crd))
+
+    # The bundled server has no training operator: fair says so and creates nothing.
+    result = fair_cluster.train(PROJECT, "--workers", "3", "--operator", operator, "--name", f"op-{operator}", check=False)
+    assert result.returncode == 1 and f"serves no kubeflow.org/v1 {kind}" in result.stderr, result.stderr
+    assert cluster.kubectl("get", "serviceaccount", f"op-{operator}", check=False).returncode != 0

@@ -42,4 +42,7 @@ public struct BuildResult: Codable, Sendable {
     /// The image's PYTHONPATH (nil when it sets none): a pod that adds a directory to it must
     /// keep what the image put there (the deps layer's site-packages).
     public var pythonPath: String?
+    /// What the image runs: its Entrypoint then its Cmd, for a manifest that must run it
+    /// inside a command of its own (`fair train --operator` stores the model after it).
+    public var command: [String] = []
 }

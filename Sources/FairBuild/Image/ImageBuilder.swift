@@ -202,7 +202,8 @@ public struct ImageBuilder {
             digest: manifestDigest, tag: tag.description, mediaType: MediaType.imageManifest, size: Int64(manifestBytes.count),
             config: configDescriptor.digest, base: base?.reference ?? source.reference, platform: platform.description, layers: layers,
             outputs: .init(archive: outputs.archive, layout: outputs.layout), push: pushReport, warnings: warnings,
-            pythonPath: imageConfig.config?.environmentValue("PYTHONPATH"))
+            pythonPath: imageConfig.config?.environmentValue("PYTHONPATH"),
+            command: (imageConfig.config?.Entrypoint ?? []) + (imageConfig.config?.Cmd ?? []))
     }
 
     // MARK: - Steps

@@ -16,14 +16,21 @@ public struct PodProblem: Sendable, Equatable, CustomStringConvertible {
         "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
     ]
 
+    /// A cluster with no node at all is most often one whose node is still registering (a
+    /// `fair server` just started): that wait counts as a problem only this long after the pod
+    /// was made.
+    public static let noNodesGrace: TimeInterval = 30
+
     /// The first problem `pod` shows, if any.
-    public static func detect(in pod: JSONValue) -> PodProblem? {
+    public static func detect(in pod: JSONValue, now: Date = Date()) -> PodProblem? {
         for condition in pod.value(at: "status.conditions")?.arrayValue ?? [] where
             condition["type"]?.stringValue == "PodScheduled" && condition["status"]?.stringValue == "False"
             && condition["reason"]?.stringValue == "Unschedulable" {
             let message = condition["message"]?.stringValue ?? ""
             // A pod group's pod waits while its Job is still making the others.
             if pod.labels[PodGroupLabels.name] != nil && message.hasSuffix(PodGroupLabels.waitingForTheRest) { continue }
+            if message.hasPrefix("0/0 nodes are available"), let created = KubeTime.parse(pod.value(at: "metadata.creationTimestamp")),
+               now.timeIntervalSince(created) < noNodesGrace { continue }
             return PodProblem(reason: "Unschedulable", message: condition["message"]?.stringValue ?? "no node can run the pod")
         }
         for status in pod.allContainerStatuses {

@@ -85,7 +85,7 @@ public final class LinePrefixer: @unchecked Sendable {
     private let prefix: [UInt8]
     private var partial: [UInt8] = []
     private let lock = NSLock()
-    static let longestLine = 65536
+    public static let longestLine = 65536
 
     public init(prefix: String) { self.prefix = Array(prefix.utf8) }
 

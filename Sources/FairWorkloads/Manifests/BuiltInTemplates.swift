@@ -725,6 +725,7 @@ if __name__ == "__main__":
 """Stores a trained model in an OCI registry as an artifact, and fetches it back.
 
     fair-model.py push --registry HOST:PORT --repository models/NAME --dir DIR [--annotation K=V]... [--plain-http]
+                       [--rank N [--store-from-rank 0]] [--after [--] COMMAND...]
     fair-model.py pull --registry HOST:PORT --repository models/NAME --reference v3|latest|sha256:... --dir DIR
 
 It runs inside the user's containers, where only python3 is installed, so it uses the standard
@@ -750,6 +751,7 @@ import json
 import os
 import re
 import ssl
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -1307,9 +1309,21 @@ def parse(argv):
                                  help="this worker's rank in a multi-worker training")
             command.add_argument("--store-from-rank", default=0, type=int,
                                  help="with --rank: the rank whose model is stored (the others store nothing)")
+            # --after [--] COMMAND... is taken off before parsing (see below), named here for --help.
+            command.add_argument("--after", nargs="?", metavar="COMMAND",
+                                 help="last option: run COMMAND (the training) first and store the model only "
+                                      "if it succeeds; for pods whose training cannot be an init container of its own")
         else:
             command.add_argument("--reference", required=True, type=reference, help="vN, latest or sha256:...")
+    after = None
+    if "--after" in argv:  # everything after it is the training's command line, options included
+        position = argv.index("--after")
+        argv, after = argv[:position], argv[position + 1:]
+        after = after[1:] if after[:1] == ["--"] else after
+        if not after:
+            parser.error("--after needs the command to run")
     args = parser.parse_args(argv)
+    args.after = after
     host = args.registry.rpartition(":")[0] if re.search(r":\d+$", args.registry) else args.registry
     if host.strip("[]") in ("localhost", "::1") or host.startswith("127."):
         args.plain_http = True
@@ -1318,6 +1332,15 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "push" and args.after:
+        command = args.after
+        try:
+            code = subprocess.call(command)
+        except OSError as error:
+            print(f"fair-model: error: cannot run {command[0]}: {error}", file=sys.stderr, flush=True)
+            return 127
+        if code != 0:
+            return code if code > 0 else 128 - code  # killed by a signal: the shell's convention
     try:
         (push if args.command == "push" else pull)(args)
     except (Failure, OSError) as failure:  # OSError: a file of DIR unreadable, a full disk, ...

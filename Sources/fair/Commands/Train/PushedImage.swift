@@ -11,6 +11,8 @@ struct PushedImage {
     var pushSeconds: Double
     /// The image's PYTHONPATH, which a training container extends.
     var pythonPath: String?
+    /// The image's Entrypoint and Cmd.
+    var command: [String] = []
 
     static func buildAndPush(directory: String, entrypoint: String? = nil, file: String?, base: String?, registries: RegistryClients,
                              reference: String, addition: ImageAddition? = nil, extraRequirements: [String] = [],
@@ -44,7 +46,7 @@ struct PushedImage {
         let ended = Date()
         let pushStarted = firstPush.value ?? ended
         return PushedImage(digest: result.digest, buildSeconds: pushStarted.timeIntervalSince(started),
-                           pushSeconds: ended.timeIntervalSince(pushStarted), pythonPath: result.pythonPath)
+                           pushSeconds: ended.timeIntervalSince(pushStarted), pythonPath: result.pythonPath, command: result.command)
     }
 }
 

@@ -4,6 +4,8 @@ import FairKube
 import FairWorkloads
 import Foundation
 
+extension TrainingOperator: ExpressibleByArgument {}
+
 enum TrainOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, yaml
 }
@@ -72,6 +74,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Processes that train together (data-parallel, parameter servers): an Indexed Job whose workers start together and find each other by DNS.",
                                discussion: "Each gets RANK, WORLD_SIZE, MASTER_ADDR (rank 0's name), MASTER_PORT and TF_CONFIG; their output is shown prefixed by rank ([0] …); rank 0 stores the model. Default: fair.yaml's train.workers, else 1."))
     var workers: Int?
+
+    @Option(help: ArgumentHelp("Run the workers as Kubeflow training-operator's resource instead of an Indexed Job: pytorchjob or tfjob (kubeflow.org/v1; the cluster must run that operator).",
+                               discussion: "The operator sets the rendezvous (MASTER_ADDR, RANK, WORLD_SIZE; TF_CONFIG); the leader (Master, Chief) stores the model after training. fair creates it and returns; follow its pods with kubectl."))
+    var `operator`: TrainingOperator?
 
     @Flag(help: ArgumentHelp("Run the notebook with a real Jupyter kernel in the pod instead of as a script, and store it executed (outputs, errors, images) with the model as notebook.ipynb.",
                              discussion: "nbclient and ipykernel go into the image's deps layer; a failing cell fails the Job and is named."))

@@ -13,6 +13,9 @@ struct TrainRun {
         if command.schedule != nil && (command.rm || command.detach) {
             throw InputError(description: "--schedule makes a CronJob and returns: --rm and --detach do not apply to it")
         }
+        if command.operator != nil && (command.schedule != nil || command.detach || command.rm) {
+            throw InputError(description: "--operator makes the operator's resource and returns: --schedule, --detach and --rm do not apply to it")
+        }
         if command.schedule != nil && (command.workers ?? 1) > 1 {
             throw InputError(description: "--schedule with --workers is not supported: each run would need its own Service; schedule a single-worker training, or run the workers with fair train --workers")
         }
@@ -63,7 +66,9 @@ struct TrainRun {
                                                            command.nodeSelector, flag: "--node-selector"),
                                            uniquingKeysWith: { _, last in last })
         training.backoffLimit = command.backoffLimit ?? config.train.backoffLimit ?? 0
-        if let count = command.workers ?? config.train.workers, count > 1 {
+        let workerCount = command.workers ?? config.train.workers ?? 1
+        if command.operator == nil, workerCount > 1 {
+            let count = workerCount
             training.workers = TrainingWorkers(count: count, retriesPerWorker: command.backoffLimit ?? config.train.backoffLimit
                                                    ?? TrainingWorkers.defaultRetriesPerWorker)
         }
@@ -73,11 +78,19 @@ struct TrainRun {
         let workersService = try training.workersService(with: try ManifestTemplate.projectOrBuiltIn(nil, builtIn: "workers-service.yaml", projectDirectory: projectDirectory))
         let scheduled = command.schedule.map { ScheduledTraining(schedule: $0, timeZone: command.timeZone) }
         let workload = scheduled?.cronJob(wrapping: job) ?? job
-        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + (workersService.map { [$0] } ?? []) + [workload]
+        let operatorResource = try command.operator.map {
+            try $0.resource(from: job, workers: workerCount, retries: training.backoffLimit, imageCommand: image.command)
+        }
+        let manifests = [ModelTools.configMap(namespace: namespace)] + (access?.manifests ?? []) + (workersService.map { [$0] } ?? [])
+            + [operatorResource ?? workload]
 
         if command.dryRun {
             try command.outputFormat.printManifests(manifests)
             return 0
+        }
+        if let trainingOperator = command.operator, let operatorResource {
+            return try createForOperator(trainingOperator, operatorResource, access: access, client: client, namespace: namespace,
+                                         name: training.name, talk: talk)
         }
 
         // Submit.
@@ -173,6 +186,37 @@ struct TrainRun {
             }
             return 1
         }
+    }
+
+    /// `--operator`: makes the operator's resource (and the model step's account, which it then
+    /// owns) where the cluster serves its kind, and returns; the operator runs it.
+    private func createForOperator(_ trainingOperator: TrainingOperator, _ resource: JSONValue, access: ModelStepAccess?,
+                                   client: KubeClient, namespace: String, name: String, talk: Bool) throws -> Int32 {
+        let api = APIResource(group: "kubeflow.org", version: "v1", plural: trainingOperator.plural, namespaced: true)
+        do {
+            _ = try client.list(api, namespace: namespace)
+        } catch let error as KubeError where error.code == 404 {
+            throw InputError(description: "--operator \(trainingOperator.rawValue): \(client.config.server) serves no kubeflow.org/v1 \(trainingOperator.kind) (the training operator is not installed there); run the workers as an Indexed Job without --operator, or print the manifests with --dry-run")
+        }
+        try ModelTools.apply(with: client, namespace: namespace)
+        if (try? client.get(api, namespace: namespace, name: name)) != nil {
+            throw KubeError(code: 409, reason: "AlreadyExists",
+                            message: "a \(trainingOperator.kind) named \(name) already exists in namespace \(namespace); delete it or choose another --name")
+        }
+        try access?.create(with: client)
+        let created: JSONValue
+        do {
+            created = try client.create(api, namespace: namespace, resource)
+        } catch {
+            if let access { for kind in [APIResource.roleBindings, .roles, .serviceAccounts] { _ = try? client.delete(kind, namespace: namespace, name: access.name) } }
+            throw error
+        }
+        try access?.adopt(by: created, with: client)
+        if talk {
+            Console.progress("created \(trainingOperator.kind.lowercased()) \(name) in namespace \(namespace); its pods: kubectl get pods -n \(namespace) -l training.kubeflow.org/job-name=\(name)")
+        }
+        Console.result(name)
+        return 0
     }
 
     /// `--schedule`: makes the CronJob (and the model step's account, which it then owns) and
