@@ -32,11 +32,13 @@ final class ProjectConfigTests: XCTestCase {
               cpu: "2"
               gpu: 1
               nodeSelector: {disk: ssd}
+              workers: 4
             serve:
               predict: predict.py:predict
               replicas: 2
             """)
         XCTAssertEqual(config.name, "mnist")
+        XCTAssertEqual(config.train.workers, 4)
         XCTAssertEqual(config.args, ["--epochs", "3"])
         XCTAssertEqual(config.env.map(\.name), ["A", "B"])
         XCTAssertEqual(config.workdir, "/srv/app")
@@ -62,6 +64,7 @@ final class ProjectConfigTests: XCTestCase {
         XCTAssertTrue(message("entrypoint: train.py\nserve:\n  replica: 2\n").hasPrefix("fair.yaml:3: unknown key \"serve.replica\""))
         XCTAssertEqual(message("entrypoint: train.py\ntrain:\n  gpu: lots\n"),
                        "fair.yaml:3: train.gpu: expected a whole number, got \"lots\"")
+        XCTAssertTrue(message("entrypoint: train.py\ntrain:\n  workers: 0\n").hasPrefix("fair.yaml:3: train.workers:"), message("entrypoint: train.py\ntrain:\n  workers: 0\n"))
         XCTAssertTrue(message("entrypoint: train.r\n").contains("must be a .py script or an .ipynb notebook"))
         XCTAssertTrue(message("entrypoint: train.py\nworkdir: relative\n").contains("workdir: must be an absolute path"))
         XCTAssertTrue(message("name: x\n").contains("entrypoint: required"))

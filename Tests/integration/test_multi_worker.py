@@ -219,3 +219,15 @@ def test_operator_resources_validate_against_the_training_operator_crds(fair_clu
     result = fair_cluster.train(PROJECT, "--workers", "3", "--operator", operator, "--name", f"op-{operator}", check=False)
     assert result.returncode == 1 and f"serves no kubeflow.org/v1 {kind}" in result.stderr, result.stderr
     assert cluster.kubectl("get", "serviceaccount", f"op-{operator}", check=False).returncode != 0
+
+
+def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster):
+    for args, message in [
+        (["--workers", "0"], "--workers must be between 1 and 256, got 0"),
+        (["--operator", "mpijob"], "mpijob"),
+        (["--workers", "2", "--schedule", "@daily"], "--schedule with --workers is not supported"),
+        (["--operator", "tfjob", "--detach"], "--operator makes the operator's resource and returns"),
+    ]:
+        result = fair_cluster.train(PROJECT, *args, check=False)
+        assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
+        assert "pushing" not in result.stderr, "refused before building"
