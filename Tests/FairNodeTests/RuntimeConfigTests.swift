@@ -171,6 +171,39 @@ final class RuntimeConfigTests: XCTestCase {
 
 /// CDI devices in the runc config: nodes with their cgroup rules, mounts, environment, hooks, groups.
 final class CDIApplicationTests: XCTestCase {
+    /// The spec as nvidia-ctk writes it, applied for GPU 1: the nodes are this fixture's, so the
+    /// host's part (type and numbers) comes from the numbers NVIDIA's driver gives them.
+    func testAnNvidiaCtkSpecIsAppliedForOneGPU() throws {
+        let directory = NSTemporaryDirectory() + "cdi-nvidia-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data(CDISpecTests.nvidiaStyle.utf8).write(to: URL(fileURLWithPath: directory + "/nvidia.yaml"))
+        let registry = CDIRegistry(directories: [directory])
+        let gpu = try XCTUnwrap(registry.device("nvidia.com/gpu=1"))
+        let numbers: [String: (Int64, Int64)] = ["/dev/nvidiactl": (195, 255), "/dev/nvidia-uvm": (509, 0), "/dev/nvidia-uvm-tools": (509, 1),
+                                                 "/dev/nvidia0": (195, 0), "/dev/nvidia1": (195, 1)]
+        var config = OCIRuntimeConfig(
+            process: .init(user: .init(uid: 0, gid: 0, additionalGids: nil), args: ["python3"], env: ["PATH=/bin"], cwd: "/",
+                           capabilities: .init(bounding: [], effective: [], permitted: []), rlimits: []),
+            root: .init(path: "/rootfs", readonly: true), hostname: "h", mounts: [],
+            linux: .init(resources: .init(devices: [.init(allow: false, access: "rwm")]), cgroupsPath: "/fair/x", namespaces: [],
+                         maskedPaths: [], readonlyPaths: [], seccomp: nil))
+        try CDIApplication.apply([gpu], to: &config) { node in
+            let (major, minor) = try XCTUnwrap(numbers[node.hostPath])
+            return .init(path: node.path, type: "c", major: major, minor: minor, fileMode: 0o666, uid: nil, gid: nil, permissions: node.permissions)
+        }
+        XCTAssertEqual(config.linux.devices?.map(\.path), ["/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia1"],
+                       "GPU 1 alone, with the shared control nodes")
+        XCTAssertEqual(config.linux.resources.devices.dropFirst().map { "\($0.major ?? -1):\($0.minor ?? -1)" }, ["195:255", "509:0", "509:1", "195:1"])
+        XCTAssertTrue(config.linux.resources.devices.dropFirst().allSatisfy { $0.allow && $0.access == "rwm" && $0.type == "c" })
+        XCTAssertEqual(config.process.env, ["PATH=/bin", "NVIDIA_VISIBLE_DEVICES=void"])
+        XCTAssertEqual(config.mounts.map(\.destination), ["/usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15", "/usr/bin/nvidia-smi"])
+        XCTAssertEqual(config.mounts.first?.type, "bind")
+        XCTAssertEqual(config.mounts.first?.options, ["ro", "nosuid", "nodev", "bind"])
+        XCTAssertEqual(config.hooks?.createContainer?.first?.path, "/usr/bin/nvidia-ctk")
+        XCTAssertEqual(config.hooks?.createContainer?.first?.args, ["nvidia-ctk", "hook", "update-ldcache", "--folder", "/usr/lib/x86_64-linux-gnu"])
+    }
+
     func testTwoDevicesOfOneSpecApplyTheSpecsEditsOnceAndEachDevicesOwn() throws {
         let text = """
             {"cdiVersion": "0.6.0", "kind": "example.com/dev",

@@ -6,13 +6,15 @@ import Foundation
 /// of the same name), hooks by stage and extra groups. Several devices of one spec repeat the
 /// spec's own edits: a node, mount or hook already applied is applied once.
 enum CDIApplication {
-    static func apply(_ devices: [CDIRegistry.ResolvedDevice], to config: inout OCIRuntimeConfig) throws {
+    /// `hostNode` completes a node from the host's (tests stand in for nodes a host lacks).
+    static func apply(_ devices: [CDIRegistry.ResolvedDevice], to config: inout OCIRuntimeConfig,
+                      hostNode: (CDIContainerEdits.DeviceNode) throws -> CDIContainerEdits.DeviceNode.OnHost = { try $0.onHost() }) throws {
         guard !devices.isEmpty else { return }
         let edits = devices.reduce(CDIContainerEdits()) { $0.appending($1.edits) }
 
         var nodes: [OCIRuntimeConfig.Device] = config.linux.devices ?? []
         for node in edits.deviceNodes where !nodes.contains(where: { $0.path == node.path }) {
-            let onHost = try node.onHost()
+            let onHost = try hostNode(node)
             let type = onHost.type == "u" ? "c" : onHost.type
             nodes.append(.init(path: onHost.path, type: type, major: onHost.major, minor: onHost.minor,
                                fileMode: onHost.fileMode, uid: onHost.uid, gid: onHost.gid))
