@@ -12,8 +12,8 @@ import FairKube
 /// kube's Job controller writes it, so the count survives the failed pods' deletion), and an
 /// index whose pod fails past the limit is listed in `status.failedIndexes` and not run again.
 enum JobIndexes {
-    static let key = "batch.kubernetes.io/job-completion-index"
-    static let failureCountKey = "batch.kubernetes.io/job-index-failure-count"
+    static let key = JobIndexAnnotations.completionIndex
+    static let failureCountKey = JobIndexAnnotations.failureCount
 
     static func index(of pod: JSONValue) -> Int? {
         guard let text = pod.value(at: "metadata.annotations")?[key]?.stringValue, let index = Int(text), index >= 0 else { return nil }

@@ -175,7 +175,7 @@ public final class JobFollower: @unchecked Sendable {
                 continue
             }
             if announcedPods.insert(podName).inserted {
-                let earlier = Int(pod.value(at: "metadata.annotations")?["batch.kubernetes.io/job-index-failure-count"]?.stringValue ?? "") ?? 0
+                let earlier = Int(pod.value(at: "metadata.annotations")?[JobIndexAnnotations.failureCount]?.stringValue ?? "") ?? 0
                 onEvent(.rankStarted(rank: rank, pod: podName, node: pod.value(at: "spec.nodeName")?.stringValue, attempt: earlier + 1, of: tries))
             }
             for container in options.containers {
@@ -201,7 +201,7 @@ public final class JobFollower: @unchecked Sendable {
             guard !unshown && !streams.anyRunning else { continue }
             switch condition["type"]?.stringValue {
             case "Complete":
-                let rankZero = pods.last { $0.value(at: "metadata.annotations")?["batch.kubernetes.io/job-completion-index"]?.stringValue == "0"
+                let rankZero = pods.last { $0.value(at: "metadata.annotations")?[JobIndexAnnotations.completionIndex]?.stringValue == "0"
                     && $0.value(at: "status.phase")?.stringValue == "Succeeded" }
                 return JobOutcome(state: .complete, attempts: pods.count, pod: rankZero?.name ?? pods.last?.name)
             case "Failed":
@@ -280,7 +280,7 @@ public final class JobFollower: @unchecked Sendable {
 
     /// The rank (completion index) a pod of an Indexed Job runs.
     public static func rank(of pod: JSONValue) -> Int? {
-        Int(pod.value(at: "metadata.annotations")?["batch.kubernetes.io/job-completion-index"]?.stringValue ?? "")
+        Int(pod.value(at: "metadata.annotations")?[JobIndexAnnotations.completionIndex]?.stringValue ?? "")
     }
 
     public static func state(of container: String, in pod: JSONValue) -> JSONValue? {
