@@ -130,5 +130,7 @@ def worker():
 
 if __name__ == "__main__":
     log(f"rank {RANK} of {WORLD}")
+    if os.environ.get("FAIL_RANK") == str(RANK):  # for showing what a failing rank does to the Job
+        raise SystemExit(f"rank {RANK} fails on purpose")
     rank_zero() if RANK == 0 else worker()
     sys.exit(0)

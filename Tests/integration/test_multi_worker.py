@@ -146,6 +146,22 @@ def test_a_killed_worker_is_retried_on_its_own_and_the_job_still_completes(fair_
     assert counts == ["0", "1"], counts
 
 
+def test_a_rank_that_fails_past_its_retries_fails_the_job_and_stops_the_others(fair_cluster, cluster):
+    started = time.monotonic()
+    result = fair_cluster.train(PROJECT, "--workers", "3", "--name", "dp-fail", "--backoff-limit", "0", "--env", "FAIL_RANK=1",
+                                check=False, timeout=300)
+    assert result.returncode == 1, result
+    assert "job dp-fail failed" in result.stderr and "MaxFailedIndexesExceeded" in result.stderr, result.stderr
+    assert "[1] rank 1 fails on purpose" in result.stdout + result.stderr
+    assert time.monotonic() - started < 120, "rank 0 waits for its peer: the Job must stop it, not its own timeout"
+    job = json.loads(cluster.kubectl("get", "job", "dp-fail", "-o", "json").stdout)
+    assert job["status"]["failedIndexes"] == "1"
+    assert any(c["type"] == "Failed" and c["reason"] == "MaxFailedIndexesExceeded" for c in job["status"]["conditions"])
+    wait_for(lambda: not [p for p in json.loads(cluster.kubectl("get", "pods", "-l", "job-name=dp-fail", "-o", "json").stdout)["items"]
+                          if p["status"].get("phase") in ("Pending", "Running") and not p["metadata"].get("deletionTimestamp")],
+             timeout=60, what="the other ranks to be stopped")
+
+
 def test_workers_that_cannot_all_start_together_fail_fast_and_none_starts(fair_cluster, cluster):
     node = json.loads(cluster.kubectl("get", "nodes", "-o", "json").stdout)["items"][0]
     cpu = node["status"]["allocatable"]["cpu"]
@@ -160,7 +176,8 @@ def test_workers_that_cannot_all_start_together_fail_fast_and_none_starts(fair_c
 
 
 def test_workers_dry_run_is_valid_kubernetes_and_names_every_rank(fair_cluster, tmp_path):
-    text = fair_cluster.train(PROJECT, "--workers", "4", "--name", "dp-dry", "--backoff-limit", "2", "--dry-run").stdout
+    text = fair_cluster.train(PROJECT, "--workers", "4", "--name", "dp-dry", "--backoff-limit", "2", "--model-rank", "3",
+                              "--dry-run").stdout
     manifest = tmp_path / "workers.yaml"
     manifest.write_text(text)
     validate = shutil.which("kubernetes-validate") or str(Path(sys.executable).parent / "kubernetes-validate")
@@ -180,6 +197,8 @@ def test_workers_dry_run_is_valid_kubernetes_and_names_every_rank(fair_cluster, 
     tf_config = json.loads(env["TF_CONFIG"]["value"].replace("$(RANK)", "2"))
     assert tf_config == {"cluster": {"worker": [f"dp-dry-{i}.dp-dry:29500" for i in range(4)]}, "task": {"type": "worker", "index": 2}}
     assert service["spec"] == {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": {"job-name": "dp-dry"}}
+    [model] = template["spec"]["containers"]
+    assert model["command"][-4:] == ["--rank", "$(RANK)", "--store-from-rank", "3"]
 
 
 @pytest.mark.parametrize("operator,kind,leader,container", [
@@ -227,6 +246,8 @@ def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster):
         (["--operator", "mpijob"], "mpijob"),
         (["--workers", "2", "--schedule", "@daily"], "--schedule with --workers is not supported"),
         (["--operator", "tfjob", "--detach"], "--operator makes the operator's resource and returns"),
+        (["--workers", "3", "--model-rank", "3"], "--model-rank 3: there are 3 workers, ranks 0 to 2"),
+        (["--model-rank", "1"], "--model-rank 1 needs --workers"),
     ]:
         result = fair_cluster.train(PROJECT, *args, check=False)
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)

@@ -148,7 +148,8 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
           wait: bool = True, kubeconfig: Optional[PathLike] = None, context: Optional[str] = None,
           namespace: Optional[str] = None, registry: Optional[str] = None, notebook: Optional[PathLike] = None,
           node_selector: Optional[Mapping[str, str]] = None, backoff_limit: Optional[int] = None,
-          execute: bool = False, parameters: Optional[Mapping[str, object]] = None, quiet: bool = False) -> TrainRun:
+          execute: bool = False, parameters: Optional[Mapping[str, object]] = None, quiet: bool = False,
+          workers: Optional[int] = None) -> TrainRun:
     """Builds, pushes and trains, as `fair train` does, and returns the run.
 
     `entry` is a project directory, a `.py` or `.ipynb` file, a Python function (called in the
@@ -161,6 +162,10 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
     it again. Inside the training pod itself (the notebook that called `fair.train()` runs
     there, top to bottom) the call ends the run with success: the cells above it are the
     training, the cells below it (serving, predictions) are for the notebook side only.
+
+    `workers=N` runs N processes that train together (data-parallel): each gets RANK,
+    WORLD_SIZE, MASTER_ADDR and MASTER_PORT (and TF_CONFIG), their output comes prefixed by
+    rank (`[0] …`), and rank 0 stores the model.
 
     `execute=True` runs a notebook entry with a real kernel in the pod instead of as a script,
     with `parameters` set after its cell tagged `parameters`; `run.notebook()` is then the
@@ -193,7 +198,7 @@ def train(entry: Entry = None, *, args: Sequence[Any] = (), kwargs: Optional[Map
         if base:
             arguments += ["--base", base]
         for flag, value in (("--cpu", cpu), ("--memory", memory), ("--gpu", gpu), ("--registry", registry),
-                            ("--backoff-limit", backoff_limit)):
+                            ("--backoff-limit", backoff_limit), ("--workers", workers)):
             if value is not None:
                 arguments += [flag, str(value)]
         arguments += _options.pairs("--env", env) + _options.repeated("--secret", secrets) + _options.repeated("--mount", mounts)

@@ -31,12 +31,13 @@ def test_train_builds_the_command_line_and_reads_the_model(fake, tmp_path):
     (project / "train.py").write_text("print('hi')\n")
     fake.answer("train", stdout=report(model=MODEL), stderr=["epoch 1\n"])
     run = fair.train(project, cpu="500m", memory="1Gi", gpu=1, env={"A": 1}, secrets=["s"], mounts=["pvc:data:/data"],
-                     name="proj-abcde", namespace="ml", kubeconfig=tmp_path / "kc", base="oci-archive:/b.tar", quiet=True)
+                     name="proj-abcde", namespace="ml", kubeconfig=tmp_path / "kc", base="oci-archive:/b.tar", quiet=True,
+                     workers=3)
     arguments = fake.calls[-1]["arguments"]
     assert arguments[:6] == ["train", str(project), "--name", "proj-abcde", "--output-format", "json"]
     for flag, value in [("--cpu", "500m"), ("--memory", "1Gi"), ("--gpu", "1"), ("--env", "A=1"), ("--secret", "s"),
                         ("--mount", "pvc:data:/data"), ("--namespace", "ml"), ("--kubeconfig", str(tmp_path / "kc")),
-                        ("--base", "oci-archive:/b.tar")]:
+                        ("--base", "oci-archive:/b.tar"), ("--workers", "3")]:
         assert arguments[arguments.index(flag) + 1] == value, flag
     assert "--detach" not in arguments
     assert run.name == "proj-abcde"

@@ -1372,7 +1372,7 @@ if __name__ == "__main__":
     With workers (`fair train --workers N`) the Job is Indexed: pod i is rank i, reachable as
     NAME-i.NAME through the headless Service of workers-service.yaml; the ranks start together
     (the pod-group labels), each retries on its own (backoffLimitPerIndex), one failed rank
-    fails the Job (maxFailedIndexes: 0), and only rank 0 stores the model. }}
+    fails the Job (maxFailedIndexes: 0), and only one rank (0 unless --model-rank) stores the model. }}
 apiVersion: batch/v1
 kind: Job
 metadata:
@@ -1502,7 +1502,7 @@ spec:
                   "--registry", {{{registry}}}, "--repository", {{{modelRepository}}}, "--dir", "/model",
                   "--annotation", {{{jobAnnotation}}}, "--annotation", {{{imageAnnotation}}},
                   "--failure-file", {{{failureFile}}}, "--failed-tag", {{{failedTag}}}{{#hasWorkers}},
-                  "--rank", "$(RANK)", "--store-from-rank", "0"{{/hasWorkers}}]
+                  "--rank", "$(RANK)", "--store-from-rank", {{{modelRankText}}}{{/hasWorkers}}]
 {{#hasModelEnv}}
         env:
 {{/hasModelEnv}}

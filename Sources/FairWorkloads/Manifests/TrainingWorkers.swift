@@ -14,6 +14,8 @@ public struct TrainingWorkers: Sendable, Equatable {
     public var retriesPerWorker: Int
     /// Where rank 0 listens for its peers: torch.distributed's usual port.
     public var masterPort: Int = 29500
+    /// The rank whose `$FAIR_MODEL_DIR` is stored; the others store nothing.
+    public var modelRank: Int = 0
 
     public static let defaultRetriesPerWorker = 1
 
@@ -36,7 +38,7 @@ public struct TrainingWorkers: Sendable, Equatable {
         [
             "hasWorkers": true, "workerCount": count, "workerCountText": String(count), "retriesPerWorker": retriesPerWorker,
             "workersService": job, "masterAddress": Self.address(job: job, rank: 0), "masterPortText": String(masterPort),
-            "tfConfig": tfConfig(job: job),
+            "tfConfig": tfConfig(job: job), "modelRankText": String(modelRank),
         ]
     }
 

@@ -75,6 +75,9 @@ struct TrainCommand: ParsableCommand {
                                discussion: "Each gets RANK, WORLD_SIZE, MASTER_ADDR (rank 0's name), MASTER_PORT and TF_CONFIG; their output is shown prefixed by rank ([0] …); rank 0 stores the model. Default: fair.yaml's train.workers, else 1."))
     var workers: Int?
 
+    @Option(help: "With --workers: the rank whose $FAIR_MODEL_DIR is stored as the model (default 0).")
+    var modelRank: Int?
+
     @Option(help: ArgumentHelp("Run the workers as Kubeflow training-operator's resource instead of an Indexed Job: pytorchjob or tfjob (kubeflow.org/v1; the cluster must run that operator).",
                                discussion: "The operator sets the rendezvous (MASTER_ADDR, RANK, WORLD_SIZE; TF_CONFIG); the leader (Master, Chief) stores the model after training. fair creates it and returns; follow its pods with kubectl."))
     var `operator`: TrainingOperator?
@@ -107,6 +110,8 @@ struct TrainCommand: ParsableCommand {
         if let workers, !(1...ProjectConfig.TrainSettings.maximumWorkers).contains(workers) {
             throw ValidationError("--workers must be between 1 and \(ProjectConfig.TrainSettings.maximumWorkers), got \(workers)")
         }
+        // Its upper bound is the worker count, which fair.yaml may give: checked once it is known.
+        if let modelRank, modelRank < 0 { throw ValidationError("--model-rank must be 0 or more, got \(modelRank)") }
         if let backoffLimit, !(0...100).contains(backoffLimit) { throw ValidationError("--backoff-limit must be between 0 and 100, got \(backoffLimit)") }
         if let name, !KubernetesNames.isValid(name) {
             throw ValidationError("--name \(name) is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)")

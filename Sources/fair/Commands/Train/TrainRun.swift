@@ -25,6 +25,7 @@ struct TrainRun {
         let projectArgument = ProjectArgument(command.directory)
         let projectDirectory = projectArgument.directory
         let config = try ProjectConfig.loadOrInfer(file: command.file, projectDirectory: projectDirectory, entrypoint: projectArgument.entrypoint)
+        try Self.checkModelRank(command, workers: command.workers ?? config.train.workers ?? 1)
         let client = try command.cluster.client()
         let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
         let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
@@ -71,6 +72,7 @@ struct TrainRun {
             let count = workerCount
             training.workers = TrainingWorkers(count: count, retriesPerWorker: command.backoffLimit ?? config.train.backoffLimit
                                                    ?? TrainingWorkers.defaultRetriesPerWorker)
+            training.workers?.modelRank = command.modelRank ?? 0
         }
         training.activeDeadlineSeconds = config.train.activeDeadlineSeconds
         let template = try ManifestTemplate.projectOrBuiltIn(config.train.template, builtIn: "job.yaml", projectDirectory: projectDirectory)
@@ -279,6 +281,16 @@ struct TrainRun {
                 throw InputError(description: "--gpu \(gpus): no node offers \(gpus) GPU\(gpus == 1 ? "" : "s"); node \(node.name ?? "?"): \(message)")
             }
         }
+    }
+
+    /// `--model-rank` names a rank there is, of workers fair runs itself.
+    static func checkModelRank(_ command: TrainCommand, workers: Int) throws {
+        guard let rank = command.modelRank, rank != 0 || command.operator != nil else { return }
+        if command.operator != nil {
+            throw InputError(description: "--model-rank: with --operator the leader (Master, Chief) stores the model")
+        }
+        guard workers > 1 else { throw InputError(description: "--model-rank \(rank) needs --workers (one process is rank 0)") }
+        guard rank < workers else { throw InputError(description: "--model-rank \(rank): there are \(workers) workers, ranks 0 to \(workers - 1)") }
     }
 
     /// fair.yaml's pairs, then the flag's (the flag wins for the same key), in order.
