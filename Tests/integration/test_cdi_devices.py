@@ -57,6 +57,13 @@ def test_a_node_advertises_each_cdi_kind_counted_from_its_specs(cluster):
     wait_for(lambda: KIND in capacity()[0], timeout=60, what=f"{KIND} in the node's capacity")
     total, allocatable = capacity()
     assert total[KIND] == "2" and allocatable[KIND] == "2", total  # `all` is not a third device
+    # The broken spec beside it is said on the Node, where `kubectl describe node` shows it.
+    def warnings():
+        events = json.loads(cluster.kubectl("get", "events", "-A", "--field-selector", "involvedObject.kind=Node,reason=InvalidCDISpec",
+                                            "-o", "json").stdout)["items"]
+        return [event["message"] for event in events if event["type"] == "Warning"]
+    messages = wait_for(warnings, timeout=30, what="an InvalidCDISpec event")
+    assert any("broken.yaml" in message and "kind" in message for message in messages), messages
     assert "nvidia.com/gpu" not in total or os.path.exists("/etc/cdi/nvidia.yaml")
 
 

@@ -143,6 +143,10 @@ public final class NodeAgent: @unchecked Sendable {
         self.logServer = logServer
         lock.unlock()
 
+        // A spec that cannot be used is also said where `kubectl describe node` shows it.
+        if !devices.problems.isEmpty, let node = try? client.get(.nodes, name: options.name) {
+            for problem in devices.problems { syncer.events.record(node, .warning, reason: "InvalidCDISpec", message: problem) }
+        }
         informer.addHandler { [weak self] event in self?.podChanged(event) }
         loop.start()
         services.start()
