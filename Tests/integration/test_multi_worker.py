@@ -252,3 +252,16 @@ def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster):
         result = fair_cluster.train(PROJECT, *args, check=False)
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
         assert "pushing" not in result.stderr, "refused before building"
+
+
+def test_jax_distributed_meets_across_two_workers_on_cpu(fair_cluster):
+    """A real framework's rendezvous through the environment fair sets (jaxlib from PyPI)."""
+    result = fair_cluster.train(FIXTURES / "jax-distributed", "--workers", "2", "--name", "jax-two", "--output-format", "json",
+                                timeout=900)
+    report = json.loads(result.stdout)
+    logs = result.stderr
+    assert report["state"] == "complete", logs
+    for rank in (0, 1):
+        assert f"[{rank}] process {rank} of 2, 2 devices in all" in logs, logs
+        assert f"[{rank}] gathered [1.0, 2.0] sum 3.0" in logs, logs
+    assert report["model"]["reference"].endswith("/models/jax-distributed:v1")
