@@ -103,6 +103,30 @@ def test_a_shell_with_a_terminal_reads_what_is_typed(cluster, pod, tmp_path):
     assert process.returncode == 5, output
 
 
+def test_a_terminal_process_that_ignores_the_hang_up_is_killed_once_its_client_is_gone(cluster, pod, tmp_path):
+    """kubectl goes away (killed, as a closed laptop would leave it): the terminal is hung up,
+    and a process that ignores SIGHUP is killed after the node's ten hang-ups, so nothing an
+    unreachable session started keeps running on the node."""
+    from test_fuzz_streams import exec_processes
+    marker = f"/tmp/ignores-hup-{os.getpid()}"
+    inner = " ".join(shlex.quote(part) for part in [*cluster.kubectl_command(), "exec", "-it", pod, "-c", "main", "--", "sh", "-c",
+                                                    f"trap '' HUP; touch {marker}; exec sleep 600"])
+    client = subprocess.Popen(["script", "-qefc", inner, str(tmp_path / "typescript")], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(lambda: cluster.kubectl("exec", pod, "-c", "main", "--", "test", "-e", marker, check=False).returncode == 0,
+                 timeout=60, what="the session to start")
+        wait_for(lambda: exec_processes(cluster), timeout=10, what="its runc exec")
+    finally:
+        os.killpg(client.pid, 9)
+        client.wait()
+    started = time.monotonic()
+    wait_for(lambda: not exec_processes(cluster), timeout=40, what="the unreachable session to end")
+    assert time.monotonic() - started < 40
+    sleeping = cluster.kubectl("exec", pod, "-c", "main", "--", "sh", "-c", "ps -eo args 2>/dev/null || ls /proc", check=False).stdout
+    assert "sleep 600" not in sleeping, sleeping
+
+
 def test_exec_into_the_second_container(cluster, pod):
     result = cluster.kubectl("exec", pod, "-c", "side", "--", "sh", "-c", "echo side")
     assert result.stdout == "side\n"

@@ -200,6 +200,9 @@ public final class ExecProcess: @unchecked Sendable {
     /// The pid file can name the process a moment before it has become the command (while
     /// runc's init still holds it, a signal is dropped), so the hang-up is sent again each
     /// second while the process lives, up to ten times.
+    /// What still runs after that can never be reached again (a process that ignores SIGHUP, or
+    /// runc stuck before the command ran): the process is killed, then runc if it lingers, so a
+    /// client that went away leaves nothing running on the node.
     func hangUp() {
         guard let terminal else { return }
         terminal.close()
@@ -208,10 +211,7 @@ public final class ExecProcess: @unchecked Sendable {
             var sent = 0
             for _ in 0..<200 where sent < 10 {
                 if exited { return }
-                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                   let process = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), process > 0,
-                   Self.parent(of: process) == runc {
-                    // runc's child, not reaped while runc lives: the pid is still the process's.
+                if let process = Self.runcChild(pidFile: pidFile, runc: runc) {
                     kill(process, SIGHUP)
                     kill(process, SIGCONT)
                     sent += 1
@@ -220,7 +220,20 @@ public final class ExecProcess: @unchecked Sendable {
                     usleep(100_000)
                 }
             }
+            if exited { return }
+            if let process = Self.runcChild(pidFile: pidFile, runc: runc) { kill(process, SIGKILL) }
+            for _ in 0..<20 where !exited { usleep(100_000) }
+            if !exited { kill(runc, SIGKILL) }
         }
+    }
+
+    /// The process the pid file names while it is still runc's child (not reaped while runc
+    /// lives, so the pid is still the process's).
+    private static func runcChild(pidFile: String, runc: pid_t) -> pid_t? {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let process = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), process > 0,
+              parent(of: process) == runc else { return nil }
+        return process
     }
 
     /// Set once runc has been waited for.
