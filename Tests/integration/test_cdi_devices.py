@@ -23,9 +23,13 @@ def make_devices(directory, count):
         nodes.append(path)
     specs = directory / "specs"
     specs.mkdir()
+    driver = directory / "driver.conf"  # a file of the "driver" every device of the kind needs
+    driver.write_text("example driver 1.0\n")
     spec = {
         "cdiVersion": "0.6.0", "kind": KIND,
-        "containerEdits": {"env": ["EXAMPLE_DRIVER=1"]},
+        "containerEdits": {"env": ["EXAMPLE_DRIVER=1"],
+                           "mounts": [{"hostPath": str(driver), "containerPath": "/etc/example/driver.conf",
+                                       "options": ["ro", "nosuid", "nodev", "bind"]}]},
         "devices": [{"name": f"dev{index}", "containerEdits": {
             "env": [f"EXAMPLE_VISIBLE=dev{index}"],
             "deviceNodes": [{"path": f"/dev/example{index}", "hostPath": str(path)}]}} for index, path in enumerate(nodes)]
@@ -90,8 +94,10 @@ def phase(cluster, name):
 
 
 def seen(cluster, name):
-    """The example devices and variables the container sees."""
-    out = cluster.kubectl("exec", name, "--", "sh", "-c", "ls /dev | grep example; env | grep EXAMPLE_ | sort; echo exec-ok").stdout
+    """The example devices, variables and driver file the container sees."""
+    out = cluster.kubectl("exec", name, "--", "sh", "-c",
+                          "ls /dev | grep example; env | grep EXAMPLE_ | sort; "
+                          "cat /etc/example/driver.conf 2>/dev/null | tr ' ' _ | sed s/^/driver:/; echo exec-ok").stdout
     words = out.split()
     assert words[-1:] == ["exec-ok"], out
     return sorted(words[:-1])
@@ -106,6 +112,7 @@ def test_pods_get_their_own_devices_and_a_third_waits(cluster, image):
     devices = {tuple(x for x in first if x.startswith("example")), tuple(x for x in second if x.startswith("example"))}
     assert devices == {("example0",), ("example1",)}, (first, second)
     assert "EXAMPLE_DRIVER=1" in first and "EXAMPLE_DRIVER=1" in second
+    assert "driver:example_driver_1.0" in first and "driver:example_driver_1.0" in second, "the spec's mounted file"
     assert {x for x in first + second if x.startswith("EXAMPLE_VISIBLE")} == {"EXAMPLE_VISIBLE=dev0", "EXAMPLE_VISIBLE=dev1"}
     assert seen(cluster, "none") == [], "a pod that asks for none sees no device"
 
