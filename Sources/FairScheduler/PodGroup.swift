@@ -8,9 +8,6 @@ import FairKube
 /// their grouping to a cluster that runs that plugin and are ordinary pods anywhere else.
 /// Nothing of a group is bound until `minAvailable` of its pods are placed or fit at once.
 struct PodGroup: Hashable, Sendable {
-    static let nameLabel = PodGroupLabels.name
-    static let minAvailableLabel = PodGroupLabels.minAvailable
-
     let namespace: String
     let name: String
     let minAvailable: Int
@@ -18,15 +15,15 @@ struct PodGroup: Hashable, Sendable {
     /// The pod's group; nil for a pod in none, or in a group of one (nothing to wait for).
     init?(_ pod: JSONValue) {
         let labels = pod.labels
-        guard let name = labels[Self.nameLabel], !name.isEmpty,
-              let text = labels[Self.minAvailableLabel], let minAvailable = Int(text), minAvailable > 1 else { return nil }
+        guard let name = labels[PodGroupLabels.name], !name.isEmpty,
+              let text = labels[PodGroupLabels.minAvailable], let minAvailable = Int(text), minAvailable > 1 else { return nil }
         self.namespace = pod.namespace ?? ""
         self.name = name
         self.minAvailable = minAvailable
     }
 
     func contains(_ pod: JSONValue) -> Bool {
-        pod.namespace ?? "" == namespace && pod.labels[Self.nameLabel] == name
+        pod.namespace ?? "" == namespace && pod.labels[PodGroupLabels.name] == name
     }
 
     func waitingMessage(present: Int) -> String {

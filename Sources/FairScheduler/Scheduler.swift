@@ -196,6 +196,8 @@ public final class Scheduler: @unchecked Sendable {
             guard awaitsScheduling(pod) else { continue }
             var candidate = SchedulingPod(pod)
             if cache.isPlaced(key: key, uid: candidate.uid) { continue }
+            // A group's waiting pods are decided together, each with its own volume verdict.
+            if let group = PodGroup(pod), scheduleGroup(group, cycle: cycle) { continue }
             var claimsToProvision: [String]?
             switch VolumeBinding(claims: claims, volumes: volumes, classes: storageClasses).verdict(for: pod) {
             case let .ready(terms):
@@ -209,7 +211,6 @@ public final class Scheduler: @unchecked Sendable {
                 reportUnschedulable(pod, FitFailure(nodeCount: cache.nodeCount, reasonCounts: [reason: cache.nodeCount]))
                 continue
             }
-            if let group = PodGroup(pod), scheduleGroup(group, cycle: cycle) { continue }
             switch cache.schedule(candidate) {
             case let .success(node) where claimsToProvision != nil:
                 // Not bound yet: its claims first get volumes on this node; the pod is decided

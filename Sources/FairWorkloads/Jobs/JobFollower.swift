@@ -201,8 +201,7 @@ public final class JobFollower: @unchecked Sendable {
             guard !unshown && !streams.anyRunning else { continue }
             switch condition["type"]?.stringValue {
             case "Complete":
-                let rankZero = pods.last { $0.value(at: "metadata.annotations")?[JobIndexAnnotations.completionIndex]?.stringValue == "0"
-                    && $0.value(at: "status.phase")?.stringValue == "Succeeded" }
+                let rankZero = pods.last { Self.rank(of: $0) == 0 && $0.value(at: "status.phase")?.stringValue == "Succeeded" }
                 return JobOutcome(state: .complete, attempts: pods.count, pod: rankZero?.name ?? pods.last?.name)
             case "Failed":
                 let failed = pods.last { $0.value(at: "status.phase")?.stringValue == "Failed" }

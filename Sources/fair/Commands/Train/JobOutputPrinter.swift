@@ -13,7 +13,6 @@ final class JobOutputPrinter: @unchecked Sendable {
     private(set) var scheduledAt: Date?
     private(set) var startedAt: Date?
     private(set) var trainedAt: Date?
-    private var lastAttempt = 0
     /// A multi-worker Job's ranks stream from threads of their own, a whole line at a time.
     private let lock = NSLock()
 
@@ -57,7 +56,6 @@ final class JobOutputPrinter: @unchecked Sendable {
             Console.progress("waiting: pod \(pod): \(why)")
         case let .attempt(pod, node, number, of):
             if startedAt == nil { startedAt = Date() }
-            lastAttempt = number
             let place = node.map { " on node \($0)" } ?? ""
             Console.progress(of > 1 ? "── attempt \(number) of \(of): pod \(pod)\(place)" : "── pod \(pod)\(place)")
         case let .containerEnded(pod, container, exitCode, reason):
