@@ -240,7 +240,7 @@ def test_operator_resources_validate_against_the_training_operator_crds(fair_clu
     assert cluster.kubectl("get", "serviceaccount", f"op-{operator}", check=False).returncode != 0
 
 
-def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster):
+def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster, tmp_path):
     for args, message in [
         (["--workers", "0"], "--workers must be between 1 and 256, got 0"),
         (["--operator", "mpijob"], "mpijob"),
@@ -252,6 +252,12 @@ def test_bad_worker_options_are_refused_before_anything_is_built(fair_cluster):
         result = fair_cluster.train(PROJECT, *args, check=False)
         assert result.returncode != 0 and message in result.stderr, (args, result.stderr)
         assert "pushing" not in result.stderr, "refused before building"
+    # Workers from fair.yaml are refused with --schedule as the flag's are.
+    project = tmp_path / "scheduled"
+    shutil.copytree(PROJECT, project)
+    (project / "fair.yaml").write_text("name: data-parallel\nentrypoint: train.py\ntrain:\n  workers: 2\n")
+    result = fair_cluster.train(project, "--schedule", "@daily", check=False)
+    assert result.returncode != 0 and "--schedule with --workers is not supported" in result.stderr, result.stderr
 
 
 def test_jax_distributed_meets_across_two_workers_on_cpu(fair_cluster):

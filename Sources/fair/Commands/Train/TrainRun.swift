@@ -16,16 +16,18 @@ struct TrainRun {
         if command.operator != nil && (command.schedule != nil || command.detach || command.rm) {
             throw InputError(description: "--operator makes the operator's resource and returns: --schedule, --detach and --rm do not apply to it")
         }
-        if command.schedule != nil && (command.workers ?? 1) > 1 {
-            throw InputError(description: "--schedule with --workers is not supported: each run would need its own Service; schedule a single-worker training, or run the workers with fair train --workers")
-        }
         if command.timeZone != nil && command.schedule == nil {
             throw InputError(description: "--time-zone \(command.timeZone!) needs --schedule")
         }
         let projectArgument = ProjectArgument(command.directory)
         let projectDirectory = projectArgument.directory
         let config = try ProjectConfig.loadOrInfer(file: command.file, projectDirectory: projectDirectory, entrypoint: projectArgument.entrypoint)
-        try Self.checkModelRank(command, workers: command.workers ?? config.train.workers ?? 1)
+        // Workers from the flag, else fair.yaml: both are checked alike.
+        let workerCount = command.workers ?? config.train.workers ?? 1
+        if command.schedule != nil && workerCount > 1 {
+            throw InputError(description: "--schedule with --workers is not supported: each run would need its own Service; schedule a single-worker training, or run the workers with fair train --workers")
+        }
+        try Self.checkModelRank(command, workers: workerCount)
         let client = try command.cluster.client()
         let namespace = command.cluster.namespace(for: client, projectDefault: config.train.namespace)
         let hosts = try TargetRegistry.resolve(flag: command.registry, project: config.train.registry, client: client)
@@ -67,10 +69,8 @@ struct TrainRun {
                                                            command.nodeSelector, flag: "--node-selector"),
                                            uniquingKeysWith: { _, last in last })
         training.backoffLimit = command.backoffLimit ?? config.train.backoffLimit ?? 0
-        let workerCount = command.workers ?? config.train.workers ?? 1
         if command.operator == nil, workerCount > 1 {
-            let count = workerCount
-            training.workers = TrainingWorkers(count: count, retriesPerWorker: command.backoffLimit ?? config.train.backoffLimit
+            training.workers = TrainingWorkers(count: workerCount, retriesPerWorker: command.backoffLimit ?? config.train.backoffLimit
                                                    ?? TrainingWorkers.defaultRetriesPerWorker)
             training.workers?.modelRank = command.modelRank ?? 0
         }
