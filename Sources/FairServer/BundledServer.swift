@@ -165,15 +165,19 @@ public final class BundledServer: @unchecked Sendable {
                         // The addresses first: the kubeconfig appearing is what tells clients all is up.
                         try (registryAddress + "\n").write(toFile: "\(options.dataDirectory)/registry-address", atomically: true, encoding: .utf8)
                         try (servingAddress + "\n").write(toFile: "\(options.dataDirectory)/serving-address", atomically: true, encoding: .utf8)
-                        let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
-                                                              certificateAuthorityPEM: caPEM)
+                        // The loops start first, so that a client seeing the kubeconfig also finds this
+                        // machine's node registered, as after `kind create cluster`.
                         if options.runsControlPlane {
                             do {
-                                try controlPlane.start(kubeconfig: path) { logger.warning("\($0)") }
+                                try controlPlane.start(config: FairKube.Kubeconfig(server: url, certificateAuthorityPEM: caPEM, token: token)) {
+                                    logger.warning("\($0)")
+                                }
                             } catch {
                                 logger.error("the control plane did not start: \(error)")
                             }
                         }
+                        let path = try ServerKubeconfig.write(dataDirectory: options.dataDirectory, server: url, token: token,
+                                                              certificateAuthorityPEM: caPEM)
                         ready(Endpoints(kubeconfig: path, apiURL: url, registry: registryAddress, serving: servingAddress))
                     } catch {
                         logger.error("cannot write the kubeconfig: \(error)")

@@ -48,8 +48,7 @@ final class ControlPlane: @unchecked Sendable {
 
     /// Starts every loop; an agent that cannot start (runc missing) is reported, not fatal, so
     /// the API stays up for `kubectl` and for nodes joining from elsewhere.
-    func start(kubeconfig path: String, log: @escaping (String) -> Void) throws {
-        let config = try FairKube.Kubeconfig.load(path: path)
+    func start(config: FairKube.Kubeconfig, log: @escaping (String) -> Void) throws {
         let client = try options.inProcess && api != nil
             ? KubeClient(config: config, transport: InProcessTransport(api: api!))
             : KubeClient(config: config)
