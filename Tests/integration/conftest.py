@@ -66,6 +66,16 @@ def base_image(tmp_path_factory):
     return str(path)
 
 
+@pytest.fixture(scope="module")
+def cluster(request, tmp_path_factory):
+    """A bundled `fair server` (API server, controllers, scheduler, node agent, registry) of the
+    test module's own, with default options; a module that needs others defines its own."""
+    from server_harness import FairServer
+    server = FairServer(fair_binary(), tmp_path_factory.mktemp(request.module.__name__) / "data").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def project(tmp_path):
     """Copies a fixture project into the test's own directory."""

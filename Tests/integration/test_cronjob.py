@@ -9,17 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import fair_binary, Fair, FIXTURES
-from server_harness import FairServer, wait_for
+from conftest import Fair, FIXTURES
+from server_harness import wait_for
 
 SCHEDULED = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("cronjob") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

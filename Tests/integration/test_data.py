@@ -17,17 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fair_binary, Fair
-from server_harness import FairServer, wait_for
+from conftest import Fair
+from server_harness import wait_for
 
 MAX_RSS_KB = 150 * 1024
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("data") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,12 @@ import re
 import time
 
 import pytest
-from conftest import fair_binary, Fair
-from server_harness import FairServer, wait_for
+from conftest import Fair
+from server_harness import wait_for
 
 BURN = "import time\nwhile True:\n    pass\n"
 HOLD = "import time\nheld = b'x' * (100 << 20)\ntime.sleep(1000000)\n"
 IDLE = "import time\ntime.sleep(1000000)\n"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("top") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
-from conftest import FIXTURES, Fair, fair_binary
-from server_harness import FairServer, wait_for
+from conftest import FIXTURES, Fair
+from server_harness import wait_for
 
 SNIFFER = r'''
 import json, os, socket, sys, time
@@ -49,13 +47,6 @@ while time.time() < deadline and not stopped:
     tail = window[-longest:]
 print(json.dumps({"packets": packets, "counts": counts, "stopped": stopped}), flush=True)
 '''
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("sniffer") / "data").start()
-    yield server
-    server.stop()
 
 
 def send_in_clear(cluster, text):

@@ -17,17 +17,10 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, fair_binary
-from server_harness import FairServer, wait_for
+from server_harness import wait_for
 from test_train_serve import ClusterFair
 
 PROJECT = FIXTURES / "data-parallel"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("workers-cluster") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from conftest import fair_binary
-from server_harness import FairNode, FairServer, wait_for
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("nodecreds") / "data").start()
-    yield server
-    server.stop()
+from server_harness import FairNode, wait_for
 
 
 def kubectl_json(cluster, *args, kubeconfig=None):

@@ -11,17 +11,10 @@ import time
 
 import pytest
 
-from conftest import fair_binary, Fair
-from server_harness import FairServer, wait_for
+from conftest import Fair
+from server_harness import wait_for
 
 SLEEPER = "import time\ntime.sleep(1000000)\n"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("exec") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,10 @@ import subprocess
 
 import pytest
 
-from conftest import fair_binary, Fair, FIXTURES
-from server_harness import FairServer, wait_for
+from conftest import Fair, FIXTURES
+from server_harness import wait_for
 
 VALUE = "s3cr3t-value-7Qx"
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("secrets") / "data").start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,7 @@
 there by the controller, and the account a pod runs as when it names none."""
 import json
 
-import pytest
-
-from conftest import fair_binary
-from server_harness import FairServer, wait_for
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("accounts") / "data").start()
-    yield server
-    server.stop()
+from server_harness import wait_for
 
 
 def account_uid(cluster, namespace):

@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import fair_binary, Fair, FIXTURES
-from server_harness import FairNode, FairServer, wait_for
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("statefulsets") / "data").start()
-    yield server
-    server.stop()
+from server_harness import FairNode, wait_for
 
 
 @pytest.fixture(scope="module")

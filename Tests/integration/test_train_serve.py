@@ -17,14 +17,6 @@ import pytest
 
 from conftest import Fair, FIXTURES, fair_binary
 from server_harness import wait_for
-from server_harness import FairServer
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("train-cluster") / "data").start()
-    yield server
-    server.stop()
 
 
 class ClusterFair(Fair):

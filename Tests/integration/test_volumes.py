@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fair_binary, Fair, FIXTURES
-from server_harness import FairServer, wait_for
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    server = FairServer(fair_binary(), tmp_path_factory.mktemp("volumes") / "data").start()
-    yield server
-    server.stop()
+from conftest import Fair, FIXTURES
+from server_harness import wait_for
 
 
 @pytest.fixture(scope="module")
