@@ -8,6 +8,11 @@ struct FitFailure: Error, Equatable, Sendable {
 
     static let noNodesReason = "no nodes available to schedule pods"
 
+    /// One reason that holds on every node (a volume no node can reach).
+    static func onEveryNode(_ reason: String, nodeCount: Int) -> FitFailure {
+        FitFailure(nodeCount: nodeCount, reasonCounts: [reason: nodeCount])
+    }
+
     /// Most common reason first, then alphabetical, so the message is stable across attempts.
     var message: String {
         guard nodeCount > 0 else { return "0/0 nodes are available: \(Self.noNodesReason)." }

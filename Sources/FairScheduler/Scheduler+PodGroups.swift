@@ -28,7 +28,7 @@ extension Scheduler {
                 misfit = "pod group \"\(group.name)\": claims that wait for their first consumer are not provisioned for a pod group"
             case let .unschedulable(reason):
                 misfit = group.misfitMessage(fitting: decided.count, needed: waiting.count,
-                                             FitFailure(nodeCount: cache.nodeCount, reasonCounts: [reason: cache.nodeCount]))
+                                             .onEveryNode(reason, nodeCount: cache.nodeCount))
             }
             if misfit != nil { break }
             switch cache.schedule(candidate) {
@@ -48,11 +48,5 @@ extension Scheduler {
             writers?.submit { [self] in bind(pod, to: node, cycle: cycle) }
         }
         return true
-    }
-
-    private func holdBack(_ pod: JSONValue, message: String, cycle: UInt64) {
-        queue.backOff(Informer.key(pod), cycle: cycle)
-        count { $0.unschedulableAttempts += 1 }
-        reportUnschedulable(pod, message: message)
     }
 }

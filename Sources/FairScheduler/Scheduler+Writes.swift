@@ -51,13 +51,16 @@ extension Scheduler {
         }
     }
 
+    /// A pod that cannot be placed now: it waits out its back-off and says why.
+    func holdBack(_ pod: JSONValue, message: String, cycle: UInt64) {
+        queue.backOff(Informer.key(pod), cycle: cycle)
+        count { $0.unschedulableAttempts += 1 }
+        reportUnschedulable(pod, message: message)
+    }
+
     /// Sets `PodScheduled=False` (reason Unschedulable, kube's message) and writes a
     /// `FailedScheduling` event — only when the message changes, so a pod retried every 10 s
     /// does not rewrite its status every 10 s.
-    func reportUnschedulable(_ pod: JSONValue, _ failure: FitFailure) {
-        reportUnschedulable(pod, message: failure.message)
-    }
-
     func reportUnschedulable(_ pod: JSONValue, message: String) {
         let key = Informer.key(pod)
         verdicts.decided(key, message)

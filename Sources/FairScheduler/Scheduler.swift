@@ -206,9 +206,7 @@ public final class Scheduler: @unchecked Sendable {
                 candidate.volumeTerms = terms
                 claimsToProvision = waiting
             case let .unschedulable(reason):
-                queue.backOff(key, cycle: cycle)
-                count { $0.unschedulableAttempts += 1 }
-                reportUnschedulable(pod, FitFailure(nodeCount: cache.nodeCount, reasonCounts: [reason: cache.nodeCount]))
+                holdBack(pod, message: FitFailure.onEveryNode(reason, nodeCount: cache.nodeCount).message, cycle: cycle)
                 continue
             }
             switch cache.schedule(candidate) {
@@ -222,9 +220,7 @@ public final class Scheduler: @unchecked Sendable {
             case let .success(node):
                 writers?.submit { [self] in bind(candidate, to: node, cycle: cycle) }
             case let .failure(failure):
-                queue.backOff(key, cycle: cycle)
-                count { $0.unschedulableAttempts += 1 }
-                reportUnschedulable(pod, failure)
+                holdBack(pod, message: failure.message, cycle: cycle)
             }
         }
     }

@@ -22,13 +22,12 @@ struct EffectiveJobSpec {
         parallelism = max(0, spec.parallelism ?? 1)
         let completions = spec.completions
         self.completions = completions == nil ? 1 : completions?.intValue
-        let perIndex = spec.json["backoffLimitPerIndex"]?.intValue
-        backoffLimit = max(0, spec.backoffLimit ?? (perIndex == nil ? 6 : Int64(Int32.max)))
+        backoffLimit = max(0, spec.backoffLimitOrDefault)
         activeDeadlineSeconds = spec.activeDeadlineSeconds
         suspend = spec.suspend ?? false
         restartPolicy = spec.template.spec.restartPolicy ?? "Never"
         indexed = spec.json["completionMode"]?.stringValue == "Indexed" && completions?.intValue != nil
-        backoffLimitPerIndex = indexed ? perIndex.map { max(0, $0) } : nil
+        backoffLimitPerIndex = indexed ? spec.backoffLimitPerIndex.map { max(0, $0) } : nil
         maxFailedIndexes = backoffLimitPerIndex == nil ? nil : spec.json["maxFailedIndexes"]?.intValue
     }
 }

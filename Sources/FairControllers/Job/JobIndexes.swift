@@ -12,34 +12,20 @@ import FairKube
 /// kube's Job controller writes it, so the count survives the failed pods' deletion), and an
 /// index whose pod fails past the limit is listed in `status.failedIndexes` and not run again.
 enum JobIndexes {
-    static let key = JobIndexAnnotations.completionIndex
-    static let failureCountKey = JobIndexAnnotations.failureCount
-
-    static func index(of pod: JSONValue) -> Int? {
-        guard let text = pod.value(at: "metadata.annotations")?[key]?.stringValue, let index = Int(text), index >= 0 else { return nil }
-        return index
-    }
-
     /// Indexes already done: those in the status, and those of pods that succeeded since.
     static func completed(status: JSONValue?, pods: [JSONValue], completions: Int) -> Set<Int> {
         var done = parse(status?["completedIndexes"]?.stringValue ?? "")
         for pod in pods where pod.podPhase == "Succeeded" {
-            if let index = index(of: pod) { done.insert(index) }
+            if let index = JobIndexAnnotations.index(of: pod) { done.insert(index) }
         }
         return done.filter { $0 < completions }
     }
 
     /// The lowest indexes neither done, failed nor running, at most `count`.
     static func missing(completions: Int, completed: Set<Int>, failed: Set<Int> = [], active: [JSONValue], count: Int) -> [Int] {
-        let running = Set(active.compactMap(index(of:)))
+        let running = Set(active.compactMap(JobIndexAnnotations.index(of:)))
         return Array((0..<completions).lazy.filter { !completed.contains($0) && !failed.contains($0) && !running.contains($0) }
             .prefix(max(0, count)))
-    }
-
-    /// The failures of its index a pod's annotation says came before it.
-    static func earlierFailures(of pod: JSONValue) -> Int {
-        guard let text = pod.value(at: "metadata.annotations")?[failureCountKey]?.stringValue, let count = Int(text) else { return 0 }
-        return max(0, count)
     }
 
     /// How often each index has failed: the most any of its pods knows of, its own failure
@@ -47,9 +33,9 @@ enum JobIndexes {
     static func failureCounts(pods: [JSONValue], excused: Set<String>) -> [Int: Int] {
         var counts: [Int: Int] = [:]
         for pod in pods {
-            guard let index = index(of: pod) else { continue }
+            guard let index = JobIndexAnnotations.index(of: pod) else { continue }
             let failedItself = PodOutcome.of(pod) == .failed && !excused.contains(pod.uid ?? "")
-            counts[index] = max(counts[index] ?? 0, earlierFailures(of: pod) + (failedItself ? 1 : 0))
+            counts[index] = max(counts[index] ?? 0, JobIndexAnnotations.earlierFailures(of: pod) + (failedItself ? 1 : 0))
         }
         return counts
     }
@@ -65,9 +51,9 @@ enum JobIndexes {
     static func pod(_ template: JSONValue, index: Int, jobName: String, earlierFailures: Int? = nil) -> JSONValue {
         var typed = Pod(json: template)
         var metadata = typed.metadata
-        metadata.annotations[key] = String(index)
-        if let earlierFailures { metadata.annotations[failureCountKey] = String(earlierFailures) }
-        metadata.labels[key] = String(index)
+        metadata.annotations[JobIndexAnnotations.completionIndex] = String(index)
+        if let earlierFailures { metadata.annotations[JobIndexAnnotations.failureCount] = String(earlierFailures) }
+        metadata.labels[JobIndexAnnotations.completionIndex] = String(index)
         metadata.generateName = PodTemplate.generateNamePrefix(for: "\(jobName)-\(index)")
         typed.metadata = metadata
         var pod = typed.json
@@ -75,7 +61,7 @@ enum JobIndexes {
             pod.set(.string("\(jobName)-\(index)"), at: "spec.hostname")
         }
         let variable: JSONValue = ["name": "JOB_COMPLETION_INDEX",
-                                   "valueFrom": ["fieldRef": ["fieldPath": .string("metadata.annotations['\(key)']")]]]
+                                   "valueFrom": ["fieldRef": ["fieldPath": .string("metadata.annotations['\(JobIndexAnnotations.completionIndex)']")]]]
         for field in ["containers", "initContainers"] {
             guard var containers = pod.value(at: "spec.\(field)")?.arrayValue else { continue }
             for position in containers.indices {

@@ -8,10 +8,8 @@ extension KindDefinition {
         defaults: { object in
             if object.value(at: "spec.parallelism") == nil { object.set(.int(1), at: ["spec", "parallelism"]) }
             if object.value(at: "spec.completions") == nil { object.set(.int(1), at: ["spec", "completions"]) }
-            // With a limit per index the Job-wide limit is off unless set (kube's defaulting).
             if object.value(at: "spec.backoffLimit") == nil {
-                let perIndex = object.value(at: "spec.backoffLimitPerIndex")?.intValue != nil
-                object.set(.int(perIndex ? Int64(Int32.max) : 6), at: ["spec", "backoffLimit"])
+                object.set(.int(Job(json: object).spec.backoffLimitOrDefault), at: ["spec", "backoffLimit"])
             }
             if object.value(at: "spec.completionMode") == nil { object.set("NonIndexed", at: ["spec", "completionMode"]) }
             if object.value(at: "spec.template.spec.restartPolicy") == nil {

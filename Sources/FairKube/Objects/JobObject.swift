@@ -19,6 +19,10 @@ public struct JobSpec: JSONView {
     /// Absent means 1; null means a work queue (any success ends the Job).
     public var completions: JSONValue? { json["completions"] }
     public var backoffLimit: Int64? { get { int("backoffLimit") } set { set("backoffLimit", newValue) } }
+    public var backoffLimitPerIndex: Int64? { get { int("backoffLimitPerIndex") } set { set("backoffLimitPerIndex", newValue) } }
+    /// `backoffLimit`, or kube's default when unset: 6, and off (MaxInt32) when each index has
+    /// a limit of its own.
+    public var backoffLimitOrDefault: Int64 { backoffLimit ?? (backoffLimitPerIndex == nil ? 6 : Int64(Int32.max)) }
     public var activeDeadlineSeconds: Int64? { get { int("activeDeadlineSeconds") } set { set("activeDeadlineSeconds", newValue) } }
     public var ttlSecondsAfterFinished: Int64? { get { int("ttlSecondsAfterFinished") } set { set("ttlSecondsAfterFinished", newValue) } }
     public var suspend: Bool? { get { bool("suspend") } set { set("suspend", newValue) } }

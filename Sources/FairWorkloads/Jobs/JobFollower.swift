@@ -175,8 +175,8 @@ public final class JobFollower: @unchecked Sendable {
                 continue
             }
             if announcedPods.insert(podName).inserted {
-                let earlier = Int(pod.value(at: "metadata.annotations")?[JobIndexAnnotations.failureCount]?.stringValue ?? "") ?? 0
-                onEvent(.rankStarted(rank: rank, pod: podName, node: pod.value(at: "spec.nodeName")?.stringValue, attempt: earlier + 1, of: tries))
+                onEvent(.rankStarted(rank: rank, pod: podName, node: pod.value(at: "spec.nodeName")?.stringValue,
+                                     attempt: JobIndexAnnotations.earlierFailures(of: pod) + 1, of: tries))
             }
             for container in options.containers {
                 guard let state = Self.state(of: container, in: pod), state["waiting"] == nil else { break }
@@ -278,9 +278,7 @@ public final class JobFollower: @unchecked Sendable {
     }
 
     /// The rank (completion index) a pod of an Indexed Job runs.
-    public static func rank(of pod: JSONValue) -> Int? {
-        Int(pod.value(at: "metadata.annotations")?[JobIndexAnnotations.completionIndex]?.stringValue ?? "")
-    }
+    public static func rank(of pod: JSONValue) -> Int? { JobIndexAnnotations.index(of: pod) }
 
     public static func state(of container: String, in pod: JSONValue) -> JSONValue? {
         pod.allContainerStatuses.first { $0["name"]?.stringValue == container }?["state"]

@@ -70,13 +70,11 @@ public struct ModelStepAccess: Sendable {
     /// Hands the three to the Job (or the CronJob of a scheduled training), so the garbage
     /// collector removes them with it.
     public func adopt(by owner: JSONValue, with client: KubeClient) throws {
-        guard let uid = owner.value(at: "metadata.uid")?.stringValue else { return }
-        let owner: JSONValue = [
-            "apiVersion": owner["apiVersion"] ?? "batch/v1", "kind": owner["kind"] ?? "Job", "name": .string(name), "uid": .string(uid),
-            "blockOwnerDeletion": true,
-        ]
-        for resource in resources {
-            _ = try client.mergePatch(resource, namespace: namespace, name: name, ["metadata": ["ownerReferences": [owner]]])
-        }
+        try Adoption.adopt(resources.map { ($0, name) }, namespace: namespace, by: owner, with: client)
+    }
+
+    /// Removes the three, when what was to own them was refused: nothing half-made stays.
+    public func delete(with client: KubeClient) {
+        for resource in resources.reversed() { _ = try? client.delete(resource, namespace: namespace, name: name) }
     }
 }

@@ -48,9 +48,6 @@ public struct TrainingWorkers: Sendable, Equatable {
 
     /// The Job owns the workers' Service, so it goes with the Job (and kube's garbage collector).
     public static func adopt(service: String, namespace: String, by job: JSONValue, with client: KubeClient) throws {
-        guard let uid = job.uid else { return }
-        let owner: JSONValue = ["apiVersion": "batch/v1", "kind": "Job", "name": .string(job.name ?? service), "uid": .string(uid),
-                                "blockOwnerDeletion": true]
-        _ = try client.mergePatch(.services, namespace: namespace, name: service, ["metadata": ["ownerReferences": [owner]]])
+        try Adoption.adopt([(.services, service)], namespace: namespace, by: job, with: client)
     }
 }

@@ -210,7 +210,7 @@ struct TrainRun {
         do {
             created = try client.create(api, namespace: namespace, resource)
         } catch {
-            if let access { for kind in [APIResource.roleBindings, .roles, .serviceAccounts] { _ = try? client.delete(kind, namespace: namespace, name: access.name) } }
+            access?.delete(with: client)
             throw error
         }
         try access?.adopt(by: created, with: client)
@@ -235,7 +235,7 @@ struct TrainRun {
             created = try client.create(.cronJobs, namespace: namespace, cronJob)
         } catch {
             // Nothing half-made stays: the account goes with the refused CronJob.
-            if let access { for resource in [APIResource.roleBindings, .roles, .serviceAccounts] { _ = try? client.delete(resource, namespace: namespace, name: access.name) } }
+            access?.delete(with: client)
             throw error
         }
         try access?.adopt(by: created, with: client)
